@@ -1,1 +1,34 @@
-export {};
+/**
+ * @packageDocumentation
+ * The kernel model behind bpf-iter: tasks, files, VMAs, sockets, routes,
+ * kernel symbols, BPF maps/programs/links, cgroups and pid namespaces, with
+ * object lifetimes and live mutation; the walkers (resumable cursor-based
+ * traversals) that both the open-coded iterators and the iterator programs
+ * use; and the sources that fill the model (synthetic, this host).
+ */
+export * from './errors.js';
+export * from './refcount.js';
+export * from './rculist.js';
+export * from './idr.js';
+export * from './kernel.js';
+export * from './model/bpf.js';
+export * from './model/cgroup.js';
+export * from './model/file.js';
+export * from './model/files_struct.js';
+export * from './model/kmem_cache.js';
+export * from './model/ksym.js';
+export * from './model/mm.js';
+export * from './model/pid_namespace.js';
+export * from './model/route.js';
+export * from './model/socket.js';
+export * from './model/sock_table.js';
+export * from './model/task.js';
+export * from './walkers/walker.js';
+export * from './walkers/task.js';
+export * from './walkers/task_file.js';
+export * from './walkers/task_vma.js';
+export * from './walkers/idr.js';
+export * from './walkers/bpf_map_elem.js';
+export * from './walkers/sock.js';
+export * from './walkers/cgroup.js';
+export * from './walkers/list.js';

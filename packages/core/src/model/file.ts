@@ -1,0 +1,76 @@
+import { KObject } from '../refcount.js';
+
+/**
+ * A kind of file, shared by every file of that kind: the kernel's
+ * `struct file_operations`, whose address the seed's `tgid pid fd file`
+ * table prints. Compare identities with `===`.
+ */
+export class FileOperations {
+  /** The address as `%lx` prints it (lowercase hex, no 0x). */
+  readonly hex: string;
+
+  constructor(
+    /** Symbol name, e.g. `ext4_file_operations`, `socket_file_ops`. */
+    readonly name: string,
+    /** Kernel address of the ops table. */
+    readonly addr: bigint,
+    /** True when the address was made up (no kernel to read it from). */
+    readonly synthetic = true,
+  ) {
+    this.hex = addr.toString(16);
+  }
+}
+
+/** File type bits of `i_mode`. */
+export const S_IFMT = 0o170000;
+export const S_IFSOCK = 0o140000;
+export const S_IFLNK = 0o120000;
+export const S_IFREG = 0o100000;
+export const S_IFBLK = 0o060000;
+export const S_IFDIR = 0o040000;
+export const S_IFCHR = 0o020000;
+export const S_IFIFO = 0o010000;
+
+/** Encodes a device number the way the kernel does internally (`MKDEV`: 12-bit major, 20-bit minor). */
+export function mkdev(major: number, minor: number): number {
+  return ((major & 0xfff) << 20) | (minor & 0xfffff);
+}
+/** Major number of a {@link mkdev} value. */
+export function major(dev: number): number {
+  return dev >>> 20;
+}
+/** Minor number of a {@link mkdev} value. */
+export function minor(dev: number): number {
+  return dev & 0xfffff;
+}
+
+/** The parts of `struct inode` iterators print. */
+export interface Inode {
+  readonly i_ino: number;
+  readonly i_mode: number;
+  /** Device of the filesystem (`i_sb->s_dev`), {@link mkdev} encoded. */
+  readonly s_dev: number;
+}
+
+/** An open file (`struct file`). Shared between fds after dup and fork. */
+export class KFile extends KObject {
+  /** Number of fd slots (in any table) that point at this file. */
+  fdRefs = 0;
+
+  constructor(
+    readonly f_op: FileOperations,
+    /** The path as `/proc/PID/fd/N` shows it (`socket:[123]`, `pipe:[9]`, `anon_inode:[eventfd]`...). */
+    readonly path: string,
+    readonly f_inode: Inode,
+    /** Open flags (`O_RDONLY`, `O_CLOEXEC`...). */
+    public f_flags = 0,
+    /** Current position. */
+    public f_pos = 0,
+    /** What the file stands for (a socket for socket files). */
+    public private_data: unknown = null,
+  ) {
+    super();
+    // The kernel's reference is the one held by the fds; see fdRefs.
+    this.refcnt = 0;
+  }
+}

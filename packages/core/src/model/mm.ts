@@ -1,0 +1,162 @@
+import type { KFile } from './file.js';
+
+/** `vm_flags` bits (include/linux/mm.h). */
+export const VM_READ = 0x1;
+export const VM_WRITE = 0x2;
+export const VM_EXEC = 0x4;
+export const VM_SHARED = 0x8;
+export const VM_MAYREAD = 0x10;
+export const VM_MAYWRITE = 0x20;
+export const VM_MAYEXEC = 0x40;
+export const VM_MAYSHARE = 0x80;
+export const VM_GROWSDOWN = 0x100;
+export const PAGE_SIZE = 4096;
+
+/**
+ * A VMA as the walkers hand it out: a snapshot (the 2026 kernels'
+ * `bpf_iter_task_vma` semantics), with the kernel's field names.
+ * Addresses are below 2^53, so plain numbers are exact.
+ */
+export interface Vma {
+  readonly vm_start: number;
+  readonly vm_end: number;
+  readonly vm_flags: number;
+  /** Offset in the file, in pages. */
+  readonly vm_pgoff: number;
+  readonly vm_file: KFile | null;
+  readonly vm_mm: MmStruct;
+  /** Name `/proc/PID/maps` prints for a mapping without a file (`[heap]`, `[stack]`, `[vdso]`, `[anon:x]`), else null. */
+  readonly name: string | null;
+}
+
+/**
+ * VMAs stored column-wise. A layout may be shared by many address spaces
+ * (the synthetic kernel gives every process of one program the same layout,
+ * shifted per region by ASLR biases), so millions of VMAs take little memory.
+ */
+export interface VmaLayout {
+  readonly count: number;
+  readonly start: Float64Array;
+  readonly end: Float64Array;
+  readonly pgoff: Float64Array;
+  readonly flags: Uint32Array;
+  /** Which bias (index into {@link MmStruct.bias}) shifts this VMA. */
+  readonly region: Uint8Array;
+  readonly file: readonly (KFile | null)[];
+  readonly name: readonly (string | null)[];
+}
+
+/** Builds a {@link VmaLayout} from rows sorted by address. */
+export function vmaLayout(
+  rows: readonly { start: number; end: number; flags: number; pgoff?: number; file?: KFile | null; name?: string | null; region?: number }[],
+): VmaLayout {
+  const n = rows.length;
+  const l = {
+    count: n,
+    start: new Float64Array(n),
+    end: new Float64Array(n),
+    pgoff: new Float64Array(n),
+    flags: new Uint32Array(n),
+    region: new Uint8Array(n),
+    file: new Array<KFile | null>(n),
+    name: new Array<string | null>(n),
+  };
+  rows.forEach((r, i) => {
+    l.start[i] = r.start;
+    l.end[i] = r.end;
+    l.pgoff[i] = r.pgoff ?? 0;
+    l.flags[i] = r.flags;
+    l.region[i] = r.region ?? 0;
+    l.file[i] = r.file ?? null;
+    l.name[i] = r.name ?? null;
+  });
+  return l;
+}
+
+/**
+ * An address space (`struct mm_struct`), shared by the threads of a process.
+ * Reads go through the (possibly shared) layout plus biases; the first
+ * mutation copies the layout (copy on write).
+ */
+export class MmStruct {
+  /** Tasks using this mm. */
+  users = 0;
+  /** Bumped by every mmap/munmap, so walkers can notice change. */
+  seq = 0;
+
+  constructor(
+    private layout: VmaLayout,
+    /** Per-region address shift; null when the layout is this mm's own. */
+    private bias: Float64Array | null = null,
+  ) {}
+
+  get vmaCount(): number {
+    return this.layout.count;
+  }
+
+  /** Start of VMA `i`. */
+  startOf(i: number): number {
+    const l = this.layout;
+    return this.bias ? l.start[i]! + this.bias[l.region[i]!]! : l.start[i]!;
+  }
+
+  /** End of VMA `i`. */
+  endOf(i: number): number {
+    const l = this.layout;
+    return this.bias ? l.end[i]! + this.bias[l.region[i]!]! : l.end[i]!;
+  }
+
+  /** Index of the first VMA whose end is above `addr` (`find_vma`), or -1. */
+  findVmaIndex(addr: number): number {
+    let lo = 0;
+    let hi = this.layout.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.endOf(mid) <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.layout.count ? lo : -1;
+  }
+
+  /** A snapshot of VMA `i`. */
+  vma(i: number): Vma {
+    const l = this.layout;
+    const b = this.bias ? this.bias[l.region[i]!]! : 0;
+    return {
+      vm_start: l.start[i]! + b,
+      vm_end: l.end[i]! + b,
+      vm_flags: l.flags[i]!,
+      vm_pgoff: l.pgoff[i]!,
+      vm_file: l.file[i]!,
+      vm_mm: this,
+      name: l.name[i]!,
+    };
+  }
+
+  /** The first VMA whose end is above `addr`, or null. */
+  findVma(addr: number): Vma | null {
+    const i = this.findVmaIndex(addr);
+    return i < 0 ? null : this.vma(i);
+  }
+
+  /** All VMAs, in address order. */
+  vmas(): Vma[] {
+    const out: Vma[] = [];
+    for (let i = 0; i < this.layout.count; i++) out.push(this.vma(i));
+    return out;
+  }
+
+  /** Replaces the VMA list (used by mmap/munmap); the rows must be sorted and non-overlapping. */
+  setVmas(rows: readonly Omit<Vma, 'vm_mm'>[]): void {
+    this.layout = vmaLayout(
+      rows.map((r) => ({ start: r.vm_start, end: r.vm_end, flags: r.vm_flags, pgoff: r.vm_pgoff, file: r.vm_file, name: r.name })),
+    );
+    this.bias = null;
+    this.seq++;
+  }
+
+  /** A private copy for fork (shares the layout until either side changes). */
+  fork(): MmStruct {
+    return new MmStruct(this.layout, this.bias);
+  }
+}

@@ -1,0 +1,113 @@
+import { KObject } from '../refcount.js';
+
+/** Address families. */
+export const AF_UNIX = 1;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const AF_NETLINK = 16;
+
+/** Socket types. */
+export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
+export const SOCK_SEQPACKET = 5;
+
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+
+/** TCP states (`include/net/tcp_states.h`). */
+export const TCP_ESTABLISHED = 1;
+export const TCP_SYN_SENT = 2;
+export const TCP_SYN_RECV = 3;
+export const TCP_FIN_WAIT1 = 4;
+export const TCP_FIN_WAIT2 = 5;
+export const TCP_TIME_WAIT = 6;
+export const TCP_CLOSE = 7;
+export const TCP_CLOSE_WAIT = 8;
+export const TCP_LAST_ACK = 9;
+export const TCP_LISTEN = 10;
+export const TCP_CLOSING = 11;
+export const TCP_NEW_SYN_RECV = 12;
+
+/** Unix socket states (`socket_state`). */
+export const SS_UNCONNECTED = 1;
+export const SS_CONNECTING = 2;
+export const SS_CONNECTED = 3;
+/** Unix socket flag for listening sockets in /proc/net/unix. */
+export const __SO_ACCEPTCON = 1 << 16;
+
+/** Which table of the kernel a socket is hashed in. */
+export type SockProto = 'tcp' | 'udp' | 'unix' | 'netlink';
+
+/** Fields `/proc/net/tcp` and `/proc/net/udp` print that the model only carries. */
+export interface InetProcExtra {
+  /** Timer kind (`tr`): 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 probe. */
+  tr: number;
+  /** Jiffies until the timer fires (`tm->when`). */
+  tm_when: number;
+  retrnsmt: number;
+  timeout: number;
+  /** The trailing fields as the kernel printed them (refcount, %pK, rto...), verbatim. */
+  tail: string;
+}
+
+/** Fields of `/proc/net/netlink`. */
+export interface NetlinkExtra {
+  portid: number;
+  groups: number;
+  rmem: number;
+  wmem: number;
+  dump: number;
+  locks: number;
+  drops: number;
+}
+
+/**
+ * A socket (`struct sock` with its `sock_common`), of any family the
+ * iterators walk. Field names follow the kernel; addresses are byte arrays
+ * in network order (4 bytes for IPv4, 16 for IPv6), ports are host order.
+ */
+export class Socket extends KObject {
+  /** Unhashed sockets are skipped by the iterators (SEQ_SKIP). */
+  hashed = true;
+
+  constructor(
+    readonly proto: SockProto,
+    readonly skc_family: number,
+    readonly sk_type: number,
+    readonly sk_protocol: number,
+    public skc_state: number,
+    /** Local address (network order bytes; empty for unix/netlink). */
+    readonly skc_rcv_saddr: Uint8Array,
+    readonly skc_daddr: Uint8Array,
+    /** Local port, host order (`skc_num`). */
+    readonly skc_num: number,
+    /** Remote port, host order. */
+    readonly dport: number,
+    /** Owner uid (`sk_uid`). */
+    public sk_uid: number,
+    /** Inode number of the socket file. */
+    readonly ino: number,
+    /** Socket cookie, unique for the kernel's lifetime. */
+    readonly cookie: bigint,
+    public tx_queue = 0,
+    public rx_queue = 0,
+    /** Unix: bound path (`@name` for abstract), '' if none. */
+    readonly path = '',
+    /** Unix: flags column of /proc/net/unix. */
+    readonly unixFlags = 0,
+    /** Kernel address of the sock (`%pK`), 0 when hidden. */
+    readonly addr: bigint = 0n,
+    public inet: InetProcExtra | null = null,
+    public netlink: NetlinkExtra | null = null,
+    /** `sk_refcnt` as /proc/net/unix prints it. */
+    readonly sk_refcnt = 2,
+  ) {
+    super();
+  }
+
+  /** True for IPv6 sockets. */
+  get isV6(): boolean {
+    return this.skc_family === AF_INET6;
+  }
+}

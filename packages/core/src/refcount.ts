@@ -1,0 +1,61 @@
+/**
+ * Object lifetimes, as in the kernel: an object is created with one
+ * reference (the kernel's own, e.g. its place in the pid table). Removing it
+ * drops that reference and marks it dead; holders that took a reference with
+ * `get()` can still read it; it is freed when the last reference drops.
+ */
+
+/** Counts references taken by iterators and walkers across all objects, to prove nothing leaks. */
+export class RefStats {
+  /** References taken with `get()` and not yet dropped with `put()`. */
+  outstanding = 0;
+  /** Objects freed so far. */
+  freed = 0;
+}
+
+/** The process-wide reference statistics (one per process, like the kernel's refcount debugging). */
+export const refStats = new RefStats();
+
+/** A reference-counted kernel object. */
+export abstract class KObject {
+  /** Reference count; the owning table holds one while the object is alive. */
+  refcnt = 1;
+  /** Set when the object is removed from the kernel (exit, close, munmap, rmdir...). */
+  dead = false;
+  /** Set when the last reference dropped. */
+  freed = false;
+
+  /** Takes a reference (`get_task_struct`, `get_file`...). */
+  get(): this {
+    if (this.freed) throw new Error(`use after free: ${this.constructor.name}`);
+    this.refcnt++;
+    refStats.outstanding++;
+    return this;
+  }
+
+  /** Drops a reference taken with {@link get}. */
+  put(): void {
+    refStats.outstanding--;
+    this.release();
+  }
+
+  /** Marks the object dead and drops the owner's reference. Idempotent. */
+  kill(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.release();
+  }
+
+  private release(): void {
+    if (--this.refcnt === 0) {
+      this.freed = true;
+      refStats.freed++;
+      this.onFree();
+    } else if (this.refcnt < 0) {
+      throw new Error(`refcount underflow: ${this.constructor.name}`);
+    }
+  }
+
+  /** Hook run when the object is freed. */
+  protected onFree(): void {}
+}

@@ -1,0 +1,136 @@
+import type { Kernel } from '../kernel.js';
+import type { Vma } from '../model/mm.js';
+import type { Task } from '../model/task.js';
+import { taskSeqGetNext, type TaskCursor, type TaskIterSpec } from './task.js';
+import type { Walker } from './walker.js';
+
+/** One VMA of one task, as the task_vma target hands it to a program. */
+export interface TaskVma {
+  readonly task: Task;
+  readonly vma: Vma;
+}
+
+const SENTINEL_START = -1; // the kernel's ~0UL: never equal to a real vm_start
+
+/**
+ * The walker behind the `task_vma` target (`task_vma_seq_get_next`): for each
+ * selected task with an address space, its VMAs in ascending address order.
+ * A paused walk remembers the end of the unshown VMA; on resume it shows the
+ * VMA containing `prev_vm_end - 1` (the same one, or what replaced it, or the
+ * next one above if it was unmapped).
+ */
+export class TaskVmaWalker implements Walker<TaskVma> {
+  readonly cursor: TaskCursor & { prev_vm_start: number; prev_vm_end: number } = {
+    tid: 0,
+    pidVisiting: 0,
+    prev_vm_start: 0,
+    prev_vm_end: 0,
+  };
+  private task: Task | null = null;
+  private vma: Vma | null = null;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly spec: TaskIterSpec,
+  ) {}
+
+  private getNext(): TaskVma | null {
+    const c = this.cursor;
+    // Compared with the tid found below: the same tid means "resuming a paused walk".
+    const savedTid = c.tid;
+    let op: 'first' | 'next' | 'find';
+    let task = this.task;
+    if (task && this.vma) {
+      op = 'next';
+    } else {
+      task = null;
+      op = 'first';
+    }
+    for (;;) {
+      if (!task) {
+        task = taskSeqGetNext(this.kernel, this.spec, c, this.spec.type !== 'TID');
+        if (!task) {
+          c.tid++;
+          return null;
+        }
+        op = savedTid !== c.tid ? 'first' : 'find';
+      }
+      const mm = task.mm;
+      let vma: Vma | null = null;
+      if (mm) {
+        if (op === 'first') vma = mm.findVma(0);
+        else if (op === 'next') vma = mm.findVma(this.vma!.vm_end);
+        else {
+          vma = mm.findVma(c.prev_vm_end - 1);
+          if (vma && vma.vm_start === c.prev_vm_start && vma.vm_end === c.prev_vm_end) vma = mm.findVma(vma.vm_end);
+        }
+      }
+      if (vma) {
+        this.task = task;
+        this.vma = vma;
+        return { task, vma };
+      }
+      // No (more) VMAs: next task.
+      task.put();
+      this.task = null;
+      this.vma = null;
+      if (this.spec.type === 'TID') return null;
+      c.tid++;
+      task = null;
+    }
+  }
+
+  start(): TaskVma | null {
+    this.release();
+    return this.getNext();
+  }
+
+  next(): TaskVma | null {
+    return this.getNext();
+  }
+
+  /** Pauses: remembers the unshown VMA's end so the next start() shows it again. */
+  stop(): void {
+    if (this.vma) {
+      this.cursor.prev_vm_start = SENTINEL_START;
+      this.cursor.prev_vm_end = this.vma.vm_end;
+    }
+    this.release();
+  }
+
+  private release(): void {
+    if (this.task) {
+      this.task.put();
+      this.task = null;
+    }
+    this.vma = null;
+  }
+}
+
+/**
+ * The walker behind the open-coded `task_vma` iterator
+ * (`bpf_iter_task_vma_new(it, task, addr)`): snapshots of one task's VMAs
+ * whose end is above `addr`, ascending.
+ */
+export class VmaWalker {
+  private nextAddr: number;
+
+  constructor(
+    readonly task: Task,
+    addr: number,
+  ) {
+    this.nextAddr = addr;
+  }
+
+  next(): Vma | null {
+    const mm = this.task.mm;
+    if (!mm || this.nextAddr < 0) return null;
+    const v = mm.findVma(this.nextAddr);
+    if (!v) {
+      this.nextAddr = -1;
+      return null;
+    }
+    this.nextAddr = v.vm_end;
+    return v;
+  }
+}
