@@ -32,3 +32,4 @@ export * from './walkers/bpf_map_elem.js';
 export * from './walkers/sock.js';
 export * from './walkers/cgroup.js';
 export * from './walkers/list.js';
+export * from './sources/synthetic.js';
