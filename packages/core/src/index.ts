@@ -33,3 +33,4 @@ export * from './walkers/sock.js';
 export * from './walkers/cgroup.js';
 export * from './walkers/list.js';
 export * from './sources/synthetic.js';
+export * from './context.js';
