@@ -27,3 +27,25 @@ export function withKernel<R>(kernel: Kernel, fn: () => R): R {
 export function currentKernel(): Kernel {
   return scope.getStore() ?? processDefault ?? defaultKernel();
 }
+
+const taskScope = new AsyncLocalStorage<import('./model/task.js').Task>();
+
+/**
+ * Runs `fn` as if `task` were the calling process (`current`): iterators
+ * created inside see the kernel from `task`'s pid namespace, as the
+ * kernel's task iterators capture the creator's namespace.
+ */
+export function asTask<R>(task: import('./model/task.js').Task, fn: () => R): R {
+  return taskScope.run(task, fn);
+}
+
+/** The task {@link asTask} set, if any. */
+export function currentTask(): import('./model/task.js').Task | undefined {
+  return taskScope.getStore();
+}
+
+/** The pid namespace of the calling process in `kernel`: {@link asTask}'s task's, else the initial one. */
+export function currentPidNs(kernel: Kernel): import('./model/pid_namespace.js').PidNamespace {
+  const t = taskScope.getStore();
+  return t && t.pidNs && kernel.initPidNs.isAncestorOf(t.pidNs) ? t.pidNs : kernel.initPidNs;
+}
