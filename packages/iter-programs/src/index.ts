@@ -1,1 +1,50 @@
-export {};
+/**
+ * @packageDocumentation
+ * `@bpf-iter/iter-programs`: the BPF iterator program type over a modelled
+ * kernel — target registry, programs, `bpf_seq_*` helpers, the seq_file
+ * read engine, links, iterator fds, bpffs and a libbpf-named facade.
+ */
+export { BpfError, ERRNO, errnoName, fail, isErrno, type ErrnoName } from '@bpf-iter/core';
+export * from './constants.js';
+export * from './errno.js';
+export * from './ptr.js';
+export * from './ids.js';
+export * from './fd_table.js';
+export * from './registry.js';
+export * from './link_info.js';
+export * from './program.js';
+export * from './run_ctx.js';
+export * from './seq_file.js';
+export * from './helpers/bprintf.js';
+export * from './helpers/func_proto.js';
+export * from './helpers/seq_printf.js';
+export * from './helpers/seq_write.js';
+export * from './helpers/seq_printf_btf.js';
+export * from './btf.js';
+export * from './link.js';
+export * from './iter_fd.js';
+export * from './bpffs.js';
+export * as libbpf from './libbpf.js';
+export {
+  LIBBPF_OPTS,
+  bpf_iter_link_info,
+  bpf_program,
+  bpf_link,
+  bpf_program__attach_iter,
+  bpf_program__fd,
+  bpf_program__name,
+  bpf_link__fd,
+  bpf_link__destroy,
+  bpf_link__pin,
+  bpf_link__unpin,
+  bpf_link__update_program,
+  bpf_link__kernel,
+  bpf_obj_pin,
+  bpf_obj_get,
+  bpf_prog_load,
+  defineSkeleton,
+  openAndLoad,
+  type bpf_iter_attach_opts,
+  type Skeleton,
+  type SkeletonOps,
+} from './libbpf.js';

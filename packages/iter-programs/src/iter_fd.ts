@@ -1,0 +1,286 @@
+/**
+ * Iterator fds (anon inode `bpf_iter`, `O_RDONLY|O_CLOEXEC`): `read()`
+ * through the seq_file engine, plus Node-friendly views: sync/async chunk
+ * iterators, lines, a `Readable` stream and an RxJS Observable.
+ */
+import { Readable, type ReadableOptions } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { Observable } from 'rxjs';
+import { BpfError, fail } from '@bpf-iter/core';
+import { MAX_RW_COUNT } from './constants.js';
+import { errorFor } from './errno.js';
+import { fdTable, type FdObject } from './fd_table.js';
+import { bpf_seq_read, type SeqFile } from './seq_file.js';
+
+/** Default chunk size of the convenience readers (bytes per `read()`). */
+export const DEFAULT_READ_SIZE = 64 * 1024;
+
+/** Options of the streaming views. */
+export interface IterReadOptions {
+  /** Bytes per `read()` (default 64 KiB). */
+  chunkSize?: number;
+  /**
+   * How many consecutive EAGAIN failures to retry (default 0: EAGAIN is an
+   * error, as for `cat`). EAGAIN after 1,000,000 silent objects makes
+   * progress when retried; a program that always returns 1 never does.
+   */
+  retryEagain?: number;
+}
+
+function checkSize(size: number): number {
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) fail('EINVAL', `invalid read size ${String(size)}`);
+  return Math.min(size, MAX_RW_COUNT);
+}
+
+/**
+ * An open iterator fd: one session. Holds a program reference (not the
+ * link). Not seekable (ESPIPE), not writable (EBADF).
+ */
+export class IterFd implements FdObject, Disposable {
+  readonly fdKind = 'iter';
+  /** The fd number when installed in the fd table (`bpf_iter_create`). */
+  fd: number | null = null;
+  private closed = false;
+
+  /** @internal created by `bpf_iter_create` / `BpfIterLink.open()` / bpffs open. */
+  constructor(readonly seq: SeqFile) {}
+
+  /** This session's id (`meta.session_id`). */
+  get session_id(): bigint {
+    return this.seq.session_id;
+  }
+  /** True after {@link close}. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * The kernel's `read()` return value: bytes produced (left at
+   * `seq.buf[seq.copyStart…]`) or a negative errno. Throws EBADF when
+   * closed, EINVAL for a bad size.
+   *
+   * `size === 0` is passed through like the VFS does (no short-circuit in
+   * `vfs_read`): by §2.2 it runs one object (and fetches the next), buffers
+   * its output and returns 0 — reference §9 item 6, unconfirmed.
+   */
+  rawRead(size: number): number {
+    if (this.closed) fail('EBADF', 'iterator fd is closed');
+    return bpf_seq_read(this.seq, checkSize(size));
+  }
+
+  /** `read(fd, buf, size)`: returns up to `size` bytes (empty at EOF); throws BpfError(errno) on -errno. */
+  read(size: number = DEFAULT_READ_SIZE): Buffer {
+    const n = this.rawRead(size);
+    if (n < 0) throw errorFor(n, 'read from iterator fd failed');
+    return Buffer.from(this.seq.buf!.subarray(this.seq.copyStart, this.seq.copyStart + n));
+  }
+
+  /** Reads into `buf[offset…offset+length)`; returns the byte count (0 at EOF). */
+  readInto(buf: Uint8Array, offset = 0, length = buf.length - offset): number {
+    if (offset < 0 || length < 0 || offset + length > buf.length) fail('EFAULT', 'buffer range out of bounds');
+    const n = this.rawRead(length);
+    if (n < 0) throw errorFor(n, 'read from iterator fd failed');
+    buf.set(this.seq.buf!.subarray(this.seq.copyStart, this.seq.copyStart + n), offset);
+    return n;
+  }
+
+  /** Reads until EOF (a read returning 0); returns all bytes. */
+  readAll(opts: IterReadOptions = {}): Buffer {
+    const parts: Buffer[] = [];
+    for (const c of this.chunks(opts)) parts.push(c);
+    return Buffer.concat(parts);
+  }
+
+  /** {@link readAll} decoded as UTF-8. */
+  readText(opts: IterReadOptions = {}): string {
+    return this.readAll(opts).toString('utf8');
+  }
+
+  /** Sync iterator over chunks until EOF (the fd stays open). */
+  *chunks(opts: IterReadOptions = {}): Generator<Buffer, void, undefined> {
+    const size = opts.chunkSize ?? DEFAULT_READ_SIZE;
+    let retries = 0;
+    for (;;) {
+      let b: Buffer;
+      try {
+        b = this.read(size);
+      } catch (e) {
+        if (e instanceof BpfError && e.errno === 'EAGAIN' && retries < (opts.retryEagain ?? 0)) {
+          retries++;
+          continue;
+        }
+        throw e;
+      }
+      retries = 0;
+      if (b.length === 0) return;
+      yield b;
+    }
+  }
+
+  /** Sync iterator over chunks. */
+  [Symbol.iterator](): Generator<Buffer, void, undefined> {
+    return this.chunks();
+  }
+
+  /** Async iterator over chunks (yields to the event loop between reads); closes the fd at the end or on break. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    try {
+      for (const c of this.chunks()) {
+        yield c;
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      this.closeQuietly();
+    }
+  }
+
+  /** Lines (without `\n`) until EOF; a final partial line is yielded too. */
+  *lines(opts: IterReadOptions = {}): Generator<string, void, undefined> {
+    yield* splitLines(this.chunks(opts));
+  }
+
+  /** A Node `Readable` of the output; destroying/ending it closes the fd (once). */
+  toStream(opts: IterReadOptions & ReadableOptions = {}): Readable {
+    const size = opts.chunkSize ?? DEFAULT_READ_SIZE;
+    const it = this.chunks({ ...opts, chunkSize: size });
+    const self = this;
+    return new Readable({
+      ...opts,
+      read() {
+        try {
+          const r = it.next();
+          this.push(r.done ? null : r.value);
+        } catch (e) {
+          this.destroy(e as Error);
+        }
+      },
+      destroy(err, cb) {
+        self.closeQuietly();
+        cb(err);
+      },
+    });
+  }
+
+  /** `lseek()`: iterator fds have no llseek → ESPIPE. */
+  lseek(_offset: number, _whence = 0): never {
+    if (this.closed) fail('EBADF', 'iterator fd is closed');
+    fail('ESPIPE', 'iterator fds are not seekable');
+  }
+  /** `pread()`: ESPIPE (reference §9 item 6: expected). */
+  pread(_size: number, _offset: number): never {
+    if (this.closed) fail('EBADF', 'iterator fd is closed');
+    fail('ESPIPE', 'iterator fds are not seekable');
+  }
+  /** `write()`: the fd is O_RDONLY → EBADF. */
+  write(_data: Uint8Array | string): never {
+    fail('EBADF', 'iterator fd is not open for writing');
+  }
+
+  /** `close()`: releases the target's private state and the program. EBADF if already closed. */
+  close(): void {
+    if (this.closed) fail('EBADF', 'iterator fd is already closed');
+    if (this.fd !== null && fdTable.lookup(this.fd) === this) {
+      fdTable.close(this.fd); // calls fdRelease
+      return;
+    }
+    this.fdRelease();
+  }
+  /** Closes if still open. */
+  closeQuietly(): void {
+    if (!this.closed) this.close();
+  }
+  /** @internal */
+  fdRelease(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.fd = null;
+    const seq = this.seq;
+    seq.target.reg.seq_info.fini_seq_private?.(seq.private);
+    seq.prog.put();
+  }
+  [Symbol.dispose](): void {
+    this.closeQuietly();
+  }
+}
+
+/** Splits chunks into lines (UTF-8), yielding a trailing partial line. */
+export function* splitLines(chunks: Iterable<Buffer>): Generator<string, void, undefined> {
+  const dec = new StringDecoder('utf8');
+  let rest = '';
+  for (const c of chunks) {
+    const s = rest + dec.write(c);
+    const parts = s.split('\n');
+    rest = parts.pop()!;
+    for (const l of parts) yield l;
+  }
+  rest += dec.end();
+  if (rest) yield rest;
+}
+
+/** Something that can start a session: a link, or a factory. */
+export interface SessionSource {
+  open(): IterFd;
+}
+
+/**
+ * An Observable of an iterator's output chunks. Every subscription opens a
+ * fresh session (new `session_id`) and closes it exactly once — at EOF, on
+ * error, or on unsubscribe. Chunks are emitted in batches, yielding to the
+ * event loop between batches.
+ */
+export function iterObservable(src: SessionSource | (() => IterFd), opts: IterReadOptions & { batch?: number } = {}): Observable<Buffer> {
+  return new Observable<Buffer>((sub) => {
+    const fd = typeof src === 'function' ? src() : src.open();
+    const it = fd.chunks(opts);
+    let timer: NodeJS.Immediate | null = null;
+    const pump = () => {
+      timer = null;
+      try {
+        for (let i = 0; i < (opts.batch ?? 16); i++) {
+          if (sub.closed) return;
+          const r = it.next();
+          if (r.done) {
+            fd.closeQuietly();
+            sub.complete();
+            return;
+          }
+          sub.next(r.value);
+        }
+        if (!sub.closed) timer = setImmediate(pump);
+      } catch (e) {
+        fd.closeQuietly();
+        sub.error(e);
+      }
+    };
+    pump();
+    return () => {
+      if (timer) clearImmediate(timer);
+      fd.closeQuietly();
+    };
+  });
+}
+
+/** An Observable of an iterator's output lines (see {@link iterObservable}). */
+export function iterLines$(src: SessionSource | (() => IterFd), opts: IterReadOptions & { batch?: number } = {}): Observable<string> {
+  return new Observable<string>((sub) => {
+    const dec = new StringDecoder('utf8');
+    let rest = '';
+    const s = iterObservable(src, opts).subscribe({
+      next(c) {
+        const parts = (rest + dec.write(c)).split('\n');
+        rest = parts.pop()!;
+        for (const l of parts) {
+          if (sub.closed) return;
+          sub.next(l);
+        }
+      },
+      error: (e) => sub.error(e),
+      complete() {
+        rest += dec.end();
+        if (rest) sub.next(rest);
+        sub.complete();
+      },
+    });
+    return () => s.unsubscribe();
+  });
+}
