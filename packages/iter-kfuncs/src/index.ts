@@ -1,1 +1,47 @@
-export {};
+/**
+ * `@bpf-iter/iter-kfuncs`: open-coded BPF iterators
+ * (`bpf_iter_<type>_{new,next,destroy}`) with libbpf-style loops, async
+ * iteration and RxJS observables.
+ *
+ * @packageDocumentation
+ */
+import './polyfill.js';
+
+export * from './flags.js';
+export { btf, resolveType, skipModifiers, typeToString, type BtfType, type TypeSpec, type TypeTable } from './btf.js';
+export type { IterContext } from './kernel-context.js';
+/** Re-exported from `@bpf-iter/core`: the ambient kernel for iterators that need one. */
+export { currentKernel, setDefaultKernel, withKernel } from '@bpf-iter/core';
+export { BpfIter, bpfProgram } from './state.js';
+export {
+  BPF_ITER_FUNC_PREFIX,
+  bindKernel,
+  checkIterKfunc,
+  getIterKind,
+  iterStats,
+  listIterKinds,
+  liveIterators,
+  register_btf_kfunc_id_set,
+  registerIterKind,
+  unregisterIterKind,
+  type IterKind,
+  type IterKindSpec,
+  type IterStats,
+  type KfuncDesc,
+  type KfuncIdSet,
+  type KfuncParam,
+  type RegisteredKfunc,
+} from './registry.js';
+export * from './kinds/num.js';
+export * from './kinds/bits.js';
+export {
+  BpfAsyncLoopIterator,
+  BpfLoop,
+  BpfLoopIterator,
+  bpfFor,
+  bpfForEach,
+  bpfForEachAsync,
+  bpfRepeat,
+} from './loops.js';
+export { bpfForEach$, fromIter } from './rx.js';
+export { checkIterContract, iterContractProperty, type IterContractOptions } from './check.js';

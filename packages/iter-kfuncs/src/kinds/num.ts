@@ -1,0 +1,86 @@
+/**
+ * `bpf_iter_num`: integers in `[start, end)` (reference §7.5.1).
+ *
+ * Arguments have C `int` semantics: they are converted with ToInt32 (as
+ * passing a JS number to an `int` parameter would truncate), so
+ * `2 ** 31` becomes `INT_MIN`.
+ *
+ * Element: the kernel returns `int *` pointing at the current value. In
+ * JavaScript there is no `int *`; `next` returns the number itself, or
+ * `null` at the end. That avoids an allocation per element and reads
+ * naturally: `while ((v = bpf_iter_num_next(it)) !== null) sum += v`.
+ */
+import { fail } from '@bpf-iter/core';
+import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL } from '../flags.js';
+import { registerIterKind } from '../registry.js';
+
+/** `BPF_MAX_LOOPS`: the most elements one num iterator may produce. */
+export const BPF_MAX_LOOPS = 8388608;
+
+/** Mirrors `struct bpf_iter_num_kern { int cur; int end; }`. */
+interface NumState {
+  cur: number;
+  end: number;
+}
+
+/** The `num` iterator kind: `bpf_iter_num_new(it, start, end)`, elements are numbers. */
+export const iterNum = registerIterKind({
+  state: { name: 'bpf_iter_num', size: 8 },
+  new: {
+    name: 'bpf_iter_num_new',
+    flags: KF_ITER_NEW,
+    params: [
+      { name: 'it', type: 'struct bpf_iter_num *' },
+      { name: 'start', type: 'int' },
+      { name: 'end', type: 'int' },
+    ],
+    ret: 'int',
+    impl: (_ctx, start: number, end: number): NumState => {
+      start |= 0;
+      end |= 0;
+      // start == end is legal: an empty range, the first next() returns NULL.
+      if (start > end) fail('EINVAL', `bpf_iter_num_new: start ${start} > end ${end}`);
+      // In JS doubles, end - start is exact (no s32 overflow for INT_MIN..INT_MAX).
+      if (end - start > BPF_MAX_LOOPS) {
+        fail('E2BIG', `bpf_iter_num_new: ${end - start} elements exceed BPF_MAX_LOOPS (${BPF_MAX_LOOPS})`);
+      }
+      // The kernel starts one step behind; starting at `start` is equivalent.
+      return { cur: start, end };
+    },
+  },
+  next: {
+    name: 'bpf_iter_num_next',
+    flags: KF_ITER_NEXT | KF_RET_NULL,
+    params: [{ name: 'it', type: 'struct bpf_iter_num *' }],
+    ret: 'int *',
+    impl: (s: NumState): number | null => {
+      const cur = s.cur;
+      if (cur < s.end) {
+        s.cur = cur + 1;
+        return cur;
+      }
+      // Like the kernel, zero the state: cur == end keeps returning NULL.
+      s.cur = s.end = 0;
+      return null;
+    },
+  },
+  destroy: {
+    name: 'bpf_iter_num_destroy',
+    flags: KF_ITER_DESTROY,
+    params: [{ name: 'it', type: 'struct bpf_iter_num *' }],
+    ret: 'void',
+    impl: (s: NumState): void => {
+      s.cur = s.end = 0;
+    },
+  },
+});
+
+/** The num iterator state type. */
+export type BpfIterNum = ReturnType<typeof iterNum.alloc>;
+
+/** `int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end)` */
+export const bpf_iter_num_new = iterNum.new;
+/** `int *bpf_iter_num_next(struct bpf_iter_num *it)`: the number itself, or null. */
+export const bpf_iter_num_next = iterNum.next;
+/** `void bpf_iter_num_destroy(struct bpf_iter_num *it)` */
+export const bpf_iter_num_destroy = iterNum.destroy;

@@ -1,0 +1,194 @@
+/**
+ * libbpf's looping macros (`bpf_for_each`, `bpf_for`, `bpf_repeat`, §7.6)
+ * as JavaScript iterables.
+ *
+ * Each iteration start constructs one iterator (`new` once, its error
+ * ignored like libbpf: a failed constructor leaves an empty iterator), calls
+ * `next` until NULL and destroys it exactly once: on normal end, `break`,
+ * `return`, a throw in the loop body, or a throw from `next` itself.
+ *
+ * The iterators are hand-written objects (not generators) so that V8 can
+ * inline `next()` into `for...of`.
+ */
+import './polyfill.js';
+import { ambientContext, fixedContext, type IterContext } from './kernel-context.js';
+import { kindInternals, type IterKind } from './registry.js';
+import { allocState, type BpfIter, type KindRecord, type RawKfuncs } from './state.js';
+import { iterNum } from './kinds/num.js';
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
+
+/** @internal What a loop needs to construct iterators of a kind. */
+export interface LoopSource {
+  readonly home: { rec: KindRecord; raw: RawKfuncs };
+  readonly ctx: IterContext<any>;
+  readonly args: readonly unknown[];
+}
+
+/**
+ * @internal An explicit {@link bindKernel} view fixes the kernel; otherwise
+ * the constructor sees the ambient kernel when it runs (iteration start,
+ * subscription), and only if the kind reads `ctx.kernel`.
+ */
+export function loopSource(kind: IterKind<any, any, any>, args: readonly unknown[]): LoopSource {
+  const { rec, raw, kernel } = kindInternals(kind);
+  return { home: { rec, raw }, ctx: kernel !== undefined ? fixedContext(kernel.k) : ambientContext, args };
+}
+
+/** @internal Constructs a live iterator (constructor errors ignored). */
+export function openFrom(src: LoopSource): BpfIter {
+  const it = allocState(src.home);
+  src.home.raw.newWith(src.ctx, it, src.args);
+  return it;
+}
+
+/**
+ * One pass of a {@link BpfLoop}: an `IterableIterator` over the elements of
+ * one constructed iterator, destroyed exactly once.
+ */
+export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
+  #it: BpfIter;
+  #next: (it: unknown) => unknown;
+  #destroy: (it: unknown) => void;
+  #done = false;
+
+  /** @internal */
+  constructor(src: LoopSource) {
+    this.#it = openFrom(src);
+    this.#next = src.home.raw.next;
+    this.#destroy = src.home.raw.destroy;
+  }
+
+  /** The next element; destroys the iterator when it returns NULL or throws. */
+  next(): IteratorResult<E, undefined> {
+    if (this.#done) return DONE;
+    let v: unknown;
+    try {
+      v = this.#next(this.#it);
+    } catch (e) {
+      this.#finish();
+      throw e;
+    }
+    if (v === null) {
+      this.#finish();
+      return DONE;
+    }
+    return { done: false, value: v as E };
+  }
+
+  /** Called by `for...of` on `break`, `return` and throw: destroys the iterator. */
+  return(): IteratorResult<E, undefined> {
+    this.#finish();
+    return DONE;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  /** Same as {@link return}: `using loop = bpfForEach(...)[Symbol.iterator]()`. */
+  [Symbol.dispose](): void {
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (!this.#done) {
+      this.#done = true;
+      this.#destroy(this.#it);
+    }
+  }
+}
+
+/** Async counterpart of {@link BpfLoopIterator} for `for await`. */
+export class BpfAsyncLoopIterator<E> implements AsyncIterableIterator<E>, AsyncDisposable {
+  #inner: BpfLoopIterator<E>;
+
+  /** @internal */
+  constructor(src: LoopSource) {
+    this.#inner = new BpfLoopIterator<E>(src);
+  }
+
+  next(): Promise<IteratorResult<E, undefined>> {
+    try {
+      return Promise.resolve(this.#inner.next());
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  return(): Promise<IteratorResult<E, undefined>> {
+    return Promise.resolve(this.#inner.return());
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.#inner.return();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * A re-iterable `bpf_for_each` loop: each `for...of` / `for await` over it
+ * constructs its own iterator.
+ */
+export class BpfLoop<E> implements Iterable<E>, AsyncIterable<E> {
+  #src: LoopSource;
+
+  /** @internal */
+  constructor(src: LoopSource) {
+    this.#src = src;
+  }
+
+  [Symbol.iterator](): BpfLoopIterator<E> {
+    return new BpfLoopIterator<E>(this.#src);
+  }
+
+  [Symbol.asyncIterator](): BpfAsyncLoopIterator<E> {
+    return new BpfAsyncLoopIterator<E>(this.#src);
+  }
+
+  /** All elements of one pass, in order. */
+  toArray(): E[] {
+    return [...this];
+  }
+}
+
+/**
+ * libbpf's `bpf_for_each(type, cur, args...)`:
+ * `for (const v of bpfForEach(iterNum, 0, 10))`.
+ *
+ * The kernel for kinds that need one comes from a {@link bindKernel} view,
+ * else it is the ambient kernel (core's `withKernel` / `setDefaultKernel`)
+ * when iteration starts.
+ */
+export function bpfForEach<N extends string, A extends unknown[], E>(kind: IterKind<N, A, E>, ...args: A): BpfLoop<E> {
+  return new BpfLoop<E>(loopSource(kind, args));
+}
+
+/**
+ * `for await` flavour of {@link bpfForEach}: the same loop, destroyed on
+ * `break` / `return` / throw, usable with async loop bodies.
+ */
+export function bpfForEachAsync<N extends string, A extends unknown[], E>(
+  kind: IterKind<N, A, E>,
+  ...args: A
+): AsyncIterable<E> {
+  return new BpfLoop<E>(loopSource(kind, args));
+}
+
+/**
+ * libbpf's `bpf_for(i, start, end)`: the numbers `start..end-1` from a num
+ * iterator. Runs zero times when the constructor fails: `bpfFor(5, 1)`
+ * (-EINVAL) and `bpfFor(0, 10_000_000)` (-E2BIG, more than 8388608).
+ */
+export function bpfFor(start: number, end: number): BpfLoop<number> {
+  return bpfForEach(iterNum, start, end);
+}
+
+/** libbpf's `bpf_repeat(n)`: `n` iterations (yielding 0..n-1); zero if n > 8388608 or n < 0. */
+export function bpfRepeat(n: number): BpfLoop<number> {
+  return bpfForEach(iterNum, 0, n);
+}

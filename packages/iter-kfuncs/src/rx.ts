@@ -1,0 +1,44 @@
+/**
+ * RxJS adapter: an open-coded iterator as a cold Observable.
+ */
+import { Observable } from 'rxjs';
+import type { IterKind } from './registry.js';
+import { loopSource, openFrom } from './loops.js';
+
+/**
+ * A cold Observable over `kind`'s elements: every subscription constructs
+ * its own iterator (constructor error ignored, like `bpf_for_each`: the
+ * Observable completes empty), emits synchronously, and destroys the
+ * iterator exactly once on completion, error or unsubscription (including
+ * `take(n)`, which unsubscribes between elements: no element is produced
+ * after that). A throw from `next` (a contract violation) becomes an error
+ * notification.
+ *
+ * The kernel is resolved like {@link bpfForEach}: a {@link bindKernel} view,
+ * else the ambient kernel at subscription.
+ */
+export function fromIter<N extends string, A extends unknown[], E>(kind: IterKind<N, A, E>, ...args: A): Observable<E> {
+  const src = loopSource(kind, args);
+  const { next, destroy } = src.home.raw;
+  return new Observable<E>((subscriber) => {
+    const it = openFrom(src);
+    let live = true;
+    subscriber.add(() => {
+      if (live) {
+        live = false;
+        destroy(it);
+      }
+    });
+    let v: unknown;
+    try {
+      while (!subscriber.closed && (v = next(it)) !== null) subscriber.next(v as E);
+    } catch (e) {
+      subscriber.error(e);
+      return;
+    }
+    subscriber.complete();
+  });
+}
+
+/** Alias of {@link fromIter}, named after libbpf's `bpf_for_each`. */
+export const bpfForEach$ = fromIter;

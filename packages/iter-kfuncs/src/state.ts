@@ -1,0 +1,291 @@
+/**
+ * The iterator state (`struct bpf_iter_<type>` on the BPF stack) and the
+ * contract-enforcing wrappers around an author's `new` / `next` / `destroy`.
+ *
+ * The state is opaque: everything lives in private class fields, so user code
+ * can only change it through the trio. Objects that are not states created by
+ * this module (plain objects, proxies, `Object.create(BpfIter.prototype)`)
+ * fail the private-field brand check and are rejected.
+ */
+import './polyfill.js';
+import { BpfError } from '@bpf-iter/core';
+import type { IterContext } from './kernel-context.js';
+
+declare const ITER_TYPE: unique symbol;
+declare const ITER_ELEM: unique symbol;
+
+/** Internal per-kind record shared by a kind and all views of it. */
+export interface KindRecord {
+  readonly type: string;
+  readonly newName: string;
+  readonly nextName: string;
+  readonly destroyName: string;
+  readonly implNew: (ctx: IterContext<any>, ...args: any[]) => unknown;
+  readonly implNext: (data: any) => unknown;
+  readonly implDestroy: ((data: any) => void) | undefined;
+  /** Kernel quirk (css, dmabuf): `next` after NULL restarts the walk. */
+  readonly restartsAfterNull: boolean;
+  constructed: number;
+  failed: number;
+  destroyed: number;
+}
+
+/** The unbound kfuncs of one kind, as created by {@link makeKfuncs}. */
+export interface RawKfuncs {
+  readonly newWith: (ctx: IterContext<any>, it: unknown, args: readonly unknown[]) => number;
+  readonly next: (it: unknown) => unknown;
+  readonly destroy: (it: unknown) => void;
+}
+
+/** Marker for "constructor failed: empty iterator, nothing for the author to free". */
+const EMPTY: unique symbol = Symbol('empty iterator');
+
+let liveTotal = 0;
+let refIds = 0;
+
+/** An `Unreleased reference` check scope, see {@link bpfProgram}. */
+interface ProgramScope {
+  readonly states: BpfIter[];
+  allocs: number;
+}
+let programScope: ProgramScope | null = null;
+
+// Assigned by BpfIter's static block (it alone can touch the private fields).
+let constructing = false;
+/** True for states created by this module (private-field brand check). */
+export let isState: (x: unknown) => x is BpfIter;
+/** Builds the contract-enforcing kfuncs around an author's implementation. */
+export let makeKfuncs: (rec: KindRecord) => RawKfuncs;
+/** Allocates an uninitialized state for a kind. */
+export let allocState: (home: { rec: KindRecord; raw: RawKfuncs }) => BpfIter;
+let leakCheck: (scope: ProgramScope) => BpfIter | undefined;
+
+export const errors = {
+  /** The kernel's `process_iter_arg` message for non-iterator memory. */
+  notStack(): BpfError {
+    return new BpfError('EINVAL', 'arg#0 expected pointer to an iterator on stack');
+  },
+  notInitialized(type: string): BpfError {
+    return new BpfError('EINVAL', `expected an initialized iter_${type} as arg #0`);
+  },
+  notUninitialized(type: string): BpfError {
+    return new BpfError('EINVAL', `expected uninitialized iter_${type} as arg #0`);
+  },
+};
+
+/**
+ * An open-coded iterator's state, `struct bpf_iter_<N>`, yielding elements of
+ * type `E`. Branded by kind at the type level: a `BpfIter<'num'>` cannot be
+ * passed to the `bits` kfuncs. Obtain one from `kind.alloc()` (uninitialized),
+ * `kind.open(...)` or `kind.create(...)` (constructed).
+ *
+ * It is `Disposable`: `using it = iterNum.open(0, 3)` destroys it at scope
+ * exit (disposing an already destroyed state is a no-op).
+ */
+export class BpfIter<N extends string = string, E = unknown> implements Disposable {
+  /** Type-level brand: the iterator type name. Does not exist at run time. */
+  declare readonly [ITER_TYPE]: N;
+  /** Type-level brand: the element type. Does not exist at run time. */
+  declare readonly [ITER_ELEM]: E;
+
+  /** Kind this state is live for; null when uninitialized or destroyed. */
+  #rec: KindRecord | null = null;
+  /** Kind it was allocated for, to name it in errors and in `next()`. */
+  #home: { rec: KindRecord; raw: RawKfuncs };
+  #data: unknown = undefined;
+  #drained = false;
+  #error = 0;
+  #cause: BpfError | undefined = undefined;
+  #id = 0;
+
+  /** @internal Use `kind.alloc()`. */
+  constructor(home: unknown) {
+    if (!constructing) throw new TypeError('BpfIter is created by kind.alloc(), kind.open() or kind.create()');
+    this.#home = home as { rec: KindRecord; raw: RawKfuncs };
+  }
+
+  /** The iterator type this state was allocated for, e.g. `"num"`. */
+  get type(): N {
+    return this.#home.rec.type as N;
+  }
+
+  /** True between a `new` and its `destroy`. */
+  get live(): boolean {
+    return this.#rec !== null;
+  }
+
+  /** What the last `new` returned: 0 or a negative errno. */
+  get error(): number {
+    return this.#error;
+  }
+
+  /** The error behind a negative {@link error}, if the constructor threw one. */
+  get cause(): BpfError | undefined {
+    return this.#cause;
+  }
+
+  /** Reference id of the current construction (1, 2, …; 0 if never constructed). */
+  get refId(): number {
+    return this.#id;
+  }
+
+  /** `bpf_iter_<N>_next(this)`: the next element, or null when exhausted. */
+  next(): E | null {
+    return this.#home.raw.next(this) as E | null;
+  }
+
+  /** `bpf_iter_<N>_destroy(this)`. Throws if not live (destroy twice). */
+  destroy(): void {
+    this.#home.raw.destroy(this);
+  }
+
+  /** Destroys the iterator if it is live; a no-op otherwise. */
+  [Symbol.dispose](): void {
+    if (this.#rec !== null) this.#home.raw.destroy(this);
+  }
+
+  /** @internal */
+  static {
+    isState = (x: unknown): x is BpfIter => typeof x === 'object' && x !== null && #rec in x;
+
+    makeKfuncs = (rec: KindRecord): RawKfuncs => {
+      const { implNew, implNext, implDestroy } = rec;
+
+      const newWith = (ctx: IterContext<any>, it: unknown, args: readonly unknown[]): number => {
+        if (!isState(it)) throw errors.notStack();
+        if (it.#rec !== null) throw errors.notUninitialized(rec.type);
+        let data: unknown;
+        let ret = 0;
+        let cause: BpfError | undefined;
+        try {
+          data = implNew(ctx, ...args);
+        } catch (e) {
+          // Kernel contract: on error, return -errno *and* leave an empty iterator.
+          if (!(e instanceof BpfError)) throw e;
+          data = EMPTY;
+          ret = -e.errnoValue;
+          cause = e;
+        }
+        it.#rec = rec;
+        it.#data = data;
+        it.#drained = data === EMPTY;
+        it.#error = ret;
+        it.#cause = cause;
+        it.#id = ++refIds;
+        rec.constructed++;
+        if (ret !== 0) rec.failed++;
+        liveTotal++;
+        if (programScope !== null) {
+          programScope.states.push(it);
+          programScope.allocs++;
+        }
+        return ret;
+      };
+
+      // Called for every `next` once the iterator has returned NULL (cold path).
+      const afterNull = (it: BpfIter): unknown => {
+        const data = it.#data;
+        if (data === EMPTY) return null;
+        const v = implNext(data);
+        if (v === null) return null;
+        if (rec.restartsAfterNull && v !== undefined) {
+          it.#drained = false;
+          return v;
+        }
+        throw new BpfError(
+          'EPROTO',
+          `${rec.nextName} returned an element after returning NULL; the open-coded iterator contract requires NULL forever once exhausted`,
+        );
+      };
+
+      // Misuse (cold path): name the problem like the verifier does.
+      const misuse = (it: unknown): never => {
+        throw isState(it) ? errors.notInitialized(rec.type) : errors.notStack();
+      };
+
+      // Hot path. Reading a private field is the brand check: it throws a
+      // TypeError for anything that is not a BpfIter (cheaper than `#rec in it`).
+      const next = (it: unknown): unknown => {
+        let live: KindRecord | null;
+        try {
+          live = (it as BpfIter).#rec;
+        } catch {
+          return misuse(it);
+        }
+        if (live !== rec) return misuse(it);
+        const st = it as BpfIter;
+        if (st.#drained) return afterNull(st);
+        const v = implNext(st.#data);
+        if (v == null) {
+          if (v === undefined) {
+            throw new BpfError('EPROTO', `${rec.nextName} returned undefined; an exhausted iterator returns null`);
+          }
+          st.#drained = true;
+        }
+        return v;
+      };
+
+      const destroy = (x: unknown): void => {
+        if (!isState(x) || x.#rec !== rec) misuse(x);
+        const it = x as BpfIter;
+        const data = it.#data;
+        // Mark destroyed first: destroy runs exactly once even if the author's throws.
+        it.#rec = null;
+        it.#data = undefined;
+        it.#drained = false;
+        rec.destroyed++;
+        liveTotal--;
+        if (data !== EMPTY && implDestroy !== undefined) implDestroy(data);
+      };
+
+      return { newWith, next, destroy };
+    };
+
+    allocState = (home: { rec: KindRecord; raw: RawKfuncs }): BpfIter => {
+      constructing = true;
+      try {
+        return new BpfIter(home);
+      } finally {
+        constructing = false;
+      }
+    };
+
+    leakCheck = (scope: ProgramScope): BpfIter | undefined => scope.states.find((s) => s.#rec !== null);
+  }
+}
+
+
+/** Number of live (constructed and not yet destroyed) iterators of all kinds. */
+export function liveIteratorsTotal(): number {
+  return liveTotal;
+}
+
+/**
+ * Runs `fn` like the body of a BPF program and then applies the verifier's
+ * reference check: if an iterator constructed inside `fn` is still live when
+ * `fn` returns, every such iterator is destroyed (so nothing leaks) and a
+ * `BpfError('EINVAL', 'Unreleased reference id=<n> alloc_insn=<i>')` is
+ * thrown. `id` is the iterator's {@link BpfIter.refId}; `alloc_insn` is the
+ * 0-based ordinal of its `new` call within `fn` (there are no instructions
+ * to count in JavaScript). Scopes nest; `fn` must be synchronous.
+ */
+export function bpfProgram<R>(fn: () => R): R {
+  const outer = programScope;
+  const scope: ProgramScope = { states: [], allocs: 0 };
+  programScope = scope;
+  let result: R;
+  try {
+    result = fn();
+  } finally {
+    programScope = outer;
+  }
+  const leaked = leakCheck(scope);
+  if (leaked !== undefined) {
+    const insn = scope.states.indexOf(leaked);
+    for (const s of scope.states) s[Symbol.dispose]();
+    throw new BpfError('EINVAL', `Unreleased reference id=${leaked.refId} alloc_insn=${insn}`);
+  }
+  if (result instanceof Promise) throw new TypeError('bpfProgram(fn): fn must be synchronous');
+  return result;
+}
+
