@@ -81,3 +81,40 @@ export function unregister(name: string): void {
 export function objs(n: number): { i: number }[] {
   return Array.from({ length: n }, (_, i) => ({ i }));
 }
+
+import { attachIter, loadProgram, SEC, type BpfIterLink, type BpfProg, type IterFd } from '../src/index.js';
+
+/** A loaded program + link over an array target. */
+export interface Rig<T> {
+  target: string;
+  prog: BpfProg;
+  link: BpfIterLink;
+  open(): IterFd;
+  items: readonly T[];
+}
+
+/** Registers an array target over `items`, loads `body` on it and attaches. */
+export function rig<T extends object>(
+  items: readonly T[],
+  body: (ctx: { meta: { seq: SeqFile; session_id: bigint; seq_num: bigint }; item: T | null }) => number,
+  extra: Partial<BpfIterReg<T, ArrayPriv<T>>> & { log?: string[] } = {},
+): Rig<T> {
+  const target = registerArray(items, extra);
+  const prog = loadProgram(SEC(`iter/${target}`, function body_(ctx: any) {
+    return body(ctx);
+  }));
+  const link = attachIter(prog);
+  prog.put();
+  return { target, prog, link, items, open: () => link.open() };
+}
+
+/** Reads an fd until EOF with a fixed size; returns the concatenated bytes. */
+export function drain(fd: IterFd, size: number): Buffer {
+  const parts: Buffer[] = [];
+  for (;;) {
+    const b = fd.read(size);
+    if (b.length === 0) break;
+    parts.push(b);
+  }
+  return Buffer.concat(parts);
+}
