@@ -33,4 +33,5 @@ export * from './walkers/sock.js';
 export * from './walkers/cgroup.js';
 export * from './walkers/list.js';
 export * from './sources/synthetic.js';
+export * from './sources/host.js';
 export * from './context.js';

@@ -1,0 +1,901 @@
+/**
+ * The host source: a snapshot of this Linux machine, read from /proc and
+ * /sys into a {@link Kernel} (source `'host'`).
+ *
+ * Reading is synchronous (a few small reads per task and fd; sync syscalls
+ * beat the promise machinery by far for thousands of tiny /proc files) and
+ * happens in two phases: first every process is read into plain records, so
+ * a process that vanishes half-way is dropped whole; then the model is
+ * built from the records.
+ */
+import { statSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpus, hostname } from 'node:os';
+import { Kernel } from '../kernel.js';
+import type { Cgroup } from '../model/cgroup.js';
+import { mkdev, S_IFCHR, S_IFREG, type KFile } from '../model/file.js';
+import { FilesStruct } from '../model/files_struct.js';
+import { KmemCache } from '../model/kmem_cache.js';
+import { MmStruct, VM_EXEC, VM_MAYSHARE, VM_READ, VM_SHARED, VM_WRITE, vmaLayout } from '../model/mm.js';
+import type { PidNamespace } from '../model/pid_namespace.js';
+import { Ipv6Route } from '../model/route.js';
+import {
+  AF_INET,
+  AF_INET6,
+  AF_NETLINK,
+  AF_UNIX,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  SOCK_DGRAM,
+  SOCK_RAW,
+  SOCK_STREAM,
+  Socket,
+  TCP_LISTEN,
+} from '../model/socket.js';
+import type { SockTable } from '../model/sock_table.js';
+import { PF_KTHREAD, type Task, type TaskState } from '../model/task.js';
+import { parseCgroupV2Path } from './procfs/cgroup.js';
+import { parseFdinfo, type FdInfo } from './procfs/fdinfo.js';
+import { findSymbols, forEachKsym } from './procfs/kallsyms.js';
+import { fopsName, modeOfLink } from './procfs/fops.js';
+import { parseIpv6Route } from './procfs/ipv6_route.js';
+import { parseMaps, type MapsRow } from './procfs/maps.js';
+import { parseMountinfo, type MountInfo } from './procfs/mountinfo.js';
+import { parseInetTable, parseNetlink, parseUnix, type InetRow } from './procfs/net.js';
+import { errCode, isGone, listDir, readLink, readText, readUtf8 } from './procfs/read.js';
+import { parseSlabinfo } from './procfs/slabinfo.js';
+import { parseStat, type ProcStat } from './procfs/stat.js';
+import { parseStatus, type ProcStatus } from './procfs/status.js';
+
+/** Options of {@link readHost}. Every part is on by default. */
+export interface HostOptions {
+  /** Root of the tree to read (`<root>/proc`, `<root>/sys`); default `/`. Point it at a captured tree in tests. */
+  root?: string;
+  /** Read every thread (`/proc/PID/task/*`); when false, only thread-group leaders. */
+  threads?: boolean;
+  /** Read fd tables (`/proc/PID/fd`). */
+  files?: boolean;
+  /** Read `/proc/PID/fdinfo/N` for each fd (`pos`, `flags`, `ino` of anon inodes). */
+  fdinfo?: boolean;
+  /** Read address spaces (`/proc/PID/maps`). */
+  vmas?: boolean;
+  /** Read `/proc/net/{tcp,tcp6,udp,udp6,unix,netlink}`. */
+  sockets?: boolean;
+  /** Read `/proc/net/ipv6_route`. */
+  routes?: boolean;
+  /** Load every kernel symbol from `/proc/kallsyms` into `kernel.ksyms`. */
+  ksyms?: boolean;
+  /**
+   * Use the real addresses of the `file_operations` tables from kallsyms
+   * (needs root and CONFIG_KALLSYMS_ALL; otherwise kernel.fops makes them
+   * up and marks them synthetic). Defaults to the value of `ksyms`, since
+   * it costs the same kallsyms read.
+   */
+  realFops?: boolean;
+  /** Read `/proc/slabinfo` (root only) into kmem caches. */
+  slabs?: boolean;
+  /** Read the cgroup v2 tree and each task's cgroup. */
+  cgroups?: boolean;
+  /** The cgroup v2 mount point; found in mountinfo when omitted. */
+  cgroupMount?: string;
+  /** Only these processes (by pid as /proc shows it); all when omitted. */
+  pids?: readonly number[];
+}
+
+/** One read that failed for a reason other than the task vanishing. */
+export interface HostReadError {
+  path: string;
+  /** errno name (`EACCES`, `EPERM`, `EISDIR`...). */
+  code: string;
+}
+
+/** What a snapshot skipped or could not see, and what it holds. */
+export interface HostReport {
+  /** Pids and tids that vanished while being read (skipped). */
+  vanished: number[];
+  /**
+   * Pids of tasks kept but only partly read: access to their fds or maps
+   * was refused, so `files` or `mm` is null in the model.
+   */
+  denied: number[];
+  /** The failed reads behind {@link denied} and other unreadable sources (kallsyms, slabinfo...). */
+  errors: HostReadError[];
+  /** Real inode numbers of the pid namespaces (the model numbers namespaces itself). */
+  pidNsInodes: Map<PidNamespace, number>;
+  counts: {
+    processes: number;
+    threads: number;
+    fds: number;
+    vmas: number;
+    sockets: number;
+    ksyms: number;
+    cgroups: number;
+    routes: number;
+    slabs: number;
+  };
+  /** Wall time of the snapshot. */
+  elapsedMs: number;
+}
+
+/** Nanoseconds per clock tick: USER_HZ is 100 on every Linux ABI. */
+const NS_PER_TICK = 10_000_000;
+/** `MAX_RT_PRIO`: stat's `priority` column is `task->prio - MAX_RT_PRIO`. */
+const MAX_RT_PRIO = 100;
+
+interface RawTask {
+  tid: number;
+  stat: ProcStat;
+  status: ProcStatus;
+  cgroup: string | null;
+}
+
+interface RawFd {
+  fd: number;
+  link: string;
+  info: FdInfo | null;
+  ino: number;
+  mode: number;
+  /** Userspace dev_t from stat, -1 if unknown. */
+  dev: number;
+}
+
+interface RawProc {
+  pid: number;
+  /** Inode of /proc/PID/ns/pid, -1 when unreadable. */
+  nsIno: number;
+  kthread: boolean;
+  tasks: RawTask[];
+  /** null: not read (kthread, option off) or refused. */
+  fds: RawFd[] | null;
+  maps: MapsRow[] | null;
+}
+
+const TASK_STATES = new Set<string>(['R', 'S', 'D', 'T', 't', 'Z', 'X', 'I']);
+
+function taskState(s: string): TaskState {
+  if (TASK_STATES.has(s)) return s as TaskState;
+  if (s === 'x') return 'X';
+  if (s === 'P') return 'I'; // parked kthreads are idle
+  return s === 'W' || s === 'K' ? 'D' : 'S';
+}
+
+/** Userspace `dev_t` (glibc/`new_encode_dev`) -> the kernel's internal {@link mkdev} encoding. */
+function kdevOfStat(dev: number): number {
+  const lo = dev % 0x100000000;
+  const hi = Math.floor(dev / 0x100000000);
+  const maj = ((lo >>> 8) & 0xfff) | ((hi & 0xfffff000) >>> 0);
+  const min = (lo & 0xff) | ((lo >>> 12) & 0xfff00) | ((hi & 0xfff) << 20);
+  return mkdev(maj, min);
+}
+
+/** The inode number in links like `socket:[123]`, `pipe:[45]`, or -1. */
+function linkIno(link: string): number {
+  const b = link.indexOf(':[');
+  if (b <= 0 || !link.endsWith(']')) return -1;
+  const s = link.slice(b + 2, -1);
+  return /^\d+$/.test(s) ? Number(s) : -1;
+}
+
+/** Reads the host into a new {@link Kernel} (source `'host'`). See {@link readHostWithReport}. */
+export function readHost(options: HostOptions = {}): Kernel {
+  return readHostWithReport(options).kernel;
+}
+
+/**
+ * Reads the host into a new {@link Kernel} and reports what could not be read.
+ *
+ * - Tasks: `/proc/PID/task/TID/{stat,status,cgroup}`; pid namespaces from
+ *   `/proc/PID/ns/pid` and the `NSpid:` line. The reader's pid namespace
+ *   becomes the model's initial one.
+ * - Threads share their leader's fd table and address space (the default
+ *   of `pthread_create`); a thread with a private fd table (`clone` without
+ *   CLONE_FILES) cannot be told apart from /proc cheaply and is modeled as sharing.
+ * - Files: one `KFile` per (process, fd); files shared between processes
+ *   (after fork or fd passing) are not identifiable from /proc and become
+ *   separate objects. Socket files point (`private_data`) at the socket of
+ *   the same inode.
+ * - VMAs: `/proc/PID/maps`, every field kept so the lines can be printed again.
+ * - Sockets: the /proc/net tables of the reader's network namespace, hashed
+ *   so that walk order equals file order.
+ *
+ * Processes that vanish mid-read are skipped; refused reads keep the task
+ * with `files`/`mm` null and list it in `report.denied`. Never throws for
+ * per-task failures.
+ */
+export function readHostWithReport(options: HostOptions = {}): { kernel: Kernel; report: HostReport } {
+  const t0 = performance.now();
+  const o = {
+    threads: true,
+    files: true,
+    fdinfo: true,
+    vmas: true,
+    sockets: true,
+    routes: true,
+    ksyms: true,
+    realFops: true,
+    slabs: true,
+    cgroups: true,
+    ...options,
+  };
+  o.realFops = options.realFops ?? o.ksyms;
+  const root = options.root ?? '/';
+  const P = join(root, 'proc');
+  const report: HostReport = {
+    vanished: [],
+    denied: [],
+    errors: [],
+    pidNsInodes: new Map(),
+    counts: { processes: 0, threads: 0, fds: 0, vmas: 0, sockets: 0, ksyms: 0, cgroups: 0, routes: 0, slabs: 0 },
+    elapsedMs: 0,
+  };
+  const denied = new Set<number>();
+  const deny = (pid: number, path: string, e: unknown): void => {
+    denied.add(pid);
+    report.errors.push({ path, code: errCode(e) });
+  };
+  const tryRead = (path: string, read: (p: string) => string = readText): string | null => {
+    try {
+      return read(path);
+    } catch (e) {
+      report.errors.push({ path, code: errCode(e) });
+      return null;
+    }
+  };
+
+  // ------------------------------------------------------------ phase 1: read processes
+  let pids: number[];
+  if (options.pids) pids = [...options.pids];
+  else {
+    pids = [];
+    for (const name of listDir(P)) {
+      const c = name.charCodeAt(0);
+      if (c >= 48 && c <= 57) pids.push(Number(name));
+    }
+  }
+
+  // Device and mode of pseudo-filesystem files (sockfs, pipefs, anon_inodefs...): one stat per kind.
+  const kindStat = new Map<string, { mode: number; dev: number }>();
+  const procs: RawProc[] = [];
+  for (const pid of pids) {
+    const raw = readProcess(P, pid, o, report, deny, kindStat);
+    if (raw) procs.push(raw);
+  }
+
+  // ------------------------------------------------------------ phase 2: build the model
+  const nrCpus = possibleCpus(root);
+  const kernel = new Kernel({ source: 'host', nrCpus });
+  const uptime = tryRead(join(P, 'uptime'));
+  if (uptime) kernel.nowNs = Math.round(parseFloat(uptime) * 1e9);
+  const statText = tryRead(join(P, 'stat'));
+  const btime = statText ? /\nbtime (\d+)/.exec(statText) : null;
+  if (btime) kernel.bootTimeNs = Number(btime[1]) * 1e9;
+  const osrelease = tryRead(join(P, 'sys/kernel/osrelease'));
+  const host = tryRead(join(P, 'sys/kernel/hostname'))?.trim() ?? (root === '/' ? hostname() : '');
+  kernel.description = `host ${host}${osrelease ? ` (Linux ${osrelease.trim()})` : ''}`;
+
+  const mounts = readMounts(P, report);
+  const fsByDev = new Map<number, string>();
+  for (const m of mounts) if (!fsByDev.has(mkdev(m.major, m.minor))) fsByDev.set(mkdev(m.major, m.minor), m.fstype);
+
+  // f_op names of every file first, so the tables can get their real addresses before first use.
+  const fdFops = new Map<RawFd, string>();
+  const fopsNames = new Set<string>(['socket_file_ops']);
+  for (const p of procs) {
+    for (const f of p.fds ?? []) {
+      const fstype = f.dev >= 0 ? (fsByDev.get(kdevOfStat(f.dev)) ?? '') : '';
+      const name = fopsName({ link: f.link, mode: f.mode, fstype, flags: f.info?.flags ?? 0 });
+      fdFops.set(f, name);
+      fopsNames.add(name);
+    }
+  }
+  const vmaFops = (row: MapsRow): string => {
+    const fstype = fsByDev.get(mkdev(row.devMajor, row.devMinor)) ?? '';
+    if (row.path.startsWith('/SYSV')) return 'shm_file_operations';
+    // Anonymous shared memory and memfds live on the kernel-internal tmpfs (device 0:1, not mounted).
+    if (!fstype && row.devMajor === 0) return 'shmem_file_operations';
+    const mode = row.path.startsWith('/dev/') && fstype === 'devtmpfs' ? S_IFCHR : S_IFREG;
+    return fopsName({ link: row.path, mode, fstype, flags: 0 });
+  };
+  if (o.vmas) for (const p of procs) for (const r of p.maps ?? []) if (r.ino || r.path.startsWith('/')) fopsNames.add(vmaFops(r));
+
+  if (o.ksyms || o.realFops) {
+    const text = tryRead(join(P, 'kallsyms'));
+    if (text) {
+      if (o.realFops) for (const [name, addr] of findSymbols(text, fopsNames)) kernel.fops(name, addr, false);
+      if (o.ksyms) forEachKsym(text, (name, type, value, mod) => kernel.ksyms.add(name, type, value, mod));
+    }
+  }
+
+  // Cgroups before tasks, so each task is attached as it is created.
+  const cgByPath = new Map<string, Cgroup>([['/', kernel.cgroupRoot]]);
+  if (o.cgroups) readCgroupTree(kernel, root, mounts, options.cgroupMount, cgByPath, report);
+  const cgroupOf = (path: string | null): Cgroup => {
+    if (path === null) return kernel.cgroupRoot;
+    const cg = cgByPath.get(path);
+    if (cg) return cg;
+    // Created after the tree walk (or outside the mount): add the missing levels.
+    let cur = kernel.cgroupRoot;
+    let sofar = '';
+    for (const part of path.split('/').filter(Boolean)) {
+      sofar += '/' + part;
+      let next = cgByPath.get(sofar);
+      if (!next) {
+        next = kernel.mkdirCgroup(cur, part);
+        cgByPath.set(sofar, next);
+      }
+      cur = next;
+    }
+    return cur;
+  };
+
+  // Sockets before files, so socket fds can point at them.
+  const sockByIno = new Map<number, Socket>();
+  if (o.sockets) readSockets(kernel, P, sockByIno, tryRead);
+
+  // Pid namespaces: one per /proc/PID/ns/pid inode, nested by NSpid depth.
+  const nsOf = buildPidNamespaces(kernel, procs, P, report);
+
+  // Tasks in creation order (start time), so kernel.processes is in fork order.
+  procs.sort((a, b) => a.tasks[0]!.stat.starttime - b.tasks[0]!.stat.starttime || a.pid - b.pid);
+  const byPid = new Map<number, Task>();
+  const kthreadFiles = new FilesStruct(); // kthreads share init's (empty) table via CLONE_FILES
+  const needParent: Task[] = [];
+  for (const p of procs) {
+    const lead = p.tasks[0]!;
+    const pidNs = nsOf.get(p) ?? kernel.initPidNs;
+    const mm = p.maps && p.maps.length ? buildMm(kernel, p.maps, vmaFops) : null;
+    const files = p.kthread ? kthreadFiles : p.fds ? new FilesStruct() : null;
+    const parent = lead.stat.ppid === 0 ? kernel.initTask : byPid.get(lead.stat.ppid);
+    let leader: Task;
+    try {
+      leader = kernel.createTask({
+        pid: p.pid,
+        comm: lead.stat.comm,
+        parent: parent ?? null,
+        pidNs,
+        nsPids: lead.status.nspid.slice(1),
+        files,
+        mm,
+        cgroup: cgroupOf(lead.cgroup),
+        ...taskFields(lead),
+      });
+    } catch (e) {
+      report.errors.push({ path: join(P, String(p.pid)), code: errCode(e) });
+      continue;
+    }
+    if (!parent) needParent.push(leader);
+    byPid.set(p.pid, leader);
+    report.counts.processes++;
+    report.counts.threads++;
+    if (mm) report.counts.vmas += mm.vmaCount;
+    for (let i = 1; i < p.tasks.length; i++) {
+      const t = p.tasks[i]!;
+      try {
+        kernel.createTask({
+          pid: t.tid,
+          comm: t.stat.comm,
+          group: leader,
+          pidNs,
+          nsPids: t.status.nspid.slice(1),
+          cgroup: cgroupOf(t.cgroup),
+          ...taskFields(t),
+        });
+        report.counts.threads++;
+      } catch (e) {
+        report.errors.push({ path: join(P, String(p.pid), 'task', String(t.tid)), code: errCode(e) });
+      }
+    }
+    if (files && p.fds) {
+      for (const f of p.fds) {
+        const sk = f.link.startsWith('socket:[') ? sockByIno.get(f.ino) : undefined;
+        const file = kernel.createFile(f.link, {
+          f_op: kernel.fops(fdFops.get(f)!),
+          inode: { i_ino: f.ino, i_mode: f.mode, s_dev: f.dev >= 0 ? kdevOfStat(f.dev) : 0 },
+          flags: f.info?.flags ?? 0,
+          private_data: sk ?? null,
+        });
+        file.f_pos = f.info?.pos ?? 0;
+        kernel.installFd(leader, file, f.fd);
+        report.counts.fds++;
+      }
+    }
+  }
+  // Parents created later than their children (pid reuse, equal start ticks) or not visible at all.
+  for (const t of needParent) {
+    const ppid = procs.find((p) => p.pid === t.pid)!.tasks[0]!.stat.ppid;
+    const parent = byPid.get(ppid) ?? kernel.initTask;
+    for (const th of t.signal.threads.values()) th.real_parent = parent;
+  }
+
+  if (o.routes) {
+    const text = tryRead(join(P, 'net/ipv6_route'));
+    for (const r of text ? parseIpv6Route(text) : []) {
+      kernel.addRoute(new Ipv6Route(r.dst, r.dst_len, r.src, r.src_len, r.gateway, r.metric, r.refcnt, r.use, r.flags, r.dev));
+      report.counts.routes++;
+    }
+  }
+  if (o.slabs) report.counts.slabs = readSlabs(kernel, root, P, tryRead);
+
+  report.vanished.sort((a, b) => a - b);
+  report.denied = [...denied].sort((a, b) => a - b);
+  report.counts.sockets = sockByIno.size;
+  report.counts.ksyms = kernel.ksyms.count;
+  report.counts.cgroups = kernel.cgroups.size;
+  report.elapsedMs = performance.now() - t0;
+  return { kernel, report };
+}
+
+function taskFields(t: RawTask): {
+  state: TaskState;
+  uid: number;
+  gid: number;
+  start_time: number;
+  flags: number;
+  prio: number;
+  sum_exec_runtime: number;
+} {
+  return {
+    state: taskState(t.stat.state),
+    uid: t.status.uid,
+    gid: t.status.gid,
+    start_time: t.stat.starttime * NS_PER_TICK,
+    flags: t.stat.flags,
+    prio: t.stat.priority + MAX_RT_PRIO,
+    // Ticks, not the scheduler's ns: /proc/PID/schedstat has the exact value but costs a read per task.
+    sum_exec_runtime: (t.stat.utime + t.stat.stime) * NS_PER_TICK,
+  };
+}
+
+// ---------------------------------------------------------------- phase 1 helpers
+
+type Deny = (pid: number, path: string, e: unknown) => void;
+
+function readTask(P: string, pid: number, tid: number, cgroups: boolean): RawTask {
+  const dir = `${P}/${pid}/task/${tid}`;
+  const stat = parseStat(readText(`${dir}/stat`));
+  const status = parseStatus(readText(`${dir}/status`));
+  if (!status.nspid.length) status.nspid = [tid];
+  let cgroup: string | null = null;
+  if (cgroups) {
+    try {
+      cgroup = parseCgroupV2Path(readUtf8(`${dir}/cgroup`));
+    } catch (e) {
+      if (isGone(e)) throw e;
+    }
+  }
+  return { tid, stat, status, cgroup };
+}
+
+/** Reads one process into a record; null when it vanished (or is unreadable as a whole). */
+function readProcess(
+  P: string,
+  pid: number,
+  o: Required<Omit<HostOptions, 'root' | 'pids' | 'cgroupMount'>>,
+  report: HostReport,
+  deny: Deny,
+  kindStat: Map<string, { mode: number; dev: number }>,
+): RawProc | null {
+  const base = `${P}/${pid}`;
+  let tasks: RawTask[];
+  try {
+    tasks = [readTask(P, pid, pid, o.cgroups)];
+  } catch (e) {
+    if (isGone(e)) report.vanished.push(pid);
+    else deny(pid, `${base}/task/${pid}`, e);
+    return null;
+  }
+  const kthread = (tasks[0]!.stat.flags & PF_KTHREAD) !== 0;
+  if (o.threads) {
+    let tids: string[];
+    try {
+      tids = listDir(`${base}/task`);
+    } catch (e) {
+      if (isGone(e)) {
+        report.vanished.push(pid);
+        return null;
+      }
+      deny(pid, `${base}/task`, e);
+      tids = [];
+    }
+    for (const name of tids) {
+      const tid = Number(name);
+      if (tid === pid || !Number.isInteger(tid)) continue;
+      try {
+        tasks.push(readTask(P, pid, tid, o.cgroups));
+      } catch (e) {
+        // A thread that exited: skip it, the process lives on.
+        if (isGone(e)) report.vanished.push(tid);
+        else deny(pid, `${base}/task/${tid}`, e);
+      }
+    }
+  }
+  let nsIno = -1;
+  try {
+    const l = readLink(`${base}/ns/pid`);
+    nsIno = Number(l.slice(5, -1));
+  } catch (e) {
+    if (!isGone(e)) report.errors.push({ path: `${base}/ns/pid`, code: errCode(e) });
+  }
+  let fds: RawFd[] | null = null;
+  if (o.files && !kthread) {
+    try {
+      fds = readFds(base, o.fdinfo, kindStat, pid, deny);
+    } catch (e) {
+      if (isGone(e)) {
+        report.vanished.push(pid);
+        return null;
+      }
+      deny(pid, `${base}/fd`, e);
+    }
+  }
+  let maps: MapsRow[] | null = null;
+  if (o.vmas && !kthread) {
+    try {
+      maps = parseMaps(readUtf8(`${base}/maps`));
+    } catch (e) {
+      if (isGone(e)) {
+        report.vanished.push(pid);
+        return null;
+      }
+      deny(pid, `${base}/maps`, e);
+    }
+  }
+  return { pid, nsIno, kthread, tasks, fds, maps };
+}
+
+function readFds(base: string, fdinfo: boolean, kindStat: Map<string, { mode: number; dev: number }>, pid: number, deny: Deny): RawFd[] {
+  const names = listDir(`${base}/fd`);
+  const out: RawFd[] = [];
+  for (const name of names) {
+    const fd = Number(name);
+    const path = `${base}/fd/${name}`;
+    let link: string;
+    try {
+      link = readLink(path);
+    } catch (e) {
+      // Closed since the listing: skip the fd. Refused: the whole table is (ptrace access check).
+      if (isGone(e)) continue;
+      throw e;
+    }
+    let info: FdInfo | null = null;
+    if (fdinfo) {
+      try {
+        info = parseFdinfo(readText(`${base}/fdinfo/${name}`));
+      } catch (e) {
+        if (isGone(e)) continue;
+        deny(pid, `${base}/fdinfo/${name}`, e);
+      }
+    }
+    let ino = linkIno(link);
+    let mode = 0;
+    let dev = -1;
+    const pseudo = link.charCodeAt(0) !== 47; // not a path: socket:, pipe:, anon_inode:, net:...
+    if (pseudo) {
+      // One stat per kind: sockfs, pipefs and anon_inodefs each have one superblock.
+      const kind = link.startsWith('anon_inode:') ? link : link.slice(0, link.indexOf(':'));
+      let k = kindStat.get(kind);
+      if (!k) {
+        const st = statSync(path, { throwIfNoEntry: false });
+        if (st) {
+          k = { mode: st.mode, dev: st.dev };
+          kindStat.set(kind, k);
+          if (ino < 0) ino = st.ino;
+        }
+      }
+      mode = k?.mode ?? modeOfLink(link);
+      dev = k?.dev ?? -1;
+      if (ino < 0 && info && info.ino >= 0) ino = info.ino;
+      if (ino < 0) ino = statSync(path, { throwIfNoEntry: false })?.ino ?? 0;
+    } else {
+      try {
+        const st = statSync(path);
+        ino = st.ino;
+        mode = st.mode;
+        dev = st.dev;
+      } catch {
+        // Unreachable target (other mount namespace, fake tree): what the link and fdinfo tell.
+        ino = info && info.ino >= 0 ? info.ino : 0;
+        mode = modeOfLink(link);
+      }
+    }
+    out.push({ fd, link, info, ino, mode, dev });
+  }
+  out.sort((a, b) => a.fd - b.fd);
+  return out;
+}
+
+// ---------------------------------------------------------------- phase 2 helpers
+
+function possibleCpus(root: string): number {
+  try {
+    const text = readText(join(root, 'sys/devices/system/cpu/possible')).trim();
+    let n = 0;
+    for (const part of text.split(',')) {
+      const [a, b] = part.split('-').map(Number);
+      n += b === undefined ? 1 : b - a! + 1;
+    }
+    if (n > 0) return n;
+  } catch {
+    // fall through
+  }
+  return root === '/' ? cpus().length || 1 : 1;
+}
+
+function readMounts(P: string, report: HostReport): MountInfo[] {
+  try {
+    return parseMountinfo(readUtf8(join(P, 'self/mountinfo')));
+  } catch (e) {
+    report.errors.push({ path: join(P, 'self/mountinfo'), code: errCode(e) });
+    return [];
+  }
+}
+
+function buildMm(kernel: Kernel, rows: MapsRow[], vmaFops: (r: MapsRow) => string): MmStruct {
+  // One file per distinct (dev, inode, path), like the struct file shared by a library's segments.
+  const files = new Map<string, KFile>();
+  const out = rows.map((r) => {
+    const p = r.perms;
+    let flags = 0;
+    if (p.charCodeAt(0) === 114) flags |= VM_READ;
+    if (p.charCodeAt(1) === 119) flags |= VM_WRITE;
+    if (p.charCodeAt(2) === 120) flags |= VM_EXEC;
+    if (p.charCodeAt(3) === 115) flags |= VM_SHARED | VM_MAYSHARE;
+    let file: KFile | null = null;
+    let name: string | null = null;
+    if (r.ino !== 0 || r.path.startsWith('/')) {
+      const key = `${r.devMajor}:${r.devMinor}:${r.ino}:${r.path}`;
+      file = files.get(key) ?? null;
+      if (!file) {
+        file = kernel.createFile(r.path, {
+          f_op: kernel.fops(vmaFops(r)),
+          inode: { i_ino: r.ino, i_mode: S_IFREG | 0o644, s_dev: mkdev(r.devMajor, r.devMinor) },
+        });
+        files.set(key, file);
+      }
+    } else if (r.path) name = r.path;
+    return { start: r.start, end: r.end, flags, pgoff: Math.floor(r.offset / 4096), file, name };
+  });
+  return new MmStruct(vmaLayout(out));
+}
+
+function buildPidNamespaces(kernel: Kernel, procs: RawProc[], P: string, report: HostReport): Map<RawProc, PidNamespace> {
+  const out = new Map<RawProc, PidNamespace>();
+  let selfIno = -1;
+  try {
+    selfIno = Number(readLink(join(P, 'self/ns/pid')).slice(5, -1));
+  } catch {
+    // a captured tree may have no /proc/self
+  }
+  if (selfIno > 0) report.pidNsInodes.set(kernel.initPidNs, selfIno);
+  // Namespace key: its inode, or (unreadable link) a key of its own per process.
+  const keyOf = (p: RawProc): string => (p.nsIno > 0 ? `i${p.nsIno}` : `p${p.pid}`);
+  const levelOf = (p: RawProc): number => p.tasks[0]!.status.nspid.length - 1;
+  const byKey = new Map<string, PidNamespace>();
+  const byPid = new Map<number, RawProc>();
+  for (const p of procs) byPid.set(p.pid, p);
+  const nested = procs.filter((p) => levelOf(p) > 0).sort((a, b) => levelOf(a) - levelOf(b));
+  for (const p of nested) {
+    const key = keyOf(p);
+    let ns = byKey.get(key);
+    if (!ns) {
+      const level = levelOf(p);
+      // The parent namespace is that of the namespace's first process's parent (who forked it).
+      const members = nested.filter((q) => keyOf(q) === key);
+      const reaper = members.find((q) => q.tasks[0]!.status.nspid[level] === 1) ?? p;
+      let parent: PidNamespace = kernel.initPidNs;
+      const pp = byPid.get(reaper.tasks[0]!.stat.ppid);
+      if (pp && levelOf(pp) === level - 1 && level > 1) parent = byKey.get(keyOf(pp)) ?? parent;
+      else if (level > 1) {
+        // Fall back to any namespace one level up.
+        const up = nested.find((q) => levelOf(q) === level - 1);
+        if (up) parent = byKey.get(keyOf(up)) ?? parent;
+      }
+      // Missing intermediate levels (their processes unseen): make them up so nesting depth is right.
+      while (parent.level < level - 1) parent = kernel.createPidNs(parent);
+      ns = kernel.createPidNs(parent);
+      byKey.set(key, ns);
+      if (p.nsIno > 0) report.pidNsInodes.set(ns, p.nsIno);
+    }
+    out.set(p, ns);
+  }
+  return out;
+}
+
+/** Spreads `n` rows in order over a table's buckets: bucket order = row order. */
+function spread(i: number, n: number, table: SockTable): number {
+  return Math.floor((i * table.nBuckets) / Math.max(n, 1));
+}
+
+function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, tryRead: (p: string, r?: (p: string) => string) => string | null): void {
+  const add = (sk: Socket, bucket: number): void => {
+    kernel.addSocket(sk, bucket);
+    if (sk.ino) byIno.set(sk.ino, sk);
+  };
+  const inet = (proto: 'tcp' | 'udp', family: number, r: InetRow): Socket => {
+    const refcnt = Number(r.tail.split(' ')[0]);
+    return new Socket(
+      proto,
+      family,
+      proto === 'tcp' ? SOCK_STREAM : SOCK_DGRAM,
+      proto === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP,
+      r.state,
+      r.saddr,
+      r.daddr,
+      r.sport,
+      r.dport,
+      r.uid,
+      r.ino,
+      kernel.allocCookie(),
+      r.tx_queue,
+      r.rx_queue,
+      '',
+      0,
+      r.addr,
+      { tr: r.tr, tm_when: r.tm_when, retrnsmt: r.retrnsmt, timeout: r.timeout, tail: r.tail },
+      null,
+      Number.isFinite(refcnt) ? refcnt : 2,
+    );
+  };
+  const table = (name: string): InetRow[] => {
+    const t = tryRead(join(P, 'net', name));
+    return t ? parseInetTable(t) : [];
+  };
+
+  // TCP: /proc/net/tcp lists the listening hash, then the established hash. The v4
+  // and v6 files are merged (the BPF iterator walks both families in one table).
+  const tcp = [...table('tcp').map((r) => inet('tcp', AF_INET, r)), ...table('tcp6').map((r) => inet('tcp', AF_INET6, r))];
+  const listen = tcp.filter((s) => s.skc_state === TCP_LISTEN);
+  const est = tcp.filter((s) => s.skc_state !== TCP_LISTEN);
+  listen.forEach((s, i) => add(s, spread(i, listen.length, kernel.tcpListen)));
+  est.forEach((s, i) => add(s, spread(i, est.length, kernel.tcpEstablished)));
+
+  // UDP: `sl` is the hash bucket. Keep it when it fits the model's table, else
+  // compress the bucket numbers order-preservingly (the walk order is what matters).
+  const udp = [
+    ...table('udp').map((r) => ({ sl: r.sl, sk: inet('udp', AF_INET, r) })),
+    ...table('udp6').map((r) => ({ sl: r.sl, sk: inet('udp', AF_INET6, r) })),
+  ].sort((a, b) => a.sl - b.sl);
+  const n = kernel.udp.nBuckets;
+  const maxSl = udp.length ? udp[udp.length - 1]!.sl : 0;
+  const distinct = [...new Set(udp.map((u) => u.sl))];
+  const rank = new Map(distinct.map((sl, i) => [sl, i]));
+  for (const u of udp) {
+    const b = maxSl < n ? u.sl : Math.floor((rank.get(u.sl)! * n) / Math.max(distinct.length, n));
+    add(u.sk, b);
+  }
+
+  const unixText = tryRead(join(P, 'net/unix'), readUtf8);
+  const unix = unixText ? parseUnix(unixText) : [];
+  unix.forEach((r, i) => {
+    const sk = new Socket(
+      'unix',
+      AF_UNIX,
+      r.type,
+      r.protocol,
+      r.state,
+      new Uint8Array(0),
+      new Uint8Array(0),
+      0,
+      0,
+      0,
+      r.ino,
+      kernel.allocCookie(),
+      0,
+      0,
+      r.path,
+      r.flags,
+      r.addr,
+      null,
+      null,
+      r.refcnt,
+    );
+    add(sk, spread(i, unix.length, kernel.unix));
+  });
+
+  const nlText = tryRead(join(P, 'net/netlink'));
+  for (const r of nlText ? parseNetlink(nlText) : []) {
+    const sk = new Socket(
+      'netlink',
+      AF_NETLINK,
+      SOCK_RAW,
+      r.protocol,
+      0,
+      new Uint8Array(0),
+      new Uint8Array(0),
+      0,
+      0,
+      0,
+      r.ino,
+      kernel.allocCookie(),
+      0,
+      0,
+      '',
+      0,
+      r.addr,
+      null,
+      { portid: r.portid, groups: r.groups, rmem: r.rmem, wmem: r.wmem, dump: r.dump, locks: r.locks, drops: r.drops },
+      r.locks,
+    );
+    add(sk, r.protocol);
+  }
+}
+
+function readCgroupTree(
+  kernel: Kernel,
+  root: string,
+  mounts: MountInfo[],
+  mountOpt: string | undefined,
+  byPath: Map<string, Cgroup>,
+  report: HostReport,
+): void {
+  let mountPoint = mountOpt;
+  let mountRoot = '/';
+  if (!mountPoint) {
+    const m = mounts.find((x) => x.fstype === 'cgroup2');
+    if (!m) return;
+    mountPoint = join(root, m.mountPoint);
+    mountRoot = m.root;
+  }
+  // A mount of a subtree (cgroup namespace, bind mount): its directories live below `mountRoot`.
+  let top = kernel.cgroupRoot;
+  if (mountRoot !== '/') {
+    let sofar = '';
+    for (const part of mountRoot.split('/').filter(Boolean)) {
+      sofar += '/' + part;
+      top = kernel.mkdirCgroup(top, part);
+      byPath.set(sofar, top);
+    }
+  }
+  const walk = (dir: string, cg: Cgroup, path: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      if (!isGone(e)) report.errors.push({ path: dir, code: errCode(e) });
+      return;
+    }
+    const kids: { name: string; ino: number }[] = [];
+    for (const d of entries) {
+      if (!d.isDirectory()) continue;
+      const st = statSync(join(dir, d.name), { throwIfNoEntry: false });
+      if (st) kids.push({ name: d.name, ino: st.ino });
+    }
+    // kernfs ids grow with creation, so id order is the children list's creation order.
+    kids.sort((a, b) => a.ino - b.ino);
+    for (const k of kids) {
+      let child: Cgroup;
+      try {
+        // On cgroup v2 the directory's inode number is the kernfs id, i.e. cgroup_id.
+        child = kernel.mkdirCgroup(cg, k.name, kernel.cgroups.has(k.ino) ? undefined : k.ino);
+      } catch (e) {
+        report.errors.push({ path: join(dir, k.name), code: errCode(e) });
+        continue;
+      }
+      const p = path === '/' ? `/${k.name}` : `${path}/${k.name}`;
+      byPath.set(p, child);
+      walk(join(dir, k.name), child, p);
+    }
+  };
+  walk(mountPoint, top, mountRoot === '/' ? '/' : mountRoot);
+}
+
+function readSlabs(kernel: Kernel, root: string, P: string, tryRead: (p: string) => string | null): number {
+  const text = tryRead(join(P, 'slabinfo'));
+  if (!text) return 0;
+  const sys = join(root, 'sys/kernel/slab');
+  let n = 0;
+  for (const r of parseSlabinfo(text)) {
+    // slabinfo prints s->size; SLUB's sysfs has the object size and alignment.
+    let objectSize = r.objsize;
+    let align = 8;
+    try {
+      objectSize = Number(readText(`${sys}/${r.name}/object_size`));
+      align = Number(readText(`${sys}/${r.name}/align`));
+    } catch {
+      // no SLUB sysfs (or a captured tree without it)
+    }
+    kernel.addKmemCache(new KmemCache(r.name, objectSize, r.objsize, align, r.active_objs, r.num_objs, r.objperslab, r.pagesperslab));
+    n++;
+  }
+  return n;
+}

@@ -1,0 +1,76 @@
+import { closeSync, openSync, readlinkSync, readSync, readdirSync } from 'node:fs';
+
+/**
+ * Low-level /proc readers shared by the host source's parsers. They are
+ * synchronous and reuse one buffer: a snapshot makes thousands of tiny
+ * reads, and open+read+close with no Buffer churn is the cheapest way to
+ * do them from Node (readFileSync also fstat()s and allocates per call).
+ */
+
+let buf = Buffer.allocUnsafe(1 << 16);
+
+/** Reads a whole (pseudo) file as latin1 text. Throws the fs error (with `code`) on failure. */
+export function readText(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    let len = 0;
+    for (;;) {
+      if (len === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, len);
+        buf = bigger;
+      }
+      const n = readSync(fd, buf, len, buf.length - len, null);
+      if (n <= 0) break;
+      len += n;
+    }
+    // latin1 keeps every byte as one char: cheaper than utf8 and lossless for
+    // the ASCII /proc formats; paths are decoded to utf8 separately.
+    return buf.toString('latin1', 0, len);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a file as UTF-8 (for text carrying paths). */
+export function readUtf8(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    let len = 0;
+    for (;;) {
+      if (len === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, len);
+        buf = bigger;
+      }
+      const n = readSync(fd, buf, len, buf.length - len, null);
+      if (n <= 0) break;
+      len += n;
+    }
+    return buf.toString('utf8', 0, len);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `readlink(2)`. */
+export function readLink(path: string): string {
+  return readlinkSync(path);
+}
+
+/** Directory entries in the order the kernel returns them (not sorted). */
+export function listDir(path: string): string[] {
+  return readdirSync(path);
+}
+
+/** The errno name of a thrown fs error, or 'EIO' for anything else. */
+export function errCode(e: unknown): string {
+  const c = (e as { code?: unknown } | null)?.code;
+  return typeof c === 'string' ? c : 'EIO';
+}
+
+/** True for errors meaning "the task (or fd) is gone": ENOENT, ESRCH. */
+export function isGone(e: unknown): boolean {
+  const c = errCode(e);
+  return c === 'ENOENT' || c === 'ESRCH';
+}
