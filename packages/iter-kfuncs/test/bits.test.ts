@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BITS_ITER_NR_WORDS_MAX,
+  bpf_iter_bits_destroy,
+  bpf_iter_bits_new,
+  bpf_iter_bits_next,
+  bpfForEach,
+  iterBits,
+  liveIterators,
+  type BitsWords,
+} from '../src/index.js';
+
+function run(words: BitsWords, nrWords?: number): { ret: number; seq: (number | null)[] } {
+  const it = iterBits.alloc();
+  const ret = nrWords === undefined ? bpf_iter_bits_new(it, words) : bpf_iter_bits_new(it, words, nrWords);
+  const seq: (number | null)[] = [];
+  for (let v = bpf_iter_bits_next(it); ; v = bpf_iter_bits_next(it)) {
+    seq.push(v);
+    if (v === null) break;
+  }
+  seq.push(bpf_iter_bits_next(it), bpf_iter_bits_next(it));
+  bpf_iter_bits_destroy(it);
+  return { ret, seq };
+}
+
+describe('bpf_iter_bits (§7.5.2, observable behaviour 4)', () => {
+  it('4: words {0x5, 0x8000000000000000} yield 0, 2, 127, then NULL forever', () => {
+    expect(run(new BigUint64Array([0x5n, 0x8000000000000000n]), 2)).toEqual({ ret: 0, seq: [0, 2, 127, null, null, null] });
+  });
+
+  it('4: nr_words = 512 → -E2BIG (empty iterator); 511 words are accepted', () => {
+    expect(run(new BigUint64Array(512), 512)).toEqual({ ret: -7, seq: [null, null, null] });
+    const words = new BigUint64Array(BITS_ITER_NR_WORDS_MAX);
+    words[510] = 1n << 63n;
+    expect(run(words, 511)).toEqual({ ret: 0, seq: [511 * 64 - 1, null, null, null] });
+  });
+
+  it('4: nr_words = 0 → -EINVAL; a NULL bitmap → -EINVAL', () => {
+    expect(run(new BigUint64Array([1n]), 0)).toEqual({ ret: -22, seq: [null, null, null] });
+    expect(run(null, 1)).toEqual({ ret: -22, seq: [null, null, null] });
+    expect(run([])).toEqual({ ret: -22, seq: [null, null, null] });
+  });
+
+  it('nr_words is a u32: -1 is 4294967295 → -E2BIG', () => {
+    expect(run([1n], -1).ret).toBe(-7);
+  });
+
+  it('reading past the bitmap (unreadable memory) → -EFAULT', () => {
+    expect(run([1n], 2)).toEqual({ ret: -14, seq: [null, null, null] });
+  });
+
+  it('a bitmap with no bits set yields nothing; new still returns 0', () => {
+    expect(run(new BigUint64Array(3))).toEqual({ ret: 0, seq: [null, null, null] });
+  });
+
+  it('one word (the inline copy) and every bit position', () => {
+    expect(run([0xffffffffffffffffn]).seq.slice(0, 64)).toEqual(Array.from({ length: 64 }, (_, i) => i));
+    expect(run([1n << 31n, 1n << 32n, 1n << 63n]).seq).toEqual([31, 96, 191, null, null, null]);
+  });
+
+  it('only the first nr_words words are read', () => {
+    expect(run([1n, 2n, 4n], 2).seq).toEqual([0, 65, null, null, null]);
+  });
+
+  it('bigint[] input and values taken modulo 2^64', () => {
+    expect(run([-1n & 0x3n, (1n << 64n) | 1n]).seq).toEqual([0, 1, 64, null, null, null]);
+  });
+
+  it('the bitmap is copied at construction: later changes are not seen', () => {
+    const words = new BigUint64Array([0b1010n, 0n]);
+    const it = iterBits.alloc();
+    expect(bpf_iter_bits_new(it, words, 2)).toBe(0);
+    words[0] = 0n;
+    words[1] = 1n;
+    expect([bpf_iter_bits_next(it), bpf_iter_bits_next(it), bpf_iter_bits_next(it)]).toEqual([1, 3, null]);
+    bpf_iter_bits_destroy(it);
+  });
+
+  it('works with bpf_for_each and the kind-mismatch check', () => {
+    expect([...bpfForEach(iterBits, [0x5n, 0x8000000000000000n])]).toEqual([0, 2, 127]);
+    expect(liveIterators(iterBits)).toBe(0);
+  });
+});
