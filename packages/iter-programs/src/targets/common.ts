@@ -1,0 +1,150 @@
+/**
+ * What several targets share: which kernel and pid namespace a session sees,
+ * running the program with a target-adjusted `seq_num`, and the task
+ * targets' link parameters (`bpf_iter_attach_task`, fdinfo, link info).
+ */
+import { currentKernel, currentPidNs, type Kernel, type PidNamespace, type TaskIterSpec } from '@bpf-iter/core';
+import { neg } from '../errno.js';
+import type { BpfIterLinkInfo } from '../link_info.js';
+import type { BpfIterMeta } from '../program.js';
+import type { BpfIterAuxInfo, BpfLinkInfoIter, FdinfoSeq } from '../registry.js';
+import { bpf_iter_get_info, bpf_iter_run_prog, type SeqFile } from '../seq_file.js';
+import { fdTable } from '../fd_table.js';
+
+/** The kernel a session iterates: the one given at link creation, else the ambient one. */
+export function sessionKernel(aux: BpfIterAuxInfo): Kernel {
+  return (aux.kernel as Kernel | undefined) ?? currentKernel();
+}
+
+/** The pid namespace of the process creating the iterator fd (captured per session). */
+export function sessionPidNs(kernel: Kernel): PidNamespace {
+  return currentPidNs(kernel);
+}
+
+/**
+ * Runs the session's program on `{ meta, ...fields }`, with `seq_num`
+ * lowered by `seqNumAdjust` (socket targets skip their header token: their
+ * first socket sees 0, and an empty walk's end call sees 2^64-1).
+ */
+export function runProg(seq: SeqFile, fields: Record<string, unknown>, inStop: boolean, seqNumAdjust = 0): number {
+  const meta = { seq } as { seq: SeqFile; session_id: bigint; seq_num: bigint };
+  const prog = bpf_iter_get_info(meta, inStop);
+  if (!prog) return 0;
+  if (seqNumAdjust) meta.seq_num = BigInt.asUintN(64, meta.seq_num - BigInt(seqNumAdjust));
+  fields.meta = meta;
+  return bpf_iter_run_prog(prog, fields as unknown as { meta: BpfIterMeta });
+}
+
+/** An fd that refers to a process (`pidfd_open`), for the task targets' `pid_fd` parameter. */
+export class PidFd {
+  readonly fdKind = 'pidfd';
+  constructor(
+    readonly kernel: Kernel,
+    /** The process id in the opener's namespace. */
+    readonly pid: number,
+  ) {}
+  fdRelease(): void {}
+}
+
+/** `pidfd_open(pid)`: an fd for the task targets' `pid_fd` link parameter. */
+export function pidfd_open(pid: number, kernel: Kernel = currentKernel()): number {
+  const ns = currentPidNs(kernel);
+  const t = ns.pids.get(pid);
+  if (!t || !t.isLeader) return neg('ESRCH');
+  return fdTable.install(new PidFd(kernel, pid));
+}
+
+/** Task link parameters as attach stored them (`bpf_iter_aux_info.task`). */
+export interface TaskAux {
+  type: 'ALL' | 'TID' | 'PID';
+  pid: number;
+}
+
+/** `bpf_iter_attach_task`: at most one of tid, pid, pid_fd; no existence check. */
+export function attachTask(linfo: BpfIterLinkInfo, aux: BpfIterAuxInfo): number {
+  const { tid, pid, pid_fd } = linfo.task;
+  let set = 0;
+  if (tid) set++;
+  if (pid) set++;
+  if (pid_fd) set++;
+  if (set > 1) return neg('EINVAL');
+  const task: TaskAux = { type: 'ALL', pid: 0 };
+  if (tid) {
+    task.type = 'TID';
+    task.pid = tid;
+  } else if (pid) {
+    task.type = 'PID';
+    task.pid = pid;
+  } else if (pid_fd) {
+    const obj = fdTable.lookup(pid_fd);
+    if (!obj) return neg('EBADF');
+    if (!(obj instanceof PidFd)) return neg('EBADF');
+    task.type = 'PID';
+    task.pid = obj.pid;
+  }
+  aux.task = task;
+  return 0;
+}
+
+/** The walker spec of a task session: the link's filter in the creator's namespace. */
+export function taskSpec(aux: BpfIterAuxInfo, ns: PidNamespace): TaskIterSpec {
+  const t = (aux.task as TaskAux | undefined) ?? { type: 'ALL', pid: 0 };
+  return { ns, type: t.type === 'PID' ? 'TGID' : t.type, pid: t.pid };
+}
+
+/** fdinfo lines of the task targets: `task_type:\t…` then `tid:`/`pid:`. */
+export function showTaskFdinfo(aux: BpfIterAuxInfo, seq: FdinfoSeq): void {
+  const t = (aux.task as TaskAux | undefined) ?? { type: 'ALL', pid: 0 };
+  seq.puts(`task_type:\t${t.type}\n`);
+  if (t.type === 'TID') seq.puts(`tid:\t${t.pid}\n`);
+  else if (t.type === 'PID') seq.puts(`pid:\t${t.pid}\n`);
+}
+
+/** Link info of the task targets: `tid` in TID mode, `pid` in PID mode. */
+export function fillTaskLinkInfo(aux: BpfIterAuxInfo, info: BpfLinkInfoIter): number {
+  const t = (aux.task as TaskAux | undefined) ?? { type: 'ALL', pid: 0 };
+  if (t.type === 'TID') info.task.tid = t.pid;
+  else if (t.type === 'PID') info.task.pid = t.pid;
+  return 0;
+}
+
+/** An fd that refers to a kernel-model BPF map (what `BPF_MAP_CREATE` / `bpf_map_get_fd_by_id` return). */
+export class MapFd {
+  readonly fdKind = 'map';
+  constructor(readonly map: import('@bpf-iter/core').BpfMap) {
+    map.get();
+  }
+  fdRelease(): void {
+    this.map.put();
+  }
+}
+
+/** `bpf_map_get_fd_by_id(id)`: an fd for the map with that id, or -ENOENT. */
+export function bpf_map_get_fd_by_id(id: number, kernel: Kernel = currentKernel()): number {
+  const map = kernel.maps.get(id);
+  if (!map || map.dead) return neg('ENOENT');
+  return fdTable.install(new MapFd(map));
+}
+
+/** Installs an fd for a map object (like the fd `bpf_map_create` returns). */
+export function mapFd(map: import('@bpf-iter/core').BpfMap): number {
+  return fdTable.install(new MapFd(map));
+}
+
+/** An fd for a cgroup directory (what `open("/sys/fs/cgroup/...", O_RDONLY)` gives), for the cgroup target's `cgroup_fd`. */
+export class CgroupFd {
+  readonly fdKind = 'cgroup';
+  constructor(readonly cgroup: import('@bpf-iter/core').Cgroup) {
+    cgroup.get();
+  }
+  fdRelease(): void {
+    this.cgroup.put();
+  }
+}
+
+/** Opens a cgroup by path (`/` is the root) and returns an fd, or -ENOENT. */
+export function cgroup_open(path: string, kernel: Kernel = currentKernel()): number {
+  const cg = kernel.cgroupByPath(path);
+  if (!cg) return neg('ENOENT');
+  return fdTable.install(new CgroupFd(cg));
+}

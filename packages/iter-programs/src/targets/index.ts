@@ -1,0 +1,70 @@
+/**
+ * The built-in iterator targets, one file each (seq ops + ctx +
+ * registration + default dumper), registered on import.
+ */
+import { findTarget, bpf_iter_reg_target, type BpfIterReg } from '../registry.js';
+import type { BpfProgramSpec } from '../program.js';
+import { bpfLinkReg, dumpBpfLink } from './bpf_link.js';
+import { bpfMapReg, dumpBpfMap } from './bpf_map.js';
+import { bpfMapElemReg, dumpBpfMapElem } from './bpf_map_elem.js';
+import { bpfProgReg, dumpBpfProg } from './bpf_prog.js';
+import { cgroupReg, dumpCgroup } from './cgroup.js';
+import { dumpIpv6Route, ipv6RouteReg } from './ipv6_route.js';
+import { dumpKmemCache, kmemCacheReg } from './kmem_cache.js';
+import { dumpKsym, ksymReg } from './ksym.js';
+import { dumpNetlink, netlinkReg } from './netlink.js';
+import { dumpTask, taskReg } from './task.js';
+import { dumpTaskFile, taskFileReg } from './task_file.js';
+import { dumpTaskVma, taskVmaReg } from './task_vma.js';
+import { dumpTcp, tcpReg } from './tcp.js';
+import { dumpUdp, udpReg } from './udp.js';
+import { dumpUnix, unixReg } from './unix.js';
+
+/** Every built-in target with its default dumper program. */
+export const BUILTIN_TARGETS: readonly { reg: BpfIterReg; dump: BpfProgramSpec }[] = [
+  { reg: taskReg, dump: dumpTask },
+  { reg: taskFileReg, dump: dumpTaskFile },
+  { reg: taskVmaReg, dump: dumpTaskVma },
+  { reg: tcpReg, dump: dumpTcp },
+  { reg: udpReg, dump: dumpUdp },
+  { reg: unixReg, dump: dumpUnix },
+  { reg: netlinkReg, dump: dumpNetlink },
+  { reg: ipv6RouteReg, dump: dumpIpv6Route },
+  { reg: ksymReg, dump: dumpKsym },
+  { reg: bpfMapReg, dump: dumpBpfMap },
+  { reg: bpfMapElemReg, dump: dumpBpfMapElem },
+  { reg: bpfProgReg, dump: dumpBpfProg },
+  { reg: bpfLinkReg, dump: dumpBpfLink },
+  { reg: cgroupReg, dump: dumpCgroup },
+  { reg: kmemCacheReg, dump: dumpKmemCache },
+];
+
+/** Registers every built-in target not registered yet (idempotent). */
+export function registerBuiltinTargets(): void {
+  for (const { reg } of BUILTIN_TARGETS) if (!findTarget(reg.target)) bpf_iter_reg_target(reg);
+}
+
+/** The default dumper program of a built-in target (what `bpf-iter cat TARGET` runs). */
+export function defaultDumper(target: string): BpfProgramSpec | undefined {
+  return BUILTIN_TARGETS.find((t) => t.reg.target === target)?.dump;
+}
+
+registerBuiltinTargets();
+
+export * from './common.js';
+export { SEQ_START_TOKEN, SEQ_SKIP } from './sock_target.js';
+export type { BpfIterTaskCtx } from './task.js';
+export type { BpfIterTaskFileCtx } from './task_file.js';
+export type { BpfIterTaskVmaCtx } from './task_vma.js';
+export type { BpfIterTcpCtx, TcpDumpGlobals } from './tcp.js';
+export type { BpfIterUdpCtx, UdpDumpGlobals } from './udp.js';
+export type { BpfIterUnixCtx } from './unix.js';
+export type { BpfIterNetlinkCtx } from './netlink.js';
+export type { BpfIterIpv6RouteCtx } from './ipv6_route.js';
+export type { BpfIterKsymCtx } from './ksym.js';
+export type { BpfIterBpfMapCtx } from './bpf_map.js';
+export type { BpfIterBpfMapElemCtx } from './bpf_map_elem.js';
+export type { BpfIterBpfProgCtx } from './bpf_prog.js';
+export type { BpfIterBpfLinkCtx } from './bpf_link.js';
+export type { BpfIterCgroupCtx } from './cgroup.js';
+export type { BpfIterKmemCacheCtx } from './kmem_cache.js';
