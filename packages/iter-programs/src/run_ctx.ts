@@ -1,7 +1,7 @@
 /**
  * The "current program" of the modelled CPU: set by `bpf_iter_run_prog`
  * around each program run (like `bpf_prog_run` under `migrate_disable`),
- * so helpers can check availability and nesting.
+ * so helpers can check availability.
  */
 import type { BpfProg } from './program.js';
 import type { SeqFile } from './seq_file.js';
@@ -10,23 +10,32 @@ import type { SeqFile } from './seq_file.js';
 export interface RunCtx {
   readonly prog: BpfProg;
   readonly seq: SeqFile;
-  readonly prev: RunCtx | null;
 }
 
-let current: RunCtx | null = null;
-/** Depth of nested `bpf_seq_printf` scratch use (`bpf_bprintf_nest_level`). */
-export const bprintfNest = { level: 0 };
+let curProg: BpfProg | null = null;
+let curSeq: SeqFile | null = null;
 
-/** The innermost running program, or null. */
+/** The innermost running program and its seq file, or null. */
 export function currentRun(): RunCtx | null {
-  return current;
+  return curProg && curSeq ? { prog: curProg, seq: curSeq } : null;
+}
+/** The innermost running program, or null (allocation-free). */
+export function currentProg(): BpfProg | null {
+  return curProg;
+}
+/** @internal sets the running program; returns the previous one for {@link leaveRun}. */
+export function enterRun(prog: BpfProg, seq: SeqFile): BpfProg | null {
+  const prev = curProg;
+  curProg = prog;
+  curSeq = seq;
+  return prev;
+}
+/** @internal restores the previous program (seq of nested runs is not tracked). */
+export function leaveRun(prev: BpfProg | null, prevSeq: SeqFile | null = null): void {
+  curProg = prev;
+  curSeq = prevSeq;
 }
 /** @internal */
-export function enterRun(prog: BpfProg, seq: SeqFile): RunCtx {
-  current = { prog, seq, prev: current };
-  return current;
-}
-/** @internal */
-export function leaveRun(r: RunCtx): void {
-  current = r.prev;
+export function currentSeq(): SeqFile | null {
+  return curSeq;
 }

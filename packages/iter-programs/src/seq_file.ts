@@ -9,7 +9,7 @@ import { neg } from './errno.js';
 import { ERR_PTR, IS_ERR, IS_ERR_OR_NULL, PTR_ERR, type ErrPtr } from './ptr.js';
 import type { BpfIterAuxInfo, BpfIterTargetInfo, LoffT, SeqOperations } from './registry.js';
 import type { BpfIterMeta, BpfProg } from './program.js';
-import { enterRun, leaveRun } from './run_ctx.js';
+import { currentSeq, enterRun, leaveRun } from './run_ctx.js';
 
 let sessionCounter = 0n;
 
@@ -154,12 +154,13 @@ function bpf_iter_done_stop(seq: SeqFile): void {
 export function bpf_iter_run_prog(prog: BpfProg, ctx: { meta: BpfIterMeta | { seq: SeqFile } }): number {
   Object.freeze(ctx.meta);
   Object.freeze(ctx);
-  const r = enterRun(prog, ctx.meta.seq);
+  const prevSeq = currentSeq();
+  const prev = enterRun(prog, ctx.meta.seq);
   let ret: unknown;
   try {
     ret = prog.run(ctx);
   } finally {
-    leaveRun(r);
+    leaveRun(prev, prevSeq);
   }
   if (ret === 0) return 0;
   if (ret === 1) return neg('EAGAIN');

@@ -393,7 +393,7 @@ describe('bpf_seq_read (§2)', () => {
       if (ctx.item) BPF_SEQ_PRINTF(ctx.meta.seq, '%d', ctx.item.i);
       return 0;
     });
-    const ops = r.link.tinfo.reg.seq_info.seq_ops as { next: (s: { private: { items: unknown[] } }, v: unknown, pos: { value: number }) => unknown };
+    const ops = r.link.tinfo.reg.seq_info.seq_ops as unknown as { next: (s: { private: { items: unknown[] } }, v: unknown, pos: { value: number }) => unknown };
     ops.next = (s, _v, pos) => s.private.items[pos.value + 1] ?? null;
     expect(drain(r.open(), 100).toString()).toBe('012');
   });

@@ -324,7 +324,19 @@ function number(digits: string, negative: boolean, signed: boolean, flags: numbe
 }
 
 function fmtInt(spec: IntSpec, raw: PrintfArg): string {
+  // Fast path: a 32-bit decimal from a number, no sign/zero flags.
+  if (typeof raw === 'number' && spec.size === 4 && !spec.hex && (spec.flags & (ZEROPAD | PLUS | SPACE)) === 0) {
+    const s = String(spec.signed ? raw | 0 : raw >>> 0);
+    const w = spec.width;
+    if (w <= s.length) return s;
+    return spec.flags & LEFT ? s.padEnd(w, ' ') : s.padStart(w, ' ');
+  }
   const a = typeof raw === 'number' || typeof raw === 'bigint' ? raw : toU64(raw);
+  // Fast path: 64-bit unsigned hex of an in-range bigint (addresses).
+  if (typeof a === 'bigint' && spec.size === 8 && spec.hex && !spec.signed && a >= 0n && a <= 0xffff_ffff_ffff_ffffn && spec.width < 0) {
+    const h = a.toString(16);
+    return spec.upper ? h.toUpperCase() : h;
+  }
   let digits: string;
   let negative = false;
   if (typeof a === 'number' && spec.size === 4) {

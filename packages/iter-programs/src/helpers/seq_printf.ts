@@ -6,16 +6,16 @@
 import { BpfError } from '@bpf-iter/core';
 import { MAX_BPRINTF_VARARGS } from '../constants.js';
 import { neg } from '../errno.js';
-import { currentRun } from '../run_ctx.js';
+import { currentProg } from '../run_ctx.js';
 import { SeqFile, seq_write_latin1 } from '../seq_file.js';
 import { compileFormatBytes, compileFormatString, formatCompiled, type CompiledFormat, type PrintfArg } from './bprintf.js';
 
 /** Availability of the GPL-only, iterator-only `bpf_seq_*` helpers for the running program. */
 export function checkSeqHelper(name: string): void {
-  const r = currentRun();
-  if (!r) return;
-  if (r.prog.expected_attach_type !== 'BPF_TRACE_ITER') throw new BpfError('EINVAL', `unknown func ${name}`);
-  if (!r.prog.gpl_compatible) throw new BpfError('EINVAL', 'cannot call GPL-restricted function from non-GPL compatible program');
+  const prog = currentProg();
+  if (!prog) return;
+  if (prog.expected_attach_type !== 'BPF_TRACE_ITER') throw new BpfError('EINVAL', `unknown func ${name}`);
+  if (!prog.gpl_compatible) throw new BpfError('EINVAL', 'cannot call GPL-restricted function from non-GPL compatible program');
 }
 
 function emit(m: SeqFile, c: CompiledFormat, args: ArrayLike<PrintfArg>, nargs: number): number {
