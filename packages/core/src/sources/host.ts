@@ -243,13 +243,17 @@ export function readHostWithReport(options: HostOptions = {}): { kernel: Kernel;
   };
 
   // ------------------------------------------------------------ phase 1: read processes
-  let pids: number[];
+  let pids: number[] = [];
   if (options.pids) pids = [...options.pids];
   else {
-    pids = [];
-    for (const name of listDir(P)) {
-      const c = name.charCodeAt(0);
-      if (c >= 48 && c <= 57) pids.push(Number(name));
+    try {
+      for (const name of listDir(P)) {
+        const c = name.charCodeAt(0);
+        if (c >= 48 && c <= 57) pids.push(Number(name));
+      }
+    } catch (e) {
+      // No /proc at all: an empty snapshot, with the reason in the report.
+      report.errors.push({ path: P, code: errCode(e) });
     }
   }
 
@@ -333,7 +337,13 @@ export function readHostWithReport(options: HostOptions = {}): { kernel: Kernel;
   if (o.sockets) readSockets(kernel, P, sockByIno, tryRead);
 
   // Pid namespaces: one per /proc/PID/ns/pid inode, nested by NSpid depth.
-  const nsOf = buildPidNamespaces(kernel, procs, P, report);
+  let nsOf = new Map<RawProc, PidNamespace>();
+  try {
+    nsOf = buildPidNamespaces(kernel, procs, P, report);
+  } catch (e) {
+    // Deeper than MAX_PID_NS_LEVEL cannot happen on a real kernel; keep everyone in the initial namespace.
+    report.errors.push({ path: join(P, 'self/ns/pid'), code: errCode(e) });
+  }
 
   // Tasks in creation order (start time), so kernel.processes is in fork order.
   procs.sort((a, b) => a.tasks[0]!.stat.starttime - b.tasks[0]!.stat.starttime || a.pid - b.pid);
@@ -857,8 +867,12 @@ function readCgroupTree(
     const kids: { name: string; ino: number }[] = [];
     for (const d of entries) {
       if (!d.isDirectory()) continue;
-      const st = statSync(join(dir, d.name), { throwIfNoEntry: false });
-      if (st) kids.push({ name: d.name, ino: st.ino });
+      try {
+        const st = statSync(join(dir, d.name), { throwIfNoEntry: false });
+        if (st) kids.push({ name: d.name, ino: st.ino });
+      } catch (e) {
+        report.errors.push({ path: join(dir, d.name), code: errCode(e) });
+      }
     }
     // kernfs ids grow with creation, so id order is the children list's creation order.
     kids.sort((a, b) => a.ino - b.ino);
