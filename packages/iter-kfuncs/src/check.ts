@@ -57,9 +57,19 @@ export function iterContractProperty<N extends string, A extends unknown[], E>(
   const eq = opts.equals ?? Object.is;
   const t = kind.type;
   const run = (a: A, cut: number): void => {
+    const it = kind.alloc();
+    const it2 = kind.alloc();
+    try {
+      runWith(a, cut, it, it2);
+    } finally {
+      // A failed check must not leak iterators into the next run.
+      it[Symbol.dispose]();
+      it2[Symbol.dispose]();
+    }
+  };
+  const runWith = (a: A, cut: number, it: ReturnType<typeof kind.alloc>, it2: ReturnType<typeof kind.alloc>): void => {
     const live0 = liveIterators(kind);
     const stats0 = iterStats(kind);
-    const it = kind.alloc();
     const ret = kind.new(it, ...a);
     check(ret === 0 || (Number.isInteger(ret) && ret < 0 && errnoName(ret) !== undefined), `new returned ${ret}, expected 0 or -errno`);
     check(liveIterators(kind) === live0 + 1, 'new did not make the iterator live');
@@ -89,7 +99,6 @@ export function iterContractProperty<N extends string, A extends unknown[], E>(
     }
 
     // Double new on live slots is rejected; the first construction stays intact.
-    const it2 = kind.alloc();
     kind.new(it2, ...a);
     expectInitError(() => kind.new(it2, ...a), t, 'new on a live iterator', true);
     kind.destroy(it2);
@@ -118,8 +127,9 @@ export function iterContractProperty<N extends string, A extends unknown[], E>(
 
 /**
  * Checks the open-coded iterator contract on `kind` for arguments drawn
- * from `args`, throwing (fast-check's report with a shrunk counterexample)
- * on the first violation. Checked for every generated argument tuple:
+ * from `args`. On a violation it throws an `Error` naming the broken clause,
+ * the shrunk arguments and the seed/path to reproduce it. Checked for every
+ * generated argument tuple:
  *
  * - `new` returns 0 or a negative errno, and the iterator is live either way;
  * - after a failed `new`, `next` returns NULL at once;
@@ -136,5 +146,14 @@ export function checkIterContract<N extends string, A extends unknown[], E>(
   args: fc.Arbitrary<A>,
   opts: IterContractOptions<A, E> = {},
 ): void {
-  fc.assert(iterContractProperty(kind, args, opts), opts.fc ?? { numRuns: 100 });
+  const details = fc.check(iterContractProperty(kind, args, opts), opts.fc ?? { numRuns: 100 });
+  if (!details.failed) return;
+  const cause = details.errorInstance;
+  const why = cause instanceof Error ? cause.message : String(cause);
+  throw new Error(
+    `bpf_iter_${kind.type} breaks the iterator contract: ${why}\n` +
+      `  arguments: ${fc.stringify(details.counterexample?.[0])}, early break after: ${details.counterexample?.[1]}\n` +
+      `  reproduce with fc: { seed: ${details.seed}, path: "${details.counterexamplePath}" }`,
+    { cause },
+  );
 }
