@@ -1,0 +1,79 @@
+/** The /proc parsers of the host source, on lines as the kernel prints them. */
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readHostWithReport, S_IFCHR, S_IFDIR, S_IFREG } from '../src/index.js';
+import { findSymbols, forEachKsym } from '../src/sources/procfs/kallsyms.js';
+import { fopsName } from '../src/sources/procfs/fops.js';
+import { parseMaps } from '../src/sources/procfs/maps.js';
+import { parseMountinfo } from '../src/sources/procfs/mountinfo.js';
+import { parseInetTable } from '../src/sources/procfs/net.js';
+import { parseStat } from '../src/sources/procfs/stat.js';
+import { parseCgroupV2Path } from '../src/sources/procfs/cgroup.js';
+
+describe('procfs parsers', () => {
+  it('stat: a comm with parentheses and spaces', () => {
+    const s = parseStat('42 (a) b (c)) R 7 42 42 0 -1 4194304 1 0 0 0 11 22 0 0 -81 0 3 0 12345 0 0\n');
+    expect(s).toMatchObject({ pid: 42, comm: 'a) b (c)', state: 'R', ppid: 7, flags: 4194304, utime: 11, stime: 22, priority: -81, num_threads: 3, starttime: 12345 });
+  });
+
+  it('maps: a line without a name keeps its trailing space out of the path', () => {
+    const [r] = parseMaps('7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \n');
+    expect(r).toMatchObject({ start: 0x7f0000000000, end: 0x7f0000001000, perms: 'rw-p', ino: 0, path: '' });
+    const [f] = parseMaps('00400000-00452000 r-xp 0000a000 103:02 1234567                            /opt/a b/x (deleted)\n');
+    expect(f).toMatchObject({ offset: 0xa000, devMajor: 0x103, devMinor: 2, ino: 1234567, path: '/opt/a b/x (deleted)' });
+  });
+
+  it('tcp6: addresses are four little-endian u32 groups', () => {
+    const [r] = parseInetTable(
+      'hdr\n   0: 0000000000000000FFFF00000100007F:0050 00000000000000000000000001000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 99 1 0000000000000000 100 0 0 10 0\n',
+    );
+    expect([...r!.saddr]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1]);
+    expect([...r!.daddr].slice(12)).toEqual([0, 0, 0, 1]);
+    expect(r!.sport).toBe(80);
+    expect(r!.tail).toBe('1 0000000000000000 100 0 0 10 0');
+  });
+
+  it('kallsyms: modules lose their brackets; hidden (zero) addresses give no fops addresses', () => {
+    const rows: string[] = [];
+    forEachKsym('ffffffff81000000 T _text\nffffffffc0000000 t f\t[m]\n', (n, t, v, m) => rows.push(`${n}/${t}/${v.toString(16)}/${m}`));
+    expect(rows).toEqual(['_text/T/ffffffff81000000/', 'f/t/ffffffffc0000000/m']);
+    expect(findSymbols('0000000000000000 d null_fops\n', new Set(['null_fops'])).size).toBe(0);
+    expect(findSymbols('ffffffff82000000 d null_fops\n', new Set(['null_fops'])).get('null_fops')).toBe(0xffffffff82000000n);
+  });
+
+  it('mountinfo: octal escapes in paths', () => {
+    const [m] = parseMountinfo('41 31 0:38 / /sys/fs/my\\040cg rw,relatime shared:1 - cgroup2 cgroup2 rw\n');
+    expect(m).toMatchObject({ mnt_id: 41, major: 0, minor: 38, mountPoint: '/sys/fs/my cg', fstype: 'cgroup2' });
+  });
+
+  it('cgroup: the v2 line, with a removed cgroup’s suffix dropped', () => {
+    expect(parseCgroupV2Path('4:memory:/x\n0::/a/b (deleted)\n')).toBe('/a/b');
+    expect(parseCgroupV2Path('4:memory:/x\n')).toBeNull();
+  });
+
+  it('fops names by kind', () => {
+    const k = (link: string, mode = 0, fstype = '', flags = 0): string => fopsName({ link, mode, fstype, flags });
+    expect(k('anon_inode:[timerfd]')).toBe('timerfd_fops');
+    expect(k('anon_inode:[signalfd]')).toBe('signalfd_fops');
+    expect(k('anon_inode:bpf_link')).toBe('bpf_link_fops');
+    expect(k('anon_inode:inotify')).toBe('inotify_fops');
+    expect(k('anon_inode:[pidfd]')).toBe('pidfd_fops');
+    expect(k('anon_inode:[io_uring]')).toBe('io_uring_fops');
+    expect(k('/dev/pts/3', S_IFCHR, 'devpts')).toBe('tty_fops');
+    expect(k('/dev/ptmx', S_IFCHR, 'devtmpfs')).toBe('ptmx_fops');
+    expect(k('/dev/tty1', S_IFCHR, 'devtmpfs')).toBe('tty_fops');
+    expect(k('/memfd:x (deleted)', S_IFREG, 'tmpfs')).toBe('shmem_file_operations');
+    expect(k('/dev/shm/x', S_IFREG, 'tmpfs')).toBe('shmem_file_operations');
+    expect(k('/home', S_IFDIR, 'ext4')).toBe('ext4_dir_operations');
+    expect(k('/proc/1/maps', S_IFREG, 'proc')).toBe('proc_pid_maps_operations');
+    expect(k('net:[4026531840]')).toBe('ns_file_operations');
+    expect(k('/etc', S_IFDIR, 'ext4', 0o10000000)).toBe('empty_fops'); // O_PATH
+  });
+
+  it('a root without /proc gives an empty snapshot and a reason, not an exception', () => {
+    const { kernel, report } = readHostWithReport({ root: path.join(os.tmpdir(), 'bpf-iter-no-such-root') });
+    expect(kernel.taskCount).toBe(0);
+    expect(report.errors[0]).toMatchObject({ code: 'ENOENT' });
+  });
+});
