@@ -158,6 +158,7 @@ class SyntheticBuilder {
     for (const [name, v] of Object.entries(this.o)) {
       if (v !== undefined && (!Number.isInteger(v) || (v as number) < 0)) throw new RangeError(`syntheticKernel: ${name} must be a non-negative integer`);
     }
+    if (this.o.processes === 0) throw new RangeError('syntheticKernel: processes must be at least 1 (pid 1 is systemd)');
     if (this.o.threadsPerProcess === 0) throw new RangeError('syntheticKernel: threadsPerProcess must be at least 1');
     this.rng = new Prng(this.o.seed);
     this.k = new Kernel({ source: 'synthetic', nrCpus });
@@ -175,8 +176,8 @@ class SyntheticBuilder {
 
     // pid 1 and kthreadd, then kernel threads, then user space.
     const init = this.process(this.profileFor('systemd'), null, this.cg('init.scope'));
-    const kthreadd = this.kthread('kthreadd', null);
-    this.kthreads(kthreadd);
+    // `kthreads` counts every kernel thread, kthreadd (pid 2) included.
+    if (this.o.kthreads > 0) this.kthreads(this.kthread('kthreadd', null));
     const users = this.o.processes - 1;
     const containerProcs = this.o.containers > 0 ? Math.min(users, Math.max(2, Math.floor(users / 16))) : 0;
     const parents: Task[] = [init];
@@ -225,7 +226,7 @@ class SyntheticBuilder {
   }
 
   private kthreads(kthreadd: Task): void {
-    const n = this.o.kthreads;
+    const n = this.o.kthreads - 1;
     const names: string[] = [];
     for (let cpu = 0; names.length < n && cpu < this.o.nrCpus; cpu++) names.push(`cpuhp/${cpu}`, `migration/${cpu}`, `ksoftirqd/${cpu}`);
     for (const s of KTHREAD_NAMES) if (names.length < n) names.push(s);
@@ -281,8 +282,9 @@ class SyntheticBuilder {
       const perContainer = Math.floor(n / count) + (c < n % count ? 1 : 0);
       if (perContainer === 0) continue;
       const ns = this.k.createPidNs();
-      const shim = this.process(this.profileFor('containerd'), init, cgroups);
-      shim.comm = 'containerd-shim';
+      // A one-process container has no room for its shim in the process count.
+      const shim = perContainer > 1 ? this.process(this.profileFor('containerd'), init, cgroups) : init;
+      if (shim !== init) shim.comm = 'containerd-shim';
       const cg = this.cg(`system.slice/docker-${(0x3f2a0000 + c * 7919).toString(16)}.scope`);
       const first = this.process(this.profileFor('node'), shim, cg, ns);
       for (let i = 1; i < perContainer - 1; i++) this.process(this.rng.pick(PROFILES), first, cg, ns);
