@@ -13,6 +13,9 @@ import { KF_ITER_DESTROY, KF_ITER_MASK, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL }
 import { ambientContext, fixedContext, type IterContext } from './kernel-context.js';
 import { allocState, BpfIter, liveIteratorsTotal, makeKfuncs, type KindRecord, type RawKfuncs } from './state.js';
 
+/** @internal Marks the built-in num kind for the inline fast path (not exported from the package). */
+export const INLINE_RANGE: unique symbol = Symbol('bpf-iter.inlineRange');
+
 /** `BPF_ITER_FUNC_PREFIX` */
 export const BPF_ITER_FUNC_PREFIX = 'bpf_iter_';
 
@@ -65,6 +68,8 @@ export interface IterKindSpec<N extends string, A extends unknown[], E, D, K = K
    * restarts the walk. Without it, an element after NULL is an `EPROTO` error.
    */
   readonly restartsAfterNull?: boolean;
+  /** @internal Built-in fast path, see `KindRecord.inlineRange`. */
+  readonly [INLINE_RANGE]?: true;
 }
 
 /** Construction, failure and destruction counts of a kind. */
@@ -108,6 +113,7 @@ export interface IterKind<N extends string = string, A extends unknown[] = any[]
 /** Internal: record and kfuncs behind a public kind object. */
 const internals = new WeakMap<object, { rec: KindRecord; raw: RawKfuncs; kernel: { k: unknown } | undefined }>();
 const registry = new Map<string, IterKind<any, any, any>>();
+let inlineRangeTaken = false;
 
 function reject(errno: ErrnoName, rule: string, message: string): never {
   throw new BpfError(errno, `${rule}: ${message}`);
@@ -302,6 +308,8 @@ export function registerIterKind<N extends string, A extends unknown[], E, D, K 
     resolved[role] = fn;
   }
   const type = state.name.slice(BPF_ITER_FUNC_PREFIX.length);
+  // The Range fast path does not tell two range kinds apart: one kind only.
+  if (spec[INLINE_RANGE] === true && inlineRangeTaken) reject('EINVAL', 'internal', 'only one inline-range kind');
   if (registry.has(type)) reject('EEXIST', 'rule T4 (unique type)', `iterator type ${type} is already registered`);
   const rec: KindRecord = {
     type,
@@ -312,10 +320,12 @@ export function registerIterKind<N extends string, A extends unknown[], E, D, K 
     implNext: spec.next.impl,
     implDestroy: spec.destroy.impl,
     restartsAfterNull: spec.restartsAfterNull === true,
+    inlineRange: spec[INLINE_RANGE] === true,
     constructed: 0,
     failed: 0,
     destroyed: 0,
   };
+  if (rec.inlineRange) inlineRangeTaken = true;
   const kind = makeKind<N, A, E>(rec, makeKfuncs(rec), Object.freeze(resolved), state.size, undefined);
   registry.set(type, kind);
   return kind;

@@ -25,6 +25,12 @@ export interface KindRecord {
   readonly implDestroy: ((data: any) => void) | undefined;
   /** Kernel quirk (css, dmabuf): `next` after NULL restarts the walk. */
   readonly restartsAfterNull: boolean;
+  /**
+   * Built-in fast path (num only): the author's `new` returns an integer
+   * range `{ cur, end }`; the state keeps it in a private `Range` and `next`
+   * is specialised (same semantics as num's `next` implementation).
+   */
+  readonly inlineRange: boolean;
   constructed: number;
   failed: number;
   destroyed: number;
@@ -59,6 +65,8 @@ export let makeKfuncs: (rec: KindRecord) => RawKfuncs;
 /** Allocates an uninitialized state for a kind. */
 export let allocState: (home: { rec: KindRecord; raw: RawKfuncs }) => BpfIter;
 let leakCheck: (scope: ProgramScope) => BpfIter | undefined;
+let newRange: (cur: number, end: number) => unknown;
+let makeRangeNext: (misuse: (it: unknown) => never) => (it: unknown) => number | null;
 
 export const errors = {
   /** The kernel's `process_iter_arg` message for non-iterator memory. */
@@ -172,6 +180,11 @@ export class BpfIter<N extends string = string, E = unknown> implements Disposab
         it.#error = ret;
         it.#cause = cause;
         it.#id = ++refIds;
+        if (rec.inlineRange) {
+          // Failed constructor: an exhausted range, so next() returns NULL.
+          const r = data as { cur: number; end: number } | typeof EMPTY;
+          it.#data = r === EMPTY ? newRange(0, 0) : newRange(r.cur, r.end);
+        }
         rec.constructed++;
         if (ret !== 0) rec.failed++;
         liveTotal++;
@@ -235,11 +248,51 @@ export class BpfIter<N extends string = string, E = unknown> implements Disposab
         it.#drained = false;
         rec.destroyed++;
         liveTotal--;
-        if (data !== EMPTY && implDestroy !== undefined) implDestroy(data);
+        // Inline ranges own no resources; the author's destroy only zeroes them.
+        if (data !== EMPTY && implDestroy !== undefined && !rec.inlineRange) implDestroy(data);
       };
 
-      return { newWith, next, destroy };
+      return { newWith, next: rec.inlineRange ? makeRangeNext(misuse) : next, destroy };
     };
+
+    /**
+     * The num fast path. The range lives in a `Range` object held in
+     * `#data`. Every misuse makes one of the two private reads throw a
+     * TypeError (not a BpfIter; uninitialized or destroyed: `#data` is
+     * undefined; another kind's state: `#data` is not a Range), which the
+     * catch turns into the verifier-style error. Keeping the checks out of
+     * the normal control flow is what lets V8 compile the loop to a few
+     * instructions (an explicit `if (...) throw` in the hot path made the
+     * direct trio about 2.5x slower in measurements on Node 20).
+     */
+    class Range {
+      #cur: number;
+      #end: number;
+      constructor(cur: number, end: number) {
+        this.#cur = cur;
+        this.#end = end;
+      }
+      static {
+        newRange = (cur, end) => new Range(cur, end);
+        makeRangeNext = (misuse) => (it: unknown): number | null => {
+          let r: Range;
+          let cur: number;
+          try {
+            r = (it as BpfIter).#data as Range;
+            cur = r.#cur;
+          } catch {
+            return misuse(it);
+          }
+          if (cur < r.#end) {
+            r.#cur = cur + 1;
+            return cur;
+          }
+          // Like the kernel, zero the state: NULL forever.
+          r.#cur = r.#end = 0;
+          return null;
+        };
+      }
+    }
 
     allocState = (home: { rec: KindRecord; raw: RawKfuncs }): BpfIter => {
       constructing = true;

@@ -12,7 +12,7 @@
  */
 import { fail } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL } from '../flags.js';
-import { registerIterKind } from '../registry.js';
+import { INLINE_RANGE, registerIterKind } from '../registry.js';
 
 /** `BPF_MAX_LOOPS`: the most elements one num iterator may produce. */
 export const BPF_MAX_LOOPS = 8388608;
@@ -73,6 +73,9 @@ export const iterNum = registerIterKind({
       s.cur = s.end = 0;
     },
   },
+  // The state is just { cur, end }: keep it inline in the iterator state so
+  // next() is a couple of field accesses (same semantics as impl above).
+  [INLINE_RANGE]: true,
 });
 
 /** The num iterator state type. */
