@@ -9,6 +9,7 @@ import {
   bpfForEach,
   bpfProgram,
   bpfRepeat,
+  iterBits,
   iterNum,
   liveIterators,
 } from '../src/index.js';
@@ -176,6 +177,14 @@ describe('observable 8: verifier-style rejections', () => {
     bpf_iter_num_new(it, 0, 1);
     bpf_iter_num_destroy(it);
     expect(() => bpf_iter_num_next(it)).toThrow(/expected an initialized iter_num as arg #0/);
+  });
+
+  it("a live bits state passed to num's next/destroy is rejected (kind mismatch)", () => {
+    const bits = iterBits.open([1n]);
+    expect(() => bpf_iter_num_next(bits as never)).toThrow(new BpfError('EINVAL', 'expected an initialized iter_num as arg #0'));
+    expect(() => bpf_iter_num_destroy(bits as never)).toThrow(/expected an initialized iter_num as arg #0/);
+    expect(bits.next()).toBe(0);
+    bits.destroy();
   });
 
   it('9: the same slots can be reused for a second iterator after destroy', () => {
