@@ -16,6 +16,15 @@ import {
   BPF_TASK_ITER_PROC_THREADS,
   CSS_TASK_ITER_PROCS,
   CssTaskWalker,
+  IdrWalker,
+  SockWalker,
+  Socket,
+  AF_INET,
+  AF_INET6,
+  IPPROTO_TCP,
+  SOCK_STREAM,
+  TCP_ESTABLISHED,
+  TCP_LISTEN,
   Ipv6Route,
   Kernel,
   KmemCache,
@@ -524,5 +533,38 @@ describe('position walkers (ksym, kmem_cache, ipv6_route)', () => {
     expect(drain(ipv6RouteWalker(k))).toEqual([r1, r2]);
     k.delRoute(r1);
     expect(drain(ipv6RouteWalker(k))).toEqual([r2]);
+  });
+});
+
+describe('IdrWalker (bpf_map/bpf_prog/bpf_link, §5.1)', () => {
+  test('ascending ids; a map created mid-walk above the cursor appears; a destroyed one is skipped', () => {
+    const k = new Kernel();
+    const spec = { map_type: BPF_MAP_TYPE_ARRAY, key_size: 4, value_size: 4, max_entries: 1 };
+    const [a, b, c] = [k.createMap(spec), k.createMap(spec), k.createMap(spec)];
+    const w = new IdrWalker(k.maps);
+    expect(w.start()).toBe(a);
+    k.destroyMap(b);
+    const d = k.createMap(spec);
+    expect(d.id).toBeGreaterThan(c.id);
+    expect(w.next()).toBe(c);
+    w.stop();
+    expect(w.start()).toBe(c); // the unshown one again
+    expect(w.next()).toBe(d);
+    expect(w.next()).toBeNull();
+    w.stop();
+  });
+});
+
+describe('SockWalker (tcp, §5.5)', () => {
+  test('listening sockets come before established ones, both families', () => {
+    const k = new Kernel();
+    const mk = (family: number, state: number, port: number): Socket => {
+      const n = family === AF_INET6 ? 16 : 4;
+      return k.addSocket(new Socket('tcp', family, SOCK_STREAM, IPPROTO_TCP, state, new Uint8Array(n), new Uint8Array(n), port, 0, 0, k.allocIno(), k.allocCookie()));
+    };
+    const est = mk(AF_INET, TCP_ESTABLISHED, 40000);
+    const lis = mk(AF_INET6, TCP_LISTEN, 22);
+    expect(drain(new SockWalker(k, 'tcp')).map((e) => e.sk)).toEqual([lis, est]);
+    expect(drain(new SockWalker(k, 'udp'))).toEqual([]);
   });
 });
