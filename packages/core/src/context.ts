@@ -23,6 +23,11 @@ export function withKernel<R>(kernel: Kernel, fn: () => R): R {
   return scope.run(kernel, fn);
 }
 
+/** The kernel set by an enclosing {@link withKernel} or by {@link setDefaultKernel}, if any (no fallback). */
+export function explicitKernel(): Kernel | undefined {
+  return scope.getStore() ?? processDefault;
+}
+
 /** The kernel iterators use when none is given: the innermost {@link withKernel}, else the process default, else the embedded default kernel. */
 export function currentKernel(): Kernel {
   return scope.getStore() ?? processDefault ?? defaultKernel();

@@ -1,3 +1,5 @@
+import type { BpfLink as KernelLink, BpfProg as KernelProg, Idr, Kernel } from '@bpf-iter/core';
+
 /**
  * Id allocation for programs and links. The kernel allocates `prog_id` and
  * `link_id` from two cyclic IDRs starting at 1. Core will later own a
@@ -30,16 +32,38 @@ export class CyclicIdAllocator implements IdAllocator {
 /** Which id space. */
 export type IdKind = 'prog' | 'link';
 
-const allocators: Record<IdKind, IdAllocator> = {
-  prog: new CyclicIdAllocator(),
-  link: new CyclicIdAllocator(),
-};
+/** Custom allocators; by default ids come from the kernel's own IDRs (`kernel.progs` / `kernel.links`). */
+const allocators: Record<IdKind, IdAllocator | undefined> = { prog: undefined, link: undefined };
 
-/** Replaces the allocator of one id space (e.g. with core's kernel-wide one). */
-export function setIdAllocator(kind: IdKind, allocator: IdAllocator): void {
+/** Replaces the allocator of one id space; `undefined` restores the kernel's IDR. */
+export function setIdAllocator(kind: IdKind, allocator: IdAllocator | undefined): void {
   allocators[kind] = allocator;
 }
-/** The allocator of one id space. */
-export function getIdAllocator(kind: IdKind): IdAllocator {
+/** The custom allocator of one id space, or undefined when the kernel's IDR is used. */
+export function getIdAllocator(kind: IdKind): IdAllocator | undefined {
   return allocators[kind];
+}
+
+/**
+ * Gives a kernel-model object (the `bpf_prog`/`bpf_link` the iterators of
+ * those targets walk) its id and makes it visible in the kernel's IDR.
+ */
+export function allocModelId(kind: IdKind, kernel: Kernel, obj: KernelProg | KernelLink): number {
+  const idr = (kind === 'prog' ? kernel.progs : kernel.links) as Idr<KernelProg | KernelLink>;
+  const custom = allocators[kind];
+  if (custom) {
+    obj.id = custom.alloc();
+    if (!idr.has(obj.id)) idr.set(obj.id, obj);
+  } else {
+    obj.id = idr.alloc(obj);
+  }
+  return obj.id;
+}
+
+/** Removes the object from the kernel's IDR (and tells a custom allocator). */
+export function freeModelId(kind: IdKind, kernel: Kernel, obj: KernelProg | KernelLink): void {
+  const idr = (kind === 'prog' ? kernel.progs : kernel.links) as Idr<KernelProg | KernelLink>;
+  allocators[kind]?.free?.(obj.id);
+  if (idr.get(obj.id) === obj) idr.remove(obj.id);
+  obj.kill();
 }

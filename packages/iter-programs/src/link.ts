@@ -3,11 +3,11 @@
  * (`BPF_ITER_CREATE`), link info, fdinfo, `BPF_LINK_UPDATE` and
  * lifetimes — reference §3.
  */
-import { BpfError, fail } from '@bpf-iter/core';
+import { BpfError, BpfLink as KernelLink, explicitKernel, fail, type Kernel } from '@bpf-iter/core';
 import { BPF_ITER_LINK_INFO_SIZE, PAGE_SIZE } from './constants.js';
 import { errorFor, neg } from './errno.js';
 import { fdTable, type FdObject } from './fd_table.js';
-import { getIdAllocator } from './ids.js';
+import { allocModelId, freeModelId } from './ids.js';
 import { BpfIterLinkInfo, encodeLinkInfo, type BpfIterLinkInfoInit } from './link_info.js';
 import { BpfProg } from './program.js';
 import {
@@ -40,9 +40,18 @@ export abstract class BpfLink implements FdObject {
   /** `enum bpf_link_type` value. */
   abstract readonly link_type_id: number;
   readonly id: number;
+  /** The link as the kernel model (and the `bpf_link` iterator) sees it. */
+  readonly klink: KernelLink;
   refcnt = 1;
-  constructor(public prog: BpfProg) {
-    this.id = getIdAllocator('link').alloc();
+  /** The kernel the link belongs to (its sessions iterate it). */
+  readonly kernel: Kernel;
+  constructor(
+    public prog: BpfProg,
+    kernel: Kernel = prog.kernel,
+  ) {
+    this.kernel = kernel;
+    this.klink = new KernelLink(BPF_LINK_TYPE_ITER, prog.kprog);
+    this.id = allocModelId('link', kernel, this.klink);
   }
   /** `bpf_link_inc`. */
   get(): this {
@@ -55,7 +64,7 @@ export abstract class BpfLink implements FdObject {
     if (this.refcnt <= 0) return;
     if (--this.refcnt === 0) {
       this.release();
-      getIdAllocator('link').free?.(this.id);
+      freeModelId('link', this.kernel, this.klink);
     }
   }
   /** True once released. */
@@ -103,7 +112,7 @@ export class BpfIterLink extends BpfLink {
 
   /** @internal use {@link bpf_link_create} / {@link attachIter}. */
   constructor(prog: BpfProg, tinfo: BpfIterTargetInfo, linfo: BpfIterLinkInfo, aux: BpfIterAuxInfo) {
-    super(prog);
+    super(prog, aux.kernel as Kernel);
     this.tinfo = tinfo;
     this.linfo = linfo;
     this.aux = aux;
@@ -190,6 +199,7 @@ export class BpfIterLink extends BpfLink {
     newProg.get();
     const old = this.prog;
     this.prog = newProg;
+    this.klink.prog = newProg.kprog;
     old.put();
     return 0;
   }
@@ -316,6 +326,8 @@ export interface AttachIterOptions {
   flags?: number;
   /** Must be 0. */
   targetFd?: number;
+  /** The kernel the link iterates (default: the ambient one set by `withKernel`, else the program's). */
+  kernel?: Kernel;
 }
 
 /**
@@ -361,7 +373,8 @@ export function attachIter(prog: BpfProg, opts: AttachIterOptions = {}, attachTy
   // 6. sleepable program needs a RESCHED target.
   if (prog.sleepable && !targetSupportsResched(tinfo)) fail('EINVAL', `sleepable program on target ${tinfo.reg.target} without BPF_ITER_RESCHED`);
   // 7. link; 8. attach hook.
-  const aux: BpfIterAuxInfo = {};
+  // The link iterates the kernel given, else the ambient one (withKernel), else the program's.
+  const aux: BpfIterAuxInfo = { kernel: opts.kernel ?? explicitKernel() ?? prog.kernel };
   const attach = tinfo.reg.attach_target;
   if (attach) {
     const r = attach(prog, linfo, aux);

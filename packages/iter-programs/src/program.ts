@@ -5,9 +5,9 @@
  * `struct bpf_prog`.
  */
 import { createHash } from 'node:crypto';
-import { fail } from '@bpf-iter/core';
+import { BPF_PROG_TYPE_TRACING, BpfProg as KernelProg, currentKernel, fail, type Kernel } from '@bpf-iter/core';
 import { BPF_ITER_FUNC_PREFIX, BPF_TAG_SIZE, BTF_TYPE_NAME_MAX } from './constants.js';
-import { getIdAllocator } from './ids.js';
+import { allocModelId, freeModelId } from './ids.js';
 import { findTarget, type BpfCtxArgAux, type BpfIterTargetInfo } from './registry.js';
 import type { FdObject } from './fd_table.js';
 import type { SeqFile } from './seq_file.js';
@@ -139,12 +139,16 @@ export class BpfProg implements FdObject {
   readonly spec: BpfProgramSpec;
   /** `license_is_gpl_compatible(license)`: GPL-only helpers need it. */
   readonly gpl_compatible: boolean;
+  /** The kernel the program is loaded into; its links and sessions iterate it. */
+  readonly kernel: Kernel;
+  /** The program as the kernel model (and the `bpf_prog` iterator) sees it. */
+  readonly kprog: KernelProg;
   /** References (fds, links, iterator sessions). Freed at 0. */
   refcnt = 1;
   private readonly fn: BpfIterProgFn;
 
   /** @internal use {@link loadProgram}. */
-  constructor(spec: BpfProgramSpec, target: BpfIterTargetInfo, sleepable: boolean, globals: BpfGlobals) {
+  constructor(spec: BpfProgramSpec, target: BpfIterTargetInfo, sleepable: boolean, globals: BpfGlobals, kernel: Kernel = currentKernel()) {
     this.spec = spec;
     this.name = spec.name;
     this.sec = spec.sec;
@@ -157,7 +161,9 @@ export class BpfProg implements FdObject {
     this.fn = spec.fn;
     this.gpl_compatible = isGplCompatible(spec.license ?? 'GPL');
     this.tag = createHash('sha1').update(`${spec.sec}\0${spec.name}\0${spec.fn.toString()}`).digest('hex').slice(0, BPF_TAG_SIZE * 2);
-    this.id = getIdAllocator('prog').alloc();
+    this.kernel = kernel;
+    this.kprog = new KernelProg(BPF_PROG_TYPE_TRACING, this.name.slice(0, 15), this.tag, 28 /* BPF_TRACE_ITER */, BPF_ITER_FUNC_PREFIX + target.reg.target);
+    this.id = allocModelId('prog', kernel, this.kprog);
   }
 
   /** Kernel-visible name (`BPF_OBJ_NAME_LEN` 16 incl. NUL). */
@@ -178,7 +184,7 @@ export class BpfProg implements FdObject {
   }
   /** `bpf_prog_put`: frees the id at 0. */
   put(): void {
-    if (--this.refcnt === 0) getIdAllocator('prog').free?.(this.id);
+    if (--this.refcnt === 0) freeModelId('prog', this.kernel, this.kprog);
   }
   fdRelease(): void {
     this.put();
@@ -189,6 +195,8 @@ export class BpfProg implements FdObject {
 export interface LoadProgramOptions {
   /** Global data the program sees as `this` / second argument. */
   globals?: Partial<BpfGlobals>;
+  /** The kernel to load into (default: the ambient one, see `withKernel`). */
+  kernel?: Kernel;
 }
 
 /**
@@ -216,7 +224,7 @@ export function loadProgram(spec: BpfProgramSpec, opts: LoadProgramOptions = {})
   if (!target) fail('ESRCH', `prog '${spec.name}': failed to find kernel BTF type ID of '${parsed.target}': -3`);
   const g = opts.globals ?? {};
   const globals: BpfGlobals = { bss: g.bss ?? {}, data: g.data ?? {}, rodata: Object.freeze(g.rodata ?? {}) };
-  const prog = new BpfProg(spec, target, parsed.sleepable, globals);
+  const prog = new BpfProg(spec, target, parsed.sleepable, globals, opts.kernel ?? currentKernel());
   try {
     for (const h of spec.helpers ?? []) {
       if (!bpf_iter_func_proto(h, prog)) fail('EINVAL', `unknown func ${h}#${helperId(h)}`);

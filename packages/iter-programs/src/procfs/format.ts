@@ -4,9 +4,26 @@
  * files byte for byte.
  */
 
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const ZEROS = '0000000000000000';
+
+/**
+ * Lowercase hex of a non-negative integer below 2^53 without leading zeros.
+ * `Number#toString(16)` takes a slow path for values above 2^31, and the
+ * dumpers print millions of addresses.
+ */
+function hexDigits(n: number): string {
+  if (n < 0x80000000) return n.toString(16);
+  const hi = Math.floor(n / 0x100000000);
+  const lo = n >>> 0;
+  const low = HEX2[lo >>> 24]! + HEX2[(lo >>> 16) & 0xff]! + HEX2[(lo >>> 8) & 0xff]! + HEX2[lo & 0xff]!;
+  return hi === 0 ? low.replace(/^0+/, '') : hi.toString(16) + low;
+}
+
 /** `%0{w}x` (lowercase hex, zero padded to at least `w`). */
 export function hex(n: number | bigint, w: number): string {
-  return n.toString(16).padStart(w, '0');
+  const s = typeof n === 'bigint' ? n.toString(16) : hexDigits(n);
+  return s.length >= w ? s : ZEROS.slice(0, w - s.length) + s;
 }
 
 /** `%0{w}X` (uppercase hex). */
