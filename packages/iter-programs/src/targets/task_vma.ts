@@ -18,6 +18,14 @@ export interface BpfIterTaskVmaCtx {
 
 interface TaskVmaPriv {
   walker: TaskVmaWalker | null;
+  /**
+   * Set once the walk returned NULL. The walker's TID mode finds the same
+   * task again on a later start() and, with no paused VMA recorded
+   * (prev_vm_end 0), would look up `0 - 1` as -1 instead of the kernel's
+   * ULONG_MAX and restart at the first VMA: reads after EOF would repeat the
+   * output forever instead of returning 0 (§2.6).
+   */
+  done: boolean;
 }
 
 /** Registration of the `task_vma` target. */
@@ -32,7 +40,7 @@ export const taskVmaReg: BpfIterReg<TaskVma, TaskVmaPriv> = {
   ],
   feature: BPF_ITER_RESCHED,
   seq_info: {
-    seq_priv: () => ({ walker: null }),
+    seq_priv: () => ({ walker: null, done: false }),
     init_seq_private(priv, aux) {
       const kernel = sessionKernel(aux);
       priv.walker = new TaskVmaWalker(kernel, taskSpec(aux, sessionPidNs(kernel)));
@@ -40,13 +48,17 @@ export const taskVmaReg: BpfIterReg<TaskVma, TaskVmaPriv> = {
     fini_seq_private: (priv) => priv.walker?.stop(),
     seq_ops: {
       start(seq, pos) {
+        if (seq.private.done) return null;
         const e = seq.private.walker!.start();
+        if (!e) seq.private.done = true;
         if (e && pos.value === 0) pos.value++;
         return e;
       },
       next(seq, _v, pos) {
         pos.value++;
-        return seq.private.walker!.next();
+        const e = seq.private.walker!.next();
+        if (!e) seq.private.done = true;
+        return e;
       },
       stop(seq, v) {
         if (v === null) runProg(seq, { task: null, vma: null }, true);
