@@ -10,7 +10,7 @@ export const TCP6_HEADER =
 export const UDP4_HEADER = padLine('   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops', 127);
 /** Header of /proc/net/udp6. */
 export const UDP6_HEADER =
-  '   sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n';
+  '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n';
 /** Header of /proc/net/unix. */
 export const UNIX_HEADER = 'Num       RefCount Protocol Flags    Type St Inode Path\n';
 /** Header of /proc/net/netlink. */
