@@ -34,6 +34,25 @@ export {
 } from './registry.js';
 export * from './kinds/num.js';
 export * from './kinds/bits.js';
+export * from './kinds/task.js';
+export * from './kinds/task_vma.js';
+export * from './kinds/css.js';
+export * from './kinds/css_task.js';
+export * from './kinds/kmem_cache.js';
+/** Re-exported from `@bpf-iter/core`: the flags of the kernel kinds' constructors. */
+export {
+  BPF_TASK_ITER_ALL_PROCS,
+  BPF_TASK_ITER_ALL_THREADS,
+  BPF_TASK_ITER_PROC_THREADS,
+  BPF_CGROUP_ITER_ORDER_UNSPEC,
+  BPF_CGROUP_ITER_SELF_ONLY,
+  BPF_CGROUP_ITER_DESCENDANTS_PRE,
+  BPF_CGROUP_ITER_DESCENDANTS_POST,
+  BPF_CGROUP_ITER_ANCESTORS_UP,
+  BPF_CGROUP_ITER_CHILDREN,
+  CSS_TASK_ITER_PROCS,
+  CSS_TASK_ITER_THREADED,
+} from '@bpf-iter/core';
 export {
   BpfAsyncLoopIterator,
   BpfLoop,

@@ -27,7 +27,7 @@ import type { Kernel } from '../kernel.js';
 import type { KmemCache } from '../model/kmem_cache.js';
 import type { Ksym } from '../model/ksym.js';
 import type { Ipv6Route } from '../model/route.js';
-import type { RcuList } from '../rculist.js';
+import type { RcuList, RcuNode } from '../rculist.js';
 
 function nth<T>(list: RcuList<T>, pos: number): T | null {
   let n = list.head;
@@ -48,4 +48,32 @@ export function kmemCacheWalker(kernel: Kernel): PositionWalker<KmemCache> {
 /** `ipv6_route` target walker: FIB walk order. */
 export function ipv6RouteWalker(kernel: Kernel): PositionWalker<Ipv6Route> {
   return new PositionWalker((pos) => nth(kernel.ipv6Routes, pos));
+}
+
+/**
+ * The walker behind open-coded iterators over an {@link RcuList} (the
+ * `kmem_cache` kind): list order from the head, standing on a node, so an
+ * entry removed while the walker stands on it still leads to the live
+ * entries after it (its node keeps its `next`). NULL at the end and forever
+ * after.
+ */
+export class RcuListWalker<T> {
+  private node: RcuNode<T> | null = null;
+  private started = false;
+
+  constructor(private readonly list: RcuList<T>) {}
+
+  /** The next live entry, or null. */
+  next(): T | null {
+    let n: RcuNode<T> | null;
+    if (!this.started) {
+      this.started = true;
+      n = this.list.head;
+    } else {
+      n = this.node ? this.node.next : null;
+    }
+    while (n && n.removed) n = n.next;
+    this.node = n;
+    return n ? n.value : null;
+  }
 }

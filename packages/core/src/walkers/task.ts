@@ -134,8 +134,9 @@ export class TaskListWalker {
   private proc: import('../rculist.js').RcuNode<Task> | null;
   private pos: import('../rculist.js').RcuNode<Task> | null;
 
+  /** `kernel` may be null for PROC_THREADS, which only follows `task`'s thread list. */
   constructor(
-    kernel: Kernel,
+    kernel: Kernel | null,
     readonly flags: number,
     task: Task | null,
   ) {
@@ -143,6 +144,7 @@ export class TaskListWalker {
       this.proc = null;
       this.pos = task?.threadNode ?? null;
     } else {
+      if (!kernel) throw new TypeError('TaskListWalker: ALL_PROCS/ALL_THREADS walk a kernel');
       this.proc = kernel.initTask.signal.listNode;
       this.pos = kernel.initTask.threadNode;
     }

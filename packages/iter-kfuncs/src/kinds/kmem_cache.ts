@@ -1,0 +1,69 @@
+/**
+ * `bpf_iter_kmem_cache`: the slab caches (reference §7.5.7).
+ *
+ * `bpf_iter_kmem_cache_new(it)` never fails; `next` yields the caches in
+ * global list order, then NULL forever. Each returned cache is pinned (a
+ * reference) until the following `next` or `destroy`; a cache destroyed
+ * while pinned is freed when the iterator lets go of it, and the walk goes
+ * on to the caches after it. The kfuncs are `KF_SLEEPABLE`.
+ *
+ * The kernel is the constructor's (`ctx.kernel`). The traversal is core's
+ * `RcuListWalker` over `kernel.kmemCaches`.
+ */
+import { RcuListWalker, type KmemCache } from '@bpf-iter/core';
+import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL, KF_SLEEPABLE } from '../flags.js';
+import { registerIterKind } from '../registry.js';
+
+interface KmemCacheState {
+  readonly walker: RcuListWalker<KmemCache>;
+  /** The pinned cache (the last one returned). */
+  pos: KmemCache | null;
+}
+
+function unpin(s: KmemCacheState): void {
+  const prev = s.pos;
+  s.pos = null;
+  prev?.put();
+}
+
+/** The `kmem_cache` iterator kind: `bpf_iter_kmem_cache_new(it)`, elements are `KmemCache`s. */
+export const iterKmemCache = registerIterKind({
+  state: { name: 'bpf_iter_kmem_cache', size: 8 },
+  new: {
+    name: 'bpf_iter_kmem_cache_new',
+    flags: KF_ITER_NEW | KF_SLEEPABLE,
+    params: [{ name: 'it', type: 'struct bpf_iter_kmem_cache *' }],
+    ret: 'int',
+    impl: (ctx): KmemCacheState => ({ walker: new RcuListWalker(ctx.kernel.kmemCaches), pos: null }),
+  },
+  next: {
+    name: 'bpf_iter_kmem_cache_next',
+    flags: KF_ITER_NEXT | KF_RET_NULL | KF_SLEEPABLE,
+    params: [{ name: 'it', type: 'struct bpf_iter_kmem_cache *' }],
+    ret: 'struct kmem_cache *',
+    impl: (s: KmemCacheState): KmemCache | null => {
+      // Pin the next cache before unpinning the previous one (kernel order).
+      const next = s.walker.next();
+      next?.get();
+      unpin(s);
+      return (s.pos = next);
+    },
+  },
+  destroy: {
+    name: 'bpf_iter_kmem_cache_destroy',
+    flags: KF_ITER_DESTROY | KF_SLEEPABLE,
+    params: [{ name: 'it', type: 'struct bpf_iter_kmem_cache *' }],
+    ret: 'void',
+    impl: unpin,
+  },
+});
+
+/** The kmem_cache iterator state type. */
+export type BpfIterKmemCache = ReturnType<typeof iterKmemCache.alloc>;
+
+/** `int bpf_iter_kmem_cache_new(struct bpf_iter_kmem_cache *it)` */
+export const bpf_iter_kmem_cache_new = iterKmemCache.new;
+/** `struct kmem_cache *bpf_iter_kmem_cache_next(struct bpf_iter_kmem_cache *it)` */
+export const bpf_iter_kmem_cache_next = iterKmemCache.next;
+/** `void bpf_iter_kmem_cache_destroy(struct bpf_iter_kmem_cache *it)` */
+export const bpf_iter_kmem_cache_destroy = iterKmemCache.destroy;

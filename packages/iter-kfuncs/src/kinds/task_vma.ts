@@ -1,0 +1,65 @@
+/**
+ * `bpf_iter_task_vma`: the VMAs of one task's address space (reference §7.5.4).
+ *
+ * `bpf_iter_task_vma_new(it, task, addr)` yields the VMAs whose end is above
+ * `addr`, ascending: the first is the VMA containing `addr`, or the next one
+ * above it. `-ENOENT` when the task has no address space or is a kernel
+ * thread. `addr` is a `u64` address (a non-negative safe integer; model
+ * addresses are below 2^53).
+ *
+ * Elements are snapshots (`Vma` values), as in the newest kernels, which copy
+ * each VMA into the iterator under the per-VMA lock: every `next` looks the
+ * address space up again, so an `munmap` between steps is seen. The
+ * traversal is core's `VmaWalker`.
+ */
+import { fail, PF_KTHREAD, VmaWalker, type Task, type Vma } from '@bpf-iter/core';
+import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RCU, KF_RET_NULL } from '../flags.js';
+import { registerIterKind } from '../registry.js';
+
+/** The `task_vma` iterator kind: `bpf_iter_task_vma_new(it, task, addr)`, elements are VMA snapshots. */
+export const iterTaskVma = registerIterKind({
+  // 8 bytes: the kernel keeps a pointer to allocated data there.
+  state: { name: 'bpf_iter_task_vma', size: 8 },
+  new: {
+    name: 'bpf_iter_task_vma_new',
+    flags: KF_ITER_NEW | KF_RCU,
+    params: [
+      { name: 'it', type: 'struct bpf_iter_task_vma *' },
+      { name: 'task', type: 'struct task_struct *' },
+      { name: 'addr', type: 'u64' },
+    ],
+    ret: 'int',
+    impl: (_ctx, task: Task, addr: number): VmaWalker => {
+      // The verifier rejects a possibly-NULL KF_RCU argument: a load error, not an errno.
+      if (task == null) throw new TypeError('bpf_iter_task_vma_new: Possibly NULL pointer passed to trusted arg1');
+      if (!Number.isSafeInteger(addr) || addr < 0) throw new TypeError(`bpf_iter_task_vma_new: addr ${addr} is not a u64 address`);
+      if (!task.mm || (task.flags & PF_KTHREAD) !== 0) fail('ENOENT', `bpf_iter_task_vma_new: task ${task.pid} has no address space`);
+      return new VmaWalker(task, addr);
+    },
+  },
+  next: {
+    name: 'bpf_iter_task_vma_next',
+    flags: KF_ITER_NEXT | KF_RET_NULL,
+    params: [{ name: 'it', type: 'struct bpf_iter_task_vma *' }],
+    ret: 'struct vm_area_struct *',
+    impl: (w: VmaWalker): Vma | null => w.next(),
+  },
+  destroy: {
+    name: 'bpf_iter_task_vma_destroy',
+    flags: KF_ITER_DESTROY,
+    params: [{ name: 'it', type: 'struct bpf_iter_task_vma *' }],
+    ret: 'void',
+    // Snapshots are values: nothing to unlock or drop.
+    impl: (): void => {},
+  },
+});
+
+/** The task_vma iterator state type. */
+export type BpfIterTaskVma = ReturnType<typeof iterTaskVma.alloc>;
+
+/** `int bpf_iter_task_vma_new(struct bpf_iter_task_vma *it, struct task_struct *task, u64 addr)` */
+export const bpf_iter_task_vma_new = iterTaskVma.new;
+/** `struct vm_area_struct *bpf_iter_task_vma_next(struct bpf_iter_task_vma *it)`: a snapshot, or null. */
+export const bpf_iter_task_vma_next = iterTaskVma.next;
+/** `void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it)` */
+export const bpf_iter_task_vma_destroy = iterTaskVma.destroy;
