@@ -24,5 +24,7 @@ if (existsSync(out)) {
 } else {
   failed = 1;
 }
+// Errors outside any test (unhandled rejections, type errors) fail the run too.
+if (res.status !== 0 && failed === 0) failed = 1;
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(res.status === 0 && failed === 0 ? 0 : 1);

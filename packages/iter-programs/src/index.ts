@@ -48,3 +48,8 @@ export {
   type Skeleton,
   type SkeletonOps,
 } from './libbpf.js';
+export * from './targets/index.js';
+export * from './procfs/format.js';
+export * from './procfs/proc_maps.js';
+export * from './procfs/net.js';
+export * from './procfs/kallsyms.js';

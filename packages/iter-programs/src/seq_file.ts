@@ -108,8 +108,29 @@ export function seq_write_latin1(m: SeqFile, s: string): number {
   return -1;
 }
 
+/**
+ * Appends a string as UTF-8 with the same `count + len < size` rule. One
+ * native length check instead of scanning for non-ASCII characters.
+ */
+export function seq_write_utf8(m: SeqFile, s: string): number {
+  const len = s.length;
+  // Fast path: ASCII strings have as many bytes as characters; utf8Write reports the bytes written.
+  if (m.buf && m.count + len * 3 < m.size) {
+    if (len > 0) m.count += (m.buf as unknown as Latin1Writer).utf8Write(s, m.count);
+    return 0;
+  }
+  const bytes = Buffer.byteLength(s, 'utf8');
+  if (m.buf && m.count + bytes < m.size) {
+    if (bytes > 0) m.count += (m.buf as unknown as Latin1Writer).utf8Write(s, m.count, bytes);
+    return 0;
+  }
+  seq_set_overflow(m);
+  return -1;
+}
+
 interface Latin1Writer {
   latin1Write(s: string, offset: number, length: number): number;
+  utf8Write(s: string, offset: number, length?: number): number;
 }
 
 // --- bpf_iter_priv_data accessors (kernel/bpf/bpf_iter.c) ---------------

@@ -61,7 +61,8 @@ export class TaskVmaWalker implements Walker<TaskVma> {
         if (op === 'first') vma = mm.findVma(0);
         else if (op === 'next') vma = mm.findVma(this.vma!.vm_end);
         else {
-          vma = mm.findVma(c.prev_vm_end - 1);
+          // Nothing paused yet (prev_vm_end 0): the kernel's `0 - 1` wraps to ULONG_MAX and finds nothing.
+          vma = c.prev_vm_end > 0 ? mm.findVma(c.prev_vm_end - 1) : null;
           if (vma && vma.vm_start === c.prev_vm_start && vma.vm_end === c.prev_vm_end) vma = mm.findVma(vma.vm_end);
         }
       }

@@ -1,6 +1,6 @@
 /** `bpf_seq_write` (helper #127). */
 import { neg } from '../errno.js';
-import { SeqFile, seq_write, seq_write_latin1 } from '../seq_file.js';
+import { SeqFile, seq_write, seq_write_utf8 } from '../seq_file.js';
 import { checkSeqHelper } from './seq_printf.js';
 
 /**
@@ -14,7 +14,7 @@ export function bpf_seq_write(m: SeqFile, data: Uint8Array | string, len?: numbe
   checkSeqHelper('bpf_seq_write');
   if (!(m instanceof SeqFile)) return neg('EINVAL');
   if (typeof data === 'string') {
-    if (/^[\x00-\x7f]*$/.test(data) && len === undefined) return seq_write_latin1(m, data) ? neg('EOVERFLOW') : 0;
+    if (len === undefined) return seq_write_utf8(m, data) ? neg('EOVERFLOW') : 0;
     data = Buffer.from(data, 'utf8');
   }
   const n = len ?? data.length;
