@@ -1,17 +1,15 @@
 #!/usr/bin/env node
 /**
- * The `bpf-iter` CLI, modeled on bpftool. This first version lists the
- * iterator targets; `cat`, `run`, `pin`, `rm` and `link show` follow.
+ * The `bpf-iter` bin, modelled on bpftool: `targets`, `cat`, `run`, `pin`,
+ * `rm`, `mkdir`, `link show`. See `cli.ts`.
  */
-const TARGETS = [
-  'task', 'task_file', 'task_vma', 'tcp', 'udp', 'unix', 'netlink', 'ipv6_route', 'ksym',
-  'bpf_map', 'bpf_map_elem', 'bpf_prog', 'bpf_link', 'cgroup', 'kmem_cache',
-];
+import { runCli } from './cli.js';
 
-const [cmd = 'help'] = process.argv.slice(2);
-if (cmd === 'targets') {
-  for (const t of TARGETS) console.log(t);
-} else {
-  console.log('usage: bpf-iter targets');
-  process.exitCode = cmd === 'help' ? 0 : 1;
-}
+// `bpf-iter cat ... | head`: the reader went away; stop quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`bpf-iter: Error: ${e.code ?? 'EIO'}: ${e.message}\n`);
+  process.exit(1);
+});
+
+process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

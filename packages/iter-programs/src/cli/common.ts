@@ -1,0 +1,281 @@
+/**
+ * What the `bpf-iter` commands share: the output/error sink, kernel
+ * selection (`--kernel`), link parameters (`--pid/--tid/--map/--cgroup
+ * --order`) and streaming an iterator fd to stdout.
+ */
+import { once } from 'node:events';
+import {
+  BpfError,
+  CGROUP_ORDER_NAMES,
+  defaultKernel,
+  fail,
+  readHost,
+  syntheticKernel,
+  type HostOptions,
+  type Kernel,
+} from '@bpf-iter/core';
+import { errorFor } from '../errno.js';
+import { fdTable } from '../fd_table.js';
+import type { IterFd } from '../iter_fd.js';
+import { attachIter, type BpfIterLink } from '../link.js';
+import type { BpfIterLinkInfoInit } from '../link_info.js';
+import { loadProgram, type BpfGlobals, type BpfProg, type BpfProgramSpec } from '../program.js';
+import { bpf_map_get_fd_by_id, cgroup_open } from '../targets/index.js';
+import { linkParamsOf } from './targets.js';
+
+/** Where a command writes; `process.stdout`/`stderr` in the bin, collectors in tests. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Environment (for `BPF_ITER_STATE`); defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Directory the default state file is relative to; defaults to `process.cwd()`. */
+  cwd?: string;
+}
+
+/** Bytes per `read()` of the iterator fd (64 KiB, like a `cat` buffer). */
+export const CHUNK = 64 * 1024;
+
+/** Writes `s` and waits for `drain` when the stream buffers (backpressure). */
+export async function out(io: CliIo, s: string | Uint8Array): Promise<void> {
+  if (!io.stdout.write(s)) await once(io.stdout, 'drain');
+}
+
+/**
+ * Reads the iterator fd to EOF in 64 KiB chunks, writing each chunk as it
+ * comes: the output is never buffered whole. Closes the fd.
+ */
+export async function streamIter(io: CliIo, fd: IterFd): Promise<void> {
+  try {
+    for (;;) {
+      const chunk = fd.read(CHUNK);
+      if (chunk.length === 0) return;
+      await out(io, chunk);
+    }
+  } finally {
+    fd.closeQuietly();
+  }
+}
+
+// ---- kernels ----------------------------------------------------------------
+
+/** A parsed `--kernel` value, normalised: `synthetic:SEED` or `host`. */
+export type KernelSpec = string;
+
+/** Normalises `--kernel` (`synthetic` means the embedded default, seed 1). EINVAL for anything else. */
+export function parseKernelSpec(s: string | undefined): KernelSpec {
+  const v = (s ?? 'synthetic').trim();
+  if (v === 'host') return 'host';
+  if (v === 'synthetic') return 'synthetic:1';
+  const m = /^synthetic:(\d+)$/.exec(v);
+  if (m) return `synthetic:${Number(m[1])}`;
+  fail('EINVAL', `--kernel must be host, synthetic or synthetic:SEED, not '${v}'`);
+}
+
+/** Only what a target walks is read from the host (a full read costs ~0.4 s). */
+export function hostOptionsFor(target: string | undefined): HostOptions {
+  const none: HostOptions = { threads: true, files: false, fdinfo: false, vmas: false, sockets: false, routes: false, ksyms: false, slabs: false, cgroups: false };
+  switch (target) {
+    case 'task':
+      return none;
+    case 'task_file':
+      return { ...none, files: true, fdinfo: true };
+    case 'task_vma':
+      return { ...none, vmas: true };
+    case 'tcp':
+    case 'udp':
+    case 'unix':
+    case 'netlink':
+      return { ...none, threads: false, sockets: true };
+    case 'ipv6_route':
+      return { ...none, threads: false, routes: true };
+    case 'ksym':
+      return { ...none, threads: false, ksyms: true };
+    case 'kmem_cache':
+      return { ...none, threads: false, slabs: true };
+    case 'cgroup':
+      return { ...none, cgroups: true };
+    default:
+      return {};
+  }
+}
+
+/** Kernels built in this process, so pins of one kernel share it (and its ids). */
+export class KernelCache {
+  private readonly cache = new Map<string, Kernel>();
+  /** The kernel of a spec; `host` is read once per process per target set. */
+  get(spec: KernelSpec, target?: string): Kernel {
+    const key = spec === 'host' ? `host/${target ?? '*'}` : spec;
+    let k = this.cache.get(key);
+    if (!k) {
+      if (spec === 'host') k = readHost(hostOptionsFor(target));
+      else {
+        const seed = Number(spec.slice('synthetic:'.length));
+        // The default kernel is shared with library code in this process.
+        k = seed === 1 ? defaultKernel() : syntheticKernel({ seed });
+      }
+      this.cache.set(key, k);
+    }
+    return k;
+  }
+}
+
+// ---- link parameters --------------------------------------------------------
+
+/** Link parameters as the CLI takes them (and persists them for pins). */
+export interface LinkParams {
+  pid?: number;
+  tid?: number;
+  map?: number;
+  cgroup?: string;
+  order?: string;
+}
+
+/** `union bpf_iter_link_info` for the parameters, plus the fds opened for it (close them after attach). */
+export interface BuiltLinkInfo {
+  linkInfo: BpfIterLinkInfoInit | null;
+  fds: number[];
+}
+
+/** The cgroup path relative to the v2 mount (`/sys/fs/cgroup/a` and `/a` are the same cgroup). */
+function cgroupPath(p: string): string {
+  const m = /^\/sys\/fs\/cgroup(\/.*)?$/.exec(p);
+  return m ? m[1] || '/' : p;
+}
+
+/**
+ * Checks the parameters against what the target accepts and builds the
+ * link info, opening a map fd (`bpf_map_get_fd_by_id`) or cgroup fd
+ * (`cgroup_open`) in `kernel`. EINVAL for parameters the target does not
+ * take, `--pid` with `--tid`, or a cgroup link without an order (the kernel
+ * rejects `BPF_CGROUP_ITER_ORDER_UNSPEC`); ENOENT for an unknown map id or
+ * cgroup path.
+ */
+export function buildLinkInfo(target: string, p: LinkParams, kernel: Kernel): BuiltLinkInfo {
+  const kind = linkParamsOf(target);
+  const given = (['pid', 'tid', 'map', 'cgroup', 'order'] as const).filter((k) => p[k] !== undefined);
+  const allowed: Record<string, readonly string[]> = { task: ['pid', 'tid'], map: ['map'], cgroup: ['cgroup', 'order'], none: [] };
+  const bad = given.filter((k) => !allowed[kind]!.includes(k));
+  if (bad.length) fail('EINVAL', `target ${target} takes no --${bad[0]} (link parameters: ${kind === 'none' ? 'none' : allowed[kind]!.map((x) => '--' + x).join(', ')})`);
+  if (kind === 'task') {
+    if (p.pid !== undefined && p.tid !== undefined) fail('EINVAL', 'at most one of --pid and --tid (the kernel takes one of tid, pid, pid_fd)');
+    if (p.pid !== undefined) return { linkInfo: { task: { pid: p.pid } }, fds: [] };
+    if (p.tid !== undefined) return { linkInfo: { task: { tid: p.tid } }, fds: [] };
+    return { linkInfo: null, fds: [] };
+  }
+  if (kind === 'map') {
+    if (p.map === undefined) fail('EBADF', `target ${target} needs a map: --map ID (map_fd 0 is EBADF)`);
+    const fd = bpf_map_get_fd_by_id(p.map, kernel);
+    if (fd < 0) throw errorFor(fd, `map id ${p.map} not found`);
+    return { linkInfo: { map: { map_fd: fd } }, fds: [fd] };
+  }
+  if (kind === 'cgroup') {
+    if (p.order === undefined) fail('EINVAL', `target cgroup needs --order ${CGROUP_ORDER_NAMES.slice(1).join('|')} (order unspec is EINVAL)`);
+    const order = (CGROUP_ORDER_NAMES as readonly string[]).indexOf(p.order);
+    if (order <= 0) fail('EINVAL', `unknown cgroup order '${p.order}' (one of ${CGROUP_ORDER_NAMES.slice(1).join(', ')})`);
+    const fds: number[] = [];
+    let cgroup_fd: number | undefined;
+    if (p.cgroup !== undefined) {
+      const fd = cgroup_open(cgroupPath(p.cgroup), kernel);
+      if (fd < 0) throw errorFor(fd, `no such cgroup: ${p.cgroup}`);
+      fds.push(fd);
+      cgroup_fd = fd;
+    }
+    return { linkInfo: { cgroup: { order, ...(cgroup_fd !== undefined ? { cgroup_fd } : {}) } }, fds };
+  }
+  return { linkInfo: null, fds: [] };
+}
+
+/** Closes fds opened by {@link buildLinkInfo} (the link holds its own references). */
+export function closeFds(fds: readonly number[]): void {
+  for (const fd of fds) {
+    try {
+      fdTable.close(fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** The parameters a commander options object carries. */
+export function paramsFromOpts(o: { pid?: number; tid?: number; map?: number; cgroup?: string; order?: string }): LinkParams {
+  const p: LinkParams = {};
+  if (o.pid !== undefined) p.pid = o.pid;
+  if (o.tid !== undefined) p.tid = o.tid;
+  if (o.map !== undefined) p.map = o.map;
+  if (o.cgroup !== undefined) p.cgroup = o.cgroup;
+  if (o.order !== undefined) p.order = o.order;
+  return p;
+}
+
+// ---- programs and links -----------------------------------------------------
+
+/** Attaches a loaded program with the CLI's link parameters; fds opened for the link info are closed again. */
+export function attachWith(prog: BpfProg, params: LinkParams, kernel: Kernel): BpfIterLink {
+  const built = buildLinkInfo(prog.targetName, params, kernel);
+  try {
+    return attachIter(prog, { linkInfo: built.linkInfo, kernel });
+  } finally {
+    closeFds(built.fds);
+  }
+}
+
+/** Loads `spec` into `kernel` with `globals` and attaches it (the link holds the program). */
+export function loadAndAttach(spec: BpfProgramSpec, params: LinkParams, kernel: Kernel, globals: Partial<BpfGlobals> = {}): BpfIterLink {
+  const prog = loadProgram(spec, { kernel, globals });
+  try {
+    return attachWith(prog, params, kernel);
+  } finally {
+    prog.put();
+  }
+}
+
+/**
+ * Applies `--set NAME=VALUE` to a program's `.bss` / `.data` (first match).
+ * Values: decimal or `0x` hex numbers (bigint when the global is one or the
+ * value is beyond 2^53), `true`/`false` for booleans, else the string.
+ * EINVAL for an unknown name or a missing `=`.
+ */
+export function applySets(globals: { bss: Record<string, unknown>; data: Record<string, unknown> }, sets: readonly string[]): void {
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) fail('EINVAL', `--set wants NAME=VALUE, not '${s}'`);
+    const name = s.slice(0, eq);
+    const raw = s.slice(eq + 1);
+    const sec = Object.hasOwn(globals.bss, name) ? globals.bss : Object.hasOwn(globals.data, name) ? globals.data : null;
+    if (!sec) {
+      const known = [...Object.keys(globals.bss), ...Object.keys(globals.data)];
+      fail('EINVAL', `unknown global '${name}' (the program's .bss/.data have: ${known.length ? known.join(', ') : 'none'})`);
+    }
+    sec[name] = parseValue(raw, sec[name]);
+  }
+}
+
+function parseValue(raw: string, current: unknown): unknown {
+  const v = raw.trim();
+  if (typeof current === 'boolean' && (v === 'true' || v === 'false')) return v === 'true';
+  if (/^-?(0x[0-9a-f]+|\d+)$/i.test(v)) {
+    const neg = v.startsWith('-');
+    const b = BigInt(neg ? v.slice(1) : v) * (neg ? -1n : 1n);
+    if (typeof current === 'bigint') return b;
+    return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
+  }
+  if (/^-?(\d+\.\d*|\.\d+)(e[-+]?\d+)?$/i.test(v)) return Number(v);
+  return raw;
+}
+
+// ---- errors -------------------------------------------------------------------
+
+/** One line for stderr: `bpf-iter: Error: <ERRNO>: <message>`. */
+export function errorLine(e: unknown): string {
+  let msg: string;
+  if (e instanceof BpfError) msg = e.message;
+  else if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND') msg = `ENOENT: ${e.message}`;
+    else if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && !e.message.startsWith(code)) msg = `${code}: ${e.message}`;
+    else if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) msg = e.message;
+    else msg = `EINVAL: ${e.message}`;
+  } else msg = `EINVAL: ${String(e)}`;
+  return `bpf-iter: Error: ${msg.split('\n')[0]}`;
+}

@@ -1,0 +1,73 @@
+/**
+ * `bpf-iter pin PROGRAM|TARGET PATH`, `rm PATH`, `mkdir PATH`: bpffs
+ * operations persisted in the state file. Path rules (EEXIST, ENOENT for a
+ * missing directory, EPERM outside the mount or for a `.` in a name) are
+ * bpffs's own.
+ */
+import { fail } from '@bpf-iter/core';
+import type { BpfIterLink } from '../link.js';
+import { applySets, attachWith, loadAndAttach, paramsFromOpts, parseKernelSpec, type CliIo } from './common.js';
+import { dumperBss, targetDumper, type IterOptions } from './cat.js';
+import { isProgramFile, loadProgramModule, openSkeleton } from './run.js';
+import { CliState } from './state.js';
+
+/** Runs `fn` on the restored state, saves it if `fn` succeeded, and drops the links. */
+async function withState(io: CliIo, fn: (st: CliState) => void | Promise<void>): Promise<void> {
+  const st = await CliState.load(io);
+  try {
+    await fn(st);
+    st.save();
+  } finally {
+    st.dispose();
+  }
+}
+
+/** `bpf-iter pin`: attaches a program (or a target's dumper) and pins the link at `path`. */
+export async function pinCommand(io: CliIo, what: string, path: string, o: IterOptions): Promise<void> {
+  const kspec = parseKernelSpec(o.kernel);
+  const params = paramsFromOpts(o);
+  await withState(io, async (st) => {
+    st.checkFree(path);
+    let link: BpfIterLink;
+    if (isProgramFile(what)) {
+      if (o.json || o.family !== undefined) fail('EINVAL', '--json and --family apply to targets, not program modules');
+      const mp = await loadProgramModule(io, what, o.prog);
+      const kernel = st.kernels.get(kspec, mp.target);
+      const skel = openSkeleton(mp, kernel, o.set ?? []);
+      try {
+        link = attachWith(skel.prog, params, kernel);
+      } finally {
+        skel.destroy();
+      }
+    } else {
+      const spec = targetDumper(what, o.json);
+      const globals = { bss: dumperBss(what, o.family), data: {} };
+      applySets(globals, o.set ?? []);
+      link = loadAndAttach(spec, params, st.kernels.get(kspec, what), globals);
+    }
+    try {
+      // bpftool: the pin keeps the link alive; our handle is dropped.
+      st.fs.pin(link, path);
+    } finally {
+      link.close();
+    }
+    st.meta.set(path.replace(/\/+$/, ''), { kernel: kspec, params });
+  });
+}
+
+/** `bpf-iter rm PATH`: unpins (the link goes when nothing else holds it). */
+export async function rmCommand(io: CliIo, path: string): Promise<void> {
+  await withState(io, (st) => {
+    if (st.removeBroken(path)) return;
+    st.fs.rm(path);
+    st.meta.delete(path.replace(/\/+$/, ''));
+  });
+}
+
+/** `bpf-iter mkdir PATH [-p]`. */
+export async function mkdirCommand(io: CliIo, path: string, o: { parents?: boolean }): Promise<void> {
+  await withState(io, (st) => {
+    st.checkFree(path);
+    st.fs.mkdir(path, { recursive: o.parents === true });
+  });
+}
