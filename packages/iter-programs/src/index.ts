@@ -20,6 +20,7 @@ export * from './helpers/func_proto.js';
 export * from './helpers/seq_printf.js';
 export * from './helpers/seq_write.js';
 export * from './helpers/seq_printf_btf.js';
+export * from './helpers/d_path.js';
 export * from './btf.js';
 export * from './link.js';
 export * from './iter_fd.js';
@@ -44,6 +45,8 @@ export {
   bpf_prog_load,
   defineSkeleton,
   openAndLoad,
+  getpid,
+  gettid,
   type bpf_iter_attach_opts,
   type Skeleton,
   type SkeletonOps,

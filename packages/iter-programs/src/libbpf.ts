@@ -3,7 +3,7 @@
  * functions returning pointers return `null` and set {@link errno};
  * functions returning int return `-errno` (and set {@link errno}).
  */
-import { BpfError, ERRNO, errnoName } from '@bpf-iter/core';
+import { BpfError, currentTask, ERRNO, errnoName } from '@bpf-iter/core';
 import { bpffs } from './bpffs.js';
 import { neg } from './errno.js';
 import { fdTable } from './fd_table.js';
@@ -418,4 +418,22 @@ export function openAndLoad<M extends Record<string, unknown>>(mod: M): Skeleton
 /** The kernel link behind a libbpf handle (for `.open()`, `.info()`, `.fdinfo()`). */
 export function bpf_link__kernel(link: bpf_link): BpfIterLink {
   return link.link as BpfIterLink;
+}
+
+// ---- unistd -------------------------------------------------------------------
+
+/**
+ * `getpid()`: the calling process as the kernel model sees it — the task
+ * set with `asTask` (its tgid in its own pid namespace), else this Node
+ * process's pid (right for the host kernel).
+ */
+export function getpid(): number {
+  const t = currentTask();
+  return t ? t.group_leader.vpid : process.pid;
+}
+
+/** `gettid()`: like {@link getpid}, the thread id. */
+export function gettid(): number {
+  const t = currentTask();
+  return t ? t.vpid : process.pid;
 }

@@ -73,4 +73,9 @@ export class KFile extends KObject {
     // The kernel's reference is the one held by the fds; see fdRefs.
     this.refcnt = 0;
   }
+
+  /** `&file->f_path`, for `bpf_d_path`. */
+  get f_path(): { readonly path: string; readonly file: KFile } {
+    return { path: this.path, file: this };
+  }
 }
