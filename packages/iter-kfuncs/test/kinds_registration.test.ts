@@ -20,7 +20,7 @@ import {
 import * as api from '../src/index.js';
 
 /** §7.4: state sizes, constructor parameters and kfunc flags, as in the kernel. */
-const TABLE: [string, IterKind, number, string[], number, number, number][] = [
+const TABLE: [string, IterKind<any, any, any>, number, string[], number, number, number][] = [
   ['task', iterTask, 24, ['struct task_struct * task__nullable', 'unsigned int flags'], KF_TRUSTED_ARGS | KF_RCU_PROTECTED, 0, 0],
   ['task_vma', iterTaskVma, 8, ['struct task_struct * task', 'u64 addr'], KF_RCU, 0, 0],
   ['css', iterCss, 24, ['struct cgroup_subsys_state * start', 'unsigned int flags'], KF_TRUSTED_ARGS | KF_RCU_PROTECTED, 0, 0],
