@@ -138,6 +138,7 @@ class SyntheticBuilder {
   private initFiles = new FilesStruct();
   private nextPort = 32768;
   private readonly pools = new Map<string, KFile[]>();
+  private readonly listening = new Set<string>();
 
   constructor(options: SyntheticOptions) {
     const processes = options.processes ?? 96;
@@ -501,7 +502,9 @@ class SyntheticBuilder {
       case 'tcp':
       case 'tcp6': {
         const v6 = kind === 'tcp6';
-        const listenPort = p.listen?.find(() => this.rng.chance(0.7));
+        // One listener per port and family, as bind() enforces; later sockets of the program are connections.
+        const listenPort = p.listen?.find((port) => !this.listening.has(`${kind}:${port}`));
+        if (listenPort !== undefined) this.listening.add(`${kind}:${listenPort}`);
         const zero = new Uint8Array(v6 ? 16 : 4);
         if (listenPort !== undefined) {
           return new Socket('tcp', v6 ? AF_INET6 : AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_LISTEN, zero, zero, listenPort, 0, p.uid, ino, cookie, 0, this.rng.int(0, 128), '', 0, addr, inet('1 0000000000000000 100 0 0 10 0'));
@@ -584,7 +587,7 @@ class SyntheticBuilder {
     k.addRoute(new Ipv6Route(lo, 128, z, 0, z, 256, 1, 0, RTF_UP | RTF_NONEXTHOP, 'lo'));
     k.addRoute(new Ipv6Route(a(0xfd, 0, 0, 0, 0, 0, 0, 0), 64, z, 0, z, 256, 1, 0, RTF_UP | RTF_ADDRCONF | RTF_EXPIRES, 'eth0'));
     k.addRoute(new Ipv6Route(fe80, 64, z, 0, z, 256, 1, 0, RTF_UP, 'eth0'));
-    k.addRoute(new Ipv6Route(z, 0, z, 0, a(0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 1024, 2, this.rng.int(0, 99), RTF_UP | RTF_GATEWAY | RTF_DEFAULT | RTF_ADDRCONF | RTF_EXPIRES, 'eth0'));
+    k.addRoute(new Ipv6Route(z, 0, z, 0, a(0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 1024, 2, 0, RTF_UP | RTF_GATEWAY | RTF_DEFAULT | RTF_ADDRCONF | RTF_EXPIRES, 'eth0'));
     k.addRoute(new Ipv6Route(lo, 128, z, 0, z, 0, 3, 0, RTF_UP | RTF_NONEXTHOP | 0x80000000, 'lo'));
     k.addRoute(new Ipv6Route(a(0xff), 8, z, 0, z, 256, 4, 0, RTF_UP, 'eth0'));
   }
