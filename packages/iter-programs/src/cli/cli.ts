@@ -68,7 +68,7 @@ export function buildCli(io: CliIo): Command {
   iterOptions(
     program
       .command('run')
-      .argument('<PROGRAM>', 'a .js/.ts module exporting SEC("iter/...") programs (.ts needs tsx)')
+      .argument('<PROGRAM>', 'an ESM .js/.mjs/.ts/.mts module exporting SEC("iter/...") programs (.ts needs tsx)')
       .description('load, attach and read a program module'),
     { set: true, prog: true },
   ).action((file: string, o: IterOptions) => runCommand(io, file, o));

@@ -1,7 +1,7 @@
-#!/usr/bin/env node
 /**
  * The `bpf-iter` bin, modelled on bpftool: `targets`, `cat`, `run`, `pin`,
  * `rm`, `mkdir`, `link show`. See `cli.ts`.
+ * (No shebang here: tsup adds it to dist/cli/main.js.)
  */
 import { runCli } from './cli.js';
 

@@ -1,0 +1,88 @@
+/**
+ * The bpf-iter CLI as a subprocess (each spawn costs ~1 s): the bin's exit
+ * codes and stderr, a pin shared by separate processes, EPIPE, and the host
+ * kernel against /proc/net/tcp.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAIN, ROOT, spawnCli, tempState } from './helpers.js';
+
+const lines = (s: string) => s.split('\n').filter((l) => l.length > 0);
+
+describe('bpf-iter (subprocess)', () => {
+  it('targets --json lists 15 targets', async () => {
+    const r = await spawnCli(['targets', '--json'], tempState().state);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveLength(15);
+  });
+
+  it('pin in one process, cat and rm in others; then cat fails with ENOENT, exit 1', async () => {
+    const { state } = tempState();
+    expect((await spawnCli(['pin', 'task', '/sys/fs/bpf/tasks', '--pid', '1'], state)).code).toBe(0);
+    const a = await spawnCli(['cat', '/sys/fs/bpf/tasks'], state);
+    expect(a.code, a.stderr).toBe(0);
+    expect(lines(a.stdout)[0]).toMatch(/^\s+tgid\s+pid S comm$/);
+    expect(lines(a.stdout).slice(1).every((l) => /^\s+1\s+\d+ \w /.test(l))).toBe(true);
+    expect((await spawnCli(['rm', '/sys/fs/bpf/tasks'], state)).code).toBe(0);
+    const gone = await spawnCli(['cat', '/sys/fs/bpf/tasks'], state);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe('bpf-iter: Error: ENOENT: no such file or directory: /sys/fs/bpf/tasks\n');
+  });
+
+  it('usage error: exit 2, one line', async () => {
+    const r = await spawnCli(['cat', 'task', '--pid', 'one'], tempState().state);
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toHaveLength(1);
+  });
+
+  it('| head: EPIPE ends the CLI quietly', async () => {
+    const { state } = tempState();
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((res) => {
+      execFile(
+        '/bin/sh',
+        ['-c', `node --import tsx --conditions=@bpf-iter/source ${MAIN} cat ksym | head -n 2`],
+        { cwd: ROOT, env: { ...process.env, BPF_ITER_STATE: state } },
+        (err, stdout, stderr) => res({ code: err ? 1 : 0, stdout, stderr }),
+      );
+    });
+    expect(r.code).toBe(0);
+    expect(lines(r.stdout)).toHaveLength(2);
+    expect(r.stderr).toBe('');
+  });
+
+  describe('--kernel host', () => {
+    let srv: net.Server | null = null;
+    beforeAll(async () => {
+      srv = await new Promise<net.Server | null>((resolve) => {
+        const s = net.createServer();
+        s.once('error', () => resolve(null));
+        s.listen(0, '127.0.0.1', () => resolve(s));
+      });
+    });
+    afterAll(() => srv?.close());
+
+    it('cat tcp --family 4 equals /proc/net/tcp on the header and stable columns', async () => {
+      const before = readFileSync('/proc/net/tcp', 'utf8');
+      const r = await spawnCli(['cat', 'tcp', '--family', '4', '--kernel', 'host'], tempState().state);
+      const after = readFileSync('/proc/net/tcp', 'utf8');
+      expect(r.code, r.stderr).toBe(0);
+      const got = r.stdout.split('\n');
+      expect(got[0]).toBe(before.split('\n')[0]);
+      // local, remote, state, uid and inode of every socket present before and after the snapshot.
+      const key = (l: string) => {
+        const f = l.trim().split(/\s+/);
+        return [f[1], f[2], f[3], f[7], f[9]].join(' ');
+      };
+      const stable = new Set(lines(before).slice(1).map(key));
+      const afterKeys = new Set(lines(after).slice(1).map(key));
+      const gotKeys = new Set(lines(r.stdout).slice(1).map(key));
+      for (const k of stable) if (afterKeys.has(k)) expect(gotKeys.has(k), k).toBe(true);
+      if (srv) {
+        const port = (srv.address() as net.AddressInfo).port.toString(16).toUpperCase().padStart(4, '0');
+        expect(r.stdout).toContain(`0100007F:${port} 00000000:0000 0A`);
+      }
+    });
+  });
+});
