@@ -1,28 +1,51 @@
 /**
- * The main demo: iterate the embedded default kernel the way the kernel's
- * BPF iterators do and print seq_file-style output.
+ * The main demo: the embedded default kernel seen the way the kernel's BPF
+ * iterators see it — iterator programs read through seq_file iterator fds,
+ * and open-coded iterators in plain loops.
  *
  *   npm run demo
  */
-import { defaultKernel, TaskFileWalker, TaskWalker } from '@bpf-iter/core';
+import { defaultKernel } from '@bpf-iter/core';
+import { bpfForEach, iterTask, BPF_TASK_ITER_ALL_PROCS } from '@bpf-iter/iter-kfuncs';
+import { attachIter, bpffs, defaultDumper, dumpTaskFile, loadProgram, type BpfIterLinkInfoInit } from '@bpf-iter/iter-programs';
 
 const kernel = defaultKernel();
-console.log(`# kernel: ${kernel.description}, ${kernel.taskCount} tasks`);
+console.log(`# kernel: ${kernel.description}: ${kernel.taskCount} tasks, ${kernel.processes.size - 1} processes`);
 
-// The seed's task_file program: one line per open file of every process.
-console.log('    tgid      pid       fd file');
-const files = new TaskFileWalker(kernel, { ns: kernel.initPidNs, type: 'ALL', pid: 0 });
-let lines = 0;
-for (let e = files.start(); e && lines < 40; e = files.next(), lines++) {
-  const { task, fd, file } = e;
-  console.log(`${String(task.tgid).padStart(8)} ${String(task.pid).padStart(8)} ${String(fd).padStart(8)} ${file.f_op.hex}`);
+/** Runs a target's program through a link and an iterator fd, printing the first `max` lines of its output. */
+function show(title: string, target: string, linkInfo: BpfIterLinkInfoInit | null, max: number): void {
+  const link = attachIter(loadProgram(defaultDumper(target)!, { globals: { bss: { family: 4 } } }), { linkInfo });
+  const fd = link.open(); // BPF_ITER_CREATE: a new seq_file session
+  const text = fd.readAll().toString(); // read() until 0, 64 KiB at a time
+  fd.close();
+  link.close();
+  const lines = text.split('\n').filter(Boolean);
+  console.log(`\n## ${title} (${lines.length} lines)`);
+  for (const l of lines.slice(0, max)) console.log(l);
+  if (lines.length > max) console.log('...');
 }
-files.stop();
-console.log('...');
 
-// The task iterator: count threads per state.
-const states = new Map<string, number>();
-const tasks = new TaskWalker(kernel, { ns: kernel.initPidNs, type: 'ALL', pid: 0 });
-for (let t = tasks.start(); t; t = tasks.next()) states.set(t.state, (states.get(t.state) ?? 0) + 1);
-tasks.stop();
-console.log(`# tasks by state: ${[...states].map(([s, n]) => `${s}=${n}`).join(' ')}`);
+// 1. The seed's task_file program: tgid, pid, fd and the f_op of every open file, pinned in bpffs and cat'ed.
+const link = attachIter(loadProgram(dumpTaskFile));
+bpffs.pin(link, '/sys/fs/bpf/task_files');
+link.close();
+const table = bpffs.cat('/sys/fs/bpf/task_files').toString().split('\n');
+console.log(`\n## cat /sys/fs/bpf/task_files   (iter/task_file, ${table.length - 2} files)`);
+for (const l of table.slice(0, 16)) console.log(l);
+console.log('...');
+bpffs.rm('/sys/fs/bpf/task_files');
+
+// 2. More targets with their default dumpers (the kernel's /proc formats).
+show('iter/task_vma with link parameter pid=1  (like /proc/1/maps)', 'task_vma', { task: { pid: 1 } }, 8);
+show('iter/tcp, IPv4  (like /proc/net/tcp)', 'tcp', null, 6);
+show('iter/cgroup, descendants_pre from the root', 'cgroup', { cgroup: { order: 2 } }, 8);
+
+// 3. Open-coded iterators: bpf_for_each(task, pos, NULL, BPF_TASK_ITER_ALL_PROCS).
+const byState = new Map<string, number>();
+let procs = 0;
+for (const t of bpfForEach(iterTask, null, BPF_TASK_ITER_ALL_PROCS)) {
+  procs++;
+  byState.set(t.state, (byState.get(t.state) ?? 0) + 1);
+}
+console.log(`\n## bpf_for_each(task, ..., BPF_TASK_ITER_ALL_PROCS): ${procs} processes (idle task included)`);
+console.log(`   by state: ${[...byState].map(([s, n]) => `${s}=${n}`).join(' ')}`);
