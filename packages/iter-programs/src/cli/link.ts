@@ -89,6 +89,8 @@ export function formatLink(e: LinkShowEntry): string {
 export async function linkShowCommand(io: CliIo, o: { json?: boolean }): Promise<void> {
   const st = await CliState.load(io);
   try {
+    // Listing still works when a pin cannot be restored; say which and why.
+    for (const b of st.brokenPins()) io.stderr.write(`bpf-iter: Warning: cannot restore pin ${b.path}: ${b.error.message}\n`);
     const rows = describeLinks(st);
     await out(io, o.json ? JSON.stringify(rows, null, 2) + '\n' : rows.map(formatLink).join(''));
   } finally {

@@ -142,6 +142,11 @@ export class CliState {
     return this.broken.delete(normalize(path));
   }
 
+  /** Pins that could not be restored, with the reason. */
+  brokenPins(): { path: string; error: BpfError }[] {
+    return [...this.broken.values()].map((b) => ({ path: b.pin.path, error: b.error }));
+  }
+
   /** Writes the state file (atomically). */
   save(): void {
     const s = this.fs.serialize();
