@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0
+/* One rec_route per IPv6 FIB entry (the selftest's way to find the device). */
+#include "common.h"
+
+SEC("iter/ipv6_route")
+int dump_ipv6_route(struct bpf_iter__ipv6_route *ctx)
+{
+	struct fib6_info *rt = ctx->rt;
+	struct rec_route r = {};
+	struct fib6_nh *nh;
+	struct net_device *dev;
+
+	if (!rt)
+		return 0;
+	BPF_CORE_READ_INTO(&r.dst, rt, fib6_dst.addr);
+	BPF_CORE_READ_INTO(&r.src, rt, fib6_src.addr);
+	r.dst_len = BPF_CORE_READ(rt, fib6_dst.plen);
+	r.src_len = BPF_CORE_READ(rt, fib6_src.plen);
+	r.metric = BPF_CORE_READ(rt, fib6_metric);
+	r.flags = BPF_CORE_READ(rt, fib6_flags);
+	if (BPF_CORE_READ(rt, nh))
+		nh = BPF_CORE_READ(rt, nh, nh_info) ? &rt->nh->nh_info->fib6_nh : 0;
+	else
+		nh = &rt->fib6_nh[0];
+	if (nh) {
+		dev = BPF_CORE_READ(nh, nh_common.nhc_dev);
+		if (dev)
+			BPF_CORE_READ_STR_INTO(&r.dev, dev, name);
+	}
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
