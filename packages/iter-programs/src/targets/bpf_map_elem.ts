@@ -19,7 +19,7 @@ import { fdTable } from '../fd_table.js';
 import { SEC } from '../program.js';
 import { bpf_seq_write } from '../helpers/seq_write.js';
 import type { BpfIterAuxInfo, BpfIterReg } from '../registry.js';
-import { MapFd, runProg } from './common.js';
+import { MapFd, walkerSeqOps } from './common.js';
 
 /** ctx fields of `iter/bpf_map_elem` programs. */
 export interface BpfIterBpfMapElemCtx {
@@ -45,6 +45,7 @@ function mapOf(aux: BpfIterAuxInfo): BpfMap {
 interface ElemPriv {
   map: BpfMap | null;
   walker: MapElemWalker | null;
+  done?: boolean;
 }
 
 /** Registration of the `bpf_map_elem` target. */
@@ -87,25 +88,11 @@ export const bpfMapElemReg: BpfIterReg<MapElem, ElemPriv> = {
       priv.map?.put();
       priv.map = null;
     },
-    seq_ops: {
-      start(seq, pos) {
-        const e = seq.private.walker!.start();
-        if (e && pos.value === 0) pos.value++;
-        return e;
-      },
-      next(seq, _v, pos) {
-        pos.value++;
-        return seq.private.walker!.next();
-      },
-      stop(seq, v) {
-        if (v === null) runProg(seq, { map: seq.private.map, key: null, value: null }, true);
-      },
-      show(seq, e) {
-        // Per-CPU maps: the program sees a per-session copy; writes are not propagated.
-        const value = e.map.percpu ? e.value.slice() : e.value;
-        return runProg(seq, { map: e.map, key: e.key.slice(), value }, false);
-      },
-    },
+    // Per-CPU maps: the program sees a per-session copy of the values; writes are not propagated.
+    seq_ops: walkerSeqOps(
+      (e) => ({ map: e.map, key: e.key.slice(), value: e.map.percpu ? e.value.slice() : e.value }),
+      (seq) => ({ map: seq.private.map, key: null, value: null }),
+    ),
   },
 };
 

@@ -148,3 +148,42 @@ export function cgroup_open(path: string, kernel: Kernel = currentKernel()): num
   if (!cg) return neg('ENOENT');
   return fdTable.install(new CgroupFd(cg));
 }
+
+/** Private state of a target whose traversal is a core walker. */
+export interface WalkerPriv<V> {
+  walker: import('@bpf-iter/core').Walker<V> | null;
+  /** Set once the walk returned NULL: later reads find nothing (EOF stays EOF, §2.6). */
+  done?: boolean;
+}
+
+/**
+ * The seq ops of a target over a core walker (all the task, id, position
+ * and map-element targets): `start`/`next`/`stop` are the walker's, `show`
+ * runs the program on `fields(v)`, and the end call on `endFields(seq)`.
+ */
+export function walkerSeqOps<V, P extends WalkerPriv<V>>(
+  fields: (v: V) => Record<string, unknown>,
+  endFields: (seq: SeqFile<P>) => Record<string, unknown>,
+): import('../registry.js').SeqOperations<V, P> {
+  return {
+    start(seq, pos) {
+      // A TID-mode task_vma walk would otherwise find its task again after the end.
+      if (seq.private.done) return null;
+      const v = seq.private.walker!.start();
+      if (!v) seq.private.done = true;
+      else if (pos.value === 0) pos.value++;
+      return v;
+    },
+    next(seq, _v, pos) {
+      pos.value++;
+      const v = seq.private.walker!.next();
+      if (!v) seq.private.done = true;
+      return v;
+    },
+    stop(seq, v) {
+      if (v === null) runProg(seq, endFields(seq), true);
+      seq.private.walker!.stop();
+    },
+    show: (seq, v) => runProg(seq, fields(v), false),
+  };
+}

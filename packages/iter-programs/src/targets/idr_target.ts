@@ -5,10 +5,11 @@
  */
 import { IdrWalker, type Idr, type Kernel, type KObject } from '@bpf-iter/core';
 import type { BpfIterSeqInfo } from '../registry.js';
-import { runProg, sessionKernel } from './common.js';
+import { sessionKernel, walkerSeqOps } from './common.js';
 
 interface IdrPriv<T extends KObject> {
   walker: IdrWalker<T> | null;
+  done?: boolean;
 }
 
 /** seq_info of a target over one of the kernel's IDRs, handing objects to the program as `field`. */
@@ -19,21 +20,6 @@ export function idrSeqInfo<T extends KObject>(field: string, idr: (k: Kernel) =>
       priv.walker = new IdrWalker(idr(sessionKernel(aux)));
     },
     fini_seq_private: (priv) => priv.walker?.stop(),
-    seq_ops: {
-      start(seq, pos) {
-        const v = seq.private.walker!.start();
-        if (v && pos.value === 0) pos.value++;
-        return v;
-      },
-      next(seq, _v, pos) {
-        pos.value++;
-        return seq.private.walker!.next();
-      },
-      stop(seq, v) {
-        if (v === null) runProg(seq, { [field]: null }, true);
-        seq.private.walker!.stop();
-      },
-      show: (seq, v) => runProg(seq, { [field]: v }, false),
-    },
+    seq_ops: walkerSeqOps((v) => ({ [field]: v }), () => ({ [field]: null })),
   };
 }

@@ -4,10 +4,11 @@
  */
 import type { Kernel, PositionWalker } from '@bpf-iter/core';
 import type { BpfIterSeqInfo } from '../registry.js';
-import { runProg, sessionKernel } from './common.js';
+import { sessionKernel, walkerSeqOps } from './common.js';
 
 interface PosPriv<T> {
   walker: PositionWalker<T> | null;
+  done?: boolean;
 }
 
 /**
@@ -21,20 +22,6 @@ export function positionSeqInfo<T>(field: string, walker: (k: Kernel) => Positio
     init_seq_private(priv, aux) {
       priv.walker = walker(sessionKernel(aux));
     },
-    seq_ops: {
-      start(seq, pos) {
-        const v = seq.private.walker!.start();
-        if (v && pos.value === 0) pos.value++;
-        return v;
-      },
-      next(seq, _v, pos) {
-        pos.value++;
-        return seq.private.walker!.next();
-      },
-      stop(seq, v) {
-        if (v === null) runProg(seq, { [field]: endObject(seq.private.walker!) }, true);
-      },
-      show: (seq, v) => runProg(seq, { [field]: v }, false),
-    },
+    seq_ops: walkerSeqOps((v) => ({ [field]: v }), (seq) => ({ [field]: endObject(seq.private.walker!) })),
   };
 }

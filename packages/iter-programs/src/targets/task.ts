@@ -9,7 +9,7 @@ import { BPF_ITER_RESCHED } from '../constants.js';
 import { SEC } from '../program.js';
 import { BPF_SEQ_PRINTF } from '../helpers/seq_printf.js';
 import type { BpfIterReg } from '../registry.js';
-import { attachTask, fillTaskLinkInfo, runProg, sessionKernel, sessionPidNs, showTaskFdinfo, taskSpec } from './common.js';
+import { attachTask, fillTaskLinkInfo, sessionKernel, sessionPidNs, showTaskFdinfo, taskSpec, walkerSeqOps } from './common.js';
 
 /** ctx fields of `iter/task` programs. */
 export interface BpfIterTaskCtx {
@@ -38,22 +38,7 @@ export const taskReg: BpfIterReg<Task, TaskPriv> = {
       priv.walker = new TaskWalker(kernel, taskSpec(aux, sessionPidNs(kernel)));
     },
     fini_seq_private: (priv) => priv.walker?.stop(),
-    seq_ops: {
-      start(seq, pos) {
-        const t = seq.private.walker!.start();
-        if (t && pos.value === 0) pos.value++;
-        return t;
-      },
-      next(seq, _v, pos) {
-        pos.value++;
-        return seq.private.walker!.next();
-      },
-      stop(seq, v) {
-        if (v === null) runProg(seq, { task: null }, true);
-        seq.private.walker!.stop();
-      },
-      show: (seq, task) => runProg(seq, { task }, false),
-    },
+    seq_ops: walkerSeqOps((task) => ({ task }), () => ({ task: null })),
   },
 };
 

@@ -7,7 +7,7 @@ import { BPF_ITER_RESCHED } from '../constants.js';
 import { SEC } from '../program.js';
 import { BPF_SEQ_PRINTF } from '../helpers/seq_printf.js';
 import type { BpfIterReg } from '../registry.js';
-import { attachTask, fillTaskLinkInfo, runProg, sessionKernel, sessionPidNs, showTaskFdinfo, taskSpec } from './common.js';
+import { attachTask, fillTaskLinkInfo, sessionKernel, sessionPidNs, showTaskFdinfo, taskSpec, walkerSeqOps } from './common.js';
 
 /** ctx fields of `iter/task_file` programs. */
 export interface BpfIterTaskFileCtx {
@@ -38,22 +38,7 @@ export const taskFileReg: BpfIterReg<TaskFile, TaskFilePriv> = {
       priv.walker = new TaskFileWalker(kernel, taskSpec(aux, sessionPidNs(kernel)));
     },
     fini_seq_private: (priv) => priv.walker?.stop(),
-    seq_ops: {
-      start(seq, pos) {
-        const e = seq.private.walker!.start();
-        if (e && pos.value === 0) pos.value++;
-        return e;
-      },
-      next(seq, _v, pos) {
-        pos.value++;
-        return seq.private.walker!.next();
-      },
-      stop(seq, v) {
-        if (v === null) runProg(seq, { task: null, fd: 0, file: null }, true);
-        seq.private.walker!.stop();
-      },
-      show: (seq, e) => runProg(seq, { task: e.task, fd: e.fd, file: e.file }, false),
-    },
+    seq_ops: walkerSeqOps((e) => ({ task: e.task, fd: e.fd, file: e.file }), () => ({ task: null, fd: 0, file: null })),
   },
 };
 

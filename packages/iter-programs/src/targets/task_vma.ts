@@ -8,7 +8,7 @@ import { SEC } from '../program.js';
 import { bpf_seq_write } from '../helpers/seq_write.js';
 import { mapsLine } from '../procfs/proc_maps.js';
 import type { BpfIterReg } from '../registry.js';
-import { attachTask, fillTaskLinkInfo, runProg, sessionKernel, sessionPidNs, showTaskFdinfo, taskSpec } from './common.js';
+import { attachTask, fillTaskLinkInfo, sessionKernel, sessionPidNs, showTaskFdinfo, taskSpec, walkerSeqOps } from './common.js';
 
 /** ctx fields of `iter/task_vma` programs. */
 export interface BpfIterTaskVmaCtx {
@@ -46,26 +46,7 @@ export const taskVmaReg: BpfIterReg<TaskVma, TaskVmaPriv> = {
       priv.walker = new TaskVmaWalker(kernel, taskSpec(aux, sessionPidNs(kernel)));
     },
     fini_seq_private: (priv) => priv.walker?.stop(),
-    seq_ops: {
-      start(seq, pos) {
-        if (seq.private.done) return null;
-        const e = seq.private.walker!.start();
-        if (!e) seq.private.done = true;
-        if (e && pos.value === 0) pos.value++;
-        return e;
-      },
-      next(seq, _v, pos) {
-        pos.value++;
-        const e = seq.private.walker!.next();
-        if (!e) seq.private.done = true;
-        return e;
-      },
-      stop(seq, v) {
-        if (v === null) runProg(seq, { task: null, vma: null }, true);
-        seq.private.walker!.stop();
-      },
-      show: (seq, e) => runProg(seq, { task: e.task, vma: e.vma }, false),
-    },
+    seq_ops: walkerSeqOps((e) => ({ task: e.task, vma: e.vma }), () => ({ task: null, vma: null })),
   },
 };
 
