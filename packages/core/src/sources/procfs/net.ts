@@ -2,6 +2,7 @@
  * Parsers of the /proc/net socket tables. Each row keeps what the model's
  * {@link Socket} needs to print the line again byte for byte.
  */
+import type { NetlinkExtra } from '../../model/socket.js';
 
 /** A row of `/proc/net/{tcp,tcp6,udp,udp6}`. */
 export interface InetRow {
@@ -143,17 +144,9 @@ export function parseUnix(text: string): UnixRow[] {
 }
 
 /** A row of `/proc/net/netlink`. */
-export interface NetlinkRow {
+export interface NetlinkRow extends NetlinkExtra {
   addr: bigint;
   protocol: number;
-  portid: number;
-  groups: number;
-  rmem: number;
-  wmem: number;
-  dump: number;
-  /** The `Locks` column, which prints `sk_refcnt`. */
-  locks: number;
-  drops: number;
   ino: number;
 }
 
