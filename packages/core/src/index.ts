@@ -34,4 +34,5 @@ export * from './walkers/cgroup.js';
 export * from './walkers/list.js';
 export * from './sources/synthetic.js';
 export * from './sources/host.js';
+export * from './sources/bpf.js';
 export * from './context.js';

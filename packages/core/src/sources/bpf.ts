@@ -1,0 +1,907 @@
+/**
+ * The bpf source: the running kernel read through real BPF iterator
+ * programs (source `'bpf'`).
+ *
+ * The programs (`packages/core/bpf/*.bpf.c`) emit fixed-size binary records
+ * with `bpf_seq_write`; `scripts/build-bpf.mjs` compiles them on demand
+ * (clang, bpftool, libbpf headers) into `bpf/.build/`. Unparameterised
+ * iterators are loaded with `bpftool iter pin OBJ /sys/fs/bpf/<unique>`, all
+ * targets in parallel, then each pin is read with `readFileSync` (the
+ * iteration runs in this process, so it sees this process's pid and network
+ * namespaces) and removed. Iterators that need link parameters (`pid`/`tid`
+ * for the task targets, the cgroup iterator's start and order) go through
+ * the small libbpf loader `bpf/loader.c`, because bpftool cannot pass them.
+ *
+ * What it shows that /proc cannot: the real `f_op` address of every open
+ * file and file mapping, files of threads with private fd tables, socket
+ * cookies, kernel ids of every BPF object. What it does not read: pid
+ * numbers inside nested pid namespaces (every task lands in the initial
+ * namespace with its global ids), fdinfo-only fields, unix socket paths,
+ * route gateways, slab caches. PID 1 may be invisible to task iterators
+ * (it is on the reference machine).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BpfError, errnoName, type ErrnoName } from '../errors.js';
+import { Kernel } from '../kernel.js';
+import { BpfLink, BpfMap, BpfProg } from '../model/bpf.js';
+import type { Cgroup } from '../model/cgroup.js';
+import type { FileOperations, KFile } from '../model/file.js';
+import { FilesStruct } from '../model/files_struct.js';
+import { MmStruct, vmaLayout } from '../model/mm.js';
+import { Ipv6Route } from '../model/route.js';
+import { AF_INET, AF_NETLINK, AF_UNIX, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, Socket, TCP_LISTEN } from '../model/socket.js';
+import { PF_KTHREAD, type Task, type TaskState } from '../model/task.js';
+import { fopsName } from './procfs/fops.js';
+import { parseMountinfo } from './procfs/mountinfo.js';
+
+// ---------------------------------------------------------------- records
+
+/** Targets the bpf source has a program for (file `bpf/<target>.bpf.c`). */
+export const BPF_SOURCE_TARGETS = [
+  'task',
+  'task_file',
+  'task_vma',
+  'tcp',
+  'udp',
+  'unix',
+  'netlink',
+  'ipv6_route',
+  'ksym',
+  'bpf_map',
+  'bpf_prog',
+  'bpf_link',
+  'cgroup',
+] as const;
+/** One of {@link BPF_SOURCE_TARGETS}. */
+export type BpfSourceTarget = (typeof BPF_SOURCE_TARGETS)[number];
+
+/** `struct rec_task` (bpf/records.h). Ids are global (initial pid namespace). */
+export interface BpfTaskRec {
+  tgid: number;
+  pid: number;
+  ppid: number;
+  uid: number;
+  gid: number;
+  flags: number;
+  /** `task->__state`. */
+  state: number;
+  exit_state: number;
+  /** ns since boot. */
+  start_time: number;
+  comm: string;
+  prio: number;
+  cgroup_id: number;
+}
+/** `struct rec_task_file`. */
+export interface BpfTaskFileRec {
+  tgid: number;
+  pid: number;
+  fd: number;
+  f_flags: number;
+  ino: number;
+  /** Address of the file's `struct file_operations`. */
+  f_op: bigint;
+  pos: number;
+  mode: number;
+  /** `i_sb->s_dev`, kernel MKDEV encoding. */
+  dev: number;
+  /** `bpf_d_path(&file->f_path)`; '' when it failed. */
+  path: string;
+}
+/** `struct rec_task_vma`; `kind` is one of {@link VMA_KIND}. */
+export interface BpfTaskVmaRec {
+  tgid: number;
+  pid: number;
+  start: number;
+  end: number;
+  flags: number;
+  pgoff: number;
+  ino: number;
+  dev: number;
+  kind: number;
+  f_op: bigint;
+  path: string;
+}
+/** `kind` of {@link BpfTaskVmaRec}: how /proc/PID/maps would name the mapping. */
+export const VMA_KIND = { anon: 0, file: 1, heap: 2, stack: 3, vdso: 4 } as const;
+/** `struct rec_inet` (tcp and udp). Addresses are network-order bytes (4 for IPv4). */
+export interface BpfInetRec {
+  family: number;
+  state: number;
+  sport: number;
+  dport: number;
+  uid: number;
+  /** udp: the hash2 bucket; tcp: 0. */
+  bucket: number;
+  ino: number;
+  saddr: Uint8Array;
+  daddr: Uint8Array;
+  cookie: bigint;
+}
+/** `struct rec_unix`. */
+export interface BpfUnixRec {
+  ino: number;
+  type: number;
+  state: number;
+  uid: number;
+}
+/** `struct rec_netlink`. */
+export interface BpfNetlinkRec {
+  ino: number;
+  portid: number;
+  protocol: number;
+}
+/** `struct rec_route`. */
+export interface BpfRouteRec {
+  dst: Uint8Array;
+  src: Uint8Array;
+  dst_len: number;
+  src_len: number;
+  metric: number;
+  flags: number;
+  dev: string;
+}
+/** `struct rec_ksym`. */
+export interface BpfKsymRec {
+  value: bigint;
+  type: string;
+  name: string;
+  module: string;
+}
+/** `struct rec_map`. */
+export interface BpfMapRec {
+  id: number;
+  type: number;
+  key_size: number;
+  value_size: number;
+  max_entries: number;
+  map_flags: number;
+  name: string;
+}
+/** `struct rec_prog`. */
+export interface BpfProgRec {
+  id: number;
+  type: number;
+  expected_attach_type: number;
+  /** 16 hex digits. */
+  tag: string;
+  name: string;
+}
+/** `struct rec_link`. */
+export interface BpfLinkRec {
+  id: number;
+  type: number;
+  prog_id: number;
+}
+/** `struct rec_cgroup`. */
+export interface BpfCgroupRec {
+  id: number;
+  level: number;
+  name: string;
+}
+
+/** The record type of each target. */
+export interface BpfRecordOf {
+  task: BpfTaskRec;
+  task_file: BpfTaskFileRec;
+  task_vma: BpfTaskVmaRec;
+  tcp: BpfInetRec;
+  udp: BpfInetRec;
+  unix: BpfUnixRec;
+  netlink: BpfNetlinkRec;
+  ipv6_route: BpfRouteRec;
+  ksym: BpfKsymRec;
+  bpf_map: BpfMapRec;
+  bpf_prog: BpfProgRec;
+  bpf_link: BpfLinkRec;
+  cgroup: BpfCgroupRec;
+}
+
+const PATH_LEN = 256;
+
+/** NUL-terminated C string at `off`, at most `len` bytes. */
+function cstr(b: Buffer, off: number, len: number): string {
+  const end = b.indexOf(0, off);
+  return b.toString('utf8', off, end < 0 || end > off + len ? off + len : end);
+}
+const u64 = (b: Buffer, off: number): number => Number(b.readBigUInt64LE(off));
+
+/** Record size and decoder per target; offsets repeat bpf/records.h. */
+const DECODERS: { [T in BpfSourceTarget]: [size: number, decode: (b: Buffer, o: number) => BpfRecordOf[T]] } = {
+  task: [
+    72,
+    (b, o) => ({
+      tgid: b.readUInt32LE(o),
+      pid: b.readUInt32LE(o + 4),
+      ppid: b.readUInt32LE(o + 8),
+      uid: b.readUInt32LE(o + 12),
+      gid: b.readUInt32LE(o + 16),
+      flags: b.readUInt32LE(o + 20),
+      state: b.readUInt32LE(o + 24),
+      exit_state: b.readUInt32LE(o + 28),
+      start_time: u64(b, o + 32),
+      comm: cstr(b, o + 40, 16),
+      prio: b.readInt32LE(o + 56),
+      cgroup_id: u64(b, o + 64),
+    }),
+  ],
+  task_file: [
+    48 + PATH_LEN,
+    (b, o) => ({
+      tgid: b.readUInt32LE(o),
+      pid: b.readUInt32LE(o + 4),
+      fd: b.readUInt32LE(o + 8),
+      f_flags: b.readUInt32LE(o + 12),
+      ino: u64(b, o + 16),
+      f_op: b.readBigUInt64LE(o + 24),
+      pos: Number(b.readBigInt64LE(o + 32)),
+      mode: b.readUInt32LE(o + 40),
+      dev: b.readUInt32LE(o + 44),
+      path: cstr(b, o + 48, PATH_LEN),
+    }),
+  ],
+  task_vma: [
+    64 + PATH_LEN,
+    (b, o) => ({
+      tgid: b.readUInt32LE(o),
+      pid: b.readUInt32LE(o + 4),
+      start: u64(b, o + 8),
+      end: u64(b, o + 16),
+      // vm_flags bits above 31 (arch/high flags) do not fit the model's u32 column.
+      flags: b.readUInt32LE(o + 24),
+      pgoff: u64(b, o + 32),
+      ino: u64(b, o + 40),
+      dev: b.readUInt32LE(o + 48),
+      kind: b.readUInt32LE(o + 52),
+      f_op: b.readBigUInt64LE(o + 56),
+      path: cstr(b, o + 64, PATH_LEN),
+    }),
+  ],
+  tcp: [64, decodeInet],
+  udp: [64, decodeInet],
+  unix: [16, (b, o) => ({ ino: u64(b, o), type: b.readUInt16LE(o + 8), state: b.readUInt8(o + 10), uid: b.readUInt32LE(o + 12) })],
+  netlink: [16, (b, o) => ({ ino: u64(b, o), portid: b.readUInt32LE(o + 8), protocol: b.readUInt32LE(o + 12) })],
+  ipv6_route: [
+    64,
+    (b, o) => ({
+      dst: Uint8Array.from(b.subarray(o, o + 16)),
+      src: Uint8Array.from(b.subarray(o + 16, o + 32)),
+      dst_len: b.readUInt8(o + 32),
+      src_len: b.readUInt8(o + 33),
+      metric: b.readUInt32LE(o + 36),
+      flags: b.readUInt32LE(o + 40),
+      dev: cstr(b, o + 48, 16),
+    }),
+  ],
+  ksym: [192, (b, o) => ({ value: b.readBigUInt64LE(o), type: String.fromCharCode(b[o + 8]!), name: cstr(b, o + 16, 120), module: cstr(b, o + 136, 56) })],
+  bpf_map: [
+    40,
+    (b, o) => ({
+      id: b.readUInt32LE(o),
+      type: b.readUInt32LE(o + 4),
+      key_size: b.readUInt32LE(o + 8),
+      value_size: b.readUInt32LE(o + 12),
+      max_entries: b.readUInt32LE(o + 16),
+      map_flags: b.readUInt32LE(o + 20),
+      name: cstr(b, o + 24, 16),
+    }),
+  ],
+  bpf_prog: [
+    40,
+    (b, o) => ({
+      id: b.readUInt32LE(o),
+      type: b.readUInt32LE(o + 4),
+      expected_attach_type: b.readUInt32LE(o + 8),
+      tag: b.toString('hex', o + 16, o + 24),
+      name: cstr(b, o + 24, 16),
+    }),
+  ],
+  bpf_link: [16, (b, o) => ({ id: b.readUInt32LE(o), type: b.readUInt32LE(o + 4), prog_id: b.readUInt32LE(o + 8) })],
+  cgroup: [80, (b, o) => ({ id: u64(b, o), level: b.readUInt32LE(o + 8), name: cstr(b, o + 16, 64) })],
+};
+
+function decodeInet(b: Buffer, o: number): BpfInetRec {
+  const family = b.readUInt16LE(o);
+  const alen = family === AF_INET ? 4 : 16;
+  return {
+    family,
+    state: b.readUInt8(o + 2),
+    sport: b.readUInt16LE(o + 4),
+    dport: b.readUInt16LE(o + 6),
+    uid: b.readUInt32LE(o + 8),
+    bucket: b.readUInt32LE(o + 12),
+    ino: u64(b, o + 16),
+    saddr: Uint8Array.from(b.subarray(o + 24, o + 24 + alen)),
+    daddr: Uint8Array.from(b.subarray(o + 40, o + 40 + alen)),
+    cookie: b.readBigUInt64LE(o + 56),
+  };
+}
+
+/** Decodes a target's binary iterator output. EPROTO if it is not a whole number of records. */
+export function parseBpfRecords<T extends BpfSourceTarget>(target: T, data: Buffer): BpfRecordOf[T][] {
+  const [size, decode] = DECODERS[target] as [number, (b: Buffer, o: number) => BpfRecordOf[T]];
+  if (data.length % size !== 0) throw new BpfError('EPROTO', `${target}: ${data.length} bytes is not a multiple of the ${size}-byte record`);
+  const out: BpfRecordOf[T][] = new Array(data.length / size);
+  for (let i = 0, o = 0; o < data.length; i++, o += size) out[i] = decode(data, o);
+  return out;
+}
+
+// ---------------------------------------------------------------- availability and build
+
+const BTF_PATH = '/sys/kernel/btf/vmlinux';
+const BPFFS = '/sys/fs/bpf';
+const BPF_FS_MAGIC = 0xcafe4a11;
+
+/** Where `bpf/` and `scripts/` are: walk up from this module (src/sources or dist). */
+function packageRoot(): string {
+  const here =
+    typeof __dirname !== 'undefined' ? __dirname : dirname(fileURLToPath((import.meta as { url?: string }).url ?? `file://${process.cwd()}/x`));
+  for (let d = here, i = 0; i < 6; i++, d = dirname(d)) if (existsSync(join(d, 'scripts/build-bpf.mjs')) && existsSync(join(d, 'bpf'))) return d;
+  throw new BpfError('ENOENT', `bpf sources not found above ${here} (packages/core/bpf, packages/core/scripts/build-bpf.mjs)`);
+}
+
+function which(tool: string): string | null {
+  for (const d of (process.env.PATH ?? '/usr/bin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
+    const p = join(d, tool);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+function bpffsMounted(): boolean {
+  try {
+    return statfsSync(BPFFS).type === BPF_FS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/** Result of {@link bpfAvailable}. */
+export type BpfAvailability = { ok: true } | { ok: false; errno: ErrnoName; reason: string };
+
+/**
+ * Whether this host can run the bpf source, checked in the order the
+ * failures would occur: Linux, root (EPERM), kernel BTF (ENOENT), clang,
+ * bpftool and libbpf headers (ENOENT, the tool named), bpffs mounted or
+ * mountable (ENODEV; mounts it at /sys/fs/bpf when missing). Never throws.
+ */
+export function bpfAvailable(): BpfAvailability {
+  if (process.platform !== 'linux') return { ok: false, errno: 'ENOENT', reason: `BPF iterators need Linux (this is ${process.platform})` };
+  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+    return { ok: false, errno: 'EPERM', reason: 'loading BPF iterator programs needs root (CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN)' };
+  if (!existsSync(BTF_PATH)) return { ok: false, errno: 'ENOENT', reason: `no kernel BTF at ${BTF_PATH} (CONFIG_DEBUG_INFO_BTF)` };
+  for (const tool of ['clang', 'bpftool']) if (!which(tool)) return { ok: false, errno: 'ENOENT', reason: `${tool} not found (apt-get install clang llvm bpftool libbpf-dev)` };
+  if (!existsSync('/usr/include/bpf/bpf_helpers.h')) return { ok: false, errno: 'ENOENT', reason: 'libbpf headers not found (apt-get install libbpf-dev)' };
+  if (!bpffsMounted()) {
+    try {
+      execFileSync('mount', ['-t', 'bpf', 'bpf', BPFFS], { stdio: 'pipe' });
+    } catch (e) {
+      return { ok: false, errno: 'ENODEV', reason: `no bpffs at ${BPFFS} and mounting it failed: ${String((e as { stderr?: unknown }).stderr ?? e).trim()}` };
+    }
+    if (!bpffsMounted()) return { ok: false, errno: 'ENODEV', reason: `mounted bpf at ${BPFFS} but it is not a bpffs` };
+  }
+  try {
+    packageRoot();
+  } catch (e) {
+    return { ok: false, errno: 'ENOENT', reason: (e as Error).message };
+  }
+  return { ok: true };
+}
+
+function requireAvailable(): void {
+  const a = bpfAvailable();
+  if (!a.ok) throw new BpfError(a.errno, a.reason);
+}
+
+let builtDir: string | null = null;
+
+/**
+ * Builds the programs if needed (`node scripts/build-bpf.mjs`, incremental,
+ * cached in `bpf/.build/`) and returns the build directory. Throws
+ * {@link BpfError} with the build's errno (ENOENT for a missing tool, EINVAL
+ * for a compile failure).
+ */
+export function buildBpfPrograms(options: { force?: boolean } = {}): string {
+  if (builtDir && !options.force) return builtDir;
+  const root = packageRoot();
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, [join(root, 'scripts/build-bpf.mjs'), ...(options.force ? ['--force'] : [])], { stdio: 'pipe', encoding: 'utf8' });
+  } catch (e) {
+    out = String((e as { stdout?: unknown }).stdout ?? '');
+    if (!out.trim()) throw new BpfError('EINVAL', `build-bpf.mjs failed: ${String((e as { stderr?: unknown }).stderr ?? e)}`);
+  }
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { ok: boolean; dir?: string; errno?: ErrnoName; message?: string };
+  if (!r.ok) throw new BpfError(r.errno ?? 'EINVAL', r.message ?? 'bpf build failed');
+  builtDir = r.dir!;
+  return builtDir;
+}
+
+const STRERROR: readonly [string, ErrnoName][] = [
+  ['Operation not permitted', 'EPERM'],
+  ['No such file or directory', 'ENOENT'],
+  ['No such process', 'ESRCH'],
+  ['Argument list too long', 'E2BIG'],
+  ['Bad file descriptor', 'EBADF'],
+  ['Cannot allocate memory', 'ENOMEM'],
+  ['Permission denied', 'EACCES'],
+  ['Device or resource busy', 'EBUSY'],
+  ['File exists', 'EEXIST'],
+  ['No such device', 'ENODEV'],
+  ['No space left on device', 'ENOSPC'],
+  ['Operation not supported', 'EOPNOTSUPP'],
+  ['Invalid argument', 'EINVAL'],
+];
+
+/** The errno bpftool's (libbpf's) message names, else EINVAL. */
+function errnoOfMessage(msg: string): ErrnoName {
+  for (const [text, name] of STRERROR) if (msg.includes(text)) return name;
+  const m = /errno[ =](\d+)|error -?(\d+)/i.exec(msg);
+  return (m && errnoName(Number(m[1] ?? m[2]))) || 'EINVAL';
+}
+
+let pinSeq = 0;
+
+/**
+ * Runs several unparameterised iterators at once: one `bpftool iter pin`
+ * per target, in parallel, then reads each pin file and removes it.
+ * Returns the raw output per target, or the {@link BpfError} of that target.
+ */
+export function runBpfIters(targets: readonly BpfSourceTarget[]): Map<BpfSourceTarget, Buffer | BpfError> {
+  requireAvailable();
+  const dir = buildBpfPrograms();
+  const tmp = mkdtempSync(join(tmpdir(), 'bpf-iter-'));
+  const out = new Map<BpfSourceTarget, Buffer | BpfError>();
+  const jobs = targets.map((t) => ({
+    target: t,
+    obj: join(dir, `${t}.bpf.o`),
+    pin: join(BPFFS, `bpf-iter-${process.pid}-${Date.now().toString(36)}-${pinSeq++}-${t}`),
+    err: join(tmp, `${t}.err`),
+  }));
+  try {
+    // One shell, N background bpftools: loading (BTF parse, verification) dominates and runs in parallel.
+    const script = 'B="$1"; shift; while [ $# -ge 3 ]; do ( "$B" iter pin "$1" "$2" 2>"$3"; echo $? >"$3.rc" ) & shift 3; done; wait';
+    execFileSync('sh', ['-c', script, 'sh', which('bpftool')!, ...jobs.flatMap((j) => [j.obj, j.pin, j.err])], { stdio: 'pipe' });
+    for (const j of jobs) {
+      const rc = existsSync(`${j.err}.rc`) ? Number(readFileSync(`${j.err}.rc`, 'utf8').trim()) : -1;
+      if (rc !== 0) {
+        const msg = existsSync(j.err) ? readFileSync(j.err, 'utf8').trim() : 'bpftool did not run';
+        out.set(j.target, new BpfError(errnoOfMessage(msg), `bpftool iter pin ${j.target}: ${msg.split('\n').slice(-3).join(' | ')}`));
+        continue;
+      }
+      try {
+        out.set(j.target, readFileSync(j.pin));
+      } catch (e) {
+        const code = (e as { code?: string }).code as ErrnoName | undefined;
+        out.set(j.target, new BpfError(code && code in STRERROR_NAMES ? code : 'EINVAL', `reading ${j.pin}: ${(e as Error).message}`));
+      }
+    }
+  } finally {
+    for (const j of jobs) rmSync(j.pin, { force: true });
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return out;
+}
+
+const STRERROR_NAMES = Object.fromEntries(STRERROR.map(([, n]) => [n, true])) as Record<string, true>;
+
+/** Link parameters for {@link runBpfIter}. */
+export interface BpfIterParams {
+  /** Task targets: only this process (`linfo.task.pid`). */
+  pid?: number;
+  /** Task targets: only this thread (`linfo.task.tid`). */
+  tid?: number;
+  /** cgroup: start cgroup id (default 1, the root). */
+  cgroupId?: number;
+  /** cgroup: `enum bpf_cgroup_iter_order` (default 2, DESCENDANTS_PRE). */
+  order?: number;
+}
+
+/**
+ * Runs one target's iterator and returns its raw output. Without
+ * parameters through `bpftool iter pin` + read; with `pid`/`tid` (and
+ * always for `cgroup`, which needs a start) through the libbpf loader.
+ */
+export function runBpfIter(target: BpfSourceTarget, params: BpfIterParams = {}): Buffer {
+  if (target !== 'cgroup' && params.pid === undefined && params.tid === undefined) {
+    const r = runBpfIters([target]).get(target)!;
+    if (r instanceof BpfError) throw r;
+    return r;
+  }
+  requireAvailable();
+  const dir = buildBpfPrograms();
+  const args = [join(dir, `${target}.bpf.o`)];
+  if (target === 'cgroup') args.push('cgroup_id', String(params.cgroupId ?? 1), String(params.order ?? 2));
+  else if (params.pid !== undefined) args.push('pid', String(params.pid));
+  else args.push('tid', String(params.tid));
+  try {
+    return execFileSync(join(dir, 'loader'), args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+  } catch (e) {
+    const status = (e as { status?: number }).status;
+    const msg = String((e as { stderr?: unknown }).stderr ?? '').trim();
+    throw new BpfError((status && errnoName(status)) || errnoOfMessage(msg), `loader ${target}: ${msg.split('\n').slice(-3).join(' | ') || String(e)}`);
+  }
+}
+
+/** {@link runBpfIter} decoded into records. */
+export function bpfRecords<T extends BpfSourceTarget>(target: T, params: BpfIterParams = {}): BpfRecordOf[T][] {
+  return parseBpfRecords(target, runBpfIter(target, params));
+}
+
+// ---------------------------------------------------------------- the model
+
+/** Options of {@link readBpf}. Every part is on by default. */
+export interface BpfSourceOptions {
+  /** Read files (task_file). */
+  files?: boolean;
+  /** Read address spaces (task_vma). */
+  vmas?: boolean;
+  /** Read tcp, udp, unix and netlink sockets. */
+  sockets?: boolean;
+  /** Read the IPv6 FIB. */
+  routes?: boolean;
+  /** Load every kernel symbol (ksym; ~190 bytes per symbol through the iterator). */
+  ksyms?: boolean;
+  /** Read BPF maps, programs and links. */
+  bpfObjects?: boolean;
+  /** Read the cgroup v2 tree. */
+  cgroups?: boolean;
+}
+
+/** What a bpf read did. */
+export interface BpfReport {
+  /** Milliseconds of the parallel bpftool run, of decoding and of model building. */
+  timings: { iterMs: number; loaderMs: number; buildMs: number; totalMs: number };
+  /** Output bytes per target. */
+  bytes: Partial<Record<BpfSourceTarget, number>>;
+  /** Records per target. */
+  counts: Partial<Record<BpfSourceTarget, number>>;
+  /** Optional targets that failed (missing in this kernel, ...); `task` failing throws instead. */
+  skipped: { target: BpfSourceTarget; errno: ErrnoName; message: string }[];
+  /** How many file kinds got their name from kallsyms (the rest are named by path and inode kind). */
+  fopsFromKallsyms: number;
+}
+
+/** Reads the running kernel into a new {@link Kernel} (source `'bpf'`). See {@link readBpfWithReport}. */
+export function readBpf(options: BpfSourceOptions = {}): Kernel {
+  return readBpfWithReport(options).kernel;
+}
+
+const TASK_IDLE = 0x402;
+
+function taskState(r: BpfTaskRec): TaskState {
+  if (r.exit_state & 0x10) return 'Z';
+  if (r.exit_state & 0x20 || r.state & 0x80) return 'X';
+  const s = r.state;
+  if (s === 0) return 'R';
+  if ((s & TASK_IDLE) === TASK_IDLE || s & 0x40) return 'I';
+  if (s & 1) return 'S';
+  if (s & 2) return 'D';
+  if (s & 8) return 't';
+  if (s & 4) return 'T';
+  return 'S';
+}
+
+/**
+ * Reads the running kernel through BPF iterator programs into a new
+ * {@link Kernel} (source `'bpf'`), with a report of timings and skipped
+ * targets. Throws {@link BpfError}: EPERM (not root), ENOENT (no BTF, clang,
+ * bpftool or libbpf headers; the message names which), ENODEV (no bpffs),
+ * or the load error bpftool reports for the `task` target.
+ *
+ * File kinds (`kernel.fops(name, addr, false)`) carry the real f_op
+ * addresses; their names come from /proc/kallsyms when it lists the
+ * address (CONFIG_KALLSYMS_ALL), else from the path and inode kind like the
+ * host source (suffixed with the address when two addresses would share a name).
+ */
+export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Kernel; report: BpfReport } {
+  const t0 = performance.now();
+  const o = { files: true, vmas: true, sockets: true, routes: true, ksyms: true, bpfObjects: true, cgroups: true, ...options };
+  requireAvailable();
+  buildBpfPrograms();
+  const targets: BpfSourceTarget[] = ['task'];
+  if (o.files) targets.push('task_file');
+  if (o.vmas) targets.push('task_vma');
+  if (o.sockets) targets.push('tcp', 'udp', 'unix', 'netlink');
+  if (o.routes) targets.push('ipv6_route');
+  if (o.ksyms) targets.push('ksym');
+  if (o.bpfObjects) targets.push('bpf_map', 'bpf_prog', 'bpf_link');
+  const report: BpfReport = { timings: { iterMs: 0, loaderMs: 0, buildMs: 0, totalMs: 0 }, bytes: {}, counts: {}, skipped: [], fopsFromKallsyms: 0 };
+  const t1 = performance.now();
+  const raw = runBpfIters(targets);
+  const t2 = performance.now();
+  if (o.cgroups) {
+    try {
+      raw.set('cgroup', runBpfIter('cgroup'));
+    } catch (e) {
+      raw.set('cgroup', e instanceof BpfError ? e : new BpfError('EINVAL', String(e)));
+    }
+  }
+  const t3 = performance.now();
+  report.timings.iterMs = t2 - t1;
+  report.timings.loaderMs = t3 - t2;
+
+  const recs = <T extends BpfSourceTarget>(t: T): BpfRecordOf[T][] => {
+    const b = raw.get(t);
+    if (b === undefined) return [];
+    if (b instanceof BpfError) {
+      if (t === 'task') throw b;
+      report.skipped.push({ target: t, errno: b.errno, message: b.message });
+      return [];
+    }
+    report.bytes[t] = b.length;
+    const r = parseBpfRecords(t, b);
+    report.counts[t] = r.length;
+    return r;
+  };
+
+  const kernel = new Kernel({ source: 'bpf', nrCpus: possibleCpus() });
+  kernel.description = `bpf ${readOr('/proc/sys/kernel/hostname')} (Linux ${readOr('/proc/sys/kernel/osrelease')})`;
+  const uptime = readOr('/proc/uptime');
+  if (uptime) kernel.nowNs = Math.round(parseFloat(uptime) * 1e9);
+
+  // ---- kernel symbols first: they name the f_op addresses.
+  const ksyms = recs('ksym');
+  for (const k of ksyms) kernel.ksyms.add(k.name, k.type, k.value, k.module);
+  const dataSyms = new Map<bigint, string>();
+  const addData = (value: bigint, type: string, name: string): void => {
+    // file_operations tables are const data: rodata (r/R) or data (d/D).
+    if (value !== 0n && 'rRdD'.includes(type) && !dataSyms.has(value)) dataSyms.set(value, name);
+  };
+  if (ksyms.length) for (const k of ksyms) addData(k.value, k.type, k.name);
+  else {
+    const text = readOr('/proc/kallsyms');
+    for (const line of text.split('\n')) {
+      const [a, type, name] = line.split(/\s+/);
+      if (a && type && name && 'rRdD'.includes(type)) addData(BigInt('0x' + a), type, name);
+    }
+  }
+
+  // ---- f_op naming.
+  const fsByDev = new Map<number, string>();
+  try {
+    for (const m of parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))) {
+      const dev = ((m.major & 0xfff) << 20) | (m.minor & 0xfffff);
+      if (!fsByDev.has(dev)) fsByDev.set(dev, m.fstype);
+    }
+  } catch {
+    // no mountinfo: names fall back to the path alone
+  }
+  const fopsByAddr = new Map<bigint, FileOperations>();
+  const fopsOf = (addr: bigint, path: string, mode: number, dev: number, flags: number): FileOperations => {
+    let f = fopsByAddr.get(addr);
+    if (f) return f;
+    let name = dataSyms.get(addr);
+    if (name) report.fopsFromKallsyms++;
+    else {
+      name = fopsName({ link: path, mode, fstype: fsByDev.get(dev) ?? '', flags });
+      // The heuristic may give two real tables one name (proc files, devices): keep them apart.
+      const prev = kernel.allFops().find((x) => x.name === name);
+      if (prev && prev.addr !== addr) name = `${name}@${addr.toString(16)}`;
+    }
+    f = kernel.fops(name, addr, false);
+    fopsByAddr.set(addr, f);
+    return f;
+  };
+
+  // ---- cgroups (pre-order with levels), before tasks so they can join them.
+  const cgById = new Map<number, Cgroup>([[1, kernel.cgroupRoot]]);
+  const stack: Cgroup[] = [kernel.cgroupRoot];
+  for (const c of recs('cgroup')) {
+    if (c.level === 0) continue;
+    const parent = stack[c.level - 1];
+    if (!parent) continue;
+    try {
+      const cg = kernel.mkdirCgroup(parent, c.name, kernel.cgroups.has(c.id) ? undefined : c.id);
+      cgById.set(c.id, cg);
+      stack[c.level] = cg;
+      stack.length = c.level + 1;
+    } catch {
+      // a duplicate name under one parent cannot happen in a consistent walk; skip it
+    }
+  }
+
+  // ---- sockets, before files, so socket files point at them.
+  const sockByIno = new Map<number, Socket>();
+  const addSock = (sk: Socket, bucket?: number): void => {
+    kernel.addSocket(sk, bucket);
+    if (sk.ino) sockByIno.set(sk.ino, sk);
+  };
+  const inet = (proto: 'tcp' | 'udp', r: BpfInetRec): Socket =>
+    new Socket(
+      proto,
+      r.family,
+      proto === 'tcp' ? SOCK_STREAM : SOCK_DGRAM,
+      proto === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP,
+      r.state,
+      r.saddr,
+      r.daddr,
+      r.sport,
+      r.dport,
+      r.uid,
+      r.ino,
+      r.cookie,
+    );
+  const tcp = recs('tcp').map((r) => inet('tcp', r));
+  // Walk order is the kernel's (listening hash, then established): spread in order over the buckets.
+  const listen = tcp.filter((s) => s.skc_state === TCP_LISTEN);
+  const est = tcp.filter((s) => s.skc_state !== TCP_LISTEN);
+  listen.forEach((s, i) => addSock(s, spread(i, listen.length, kernel.tcpListen.nBuckets)));
+  est.forEach((s, i) => addSock(s, spread(i, est.length, kernel.tcpEstablished.nBuckets)));
+  const udp = recs('udp');
+  udp.forEach((r, i) => addSock(inet('udp', r), spread(i, udp.length, kernel.udp.nBuckets)));
+  const unix = recs('unix');
+  unix.forEach((r, i) =>
+    addSock(
+      new Socket('unix', AF_UNIX, r.type, 0, r.state, new Uint8Array(0), new Uint8Array(0), 0, 0, r.uid, r.ino, kernel.allocCookie()),
+      spread(i, unix.length, kernel.unix.nBuckets),
+    ),
+  );
+  for (const r of recs('netlink')) {
+    const sk = new Socket('netlink', AF_NETLINK, SOCK_RAW, r.protocol, 0, new Uint8Array(0), new Uint8Array(0), 0, 0, 0, r.ino, kernel.allocCookie());
+    sk.netlink = { portid: r.portid, groups: 0, rmem: 0, wmem: 0, dump: 0, locks: 2, drops: 0 };
+    addSock(sk, r.protocol);
+  }
+
+  for (const r of recs('ipv6_route'))
+    kernel.addRoute(new Ipv6Route(r.dst, r.dst_len, r.src, r.src_len, new Uint8Array(16), r.metric, 1, 0, r.flags, r.dev));
+
+  // ---- tasks, in fork order (start time).
+  const tasks = recs('task').sort((a, b) => a.start_time - b.start_time || a.pid - b.pid);
+  const files = recs('task_file');
+  const vmas = recs('task_vma');
+  const filesByPid = new Map<number, BpfTaskFileRec[]>();
+  for (const f of files) {
+    let l = filesByPid.get(f.pid);
+    if (!l) filesByPid.set(f.pid, (l = []));
+    l.push(f);
+  }
+  const vmasByTgid = new Map<number, BpfTaskVmaRec[]>();
+  for (const v of vmas) {
+    let l = vmasByTgid.get(v.tgid);
+    if (!l) vmasByTgid.set(v.tgid, (l = []));
+    l.push(v);
+  }
+  const buildFiles = (rows: readonly BpfTaskFileRec[]): FilesStruct => {
+    const fs = new FilesStruct();
+    for (const r of rows) {
+      const sk = sockByIno.get(r.ino);
+      const path = r.path || (sk ? `socket:[${r.ino}]` : '');
+      const file = kernel.createFile(path, {
+        f_op: fopsOf(r.f_op, path, r.mode, r.dev, r.f_flags),
+        inode: { i_ino: r.ino, i_mode: r.mode, s_dev: r.dev },
+        flags: r.f_flags,
+        private_data: sk && (r.mode & 0o170000) === 0o140000 ? sk : null,
+      });
+      file.f_pos = r.pos;
+      while (fs.fd.length < r.fd) fs.fd.push(null);
+      fs.fd[r.fd] = file;
+      file.fdRefs++;
+      file.refcnt = 1;
+    }
+    return fs;
+  };
+  const buildMm = (rows: readonly BpfTaskVmaRec[]): MmStruct => {
+    const byKey = new Map<string, KFile>();
+    const names = ['', null, '[heap]', '[stack]', '[vdso]'];
+    return new MmStruct(
+      vmaLayout(
+        rows.map((r) => {
+          let file: KFile | null = null;
+          if (r.kind === VMA_KIND.file) {
+            const key = `${r.dev}:${r.ino}:${r.path}`;
+            file = byKey.get(key) ?? null;
+            if (!file) {
+              file = kernel.createFile(r.path, { f_op: fopsOf(r.f_op, r.path, 0o100644, r.dev, 0), inode: { i_ino: r.ino, i_mode: 0o100644, s_dev: r.dev } });
+              byKey.set(key, file);
+            }
+          }
+          return { start: r.start, end: r.end, flags: r.flags, pgoff: r.pgoff, file, name: names[r.kind] || null };
+        }),
+      ),
+    );
+  };
+
+  const byPid = new Map<number, Task>();
+  const kthreadFiles = new FilesStruct();
+  const leaders = tasks.filter((t) => t.pid === t.tgid);
+  const threads = tasks.filter((t) => t.pid !== t.tgid);
+  for (const r of leaders) {
+    const kthread = (r.flags & PF_KTHREAD) !== 0;
+    const rows = filesByPid.get(r.pid);
+    const vm = vmasByTgid.get(r.tgid);
+    const t = kernel.createTask({
+      pid: r.pid,
+      comm: r.comm,
+      parent: r.ppid === 0 ? kernel.initTask : (byPid.get(r.ppid) ?? null),
+      files: kthread && !rows ? kthreadFiles : buildFiles(rows ?? []),
+      mm: vm && vm.length ? buildMm(vm) : null,
+      cgroup: cgById.get(r.cgroup_id) ?? kernel.cgroupRoot,
+      state: taskState(r),
+      uid: r.uid,
+      gid: r.gid,
+      start_time: r.start_time,
+      flags: r.flags,
+      prio: r.prio,
+    });
+    byPid.set(r.pid, t);
+  }
+  for (const r of threads) {
+    const leader = byPid.get(r.tgid);
+    if (!leader) continue; // the leader exited between reads
+    const rows = filesByPid.get(r.pid);
+    const t = kernel.createTask({
+      pid: r.pid,
+      comm: r.comm,
+      group: leader,
+      // Files seen under a thread's own pid: a private table (clone without CLONE_FILES).
+      ...(rows ? { files: buildFiles(rows) } : {}),
+      cgroup: cgById.get(r.cgroup_id) ?? leader.cgroup,
+      state: taskState(r),
+      uid: r.uid,
+      gid: r.gid,
+      start_time: r.start_time,
+      flags: r.flags,
+      prio: r.prio,
+    });
+    byPid.set(r.pid, t);
+  }
+  // Parents started after their children (pid reuse, reparenting) or invisible (PID 1 here).
+  for (const r of leaders) {
+    const t = byPid.get(r.pid)!;
+    if (!t.real_parent) t.real_parent = byPid.get(r.ppid) ?? kernel.initTask;
+  }
+
+  // ---- BPF objects with their kernel ids (the iterators' own programs and links included).
+  for (const r of recs('bpf_map')) {
+    try {
+      const m = new BpfMap({ map_type: r.type, name: r.name, key_size: r.key_size, value_size: r.value_size, max_entries: r.max_entries, map_flags: r.map_flags }, kernel.nrCpus);
+      m.id = r.id;
+      kernel.maps.set(r.id, m);
+    } catch {
+      // a map the model cannot represent (zero-size value): left out
+    }
+  }
+  for (const r of recs('bpf_prog')) {
+    const p = new BpfProg(r.type, r.name, r.tag, r.expected_attach_type);
+    p.id = r.id;
+    kernel.progs.set(r.id, p);
+  }
+  for (const r of recs('bpf_link')) {
+    const p = kernel.progs.get(r.prog_id);
+    if (!p) continue;
+    const l = new BpfLink(r.type, p);
+    l.id = r.id;
+    kernel.links.set(r.id, l);
+  }
+
+  const t4 = performance.now();
+  report.timings.buildMs = t4 - t3;
+  report.timings.totalMs = t4 - t0;
+  return { kernel, report };
+}
+
+function spread(i: number, n: number, nBuckets: number): number {
+  return Math.floor((i * nBuckets) / Math.max(n, 1));
+}
+
+function readOr(path: string, dflt = ''): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return dflt;
+  }
+}
+
+function possibleCpus(): number {
+  let n = 0;
+  for (const part of readOr('/sys/devices/system/cpu/possible', '0').split(',')) {
+    const [a, b] = part.split('-').map(Number);
+    n += b === undefined ? 1 : b - a! + 1;
+  }
+  return n > 0 ? n : 1;
+}
