@@ -7,41 +7,12 @@
  *
  *   node --import tsx --conditions=@bpf-iter/source packages/core/bench/host_snapshot.ts [extraThreads] [rounds]
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readHostWithReport, type HostOptions } from '@bpf-iter/core';
+// Shared with `pnpm bench` (scripts/bench/run.ts).
+import { has, runCommand, startHolder } from '../../../scripts/bench/lib.js';
 
 const extraThreads = Number(process.argv[2] ?? 1000);
 const rounds = Number(process.argv[3] ?? 5);
-
-function has(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-/** Starts a process holding `n` sleeping threads; resolves once they all exist. */
-async function startThreads(n: number): Promise<ChildProcess | null> {
-  if (n <= 0) return null;
-  let child: ChildProcess;
-  if (has('python3')) {
-    const py = `import threading,sys
-ev = threading.Event()
-ts = [threading.Thread(target=ev.wait, daemon=True) for _ in range(${n})]
-for t in ts: t.start()
-print('ready', flush=True)
-sys.stdin.read()
-ev.set()`;
-    child = spawn('python3', ['-c', py], { stdio: ['pipe', 'pipe', 'inherit'] });
-  } else {
-    const js = `const { Worker } = require('node:worker_threads');
-let up = 0; for (let i = 0; i < ${n}; i++) new Worker('require("node:worker_threads").parentPort.postMessage(1); setInterval(()=>{},1e6)', { eval: true, resourceLimits: { maxOldGenerationSizeMb: 4 } }).once('message', () => { if (++up === ${n}) console.log('ready'); });
-process.stdin.on('end', () => process.exit(0)); process.stdin.resume();`;
-    child = spawn(process.execPath, ['-e', js], { stdio: ['pipe', 'pipe', 'inherit'] });
-  }
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-    child.once('exit', (c) => reject(new Error(`thread helper exited (${c})`)));
-  });
-  return child;
-}
 
 function time(fn: () => void): number {
   const t0 = performance.now();
@@ -56,12 +27,10 @@ function best(fn: () => void): number {
 }
 
 function sh(cmd: string, args: string[]): () => void {
-  return () => {
-    execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 1 << 30 });
-  };
+  return () => void runCommand(cmd, args);
 }
 
-const helper = await startThreads(extraThreads);
+const helper = extraThreads > 0 ? await startHolder(extraThreads, 0) : null;
 try {
   const configs: [string, HostOptions][] = [
     ['full snapshot (threads, fds, maps, sockets, routes, cgroups, slabs, ksyms)', {}],
@@ -86,8 +55,5 @@ try {
   else console.log('lsof -n -P: skipped (lsof not installed)');
   console.log(`cat /proc/[0-9]*/maps: ${(best(sh('sh', ['-c', 'cat /proc/[0-9]*/maps 2>/dev/null; true'])) / 1000).toFixed(3)} s`);
 } finally {
-  if (helper) {
-    helper.stdin!.end();
-    helper.kill('SIGTERM');
-  }
+  await helper?.stop();
 }

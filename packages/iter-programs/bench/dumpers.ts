@@ -8,7 +8,8 @@
  */
 import { execSync } from 'node:child_process';
 import { syntheticKernel } from '@bpf-iter/core';
-import { attachIter, defaultDumper, loadProgram } from '@bpf-iter/iter-programs';
+// Shared with `pnpm bench` (scripts/bench/run.ts).
+import { readToEnd as readKernelToEnd } from '../../../scripts/bench/lib.js';
 
 const tasks = Number(process.argv[2] ?? 100_000);
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -17,22 +18,8 @@ gc();
 const baseRss = process.memoryUsage().rss;
 
 function readToEnd(target: string, readSize: number): { lines: number; bytes: number; s: number; peak: number } {
-  const link = attachIter(loadProgram(defaultDumper(target)!, { kernel }), { kernel });
-  const it = link.open();
-  const buf = Buffer.allocUnsafe(readSize);
-  let bytes = 0;
-  let lines = 0;
-  let peak = 0;
-  const t0 = performance.now();
-  for (let n; (n = it.readInto(buf)) > 0; ) {
-    bytes += n;
-    for (let i = 0; i < n; i++) if (buf[i] === 10) lines++;
-    if ((bytes & 0xfffff) < n) peak = Math.max(peak, process.memoryUsage().rss - baseRss);
-  }
-  const s = (performance.now() - t0) / 1000;
-  it.close();
-  link.close();
-  return { lines, bytes, s, peak };
+  const r = readKernelToEnd(kernel, target, readSize, baseRss);
+  return { lines: r.lines, bytes: r.bytes, s: r.ns / 1e9, peak: r.peakRssGrowth };
 }
 
 function report(name: string, r: { lines: number; bytes: number; s: number; peak?: number }): void {

@@ -1,0 +1,382 @@
+/**
+ * `pnpm bench`: every benchmark in one run, each next to its baseline
+ * measured in the same run on the same objects. Prints a table and writes
+ * `results.json` and `results.svg` (ratios) to `docs/bench/` (or `--out DIR`).
+ *
+ *   pnpm bench                 full sizes (a few minutes)
+ *   pnpm bench --smoke         tiny sizes, every workload, < 20 s (CI runs this through a test)
+ *   pnpm bench --out /tmp/x    write the results elsewhere
+ *   pnpm bench --only host     one group: open-coded | programs | host | memory
+ *
+ * Workloads and targets: see docs/performance.md.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readHostWithReport, syntheticKernel, withKernel, type Kernel, type Task, type Vma } from '@bpf-iter/core';
+import {
+  BPF_MAX_LOOPS,
+  BPF_TASK_ITER_ALL_PROCS,
+  BPF_TASK_ITER_ALL_THREADS,
+  bpf_iter_num_destroy,
+  bpf_iter_num_new,
+  bpf_iter_num_next,
+  bpf_iter_task_destroy,
+  bpf_iter_task_new,
+  bpf_iter_task_next,
+  bpf_iter_task_vma_destroy,
+  bpf_iter_task_vma_new,
+  bpf_iter_task_vma_next,
+  bpfForEach,
+  iterNum,
+  iterTask,
+  iterTaskVma,
+} from '@bpf-iter/iter-kfuncs';
+import {
+  bestCommand,
+  bestOf,
+  has,
+  rateOf,
+  readToEnd,
+  renderMarkdown,
+  renderSvg,
+  renderTable,
+  startHolders,
+  wall,
+  type Helper,
+  type Sample,
+  type WorkloadResult,
+} from './lib.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const argv = process.argv.slice(2);
+const smoke = argv.includes('--smoke');
+const outIdx = argv.indexOf('--out');
+const outDir = resolve(outIdx >= 0 ? argv[outIdx + 1]! : join(root, 'docs/bench'));
+const onlyIdx = argv.indexOf('--only');
+const only = onlyIdx >= 0 ? argv[onlyIdx + 1] : undefined;
+
+// The memory workload needs gc() and the 1M-task kernels a larger heap: re-run
+// this file under node with those flags (tsx alone cannot pass them).
+const gcFn = (globalThis as { gc?: () => void }).gc;
+if (!gcFn && !process.env.BPF_ITER_BENCH_CHILD) {
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--max-old-space-size=12288', '--import', 'tsx', '--conditions=@bpf-iter/source', fileURLToPath(import.meta.url), ...argv],
+    { stdio: 'inherit', cwd: root, env: { ...process.env, BPF_ITER_BENCH_CHILD: '1' } },
+  );
+  process.exit(r.status ?? 1);
+}
+const gc = gcFn ?? (() => {});
+
+/** Sizes: full run and smoke run. */
+const S = smoke
+  ? { numN: 200_000, numRounds: 3, taskSizes: [1_000, 4_000], taskRounds: 3, dumpTasks: 500, dumpTasks1B: 50, dumpRounds: 1, hostThreads: 50, hostFds: 2_000, hostRounds: 1, memFiles: [2_000, 5_000, 10_000] }
+  : { numN: BPF_MAX_LOOPS, numRounds: 15, taskSizes: [10_000, 100_000, 1_000_000], taskRounds: 10, dumpTasks: 100_000, dumpTasks1B: 1_000, dumpRounds: 2, hostThreads: 1_000, hostFds: 100_000, hostRounds: 3, memFiles: [10_000, 100_000, 1_000_000] };
+
+const results: WorkloadResult[] = [];
+const log = (s: string) => process.stdout.write(`${s}\n`);
+
+function ratioRow(
+  id: string,
+  group: WorkloadResult['group'],
+  name: string,
+  unit: string,
+  m: Sample,
+  baseName: string,
+  base: Sample | string,
+  target?: { ratio?: number; rate?: number; text: string },
+  extra?: WorkloadResult['extra'],
+): void {
+  const rate = rateOf(m);
+  const baseline = typeof base === 'string' ? { name: baseName, skipped: base } : { name: baseName, rate: rateOf(base) };
+  const ratio = 'rate' in baseline ? rate.objectsPerSec / baseline.rate.objectsPerSec : null;
+  let t: WorkloadResult['target'];
+  if (target) {
+    let met: boolean | null = null;
+    if (target.ratio !== undefined) met = ratio === null ? null : ratio >= target.ratio;
+    if (target.rate !== undefined) met = rate.objectsPerSec >= target.rate;
+    t = { ...target, met };
+  }
+  const row: WorkloadResult = { id, group, name, objects: m.n, unit, rate, baseline, ratio, ...(t ? { target: t } : {}), ...(extra ? { extra } : {}) };
+  results.push(row);
+  log(`  ${id}: ${(rate.objectsPerSec / 1e6).toFixed(2)}M ${unit}/s${ratio === null ? ` (baseline skipped: ${(baseline as { skipped: string }).skipped})` : `, ratio ${ratio.toFixed(3)}`}`);
+}
+
+// ------------------------------------------------------------------ open-coded
+
+function openCoded(): void {
+  log('open-coded iterators (process CPU time, best of rounds)');
+  const N = S.numN;
+  const expected = (N * (N - 1)) / 2;
+  const check = (s: number) => {
+    if (s !== expected) throw new Error(`sum ${s}, expected ${expected}`);
+    return N;
+  };
+  const num = bestOf(
+    {
+      plain: () => {
+        let sum = 0;
+        for (let i = 0; i < N; i++) sum += i;
+        return check(sum);
+      },
+      forEach: () => {
+        let sum = 0;
+        for (const i of bpfForEach(iterNum, 0, N)) sum += i;
+        return check(sum);
+      },
+      trio: () => {
+        let sum = 0;
+        const it = iterNum.alloc();
+        bpf_iter_num_new(it, 0, N);
+        let p: number | null;
+        while ((p = bpf_iter_num_next(it)) !== null) sum += p;
+        bpf_iter_num_destroy(it);
+        return check(sum);
+      },
+    },
+    S.numRounds,
+  );
+  ratioRow('open-coded/num/bpfForEach', 'open-coded', 'for..of bpfForEach(iterNum, 0, N)', 'it', num.forEach!, 'plain for loop', num.plain!, { ratio: 1 / 8, text: '>= 1/8 of plain loop' });
+  ratioRow('open-coded/num/trio', 'open-coded', 'bpf_iter_num_new/next/destroy', 'it', num.trio!, 'plain for loop', num.plain!, { ratio: 1 / 2, text: '>= 1/2 of plain loop' });
+
+  for (const tasks of S.taskSizes) {
+    const kernel = syntheticKernel({ seed: 7, processes: tasks / 4, threadsPerProcess: 4, filesPerProcess: 4, vmasPerProcess: 8, sockets: 100, containers: 0 });
+    const label = tasks >= 1e6 ? `${tasks / 1e6}M` : `${tasks / 1e3}k`;
+    withKernel(kernel, () => {
+      // Baselines: the same objects, in the same order, in plain arrays.
+      const array: Task[] = [];
+      for (let p = kernel.processes.head; p; p = p.next) for (let t = p.value.signal.threads.head; t; t = t.next) array.push(t.value);
+      const procs = bpfForEach(iterTask, null, BPF_TASK_ITER_ALL_PROCS).toArray().filter((t) => t.mm !== null);
+      const vmaArray: Vma[] = [];
+      for (const p of procs) for (const v of bpfForEach(iterTaskVma, p, 0)) vmaArray.push(v);
+      const m = bestOf(
+        {
+          plain: () => {
+            let n = 0;
+            for (let i = 0; i < array.length; i++) if (array[i]!.pid >= 0) n++;
+            return n;
+          },
+          forEach: () => {
+            let n = 0;
+            for (const t of bpfForEach(iterTask, null, BPF_TASK_ITER_ALL_THREADS)) if (t.pid >= 0) n++;
+            return n;
+          },
+          trio: () => {
+            let n = 0;
+            const it = iterTask.alloc();
+            bpf_iter_task_new(it, null, BPF_TASK_ITER_ALL_THREADS);
+            let t: Task | null;
+            while ((t = bpf_iter_task_next(it)) !== null) if (t.pid >= 0) n++;
+            bpf_iter_task_destroy(it);
+            return n;
+          },
+          vmaPlain: () => {
+            let n = 0;
+            for (let i = 0; i < vmaArray.length; i++) if (vmaArray[i]!.vm_end > vmaArray[i]!.vm_start) n++;
+            return n;
+          },
+          vmaForEach: () => {
+            let n = 0;
+            for (const p of procs) for (const v of bpfForEach(iterTaskVma, p, 0)) if (v.vm_end > v.vm_start) n++;
+            return n;
+          },
+          vmaTrio: () => {
+            let n = 0;
+            const it = iterTaskVma.alloc();
+            for (const p of procs) {
+              bpf_iter_task_vma_new(it, p, 0);
+              let v;
+              while ((v = bpf_iter_task_vma_next(it)) !== null) if (v.vm_end > v.vm_start) n++;
+              bpf_iter_task_vma_destroy(it);
+            }
+            return n;
+          },
+        },
+        S.taskRounds,
+      );
+      // The plain loop sees only the threads of the process list (not the idle task); iterTask adds pid 0.
+      const tgt = { rate: 20e6, text: '>= 20M tasks/s' };
+      ratioRow(`open-coded/task/${label}/bpfForEach`, 'open-coded', 'bpfForEach(iterTask, null, ALL_THREADS)', 'tasks', m.forEach!, 'plain loop over Task[]', m.plain!, tgt);
+      ratioRow(`open-coded/task/${label}/trio`, 'open-coded', 'bpf_iter_task_new/next/destroy', 'tasks', m.trio!, 'plain loop over Task[]', m.plain!, tgt);
+      ratioRow(`open-coded/task_vma/${label}/bpfForEach`, 'open-coded', 'bpfForEach(iterTaskVma, proc, 0) per process', 'vmas', m.vmaForEach!, 'plain loop over Vma[]', m.vmaPlain!);
+      ratioRow(`open-coded/task_vma/${label}/trio`, 'open-coded', 'bpf_iter_task_vma trio per process', 'vmas', m.vmaTrio!, 'plain loop over Vma[]', m.vmaPlain!);
+    });
+    gc();
+  }
+}
+
+// ------------------------------------------------------------------ programs
+
+/**
+ * The real kernel's iterator as the baseline needs BPF programs printing the
+ * seed's text lines and a script building them. Returns why it cannot run,
+ * or null when it can (not the case yet: see the printed reason).
+ */
+function kernelIterBaseline(): string {
+  const dir = join(root, 'packages/core/bpf');
+  if (!existsSync(dir)) return 'packages/core/bpf/ does not exist';
+  const sources = readdirSync(dir).filter((f) => f.endsWith('.bpf.c'));
+  const text = sources.filter((f) => readFileSync(join(dir, f), 'utf8').includes('%8d %8d %8d %lx'));
+  const build = ['Makefile', 'build.sh', 'build.mjs'].find((f) => existsSync(join(dir, f))) ?? readdirSync(join(root, 'packages/core/scripts')).find((f) => /bpf/.test(f));
+  if (text.length === 0)
+    return `packages/core/bpf/ has ${sources.length} programs but none prints the seed's "%8d %8d %8d %lx" task_file line (they emit binary records for readBpf)`;
+  if (!build) return 'no build script for packages/core/bpf/ programs';
+  if (!has('bpftool') || !has('clang')) return 'bpftool or clang not installed';
+  return 'kernel-iterator text programs found but the runner does not drive them yet';
+}
+
+function programs(): void {
+  log('iterator programs: default dumpers read to the end (wall time, best of rounds)');
+  const skip = kernelIterBaseline();
+  log(`  real-kernel baseline: skipped (${skip})`);
+  const big = syntheticKernel({ seed: 3, processes: S.dumpTasks, threadsPerProcess: 1, filesPerProcess: 10, vmasPerProcess: 24, sockets: S.dumpTasks, containers: 0 });
+  const small = syntheticKernel({ seed: 3, processes: S.dumpTasks1B, threadsPerProcess: 1, filesPerProcess: 10, vmasPerProcess: 24, sockets: S.dumpTasks1B, containers: 0 });
+  const host = readHostWithReport({ ksyms: false, slabs: false }).kernel;
+  const runs: [string, Kernel, number][] = [
+    ['synthetic', small, 1],
+    ['synthetic', big, 4096],
+    ['synthetic', big, 65536],
+    ['host', host, 4096],
+    ['host', host, 65536],
+  ];
+  for (const target of ['task_file', 'task_vma', 'tcp']) {
+    for (const [where, kernel, size] of runs) {
+      let best: Sample | null = null;
+      for (let r = 0; r < S.dumpRounds + 1; r++) {
+        const res = readToEnd(kernel, target, size);
+        const s: Sample = { ns: res.ns, n: res.lines, bytes: res.bytes };
+        if (r > 0 || S.dumpRounds === 0) if (!best || s.ns < best.ns) best = s; // the first run warms up
+      }
+      const sizeLabel = size === 1 ? '1B' : size === 4096 ? '4KiB' : '64KiB';
+      const objects = where === 'host' ? 'host objects (readHost())' : `${kernel.taskCount.toLocaleString('en')}-task synthetic kernel`;
+      ratioRow(
+        `programs/${target}/${where}/${sizeLabel}`,
+        'programs',
+        `default ${target} dumper, read(${size}) on the ${objects}`,
+        'lines',
+        best!,
+        `kernel iter/${target} via bpftool iter pin`,
+        where === 'host' ? skip : 'the real kernel cannot iterate a synthetic model; see the host rows',
+        where === 'host' ? { ratio: 1 / 2, text: '>= 1/2 of kernel lines/s' } : undefined,
+      );
+    }
+  }
+}
+
+// ------------------------------------------------------------------ host
+
+async function hostSource(): Promise<void> {
+  log(`host source: readHost() with ${S.hostThreads} extra threads and ${S.hostFds} extra fds held by helper processes (wall time)`);
+  let helpers: Helper[] = [];
+  try {
+    helpers = await startHolders(S.hostThreads, S.hostFds);
+    log(`  ${helpers.length} helper processes started`);
+    readHostWithReport(); // warm-up (JIT, page cache)
+    let report = readHostWithReport().report;
+    let best: Sample | null = null;
+    for (let r = 0; r < S.hostRounds; r++) {
+      const s = wall(() => {
+        report = readHostWithReport().report;
+        return 0;
+      });
+      if (!best || s.ns < best.ns) best = s;
+    }
+    const ns = best!.ns;
+    const c = report.counts;
+    log(`  snapshot: ${(ns / 1e9).toFixed(3)} s, ${c.processes} processes, ${c.threads} threads, ${c.fds} fds, ${c.vmas} vmas, ${c.sockets} sockets`);
+    const extra = { snapshotSeconds: ns / 1e9, processes: c.processes, threads: c.threads, fds: c.fds, vmas: c.vmas, sockets: c.sockets };
+    // Each tool is compared on the objects it lists, with bpf-iter's rate
+    // taken over the whole snapshot time (every kind at once): conservative.
+    const tools: [string, string, string[], number, string, { ratio: number; text: string }?][] = [
+      ['threads', 'ps', ['-eLf'], c.threads, 'ps -eLf'],
+      ['fds', 'lsof', ['-n', '-P'], c.fds, 'lsof -n -P', { ratio: 5, text: '>= 5x lsof' }],
+      ['sockets', 'ss', ['-tanp'], c.sockets, 'ss -tanp'],
+      ['vmas', 'sh', ['-c', 'cat /proc/[0-9]*/maps 2>/dev/null; true'], c.vmas, 'cat /proc/[0-9]*/maps'],
+    ];
+    for (const [unit, cmd, args, count, label, target] of tools) {
+      const mine: Sample = { ns, n: count };
+      let base: Sample | string;
+      if (!has(cmd)) base = `${cmd} not installed`;
+      else {
+        const b = bestCommand(cmd, args, S.hostRounds);
+        // The tool's rate over the same objects (its own line count varies by format).
+        base = { ns: b.ns, n: count, ...(b.bytes !== undefined ? { bytes: b.bytes } : {}) };
+        log(`  ${label}: ${(b.ns / 1e9).toFixed(3)} s (${b.n} lines)`);
+      }
+      ratioRow(`host/snapshot-vs-${cmd === 'sh' ? 'cat-maps' : cmd}`, 'host', `full readHost() snapshot (${unit} of every process)`, unit, mine, label, base, target, extra);
+    }
+  } finally {
+    await Promise.all(helpers.map((h) => h.stop()));
+  }
+}
+
+// ------------------------------------------------------------------ memory
+
+function memory(): void {
+  log('memory: RSS growth while streaming a task_file dump (64 KiB reads)');
+  const growth: number[] = [];
+  for (const files of S.memFiles) {
+    let kernel: Kernel | null = syntheticKernel({ seed: 5, processes: files / 10, threadsPerProcess: 1, filesPerProcess: 10, vmasPerProcess: 2, sockets: 0, containers: 0 });
+    gc();
+    gc();
+    const base = process.memoryUsage().rss;
+    const r = readToEnd(kernel, 'task_file', 65536, base);
+    growth.push(r.peakRssGrowth);
+    const label = files >= 1e6 ? `${files / 1e6}M` : `${files / 1e3}k`;
+    ratioRow(`memory/task_file/${label}`, 'memory', 'streaming task_file dump, peak RSS growth while reading', 'lines', { ns: r.ns, n: r.lines, bytes: r.bytes }, 'flat RSS', 'no baseline: the figure is the RSS growth', undefined, {
+      peakRssGrowthMB: +(r.peakRssGrowth / 1e6).toFixed(2),
+    });
+    log(`    peak RSS growth ${(r.peakRssGrowth / 1e6).toFixed(1)} MB`);
+    kernel = null;
+    gc();
+  }
+  // Flat: the largest growth is not a multiple of the smallest (a 100x object count adds < 32 MB).
+  const flat = Math.max(...growth) - Math.min(...growth) < 32e6;
+  for (const r of results.filter((x) => x.group === 'memory')) {
+    r.target = { text: 'flat RSS growth (< 32 MB spread across sizes)', met: flat };
+  }
+}
+
+// ------------------------------------------------------------------ main
+
+function machine(): Record<string, string | number> {
+  const c = cpus();
+  let kernelVersion = release();
+  try {
+    kernelVersion = execFileSync('uname', ['-srm']).toString().trim();
+  } catch {
+    /* uname missing: os.release() it is */
+  }
+  return {
+    cpu: c[0]?.model ?? 'unknown',
+    cpus: c.length,
+    memoryGB: +(totalmem() / 2 ** 30).toFixed(1),
+    kernel: kernelVersion,
+    node: process.version,
+    loadAverage: +loadavg()[0]!.toFixed(2),
+  };
+}
+
+const t0 = performance.now();
+const groups: [string, () => void | Promise<void>][] = [
+  ['open-coded', openCoded],
+  ['programs', programs],
+  ['host', hostSource],
+  ['memory', memory],
+];
+for (const [name, fn] of groups) if (!only || only === name) await fn();
+const seconds = (performance.now() - t0) / 1000;
+
+const m = machine();
+const doc = { generatedAt: new Date().toISOString(), smoke, seconds: +seconds.toFixed(1), machine: m, workloads: results };
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'results.json'), JSON.stringify(doc, null, 2) + '\n');
+writeFileSync(join(outDir, 'results.svg'), renderSvg(results, `bpf-iter vs baselines (${m.cpus}× ${m.cpu}, node ${m.node})`));
+writeFileSync(join(outDir, 'results.md'), renderMarkdown(results) + '\n');
+log('');
+log(renderTable(results));
+log('');
+log(`${results.length} workloads in ${seconds.toFixed(1)} s; wrote ${join(outDir, 'results.json')}, results.svg and results.md`);
