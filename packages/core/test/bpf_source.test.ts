@@ -1,0 +1,112 @@
+/**
+ * The bpf source itself: `readBpf()` builds a model whose tasks, files and
+ * VMAs match the host model for this process and a python child, with the
+ * real f_op addresses. Skipped with the reason when BPF is not possible here.
+ */
+import { readFileSync } from 'node:fs';
+import { BpfError, bpfAvailable, parseBpfRecords, readBpfWithReport, readHost, S_IFMT, S_IFSOCK, type Kernel } from '@bpf-iter/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availability, startFixture, suiteTitle, type Fixture } from './bpf_fixture.js';
+
+const avail = availability('bpf source');
+
+describe('bpf source without the kernel', () => {
+  it('parseBpfRecords rejects a partial record with EPROTO', () => {
+    expect(() => parseBpfRecords('task', Buffer.alloc(71))).toThrow(BpfError);
+    expect(parseBpfRecords('bpf_link', Buffer.alloc(32))).toHaveLength(2);
+  });
+  it('bpfAvailable answers with an errno name and a reason, or ok', () => {
+    const a = bpfAvailable();
+    if (!a.ok) expect(a.reason.length).toBeGreaterThan(5);
+    else expect(a).toEqual({ ok: true });
+  });
+});
+
+describe.skipIf(!avail.ok)(suiteTitle('bpf source: readBpf over the running kernel', avail), () => {
+  let fx: Fixture;
+  let bpf: Kernel;
+  let host: Kernel;
+  let ms = 0;
+
+  beforeAll(async () => {
+    fx = await startFixture();
+    const r = readBpfWithReport();
+    bpf = r.kernel;
+    ms = r.report.timings.totalMs;
+    console.log(`readBpf: ${ms.toFixed(0)} ms total (${JSON.stringify(r.report.timings)}); counts ${JSON.stringify(r.report.counts)}; skipped ${JSON.stringify(r.report.skipped)}`);
+    const t = performance.now();
+    host = readHost();
+    console.log(`readHost: ${(performance.now() - t).toFixed(0)} ms`);
+  }, 120_000);
+  afterAll(async () => fx?.stop());
+
+  it('is fast enough for the CLI (a few seconds at most) and marks itself as source bpf', () => {
+    expect(ms).toBeLessThan(5000);
+    expect(bpf.source).toBe('bpf');
+  });
+
+  it('the child: task, fds (fd -> inode) and VMAs as in the host model', () => {
+    const pid = fx.child.pid;
+    const b = bpf.task(pid);
+    const h = host.task(pid);
+    expect([b.tgid, b.comm, b.real_parent?.pid]).toEqual([h.tgid, h.comm, h.real_parent?.pid]);
+    const fds = (k: Kernel): [number, number][] =>
+      k.task(pid).files!.fd.flatMap((f, fd) => (f ? [[fd, f.f_inode.i_ino] as [number, number]] : []));
+    expect(fds(bpf)).toEqual(fds(host));
+    // VMAs: bounds and inodes; pgoff of file mappings (anonymous ones keep the page number in the kernel).
+    const vmas = (k: Kernel): string[] =>
+      k.task(pid).mm!.vmas().filter((v) => v.vm_start < 2 ** 63).map((v) => `${v.vm_start} ${v.vm_end} ${v.vm_file ? v.vm_pgoff : 0} ${v.vm_file?.f_inode.i_ino ?? 0} ${v.name ?? ''}`);
+    expect(vmas(bpf)).toEqual(vmas(host).map((l) => (l.endsWith(' [vvar]') || l.endsWith(' [vvar_vclock]') ? l.slice(0, l.lastIndexOf(' ') + 1) : l)));
+    const m = bpf.task(pid).mm!.vmas().find((v) => v.vm_file?.f_inode.i_ino === fx.child.mapped.ino);
+    expect(m && [m.vm_end - m.vm_start, m.vm_pgoff, m.vm_file!.path]).toEqual([fx.child.mapped.length, 1, fx.child.mapped.path]);
+  });
+
+  it('this process: every thread of the host model, the temp files at their fds with their paths', () => {
+    const tids = (k: Kernel): number[] => k.task(process.pid).signal.threads.toArray().map((t) => t.pid);
+    for (const tid of tids(host)) expect(tids(bpf)).toContain(tid);
+    for (const f of fx.self.files) {
+      const file = bpf.task(process.pid).files!.fd[f.fd]!;
+      expect([file.f_inode.i_ino, file.path]).toEqual([f.ino, f.path]);
+      expect(file.f_op.synthetic).toBe(false);
+    }
+  });
+
+  it('real f_op addresses: every socket fd shares one address (socket_file_ops when kallsyms lists it)', () => {
+    const sockFops = new Set<bigint>();
+    let sockets = 0;
+    for (const pid of [process.pid, fx.child.pid])
+      for (const f of bpf.task(pid).files!.fd) {
+        if (!f || (f.f_inode.i_mode & S_IFMT) !== S_IFSOCK) continue;
+        sockets++;
+        sockFops.add(f.f_op.addr);
+        expect(f.f_op.synthetic).toBe(false);
+        expect(f.path).toBe(`socket:[${f.f_inode.i_ino}]`);
+      }
+    expect(sockets).toBeGreaterThanOrEqual(4);
+    expect(sockFops.size).toBe(1);
+    const addr = [...sockFops][0]!;
+    // Regular files on one filesystem share their table too, and it differs from the sockets'.
+    const regular = fx.self.files.map((f) => bpf.task(process.pid).files!.fd[f.fd]!.f_op);
+    expect(regular[0]).toBe(regular[1]);
+    expect(regular[0]!.addr).not.toBe(addr);
+    const kallsyms = readFileSync('/proc/kallsyms', 'utf8');
+    const line = /^([0-9a-f]+) \w socket_file_ops$/m.exec(kallsyms);
+    if (line) {
+      expect(addr).toBe(BigInt('0x' + line[1]));
+      expect(bpf.allFops().find((f) => f.addr === addr)!.name).toBe('socket_file_ops');
+    } else {
+      // No CONFIG_KALLSYMS_ALL: the name comes from the inode kind, the address is still the kernel's.
+      console.warn('bpf source: /proc/kallsyms has no socket_file_ops (no CONFIG_KALLSYMS_ALL); checked consistency only');
+      expect(bpf.allFops().find((f) => f.addr === addr)!.name).toBe('socket_file_ops');
+    }
+    expect(addr >= 0xffff800000000000n).toBe(true);
+  });
+
+  it('sockets of the fixture are hashed and attached to their files', () => {
+    const sk = bpf.sockets('tcp').find((s) => s.ino === fx.child.tcp.ino);
+    expect(sk && [sk.skc_num, sk.skc_state]).toEqual([fx.child.tcp.port, 10]);
+    const file = bpf.task(fx.child.pid).files!.fd[fx.child.tcp.fd]!;
+    expect(file.private_data).toBe(sk);
+    expect(bpf.sockets('netlink').some((s) => s.ino === fx.child.netlink.ino)).toBe(true);
+  });
+});
