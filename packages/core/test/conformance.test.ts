@@ -255,7 +255,7 @@ describe.skipIf(!avail.ok)(suiteTitle('conformance: kernel iterators vs SDK iter
   });
 
   it('bpf_map/bpf_prog/bpf_link: kernel ids agree with bpftool, and the SDK over the bpf model lists the same ids', () => {
-    const bpftool = (what: string): { id: number; type: string }[] => JSON.parse(execFileSync('bpftool', [what, 'show', '--json'], { encoding: 'utf8' }) || '[]');
+    const bpftool = (what: string): { id: number; type: string }[] => JSON.parse(execFileSync('bpftool', [what, 'show', '--json'], { encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } }) || '[]');
     const model = readBpf({ files: false, vmas: false, sockets: false, routes: false, ksyms: false, cgroups: false });
     for (const [target, what, field] of [
       ['bpf_map', 'map', 'map'],
