@@ -5,7 +5,7 @@
  *
  *   npm run demo
  */
-import { defaultKernel } from '@bpf-iter/core';
+import { bpfAvailable, defaultKernel, readBpf } from '@bpf-iter/core';
 import { bpfForEach, iterTask, BPF_TASK_ITER_ALL_PROCS } from '@bpf-iter/iter-kfuncs';
 import { attachIter, bpffs, defaultDumper, dumpTaskFile, loadProgram, type BpfIterLinkInfoInit } from '@bpf-iter/iter-programs';
 
@@ -49,3 +49,24 @@ for (const t of bpfForEach(iterTask, null, BPF_TASK_ITER_ALL_PROCS)) {
 }
 console.log(`\n## bpf_for_each(task, ..., BPF_TASK_ITER_ALL_PROCS): ${procs} processes (idle task included)`);
 console.log(`   by state: ${[...byState].map(([s, n]) => `${s}=${n}`).join(' ')}`);
+
+// 4. The running kernel, through real BPF iterator programs, where this machine allows it (root, BTF, clang, bpftool).
+const bpf = bpfAvailable();
+if (bpf.ok) {
+  try {
+    showRealKernel();
+  } catch (e) {
+    console.log(`\n## the running kernel: ${(e as Error).message}`);
+  }
+} else {
+  console.log(`\n## the running kernel: not available here (${bpf.errno}: ${bpf.reason})`);
+}
+
+function showRealKernel(): void {
+  const real = readBpf({ vmas: false, sockets: false, routes: false, ksyms: false, bpfObjects: false, cgroups: false });
+  const l = attachIter(loadProgram(dumpTaskFile, { kernel: real }), { kernel: real, linkInfo: { task: { pid: process.pid } } });
+  const rows = l.open().readAll().toString().split('\n');
+  l.close();
+  console.log(`\n## the running kernel (--kernel bpf): this process's files with the kernel's real f_op addresses`);
+  for (const r of rows.slice(0, 8)) console.log(r);
+}

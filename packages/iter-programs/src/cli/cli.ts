@@ -30,7 +30,7 @@ function iterOptions(c: Command, which: { family?: boolean; json?: boolean; set?
     .option('--map <ID>', 'bpf_map_elem: the map with this id', uint)
     .option('--cgroup <PATH>', 'cgroup: start cgroup (default /)')
     .addOption(new Option('--order <ORDER>', 'cgroup: walk order (required)').choices(CGROUP_ORDER_NAMES.slice(1)))
-    .option('--kernel <KERNEL>', 'host, synthetic or synthetic:SEED (default: synthetic, the embedded kernel)');
+    .option('--kernel <KERNEL>', 'host, bpf (the running kernel through real BPF iterators), synthetic or synthetic:SEED (default: synthetic, the embedded kernel)');
   if (which.family) c.addOption(new Option('--family <F>', 'tcp/udp: only IPv4 (4) or IPv6 (6) sockets').choices(['4', '6']).argParser(Number));
   if (which.json) c.option('--json', 'one JSON object per line instead of the text dumper');
   if (which.set) c.option('--set <NAME=VALUE>', "set a .bss/.data global (repeatable)", collect, [] as string[]);

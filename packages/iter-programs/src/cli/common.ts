@@ -9,8 +9,10 @@ import {
   CGROUP_ORDER_NAMES,
   defaultKernel,
   fail,
+  readBpf,
   readHost,
   syntheticKernel,
+  type BpfSourceOptions,
   type HostOptions,
   type Kernel,
 } from '@bpf-iter/core';
@@ -59,17 +61,17 @@ export async function streamIter(io: CliIo, fd: IterFd): Promise<void> {
 
 // ---- kernels ----------------------------------------------------------------
 
-/** A parsed `--kernel` value, normalised: `synthetic:SEED` or `host`. */
+/** A parsed `--kernel` value, normalised: `synthetic:SEED`, `host` or `bpf`. */
 export type KernelSpec = string;
 
 /** Normalises `--kernel` (`synthetic` means the embedded default, seed 1). EINVAL for anything else. */
 export function parseKernelSpec(s: string | undefined): KernelSpec {
   const v = (s ?? 'synthetic').trim();
-  if (v === 'host') return 'host';
+  if (v === 'host' || v === 'bpf') return v;
   if (v === 'synthetic') return 'synthetic:1';
   const m = /^synthetic:(\d+)$/.exec(v);
   if (m) return `synthetic:${Number(m[1])}`;
-  fail('EINVAL', `--kernel must be host, synthetic or synthetic:SEED, not '${v}'`);
+  fail('EINVAL', `--kernel must be host, bpf, synthetic or synthetic:SEED, not '${v}'`);
 }
 
 /** Only what a target walks is read from the host (a full read costs ~0.4 s). */
@@ -100,15 +102,47 @@ export function hostOptionsFor(target: string | undefined): HostOptions {
   }
 }
 
+/** Only what a target walks is read through the kernel's own iterators for `--kernel bpf`. */
+export function bpfOptionsFor(target: string | undefined): BpfSourceOptions {
+  const none: BpfSourceOptions = { files: false, vmas: false, sockets: false, routes: false, ksyms: false, bpfObjects: false, cgroups: false };
+  switch (target) {
+    case 'task':
+      return none;
+    case 'task_file':
+      return { ...none, files: true };
+    case 'task_vma':
+      return { ...none, vmas: true };
+    case 'tcp':
+    case 'udp':
+    case 'unix':
+    case 'netlink':
+      return { ...none, sockets: true };
+    case 'ipv6_route':
+      return { ...none, routes: true };
+    case 'ksym':
+      return { ...none, ksyms: true };
+    case 'bpf_map':
+    case 'bpf_prog':
+    case 'bpf_link':
+    case 'bpf_map_elem':
+      return { ...none, bpfObjects: true };
+    case 'cgroup':
+      return { ...none, cgroups: true };
+    default:
+      return {};
+  }
+}
+
 /** Kernels built in this process, so pins of one kernel share it (and its ids). */
 export class KernelCache {
   private readonly cache = new Map<string, Kernel>();
   /** The kernel of a spec; `host` is read once per process per target set. */
   get(spec: KernelSpec, target?: string): Kernel {
-    const key = spec === 'host' ? `host/${target ?? '*'}` : spec;
+    const key = spec === 'host' || spec === 'bpf' ? `${spec}/${target ?? '*'}` : spec;
     let k = this.cache.get(key);
     if (!k) {
       if (spec === 'host') k = readHost(hostOptionsFor(target));
+      else if (spec === 'bpf') k = readBpf(bpfOptionsFor(target));
       else {
         const seed = Number(spec.slice('synthetic:'.length));
         // The default kernel is shared with library code in this process.
