@@ -258,7 +258,7 @@ export function readHostWithReport(options: HostOptions = {}): { kernel: Kernel;
   }
 
   // Device and mode of pseudo-filesystem files (sockfs, pipefs, anon_inodefs...): one stat per kind.
-  const kindStat = new Map<string, { mode: number; dev: number }>();
+  const kindStat = new Map<string, { mode: number; dev: number; ino?: number }>();
   const procs: RawProc[] = [];
   for (const pid of pids) {
     const raw = readProcess(P, pid, o, report, deny, kindStat);
@@ -483,7 +483,7 @@ function readProcess(
   o: Required<Omit<HostOptions, 'root' | 'pids' | 'cgroupMount'>>,
   report: HostReport,
   deny: Deny,
-  kindStat: Map<string, { mode: number; dev: number }>,
+  kindStat: Map<string, { mode: number; dev: number; ino?: number }>,
 ): RawProc | null {
   const base = `${P}/${pid}`;
   let tasks: RawTask[];
@@ -529,7 +529,14 @@ function readProcess(
   let fds: RawFd[] | null = null;
   if (o.files && !kthread) {
     try {
-      fds = readFds(base, o.fdinfo, kindStat, pid, deny);
+      // Paths resolve per mount namespace: the stat cache is keyed by it.
+      let mntNs = '';
+      try {
+        mntNs = readLink(`${base}/ns/mnt`);
+      } catch {
+        // Unreadable: no caching for this process.
+      }
+      fds = readFds(base, o.fdinfo, kindStat, pid, deny, mntNs);
     } catch (e) {
       if (isGone(e)) {
         report.vanished.push(pid);
@@ -553,7 +560,7 @@ function readProcess(
   return { pid, nsIno, kthread, tasks, fds, maps };
 }
 
-function readFds(base: string, fdinfo: boolean, kindStat: Map<string, { mode: number; dev: number }>, pid: number, deny: Deny): RawFd[] {
+function readFds(base: string, fdinfo: boolean, kindStat: Map<string, { mode: number; dev: number; ino?: number }>, pid: number, deny: Deny, mntNs: string): RawFd[] {
   const names = listDir(`${base}/fd`);
   const out: RawFd[] = [];
   for (const name of names) {
@@ -597,11 +604,16 @@ function readFds(base: string, fdinfo: boolean, kindStat: Map<string, { mode: nu
       if (ino < 0 && info && info.ino >= 0) ino = info.ino;
       if (ino < 0) ino = statSync(path, { throwIfNoEntry: false })?.ino ?? 0;
     } else {
+      // The same path in the same mount namespace is the same file (100k fds of /dev/null: one stat);
+      // deleted files and memfds are not cached (their paths do not name one inode).
+      const key = mntNs && !link.endsWith(' (deleted)') && !link.startsWith('/memfd:') ? `${mntNs}\0${link}` : '';
+      const cached = key ? kindStat.get(key) : undefined;
       try {
-        const st = statSync(path);
-        ino = st.ino;
+        const st = cached ?? statSync(path);
+        ino = st.ino!;
         mode = st.mode;
         dev = st.dev;
+        if (key && !cached) kindStat.set(key, { mode, dev, ino });
       } catch {
         // Unreachable target (other mount namespace, fake tree): what the link and fdinfo tell.
         ino = info && info.ino >= 0 ? info.ino : 0;
