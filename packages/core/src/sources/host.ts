@@ -10,10 +10,10 @@
  */
 import { statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpus, hostname } from 'node:os';
+import { availableParallelism, cpus, hostname } from 'node:os';
 import { Kernel } from '../kernel.js';
 import type { Cgroup } from '../model/cgroup.js';
-import { mkdev, S_IFCHR, S_IFREG, type KFile } from '../model/file.js';
+import { mkdev, S_IFCHR, S_IFREG, type FileOperations, type KFile } from '../model/file.js';
 import { FilesStruct } from '../model/files_struct.js';
 import { KmemCache } from '../model/kmem_cache.js';
 import { MmStruct, VM_EXEC, VM_MAYSHARE, VM_READ, VM_SHARED, VM_WRITE, vmaLayout } from '../model/mm.js';
@@ -43,6 +43,7 @@ import { parseMaps, type MapsRow } from './procfs/maps.js';
 import { parseMountinfo, type MountInfo } from './procfs/mountinfo.js';
 import { parseInetTable, parseNetlink, parseUnix, type InetRow } from './procfs/net.js';
 import { errCode, isGone, listDir, readLink, readText, readUtf8 } from './procfs/read.js';
+import { readLinksParallel } from './procfs/readlinks.js';
 import { parseSlabinfo } from './procfs/slabinfo.js';
 import { parseStat, type ProcStat } from './procfs/stat.js';
 import { parseStatus, type ProcStatus } from './procfs/status.js';
@@ -129,6 +130,18 @@ interface RawTask {
   cgroup: string | null;
 }
 
+/** One stat shared by many fds: of a pseudo-filesystem kind, or of one path in one mount namespace. */
+interface StatEntry {
+  mode: number;
+  /** Userspace dev_t. */
+  dev: number;
+  /** The path's inode (kinds have none: each pipe or socket has its own). */
+  ino?: number;
+  /** Phase 2's memo: the fops name of this path's fds with fdinfo flags `fopsFlags`. */
+  fops?: string;
+  fopsFlags?: number;
+}
+
 interface RawFd {
   fd: number;
   link: string;
@@ -137,6 +150,10 @@ interface RawFd {
   mode: number;
   /** Userspace dev_t from stat, -1 if unknown. */
   dev: number;
+  /** The cached stat of the link's path, if any (shared with the other fds of that path). */
+  st: StatEntry | null;
+  /** Name of the file's fops (set in phase 2). */
+  fops: string;
 }
 
 interface RawProc {
@@ -203,6 +220,91 @@ export function readHost(options: HostOptions = {}): Kernel {
  * per-task failures.
  */
 export function readHostWithReport(options: HostOptions = {}): { kernel: Kernel; report: HostReport } {
+  const s = startSnapshot(options);
+  for (const pid of s.pids) {
+    const h = readProcessHead(s, pid);
+    if (!h) continue;
+    const { fdDir, fdNames } = h;
+    const raw = readProcessRest(s, h, (i) => readLink(fdDir + fdNames![i]!));
+    if (raw) s.procs.push(raw);
+  }
+  return buildHost(s);
+}
+
+/** Options of {@link readHostAsync}: those of {@link readHost}, and how many threads read fd links. */
+export interface HostAsyncOptions extends HostOptions {
+  /**
+   * Threads reading the `/proc/PID/fd/N` links, the calling one included;
+   * the others are worker threads started for the call (not below 2,048
+   * fds). Default: `os.availableParallelism()`, at most 4.
+   */
+  readers?: number;
+}
+
+/** {@link readHost} with the fd links read on several threads. See {@link readHostWithReportAsync}. */
+export async function readHostAsync(options: HostAsyncOptions = {}): Promise<Kernel> {
+  return (await readHostWithReportAsync(options)).kernel;
+}
+
+/**
+ * {@link readHostWithReport} with the fd links read on several threads:
+ * the same model, sooner when processes hold many fds (one `readlink` per
+ * fd is most of a snapshot's time; each thread does a share of them).
+ *
+ * Every process's tasks are read and its fd directory listed first, then
+ * all links (this thread and `readers - 1` worker threads, not the libuv
+ * threadpool), then fdinfo, stats and maps per process as in the
+ * synchronous version, which also builds the model. The calling thread is
+ * busy throughout; the promise only frees it at the end.
+ */
+export async function readHostWithReportAsync(options: HostAsyncOptions = {}): Promise<{ kernel: Kernel; report: HostReport }> {
+  const s = startSnapshot(options);
+  const heads: ProcHead[] = [];
+  for (const pid of s.pids) {
+    const h = readProcessHead(s, pid);
+    if (h) heads.push(h);
+  }
+  const paths: string[] = [];
+  const first: number[] = [];
+  for (const h of heads) {
+    first.push(paths.length);
+    if (h.fdNames) for (const name of h.fdNames) paths.push(h.fdDir + name);
+  }
+  const readers = options.readers ?? Math.min(availableParallelism(), 4);
+  const links = await readLinksParallel(paths, readers);
+  heads.forEach((h, k) => {
+    const at = first[k]!;
+    const raw = readProcessRest(s, h, (i) => {
+      const l = links[at + i]!;
+      if (typeof l === 'string') return l;
+      throw l;
+    });
+    if (raw) s.procs.push(raw);
+  });
+  return buildHost(s);
+}
+
+type Opts = Required<Omit<HostOptions, 'root' | 'pids' | 'cgroupMount'>>;
+
+/** One snapshot in progress: options, report, phase 1's caches and records. */
+interface Snapshot {
+  t0: number;
+  options: HostOptions;
+  o: Opts;
+  root: string;
+  P: string;
+  report: HostReport;
+  denied: Set<number>;
+  deny: Deny;
+  pids: number[];
+  /** Device and mode of pseudo-filesystem files (sockfs, pipefs, anon_inodefs...): one stat per kind. */
+  kindStat: Map<string, StatEntry>;
+  /** Stats of fd targets by mount namespace (its /proc/PID/ns/mnt link), then path. */
+  pathStat: Map<string, Map<string, StatEntry>>;
+  procs: RawProc[];
+}
+
+function startSnapshot(options: HostOptions): Snapshot {
   const t0 = performance.now();
   const o = {
     threads: true,
@@ -233,16 +335,7 @@ export function readHostWithReport(options: HostOptions = {}): { kernel: Kernel;
     denied.add(pid);
     report.errors.push({ path, code: errCode(e) });
   };
-  const tryRead = (path: string, read: (p: string) => string = readText): string | null => {
-    try {
-      return read(path);
-    } catch (e) {
-      report.errors.push({ path, code: errCode(e) });
-      return null;
-    }
-  };
 
-  // ------------------------------------------------------------ phase 1: read processes
   let pids: number[] = [];
   if (options.pids) pids = [...options.pids];
   else {
@@ -256,14 +349,20 @@ export function readHostWithReport(options: HostOptions = {}): { kernel: Kernel;
       report.errors.push({ path: P, code: errCode(e) });
     }
   }
+  return { t0, options, o, root, P, report, denied, deny, pids, kindStat: new Map(), pathStat: new Map(), procs: [] };
+}
 
-  // Device and mode of pseudo-filesystem files (sockfs, pipefs, anon_inodefs...): one stat per kind.
-  const kindStat = new Map<string, { mode: number; dev: number; ino?: number }>();
-  const procs: RawProc[] = [];
-  for (const pid of pids) {
-    const raw = readProcess(P, pid, o, report, deny, kindStat);
-    if (raw) procs.push(raw);
-  }
+/** Phase 2: the model from the process records (and the system-wide files). */
+function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
+  const { t0, options, o, root, P, report, denied, procs } = s;
+  const tryRead = (path: string, read: (p: string) => string = readText): string | null => {
+    try {
+      return read(path);
+    } catch (e) {
+      report.errors.push({ path, code: errCode(e) });
+      return null;
+    }
+  };
 
   // ------------------------------------------------------------ phase 2: build the model
   const nrCpus = possibleCpus(root);
@@ -282,14 +381,25 @@ export function readHostWithReport(options: HostOptions = {}): { kernel: Kernel;
   for (const m of mounts) if (!fsByDev.has(mkdev(m.major, m.minor))) fsByDev.set(mkdev(m.major, m.minor), m.fstype);
 
   // f_op names of every file first, so the tables can get their real addresses before first use.
-  const fdFops = new Map<RawFd, string>();
   const fopsNames = new Set<string>(['socket_file_ops']);
   for (const p of procs) {
-    for (const f of p.fds ?? []) {
+    if (!p.fds) continue;
+    for (const f of p.fds) {
+      const flags = f.info?.flags ?? 0;
+      // The fds of one cached path share link, mode and device: one name per path (and flags).
+      const st = f.st;
+      if (st && st.fopsFlags === flags) {
+        f.fops = st.fops!;
+        continue;
+      }
       const fstype = f.dev >= 0 ? (fsByDev.get(kdevOfStat(f.dev)) ?? '') : '';
-      const name = fopsName({ link: f.link, mode: f.mode, fstype, flags: f.info?.flags ?? 0 });
-      fdFops.set(f, name);
+      const name = fopsName({ link: f.link, mode: f.mode, fstype, flags });
+      f.fops = name;
       fopsNames.add(name);
+      if (st) {
+        st.fops = name;
+        st.fopsFlags = flags;
+      }
     }
   }
   const vmaFops = (row: MapsRow): string => {
@@ -350,6 +460,8 @@ export function readHostWithReport(options: HostOptions = {}): { kernel: Kernel;
   const byPid = new Map<number, Task>();
   const kthreadFiles = new FilesStruct(); // kthreads share init's (empty) table via CLONE_FILES
   const needParent: Task[] = [];
+  let lastFopsName = '';
+  let fops: FileOperations | undefined;
   for (const p of procs) {
     const lead = p.tasks[0]!;
     const pidNs = nsOf.get(p) ?? kernel.initPidNs;
@@ -397,9 +509,10 @@ export function readHostWithReport(options: HostOptions = {}): { kernel: Kernel;
     }
     if (files && p.fds) {
       for (const f of p.fds) {
-        const sk = f.link.startsWith('socket:[') ? sockByIno.get(f.ino) : undefined;
+        const sk = sockByIno.size && f.link.startsWith('socket:[') ? sockByIno.get(f.ino) : undefined;
+        if (f.fops !== lastFopsName) fops = kernel.fops((lastFopsName = f.fops));
         const file = kernel.createFile(f.link, {
-          f_op: kernel.fops(fdFops.get(f)!),
+          f_op: fops!,
           inode: { i_ino: f.ino, i_mode: f.mode, s_dev: f.dev >= 0 ? kdevOfStat(f.dev) : 0 },
           flags: f.info?.flags ?? 0,
           private_data: sk ?? null,
@@ -476,15 +589,24 @@ function readTask(P: string, pid: number, tid: number, cgroups: boolean): RawTas
   return { tid, stat, status, cgroup };
 }
 
-/** Reads one process into a record; null when it vanished (or is unreadable as a whole). */
-function readProcess(
-  P: string,
-  pid: number,
-  o: Required<Omit<HostOptions, 'root' | 'pids' | 'cgroupMount'>>,
-  report: HostReport,
-  deny: Deny,
-  kindStat: Map<string, { mode: number; dev: number; ino?: number }>,
-): RawProc | null {
+/** A process read up to the listing of its fd directory; its fd links are read next. */
+interface ProcHead {
+  pid: number;
+  base: string;
+  nsIno: number;
+  kthread: boolean;
+  tasks: RawTask[];
+  /** `/proc/PID/fd/`, slash included. */
+  fdDir: string;
+  /** Entries of the fd directory; null: not read (kthread, option off) or refused. */
+  fdNames: string[] | null;
+  /** The path stats of the process's mount namespace; null when unknown (no caching then). */
+  paths: Map<string, StatEntry> | null;
+}
+
+/** Reads a process's tasks, pid namespace and fd listing; null when it vanished (or is unreadable as a whole). */
+function readProcessHead(s: Snapshot, pid: number): ProcHead | null {
+  const { P, o, report, deny } = s;
   const base = `${P}/${pid}`;
   let tasks: RawTask[];
   try {
@@ -526,17 +648,45 @@ function readProcess(
   } catch (e) {
     if (!isGone(e)) report.errors.push({ path: `${base}/ns/pid`, code: errCode(e) });
   }
-  let fds: RawFd[] | null = null;
+  let fdNames: string[] | null = null;
+  let paths: Map<string, StatEntry> | null = null;
   if (o.files && !kthread) {
+    // Paths resolve per mount namespace: the stat cache is keyed by it.
+    let mntNs = '';
     try {
-      // Paths resolve per mount namespace: the stat cache is keyed by it.
-      let mntNs = '';
-      try {
-        mntNs = readLink(`${base}/ns/mnt`);
-      } catch {
-        // Unreadable: no caching for this process.
+      mntNs = readLink(`${base}/ns/mnt`);
+    } catch {
+      // Unreadable: no caching for this process.
+    }
+    if (mntNs) {
+      paths = s.pathStat.get(mntNs) ?? null;
+      if (!paths) s.pathStat.set(mntNs, (paths = new Map()));
+    }
+    try {
+      fdNames = listDir(`${base}/fd`);
+    } catch (e) {
+      if (isGone(e)) {
+        report.vanished.push(pid);
+        return null;
       }
-      fds = readFds(base, o.fdinfo, kindStat, pid, deny, mntNs);
+      deny(pid, `${base}/fd`, e);
+    }
+  }
+  return { pid, base, nsIno, kthread, tasks, fdDir: `${base}/fd/`, fdNames, paths };
+}
+
+/**
+ * Reads the rest of a process (fds, maps) into a record; null when it
+ * vanished. `linkAt(i)` gives the link of `h.fdNames[i]` (read now, or
+ * earlier by {@link readHostWithReportAsync}) or throws the read's error.
+ */
+function readProcessRest(s: Snapshot, h: ProcHead, linkAt: (i: number) => string): RawProc | null {
+  const { o, report, deny } = s;
+  const { pid, base } = h;
+  let fds: RawFd[] | null = null;
+  if (h.fdNames) {
+    try {
+      fds = readFds(s, h, linkAt);
     } catch (e) {
       if (isGone(e)) {
         report.vanished.push(pid);
@@ -546,7 +696,7 @@ function readProcess(
     }
   }
   let maps: MapsRow[] | null = null;
-  if (o.vmas && !kthread) {
+  if (o.vmas && !h.kthread) {
     try {
       maps = parseMaps(readUtf8(`${base}/maps`));
     } catch (e) {
@@ -557,18 +707,22 @@ function readProcess(
       deny(pid, `${base}/maps`, e);
     }
   }
-  return { pid, nsIno, kthread, tasks, fds, maps };
+  return { pid, nsIno: h.nsIno, kthread: h.kthread, tasks: h.tasks, fds, maps };
 }
 
-function readFds(base: string, fdinfo: boolean, kindStat: Map<string, { mode: number; dev: number; ino?: number }>, pid: number, deny: Deny, mntNs: string): RawFd[] {
-  const names = listDir(`${base}/fd`);
+function readFds(s: Snapshot, h: ProcHead, linkAt: (i: number) => string): RawFd[] {
+  const names = h.fdNames!;
+  const { fdDir, paths, base, pid } = h;
+  const { kindStat, deny } = s;
+  const fdinfo = s.o.fdinfo;
   const out: RawFd[] = [];
-  for (const name of names) {
-    const fd = Number(name);
-    const path = `${base}/fd/${name}`;
+  let sorted = true;
+  let last = -1;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
     let link: string;
     try {
-      link = readLink(path);
+      link = linkAt(i);
     } catch (e) {
       // Closed since the listing: skip the fd. Refused: the whole table is (ptrace access check).
       if (isGone(e)) continue;
@@ -583,20 +737,23 @@ function readFds(base: string, fdinfo: boolean, kindStat: Map<string, { mode: nu
         deny(pid, `${base}/fdinfo/${name}`, e);
       }
     }
-    let ino = linkIno(link);
+    let ino: number;
     let mode = 0;
     let dev = -1;
-    const pseudo = link.charCodeAt(0) !== 47; // not a path: socket:, pipe:, anon_inode:, net:...
-    if (pseudo) {
+    let st: StatEntry | null = null;
+    if (link.charCodeAt(0) !== 47) {
+      // Not a path: socket:, pipe:, anon_inode:, net:...
       // One stat per kind: sockfs, pipefs and anon_inodefs each have one superblock.
+      const path = fdDir + name;
+      ino = linkIno(link);
       const kind = link.startsWith('anon_inode:') ? link : link.slice(0, link.indexOf(':'));
       let k = kindStat.get(kind);
       if (!k) {
-        const st = statSync(path, { throwIfNoEntry: false });
-        if (st) {
-          k = { mode: st.mode, dev: st.dev };
+        const x = statSync(path, { throwIfNoEntry: false });
+        if (x) {
+          k = { mode: x.mode, dev: x.dev };
           kindStat.set(kind, k);
-          if (ino < 0) ino = st.ino;
+          if (ino < 0) ino = x.ino;
         }
       }
       mode = k?.mode ?? modeOfLink(link);
@@ -606,25 +763,36 @@ function readFds(base: string, fdinfo: boolean, kindStat: Map<string, { mode: nu
     } else {
       // The same path in the same mount namespace is the same file (100k fds of /dev/null: one stat);
       // deleted files and memfds are not cached (their paths do not name one inode).
-      const key = mntNs && !link.endsWith(' (deleted)') && !link.startsWith('/memfd:') ? `${mntNs}\0${link}` : '';
-      const cached = key ? kindStat.get(key) : undefined;
-      try {
-        const st = cached ?? statSync(path);
+      const cacheable = paths !== null && !link.endsWith(' (deleted)') && !link.startsWith('/memfd:');
+      st = cacheable ? (paths.get(link) ?? null) : null;
+      if (st) {
         ino = st.ino!;
         mode = st.mode;
         dev = st.dev;
-        if (key && !cached) kindStat.set(key, { mode, dev, ino });
-      } catch {
-        // Unreachable target (other mount namespace, fake tree): what the link and fdinfo tell.
-        ino = info && info.ino >= 0 ? info.ino : 0;
-        mode = modeOfLink(link);
+      } else {
+        try {
+          const x = statSync(fdDir + name);
+          ino = x.ino;
+          mode = x.mode;
+          dev = x.dev;
+          if (cacheable) paths.set(link, (st = { mode, dev, ino }));
+        } catch {
+          // Unreachable target (other mount namespace, fake tree): what the link and fdinfo tell.
+          ino = info && info.ino >= 0 ? info.ino : 0;
+          mode = modeOfLink(link);
+        }
       }
     }
-    out.push({ fd, link, info, ino, mode, dev });
+    const fd = Number(name);
+    if (fd < last) sorted = false;
+    last = fd;
+    out.push({ fd, link, info, ino, mode, dev, st, fops: '' });
   }
-  out.sort((a, b) => a.fd - b.fd);
+  // /proc lists a table in fd order: sort only if it did not.
+  if (!sorted) out.sort((a, b) => a.fd - b.fd);
   return out;
 }
+
 
 // ---------------------------------------------------------------- phase 2 helpers
 
