@@ -6,7 +6,9 @@
  * beat the promise machinery by far for thousands of tiny /proc files) and
  * happens in two phases: first every process is read into plain records, so
  * a process that vanishes half-way is dropped whole; then the model is
- * built from the records.
+ * built from the records. {@link readHostWithReportAsync} reads the fd
+ * links (one readlink per fd, most of the time) on several threads and
+ * builds the same model.
  */
 import { statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
