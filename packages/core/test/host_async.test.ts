@@ -21,7 +21,8 @@ let worker: Worker;
 /** What the comparison looks at: tasks, fds (fd, path, inode, mode, fops) and VMAs. */
 function summary(k: Kernel): { tasks: string[]; fds: string[]; vmas: string[] } {
   const me = k.task(pid);
-  const tasks = [...me.signal.threads.values()].map((t) => `${t.pid} ${t.comm} ${t.state}`).sort();
+  // Thread states (R/S) move between two reads of a live process: compare the stable fields.
+  const tasks = [...me.signal.threads.values()].map((t) => `${t.pid} ${t.tgid} ${t.comm}`).sort();
   const fds: string[] = [];
   me.files!.fd.forEach((f, n) => {
     if (f) fds.push(`${n} ${f.path} ${f.f_inode.i_ino} ${f.f_inode.i_mode} ${f.f_inode.s_dev} ${f.f_op.name} ${f.f_flags}`);
