@@ -74,63 +74,50 @@ export function parseKernelSpec(s: string | undefined): KernelSpec {
   fail('EINVAL', `--kernel must be host, bpf, synthetic or synthetic:SEED, not '${v}'`);
 }
 
-/** Only what a target walks is read from the host (a full read costs ~0.4 s). */
+/** Which kinds of objects a target walks, so `--kernel host|bpf` reads only those. */
+interface TargetNeeds {
+  threads?: boolean;
+  files?: boolean;
+  vmas?: boolean;
+  sockets?: boolean;
+  routes?: boolean;
+  ksyms?: boolean;
+  slabs?: boolean;
+  cgroups?: boolean;
+  bpfObjects?: boolean;
+}
+
+const TARGET_NEEDS: Record<string, TargetNeeds> = {
+  task: { threads: true },
+  task_file: { threads: true, files: true },
+  task_vma: { threads: true, vmas: true },
+  tcp: { sockets: true },
+  udp: { sockets: true },
+  unix: { sockets: true },
+  netlink: { sockets: true },
+  ipv6_route: { routes: true },
+  ksym: { ksyms: true },
+  kmem_cache: { slabs: true },
+  cgroup: { threads: true, cgroups: true },
+  bpf_map: { bpfObjects: true },
+  bpf_prog: { bpfObjects: true },
+  bpf_link: { bpfObjects: true },
+  bpf_map_elem: { bpfObjects: true },
+};
+
+/** Only what a target walks is read from the host (a full read costs ~0.4 s); unknown targets read everything. */
 export function hostOptionsFor(target: string | undefined): HostOptions {
-  const none: HostOptions = { threads: true, files: false, fdinfo: false, vmas: false, sockets: false, routes: false, ksyms: false, slabs: false, cgroups: false };
-  switch (target) {
-    case 'task':
-      return none;
-    case 'task_file':
-      return { ...none, files: true, fdinfo: true };
-    case 'task_vma':
-      return { ...none, vmas: true };
-    case 'tcp':
-    case 'udp':
-    case 'unix':
-    case 'netlink':
-      return { ...none, threads: false, sockets: true };
-    case 'ipv6_route':
-      return { ...none, threads: false, routes: true };
-    case 'ksym':
-      return { ...none, threads: false, ksyms: true };
-    case 'kmem_cache':
-      return { ...none, threads: false, slabs: true };
-    case 'cgroup':
-      return { ...none, cgroups: true };
-    default:
-      return {};
-  }
+  const n = target === undefined ? undefined : TARGET_NEEDS[target];
+  if (!n) return {};
+  const files = !!n.files;
+  return { threads: !!n.threads, files, fdinfo: files, vmas: !!n.vmas, sockets: !!n.sockets, routes: !!n.routes, ksyms: !!n.ksyms, slabs: !!n.slabs, cgroups: !!n.cgroups };
 }
 
 /** Only what a target walks is read through the kernel's own iterators for `--kernel bpf`. */
 export function bpfOptionsFor(target: string | undefined): BpfSourceOptions {
-  const none: BpfSourceOptions = { files: false, vmas: false, sockets: false, routes: false, ksyms: false, bpfObjects: false, cgroups: false };
-  switch (target) {
-    case 'task':
-      return none;
-    case 'task_file':
-      return { ...none, files: true };
-    case 'task_vma':
-      return { ...none, vmas: true };
-    case 'tcp':
-    case 'udp':
-    case 'unix':
-    case 'netlink':
-      return { ...none, sockets: true };
-    case 'ipv6_route':
-      return { ...none, routes: true };
-    case 'ksym':
-      return { ...none, ksyms: true };
-    case 'bpf_map':
-    case 'bpf_prog':
-    case 'bpf_link':
-    case 'bpf_map_elem':
-      return { ...none, bpfObjects: true };
-    case 'cgroup':
-      return { ...none, cgroups: true };
-    default:
-      return {};
-  }
+  const n = target === undefined ? undefined : TARGET_NEEDS[target];
+  if (!n) return {};
+  return { files: !!n.files, vmas: !!n.vmas, sockets: !!n.sockets, routes: !!n.routes, ksyms: !!n.ksyms, bpfObjects: !!n.bpfObjects, cgroups: !!n.cgroups };
 }
 
 /** Kernels built in this process, so pins of one kernel share it (and its ids). */
