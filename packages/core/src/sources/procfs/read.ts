@@ -9,8 +9,8 @@ import { closeSync, openSync, readlinkSync, readSync, readdirSync } from 'node:f
 
 let buf = Buffer.allocUnsafe(1 << 16);
 
-/** Reads a whole (pseudo) file as latin1 text. Throws the fs error (with `code`) on failure. */
-export function readText(path: string): string {
+/** Reads a whole (pseudo) file into the shared buffer; returns its length. Throws the fs error (with `code`). */
+function readAll(path: string): number {
   const fd = openSync(path, 'r');
   try {
     let len = 0;
@@ -21,36 +21,28 @@ export function readText(path: string): string {
         buf = bigger;
       }
       const n = readSync(fd, buf, len, buf.length - len, null);
-      if (n <= 0) break;
+      if (n <= 0) return len;
       len += n;
     }
-    // latin1 keeps every byte as one char: cheaper than utf8 and lossless for
-    // the ASCII /proc formats; paths are decoded to utf8 separately.
-    return buf.toString('latin1', 0, len);
   } finally {
     closeSync(fd);
   }
 }
 
+/**
+ * Reads a whole (pseudo) file as latin1 text: every byte one char, cheaper
+ * than utf8 and lossless for the ASCII /proc formats (paths are decoded to
+ * utf8 separately). Throws the fs error (with `code`) on failure.
+ */
+export function readText(path: string): string {
+  const len = readAll(path);
+  return buf.toString('latin1', 0, len);
+}
+
 /** Reads a file as UTF-8 (for text carrying paths). */
 export function readUtf8(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    let len = 0;
-    for (;;) {
-      if (len === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, len);
-        buf = bigger;
-      }
-      const n = readSync(fd, buf, len, buf.length - len, null);
-      if (n <= 0) break;
-      len += n;
-    }
-    return buf.toString('utf8', 0, len);
-  } finally {
-    closeSync(fd);
-  }
+  const len = readAll(path);
+  return buf.toString('utf8', 0, len);
 }
 
 /** `readlink(2)`. */
