@@ -167,6 +167,30 @@ export async function startHolders(threads: number, fds: number, perChild = 18_0
   return out;
 }
 
+/**
+ * Starts a python3 process holding `conns` established IPv4 TCP connections
+ * over loopback (a listener on 127.0.0.1, `conns` clients and their accepted
+ * peers: 2 x conns + 1 sockets), so the tcp rows have something to read.
+ * The sockets close with SO_LINGER 0 (RST): no TIME_WAIT left for later runs.
+ * Rejects without python3.
+ */
+export async function startTcpHolder(conns: number): Promise<Helper> {
+  if (!has('python3')) throw new Error('python3 not installed');
+  const py = `import resource,socket,struct,sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+ls = socket.socket(); ls.bind(('127.0.0.1', 0)); ls.listen(4096)
+socks = [ls]
+for _ in range(${conns}):
+    c = socket.create_connection(ls.getsockname()); a, _ = ls.accept(); socks += [c, a]
+print('ready', flush=True)
+sys.stdin.read()
+for s in socks: s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); s.close()`;
+  const child = spawn('python3', ['-c', py], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await waitReady(child, 'tcp');
+  return helper(child);
+}
+
 /** What {@link readToEnd} measured. */
 export interface ReadResult {
   /** Lines (newlines) read. */
@@ -178,12 +202,13 @@ export interface ReadResult {
 }
 
 /**
- * Loads `target`'s default dumper on `kernel`, attaches it, and reads one
- * session to the end with `read()`s of `readSize` bytes into one buffer.
+ * Loads `target`'s default dumper on `kernel` (with `bss`, e.g. `{ family: 4 }`
+ * for tcp), attaches it, and reads one session to the end with `read()`s of
+ * `readSize` bytes into one buffer.
  */
-export function readToEnd(kernel: Kernel, target: string, readSize: number, baseRss = process.memoryUsage().rss): ReadResult {
+export function readToEnd(kernel: Kernel, target: string, readSize: number, baseRss = process.memoryUsage().rss, bss?: Record<string, unknown>): ReadResult {
   const spec = defaultDumper(target) ?? fail(`no default dumper for ${target}`);
-  const prog = loadProgram(spec, { kernel });
+  const prog = loadProgram(spec, { kernel, ...(bss ? { globals: { bss: { ...bss } } } : {}) });
   const link = attachIter(prog, { kernel });
   prog.put();
   const it = link.open();

@@ -44,6 +44,7 @@ import {
   renderSvg,
   renderTable,
   startHolders,
+  startTcpHolder,
   wall,
   type Helper,
   type Sample,
@@ -75,6 +76,8 @@ const gc = gcFn ?? (() => {});
 const S = smoke
   ? { numN: 200_000, numRounds: 3, taskSizes: [1_000, 4_000], taskRounds: 3, dumpTasks: 500, dumpTasks1B: 50, dumpRounds: 1, hostThreads: 50, hostFds: 2_000, hostRounds: 1, memFiles: [2_000, 5_000, 10_000] }
   : { numN: BPF_MAX_LOOPS, numRounds: 15, taskSizes: [10_000, 100_000, 1_000_000], taskRounds: 10, dumpTasks: 100_000, dumpTasks1B: 1_000, dumpRounds: 2, hostThreads: 1_000, hostFds: 100_000, hostRounds: 3, memFiles: [10_000, 100_000, 1_000_000] };
+/** Loopback TCP connections held during the host dumper rows (2 sockets each, plus the listener). */
+const hostConns = smoke ? 100 : 2_000;
 
 const results: WorkloadResult[] = [];
 const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -212,7 +215,8 @@ function openCoded(): void {
 
 /**
  * The real kernel's iterators printing text, for the dumper baselines: the
- * seed's task_file program and a maps-like task_vma program
+ * seed's task_file program, a maps-like task_vma program and the selftest's
+ * /proc/net/tcp printer (IPv4 only)
  * (`packages/core/bpf/text_*.bpf.c`, built by `build-bpf.mjs`), pinned with
  * `bpftool iter pin` and read like `cat` does. Returns the pinned paths, or
  * why they cannot run here.
@@ -224,10 +228,13 @@ function kernelTextIters(): Record<string, string> | string {
   if (b.status !== 0) return `BPF build failed: ${b.stdout.trim() || b.stderr.trim()}`;
   const dir = join(root, 'packages/core/bpf/.build');
   const pins: Record<string, string> = {};
-  for (const target of ['task_file', 'task_vma']) {
+  for (const target of ['task_file', 'task_vma', 'tcp']) {
     const pin = `/sys/fs/bpf/bpf_iter_bench_${target}_${process.pid}`;
     const r = spawnSync('bpftool', ['iter', 'pin', join(dir, `text_${target}.bpf.o`), pin], { encoding: 'utf8' });
-    if (r.status !== 0) return `bpftool iter pin failed: ${r.stderr.trim()}`;
+    if (r.status !== 0) {
+      for (const p of Object.values(pins)) rmSync(p, { force: true });
+      return `bpftool iter pin failed: ${r.stderr.trim()}`;
+    }
     pins[target] = pin;
   }
   return pins;
@@ -270,42 +277,62 @@ function programs(): Promise<void> | void {
   return programsOnHost();
 }
 
-/** The dumpers on this host's objects (with 100k extra fds held by helpers) next to the kernel's own iterators printing the same lines. */
+/** The kernel's text iterators compare with the SDK's IPv4-only tcp dump (text_tcp.bpf.c prints AF_INET sockets). */
+const dumperBss = (target: string) => (target === 'tcp' ? { family: 4 } : undefined);
+
+/**
+ * The dumpers on this host's objects next to the kernel's own iterators
+ * printing the same lines, with `hostConns` loopback TCP connections held by a
+ * helper: 1-byte reads first, without the extra fds (the ~4.6 MB task_file
+ * dump would cost 4.6M read(1) system calls per round through the kernel), then
+ * 4 KiB and 64 KiB reads with `S.hostFds` extra fds held by helpers.
+ */
 async function programsOnHost(): Promise<void> {
   const pins = kernelTextIters();
   log(`  real-kernel baseline: ${typeof pins === 'string' ? `skipped (${pins})` : 'bpftool iter pin of packages/core/bpf/text_*.bpf.c'}`);
-  let helpers: Helper[] = [];
+  const targets = ['task_file', 'task_vma', 'tcp'];
+  const opts: HostOptions = { ksyms: false, slabs: false, sockets: true, routes: false, cgroups: false };
+  const helpers: Helper[] = [];
   try {
-    helpers = await startHolders(0, S.hostFds);
-    const host = readHostWithReport({ ksyms: false, slabs: false, sockets: false, routes: false, cgroups: false }).kernel;
-    for (const target of ['task_file', 'task_vma']) {
-      for (const size of [4096, 65536]) {
-        const mine = bestDump(host, target, size);
-        let base: Sample | string = typeof pins === 'string' ? pins : 'not pinned';
-        if (typeof pins !== 'string' && pins[target]) {
-          let b: Sample | null = null;
-          for (let r = 0; r < S.dumpRounds + 1; r++) {
-            const s = readPin(pins[target]!, size);
-            if (!b || s.ns < b.ns) b = s;
-          }
-          base = b!;
-        }
-        ratioRow(
-          `programs/${target}/host/${sizeLabel(size)}`,
-          'programs',
-          `default ${target} dumper, read(${size}) on this host's objects (readHost(), ${S.hostFds.toLocaleString('en')} extra fds)`,
-          'lines',
-          mine,
-          `kernel iter/${target} (bpftool iter pin, read(${size}))`,
-          base,
-          { ratio: 1 / 2, text: '>= 1/2 of kernel lines/s' },
-        );
-      }
+    try {
+      helpers.push(await startTcpHolder(hostConns));
+    } catch (e) {
+      log(`  no TCP connection holder (${(e as Error).message}): the tcp rows read this host's own sockets only`);
     }
+    const quiet = readHostWithReport(opts).kernel;
+    for (const target of targets) hostRow(quiet, target, 1, pins, 'no extra fds');
+    helpers.push(...(await startHolders(0, S.hostFds)));
+    const host = readHostWithReport(opts).kernel;
+    for (const target of targets) for (const size of [4096, 65536]) hostRow(host, target, size, pins, `${S.hostFds.toLocaleString('en')} extra fds`);
   } finally {
     await Promise.all(helpers.map((h) => h.stop()));
     if (typeof pins !== 'string') for (const pin of Object.values(pins)) rmSync(pin, { force: true });
   }
+}
+
+/** One host row: the default dumper on `host` and the pinned kernel iterator, both read to the end with `size`-byte reads. */
+function hostRow(host: Kernel, target: string, size: number, pins: Record<string, string> | string, objects: string): void {
+  const mine = bestDump(host, target, size, dumperBss(target));
+  let base: Sample | string = typeof pins === 'string' ? pins : 'not pinned';
+  if (typeof pins !== 'string' && pins[target]) {
+    let b: Sample | null = null;
+    for (let r = 0; r < S.dumpRounds + 1; r++) {
+      const s = readPin(pins[target]!, size);
+      if (!b || s.ns < b.ns) b = s;
+    }
+    base = b!;
+  }
+  const dumper = target === 'tcp' ? 'default tcp dumper (bss.family = 4)' : `default ${target} dumper`;
+  ratioRow(
+    `programs/${target}/host/${sizeLabel(size)}`,
+    'programs',
+    `${dumper}, read(${size}) on this host's objects (readHost(), ${hostConns.toLocaleString('en')} loopback TCP connections, ${objects})`,
+    'lines',
+    mine,
+    `kernel iter/${target}${target === 'tcp' ? ' (IPv4)' : ''} (bpftool iter pin, read(${size}))`,
+    base,
+    { ratio: 1 / 2, text: '>= 1/2 of kernel lines/s' },
+  );
 }
 
 function sizeLabel(size: number): string {
@@ -313,10 +340,10 @@ function sizeLabel(size: number): string {
 }
 
 /** The fastest of the rounds of reading a dumper to the end (the first run warms up). */
-function bestDump(kernel: Kernel, target: string, size: number): Sample {
+function bestDump(kernel: Kernel, target: string, size: number, bss?: Record<string, unknown>): Sample {
   let best: Sample | null = null;
   for (let r = 0; r < S.dumpRounds + 1; r++) {
-    const res = readToEnd(kernel, target, size);
+    const res = readToEnd(kernel, target, size, undefined, bss);
     const s: Sample = { ns: res.ns, n: res.lines, bytes: res.bytes };
     if (r > 0 || S.dumpRounds === 0) if (!best || s.ns < best.ns) best = s;
   }

@@ -43,8 +43,8 @@ test('pnpm bench --smoke covers every workload with positive rates', { timeout: 
     'open-coded/task_vma/1k/bpfForEach',
     'open-coded/task_vma/1k/trio',
     ...['task_file', 'task_vma', 'tcp'].flatMap((t) => ['synthetic/1B', 'synthetic/4KiB', 'synthetic/64KiB'].map((s) => `programs/${t}/${s}`)),
-    // On this host's objects, next to the real kernel's iterators (or a skip reason).
-    ...['task_file', 'task_vma'].flatMap((t) => ['host/4KiB', 'host/64KiB'].map((s) => `programs/${t}/${s}`)),
+    // On this host's objects, next to the real kernel's iterators (or a skip reason); 1 B without the extra fds.
+    ...['task_file', 'task_vma', 'tcp'].flatMap((t) => ['host/1B', 'host/4KiB', 'host/64KiB'].map((s) => `programs/${t}/${s}`)),
     'host/snapshot-vs-ps',
     'host/snapshot-vs-lsof',
     'host/snapshot-vs-ss',
