@@ -94,8 +94,9 @@ function ratioRow(
   extra?: WorkloadResult['extra'],
 ): void {
   const rate = rateOf(m);
-  const baseline = typeof base === 'string' ? { name: baseName, skipped: base } : { name: baseName, rate: rateOf(base) };
-  const ratio = 'rate' in baseline ? rate.objectsPerSec / baseline.rate.objectsPerSec : null;
+  const baseRate = typeof base === 'string' ? null : rateOf(base);
+  const baseline = baseRate === null ? { name: baseName, skipped: base as string } : { name: baseName, rate: baseRate };
+  const ratio = baseRate === null ? null : rate.objectsPerSec / baseRate.objectsPerSec;
   let t: WorkloadResult['target'];
   if (target) {
     let met: boolean | null = null;
