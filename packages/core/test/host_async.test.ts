@@ -27,7 +27,11 @@ function summary(k: Kernel): { tasks: string[]; fds: string[]; vmas: string[] } 
   me.files!.fd.forEach((f, n) => {
     if (f) fds.push(`${n} ${f.path} ${f.f_inode.i_ino} ${f.f_inode.i_mode} ${f.f_inode.s_dev} ${f.f_op.name} ${f.f_flags}`);
   });
-  const vmas = me.mm!.vmas().map((v) => `${v.vm_start}-${v.vm_end} ${v.vm_flags} ${v.vm_pgoff} ${v.vm_file?.path ?? v.name} ${v.vm_file?.f_inode.i_ino ?? 0}`);
+  // File-backed VMAs only: the async read's own worker threads map and unmap anonymous stacks and arenas.
+  const vmas = me
+    .mm!.vmas()
+    .filter((v) => v.vm_file)
+    .map((v) => `${v.vm_start}-${v.vm_end} ${v.vm_flags} ${v.vm_pgoff} ${v.vm_file!.path} ${v.vm_file!.f_inode.i_ino}`);
   return { tasks, fds, vmas };
 }
 
@@ -66,6 +70,7 @@ describe('host source: async snapshot', () => {
     expect(sync.tasks.length).toBeGreaterThan(1);
     expect(async.tasks).toEqual(sync.tasks);
     expect(async.fds).toEqual(sync.fds);
+    expect(sync.vmas.length).toBeGreaterThan(5); // node, libc, ld.so... mapped
     expect(async.vmas).toEqual(sync.vmas);
   });
 
