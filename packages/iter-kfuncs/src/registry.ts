@@ -308,7 +308,7 @@ export function registerIterKind<N extends string, A extends unknown[], E, D, K 
     resolved[role] = fn;
   }
   const type = state.name.slice(BPF_ITER_FUNC_PREFIX.length);
-  // The Range fast path does not tell two range kinds apart: one kind only.
+  // The inline-range fast path does not tell two range kinds apart: one kind only.
   if (spec[INLINE_RANGE] === true && inlineRangeTaken) reject('EINVAL', 'internal', 'only one inline-range kind');
   if (registry.has(type)) reject('EEXIST', 'rule T4 (unique type)', `iterator type ${type} is already registered`);
   const rec: KindRecord = {
