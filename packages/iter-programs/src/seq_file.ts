@@ -23,7 +23,21 @@ export function nextSessionId(): bigint {
  * (`session_id`, `seq_num`, `done_stop`, program). Targets see it as
  * `seq` in their seq ops and reach their state through `seq.private`.
  */
+/**
+ * Brand of seq files, shared through the global symbol registry: a program
+ * module that loaded its own copy of this package (a CommonJS `.ts` run by
+ * `bpf-iter run`, say) still recognises the seq file the CLI hands it.
+ */
+const SEQ_FILE = Symbol.for('bpf-iter.seq_file');
+
+/** True for a {@link SeqFile} of any copy of this package. */
+export function isSeqFile(x: unknown): x is SeqFile {
+  return typeof x === 'object' && x !== null && (x as { [SEQ_FILE]?: unknown })[SEQ_FILE] === true;
+}
+
 export class SeqFile<P = any> {
+  /** @internal see {@link isSeqFile}. */
+  readonly [SEQ_FILE] = true;
   /** The seq buffer, allocated on the first read (`PAGE_SIZE << 3`). */
   buf: Buffer | null = null;
   /** Buffer size (0 until allocated). */
@@ -136,7 +150,7 @@ interface Latin1Writer {
 // --- bpf_iter_priv_data accessors (kernel/bpf/bpf_iter.c) ---------------
 
 function isIterSeq(seq: unknown): seq is SeqFile {
-  return seq instanceof SeqFile;
+  return isSeqFile(seq);
 }
 
 /**

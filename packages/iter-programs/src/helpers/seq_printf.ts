@@ -7,7 +7,7 @@ import { BpfError } from '@bpf-iter/core';
 import { MAX_BPRINTF_VARARGS } from '../constants.js';
 import { neg } from '../errno.js';
 import { currentProg } from '../run_ctx.js';
-import { SeqFile, seq_write_latin1 } from '../seq_file.js';
+import { isSeqFile, type SeqFile, seq_write_latin1 } from '../seq_file.js';
 import { compileFormatBytes, compileFormatString, formatCompiled, type CompiledFormat, type PrintfArg } from './bprintf.js';
 
 /** Availability of the GPL-only, iterator-only `bpf_seq_*` helpers for the running program. */
@@ -60,7 +60,7 @@ export function bpf_seq_printf(
   data_len?: number,
 ): number {
   checkSeqHelper('bpf_seq_printf');
-  if (!(m instanceof SeqFile)) return neg('EINVAL');
+  if (!isSeqFile(m)) return neg('EINVAL');
   if (typeof a3 !== 'number') {
     const args = a3 ?? [];
     if (args.length > MAX_BPRINTF_VARARGS) return neg('EINVAL');
@@ -99,7 +99,7 @@ function rawCompile(bytes: Uint8Array, fmt_size: number): CompiledFormat | numbe
  */
 export function BPF_SEQ_PRINTF(seq: SeqFile, fmt: string, ...args: PrintfArg[]): number {
   checkSeqHelper('bpf_seq_printf');
-  if (!(seq instanceof SeqFile)) return neg('EINVAL');
+  if (!isSeqFile(seq)) return neg('EINVAL');
   if (args.length > MAX_BPRINTF_VARARGS) return neg('EINVAL');
   return emit(seq, compileFormatString(fmt), args, args.length);
 }

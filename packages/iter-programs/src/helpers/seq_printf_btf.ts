@@ -2,7 +2,7 @@
 import { BTF_F_ALL, BTF_F_COMPACT, BTF_F_NONAME, BTF_F_PTR_RAW, BTF_F_ZERO, BTF_PTR_SIZE } from '../constants.js';
 import { neg } from '../errno.js';
 import { btfRegistry, type BtfType } from '../btf.js';
-import { SeqFile, seq_write_latin1 } from '../seq_file.js';
+import { isSeqFile, type SeqFile, seq_write_latin1 } from '../seq_file.js';
 import { kaddr } from '../ptr.js';
 import { ksprintf } from './bprintf.js';
 import { checkSeqHelper } from './seq_printf.js';
@@ -98,7 +98,7 @@ function render(typeName: string, v: unknown, flags: number, depth: number, t?: 
  */
 export function bpf_seq_printf_btf(m: SeqFile, ptr: BtfPtr, ptr_size: number | bigint = BTF_PTR_SIZE, flags: number | bigint = 0): number {
   checkSeqHelper('bpf_seq_printf_btf');
-  if (!(m instanceof SeqFile)) return neg('EINVAL');
+  if (!isSeqFile(m)) return neg('EINVAL');
   // Allow the 3-argument JS form bpf_seq_printf_btf(seq, ptr, flags) when flags look like BTF_F_* bits.
   if (arguments.length === 3) {
     flags = ptr_size;

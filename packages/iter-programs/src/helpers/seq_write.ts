@@ -1,6 +1,6 @@
 /** `bpf_seq_write` (helper #127). */
 import { neg } from '../errno.js';
-import { SeqFile, seq_write, seq_write_utf8 } from '../seq_file.js';
+import { isSeqFile, type SeqFile, seq_write, seq_write_utf8 } from '../seq_file.js';
 import { checkSeqHelper } from './seq_printf.js';
 
 /**
@@ -12,7 +12,7 @@ import { checkSeqHelper } from './seq_printf.js';
  */
 export function bpf_seq_write(m: SeqFile, data: Uint8Array | string, len?: number): number {
   checkSeqHelper('bpf_seq_write');
-  if (!(m instanceof SeqFile)) return neg('EINVAL');
+  if (!isSeqFile(m)) return neg('EINVAL');
   if (typeof data === 'string') {
     if (len === undefined) return seq_write_utf8(m, data) ? neg('EOVERFLOW') : 0;
     data = Buffer.from(data, 'utf8');

@@ -4,14 +4,35 @@
  * kernel against /proc/net/tcp.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAIN, ROOT, spawnCli, tempState } from './helpers.js';
+import { MAIN, ROOT, SRC_INDEX, spawnCli, tempState } from './helpers.js';
 
 const lines = (s: string) => s.split('\n').filter((l) => l.length > 0);
 
 describe('bpf-iter (subprocess)', () => {
+  it('run: a CommonJS .ts program module (its own copy of the library) still prints', async () => {
+    // A temp dir has no package.json with "type": "module": tsx loads the .ts as CommonJS,
+    // so the module's helpers come from a second copy of the package and must still accept the CLI's seq file.
+    const { dir, state } = tempState();
+    const prog = join(dir, 'prog.ts');
+    writeFileSync(
+      prog,
+      `const { SEC, BPF_SEQ_PRINTF } = require(${JSON.stringify(SRC_INDEX)});
+exports.bss = { target_pid: 0 };
+exports.dump = SEC('iter/task', function dump(ctx) {
+  if (ctx.task && ctx.task.tgid === this.bss.target_pid) BPF_SEQ_PRINTF(ctx.meta.seq, '%d %s\\n', ctx.task.pid, ctx.task.comm);
+  return 0;
+});
+`,
+    );
+    const r = await spawnCli(['run', prog, '--set', 'target_pid=1'], state);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('1 systemd\n');
+  });
+
   it('targets --json lists 15 targets', async () => {
     const r = await spawnCli(['targets', '--json'], tempState().state);
     expect(r.code, r.stderr).toBe(0);
