@@ -10,6 +10,9 @@ import type { BpfIterMeta } from '../program.js';
 import type { BpfIterAuxInfo, BpfLinkInfoIter, FdinfoSeq } from '../registry.js';
 import { bpf_iter_get_info, bpf_iter_run_prog, type SeqFile } from '../seq_file.js';
 import { fdTable } from '../fd_table.js';
+import { BPF_ITER_RESCHED } from '../constants.js';
+import type { BpfCtxArgAux, BpfIterReg, SeqOperations } from '../registry.js';
+import type { Walker } from '@bpf-iter/core';
 
 /** The kernel a session iterates: the one given at link creation, else the ambient one. */
 export function sessionKernel(aux: BpfIterAuxInfo): Kernel {
@@ -151,7 +154,7 @@ export function cgroup_open(path: string, kernel: Kernel = currentKernel()): num
 
 /** Private state of a target whose traversal is a core walker. */
 export interface WalkerPriv<V> {
-  walker: import('@bpf-iter/core').Walker<V> | null;
+  walker: Walker<V> | null;
   /** Set once the walk returned NULL: later reads find nothing (EOF stays EOF, §2.6). */
   done?: boolean;
 }
@@ -164,7 +167,7 @@ export interface WalkerPriv<V> {
 export function walkerSeqOps<V, P extends WalkerPriv<V>>(
   fields: (v: V) => Record<string, unknown>,
   endFields: (seq: SeqFile<P>) => Record<string, unknown>,
-): import('../registry.js').SeqOperations<V, P> {
+): SeqOperations<V, P> {
   return {
     start(seq, pos) {
       // A TID-mode task_vma walk would otherwise find its task again after the end.
@@ -185,5 +188,37 @@ export function walkerSeqOps<V, P extends WalkerPriv<V>>(
       seq.private.walker!.stop();
     },
     show: (seq, v) => runProg(seq, fields(v), false),
+  };
+}
+
+/**
+ * The registration shared by the task targets (`task`, `task_file`,
+ * `task_vma`): the tid/pid/pid_fd link parameters, their fdinfo and link
+ * info, BPF_ITER_RESCHED, and a session walker created with the link's
+ * filter in the creator's pid namespace. Only the ctx differs.
+ */
+export function taskTargetReg<V>(
+  target: string,
+  ctx_arg_info: BpfCtxArgAux[],
+  makeWalker: (kernel: Kernel, spec: TaskIterSpec) => Walker<V>,
+  fields: (v: V) => Record<string, unknown>,
+  endFields: () => Record<string, unknown>,
+): BpfIterReg<V, WalkerPriv<V>> {
+  return {
+    target,
+    attach_target: (_prog, linfo, aux) => attachTask(linfo, aux),
+    show_fdinfo: showTaskFdinfo,
+    fill_link_info: fillTaskLinkInfo,
+    ctx_arg_info,
+    feature: BPF_ITER_RESCHED,
+    seq_info: {
+      seq_priv: () => ({ walker: null, done: false }),
+      init_seq_private(priv, aux) {
+        const kernel = sessionKernel(aux);
+        priv.walker = makeWalker(kernel, taskSpec(aux, sessionPidNs(kernel)));
+      },
+      fini_seq_private: (priv) => priv.walker?.stop(),
+      seq_ops: walkerSeqOps(fields, endFields),
+    },
   };
 }

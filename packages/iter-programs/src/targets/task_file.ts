@@ -3,11 +3,9 @@
  * ctx: `struct bpf_iter__task_file { meta; task; u32 fd; file }`.
  */
 import { TaskFileWalker, type KFile, type Task, type TaskFile } from '@bpf-iter/core';
-import { BPF_ITER_RESCHED } from '../constants.js';
 import { SEC } from '../program.js';
 import { BPF_SEQ_PRINTF } from '../helpers/seq_printf.js';
-import type { BpfIterReg } from '../registry.js';
-import { attachTask, fillTaskLinkInfo, sessionKernel, sessionPidNs, showTaskFdinfo, taskSpec, walkerSeqOps } from './common.js';
+import { taskTargetReg } from './common.js';
 
 /** ctx fields of `iter/task_file` programs. */
 export interface BpfIterTaskFileCtx {
@@ -16,31 +14,17 @@ export interface BpfIterTaskFileCtx {
   file: KFile | null;
 }
 
-interface TaskFilePriv {
-  walker: TaskFileWalker | null;
-}
-
 /** Registration of the `task_file` target. */
-export const taskFileReg: BpfIterReg<TaskFile, TaskFilePriv> = {
-  target: 'task_file',
-  attach_target: (_prog, linfo, aux) => attachTask(linfo, aux),
-  show_fdinfo: showTaskFdinfo,
-  fill_link_info: fillTaskLinkInfo,
-  ctx_arg_info: [
+export const taskFileReg = taskTargetReg<TaskFile>(
+  'task_file',
+  [
     { offset: 8, field: 'task', reg_type: 'PTR_TO_BTF_ID_OR_NULL', btf_type: 'task_struct' },
     { offset: 24, field: 'file', reg_type: 'PTR_TO_BTF_ID_OR_NULL', btf_type: 'file' },
   ],
-  feature: BPF_ITER_RESCHED,
-  seq_info: {
-    seq_priv: () => ({ walker: null }),
-    init_seq_private(priv, aux) {
-      const kernel = sessionKernel(aux);
-      priv.walker = new TaskFileWalker(kernel, taskSpec(aux, sessionPidNs(kernel)));
-    },
-    fini_seq_private: (priv) => priv.walker?.stop(),
-    seq_ops: walkerSeqOps((e) => ({ task: e.task, fd: e.fd, file: e.file }), () => ({ task: null, fd: 0, file: null })),
-  },
-};
+  (kernel, spec) => new TaskFileWalker(kernel, spec),
+  (e) => ({ task: e.task, fd: e.fd, file: e.file }),
+  () => ({ task: null, fd: 0, file: null }),
+);
 
 /** The seed's `dump_task_file`: the `tgid pid fd file` table, `file` being the f_op address. */
 export const dumpTaskFile = SEC<BpfIterTaskFileCtx>('iter/task_file', function dump_task_file(ctx) {
