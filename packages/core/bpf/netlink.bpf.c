@@ -10,7 +10,7 @@ int dump_netlink(struct bpf_iter__netlink *ctx)
 
 	if (!nlk)
 		return 0;
-	r.ino = BPF_CORE_READ(nlk, sk.sk_socket, file, f_inode, i_ino);
+	r.ino = sock_ino(&nlk->sk);
 	r.portid = BPF_CORE_READ(nlk, portid);
 	r.protocol = BPF_CORE_READ(nlk, sk.sk_protocol);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));

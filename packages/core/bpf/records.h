@@ -96,4 +96,11 @@ struct rec_cgroup {		/* 80 */
 	__u32 level, pad;
 	char name[64];
 };
+struct rec_kmem_cache {		/* 120 */
+	__u64 num_objs, free_objs, num_slabs;
+	__u32 size, object_size, align, flags;
+	__u32 objs_per_slab, pages_per_slab;
+	__u32 nodes, truncated;	/* nodes walked; 1 when a partial list was longer than the walk */
+	char name[64];
+};
 #endif

@@ -1,5 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-/* One rec_task_vma per VMA of every process (or of the link's pid). */
+/* One rec_task_vma per VMA of every process (or of the link's pid).
+ *
+ * bpf-iter variants: no_d_path
+ * Kernels whose task_vma iterator hands programs a VMA snapshot (6.18.y
+ * since May 2026, "bpf: return VMA snapshot from task_vma iterator") make
+ * vma->vm_file an untrusted pointer, which bpf_d_path refuses (R1
+ * type=untrusted_ptr_). The no_d_path variant leaves path empty; the bpf
+ * source then names the file from /proc/TGID/maps by its start address,
+ * device and inode. The default variant is tried first. */
 #include "common.h"
 
 struct {
@@ -53,8 +61,10 @@ int dump_task_vma(struct bpf_iter__task_vma *ctx)
 		r->ino = BPF_CORE_READ(f, f_inode, i_ino);
 		r->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
 		r->f_op = (__u64)BPF_CORE_READ(f, f_op);
+#ifndef VARIANT_NO_D_PATH
 		if (bpf_d_path(&f->f_path, r->path, sizeof(r->path)) < 0)
 			r->path[0] = 0;
+#endif
 	}
 	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
 	return 0;

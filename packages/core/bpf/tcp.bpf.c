@@ -28,7 +28,7 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 	/* Mini sockets (TIME_WAIT, NEW_SYN_RECV) have no struct socket: inode 0 like /proc/net/tcp. */
 	if (r.state != TCP_TIME_WAIT && r.state != TCP_NEW_SYN_RECV) {
 		struct sock *sk = (struct sock *)skc;
-		r.ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+		r.ino = sock_ino(sk);
 	}
 	r.cookie = skc->skc_cookie.counter;
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));

@@ -25,7 +25,7 @@ int dump_udp(struct bpf_iter__udp *ctx)
 		BPF_CORE_READ_INTO(&r.saddr, skc, skc_v6_rcv_saddr);
 		BPF_CORE_READ_INTO(&r.daddr, skc, skc_v6_daddr);
 	}
-	r.ino = BPF_CORE_READ(udp, inet.sk.sk_socket, file, f_inode, i_ino);
+	r.ino = sock_ino(&udp->inet.sk);
 	r.cookie = BPF_CORE_READ(skc, skc_cookie.counter);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;

@@ -10,7 +10,7 @@ int dump_unix(struct bpf_iter__unix *ctx)
 
 	if (!u)
 		return 0;
-	r.ino = BPF_CORE_READ(u, sk.sk_socket, file, f_inode, i_ino);
+	r.ino = sock_ino(&u->sk);
 	r.type = BPF_CORE_READ(u, sk.sk_type);
 	r.state = BPF_CORE_READ(u, sk.__sk_common.skc_state);
 	r.uid = ctx->uid;

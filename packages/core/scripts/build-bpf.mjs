@@ -46,6 +46,16 @@ function run(cmd, args, what) {
   }
 }
 
+/**
+ * The variants a program source declares in a `bpf-iter variants: a b` line:
+ * objects to try, in order, after the default one when the verifier of the
+ * running kernel rejects it.
+ */
+export function bpfVariants(source) {
+  const m = /bpf-iter variants:([ \w]*)/.exec(source);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : -1);
 let seq = 0;
 const tmpName = (p) => `${p}.tmp-${process.pid}-${seq++}`;
@@ -81,12 +91,33 @@ export function buildBpf({ out = join(SRC, '.build'), force = false } = {}) {
   const depTime = Math.max(mtime(vmlinux), ...headers.map(mtime));
   for (const f of readdirSync(SRC).filter((x) => x.endsWith('.bpf.c')).sort()) {
     const src = join(SRC, f);
-    const obj = join(out, f.replace(/\.c$/, '.o'));
-    if (!force && mtime(obj) >= Math.max(mtime(src), depTime)) continue;
-    const t = tmpName(obj);
-    run(clang, ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', '-Wno-incompatible-pointer-types-discards-qualifiers', `-I${out}`, `-I${SRC}`, '-c', src, '-o', t], `clang ${f}`);
-    renameSync(t, obj);
-    built.push(f);
+    const base = f.slice(0, -'.bpf.c'.length);
+    // The default object, then one per variant the source declares, built with -DVARIANT_<NAME>.
+    for (const v of [null, ...bpfVariants(readFileSync(src, 'utf8'))]) {
+      const obj = join(out, v ? `${base}.${v}.bpf.o` : `${base}.bpf.o`);
+      if (!force && mtime(obj) >= Math.max(mtime(src), depTime)) continue;
+      const t = tmpName(obj);
+      const define = v ? [`-DVARIANT_${v.toUpperCase()}`] : [];
+      run(clang, ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', ...define, '-Wno-incompatible-pointer-types-discards-qualifiers', `-I${out}`, `-I${SRC}`, '-c', src, '-o', t], `clang ${f}${v ? ` (${v})` : ''}`);
+      renameSync(t, obj);
+      built.push(v ? `${f}:${v}` : f);
+    }
+  }
+
+  // variants.json: target -> its variants in the order to try them (read by src/sources/bpf.ts).
+  const manifest = Object.fromEntries(
+    readdirSync(SRC)
+      .filter((x) => x.endsWith('.bpf.c'))
+      .sort()
+      .map((f) => [f.slice(0, -'.bpf.c'.length), bpfVariants(readFileSync(join(SRC, f), 'utf8'))])
+      .filter(([, v]) => v.length),
+  );
+  const manifestPath = join(out, 'variants.json');
+  const text = JSON.stringify(manifest);
+  if (!existsSync(manifestPath) || readFileSync(manifestPath, 'utf8') !== text) {
+    const t = tmpName(manifestPath);
+    writeFileSync(t, text);
+    renameSync(t, manifestPath);
   }
 
   const loaderSrc = join(SRC, 'loader.c');

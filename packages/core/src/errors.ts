@@ -40,10 +40,13 @@ export class BpfError extends Error {
   readonly errno: ErrnoName;
   readonly code: ErrnoName;
   readonly errnoValue: number;
+  /** The message without its `ERRNO: ` prefix. */
+  readonly detail: string;
 
   constructor(errno: ErrnoName, message: string, options?: { cause?: unknown }) {
     super(`${errno}: ${message}`, options);
     this.name = 'BpfError';
+    this.detail = message;
     this.errno = errno;
     this.code = errno;
     this.errnoValue = ERRNO[errno];

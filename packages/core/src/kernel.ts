@@ -199,6 +199,18 @@ export class Kernel {
   }
 
   /**
+   * A task other tasks name (as their `real_parent`) that no iterator shows:
+   * not in the pid table, the task list or a cgroup. The bpf source uses it
+   * for PID 1 where the task iterators cannot see init, so its children keep
+   * ppid 1 as the kernel has it.
+   */
+  unlistedTask(pid: number, comm: string, state: TaskState): Task {
+    const t = new Task(pid, pid, comm, state, new ThreadGroup(pid), this.initTask, this.initPidNs, null, null, null);
+    t.threadNode = t.signal.threads.push(t);
+    return t;
+  }
+
+  /**
    * Low-level task creation used by sources and by fork/clone: allocates pid
    * numbers in the task's namespace and every ancestor, links it into its
    * thread group, the process list and its cgroup.

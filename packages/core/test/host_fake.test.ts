@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AF_INET6, mkdev, readHostWithReport, TCP_LISTEN, type HostReport, type Kernel } from '../src/index.js';
 
@@ -286,23 +287,26 @@ describe('host source over a captured tree', () => {
   });
 });
 
-describe('host source as an unprivileged reader', () => {
+// The child runs as another uid: it gets a world-readable bundle of the source in the temp tree,
+// so the test does not depend on the checkout's folder mode or location.
+describe.skipIf(process.getuid?.() !== 0)('host source as an unprivileged reader (needs root to drop to uid 65534)', () => {
   it('keeps a task whose fd table and maps refuse access (EACCES), and lists it as denied', () => {
-    if (process.getuid?.() !== 0) return; // needs root to drop to another uid
     fs.chmodSync(root, 0o755);
     fs.chmodSync(path.join(root, 'proc/400/maps'), 0o000);
     fs.chmodSync(path.join(root, 'proc/400/fd'), 0o000);
     const here = path.dirname(fileURLToPath(import.meta.url));
+    const bundle = path.join(root, 'core.mjs');
+    buildSync({ entryPoints: [path.join(here, '../src/index.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'silent' });
     const script = path.join(root, 'child.mjs');
     fs.writeFileSync(
       script,
-      `const { readHostWithReport } = await import(${JSON.stringify(path.join(here, '../src/index.ts'))});
+      `const { readHostWithReport } = await import(${JSON.stringify(bundle)});
        const { kernel, report } = readHostWithReport({ root: ${JSON.stringify(root)} });
        const t = kernel.findTask(400);
        console.log(JSON.stringify({ denied: report.denied, errors: report.errors.filter((e) => e.path.includes('/400/')), files: t && t.files === null, mm: t && t.mm === null }));`,
     );
-    fs.chmodSync(script, 0o644);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: path.join(here, '../../..'), uid: 65534, gid: 65534, encoding: 'utf8' });
+    for (const f of [bundle, script]) fs.chmodSync(f, 0o644);
+    const r = spawnSync(process.execPath, [script], { cwd: root, uid: 65534, gid: 65534, encoding: 'utf8' });
     fs.chmodSync(path.join(root, 'proc/400/maps'), 0o644);
     fs.chmodSync(path.join(root, 'proc/400/fd'), 0o755);
     expect(r.status, r.stderr).toBe(0);

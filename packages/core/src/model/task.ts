@@ -6,7 +6,8 @@ import type { MmStruct } from './mm.js';
 import type { PidNamespace } from './pid_namespace.js';
 
 /** Task states as `/proc/PID/stat` prints them. */
-export type TaskState = 'R' | 'S' | 'D' | 'T' | 't' | 'Z' | 'X' | 'I';
+/** The state letter /proc prints (fs/proc/array.c task_state_array, "RSDTtXZPI"). */
+export type TaskState = 'R' | 'S' | 'D' | 'T' | 't' | 'Z' | 'X' | 'P' | 'I';
 
 /** `task->flags` bit of kernel threads. */
 export const PF_KTHREAD = 0x00200000;

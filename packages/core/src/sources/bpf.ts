@@ -32,11 +32,14 @@ import type { Cgroup } from '../model/cgroup.js';
 import type { FileOperations, KFile } from '../model/file.js';
 import { FilesStruct } from '../model/files_struct.js';
 import { MmStruct, vmaLayout } from '../model/mm.js';
+import { KmemCache } from '../model/kmem_cache.js';
 import { Ipv6Route } from '../model/route.js';
 import { AF_INET, AF_NETLINK, AF_UNIX, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, Socket, TCP_LISTEN } from '../model/socket.js';
 import { PF_KTHREAD, type Task, type TaskState } from '../model/task.js';
 import { fopsName } from './procfs/fops.js';
+import { parseMaps, type MapsRow } from './procfs/maps.js';
 import { parseMountinfo } from './procfs/mountinfo.js';
+import { parseStat } from './procfs/stat.js';
 
 // ---------------------------------------------------------------- records
 
@@ -55,6 +58,7 @@ export const BPF_SOURCE_TARGETS = [
   'bpf_prog',
   'bpf_link',
   'cgroup',
+  'kmem_cache',
 ] as const;
 /** One of {@link BPF_SOURCE_TARGETS}. */
 export type BpfSourceTarget = (typeof BPF_SOURCE_TARGETS)[number];
@@ -184,6 +188,27 @@ export interface BpfCgroupRec {
   name: string;
 }
 
+/** `struct rec_kmem_cache`: what /proc/slabinfo prints, counted the way SLUB's get_slabinfo does. */
+export interface BpfKmemCacheRec {
+  name: string;
+  size: number;
+  object_size: number;
+  align: number;
+  /** `slab_flags_t` of the cache. */
+  flags: number;
+  objs_per_slab: number;
+  pages_per_slab: number;
+  /** Sum of every node's `total_objects`. */
+  num_objs: number;
+  /** Free objects on the nodes' partial slabs (`count_partial_free_approx`). */
+  free_objs: number;
+  num_slabs: number;
+  /** Nodes walked. */
+  nodes: number;
+  /** A partial list was longer than the program walks (10,000 slabs, MAX_PARTIAL_TO_SCAN). */
+  truncated: boolean;
+}
+
 /** The record type of each target. */
 export interface BpfRecordOf {
   task: BpfTaskRec;
@@ -199,6 +224,7 @@ export interface BpfRecordOf {
   bpf_prog: BpfProgRec;
   bpf_link: BpfLinkRec;
   cgroup: BpfCgroupRec;
+  kmem_cache: BpfKmemCacheRec;
 }
 
 const PATH_LEN = 256;
@@ -302,6 +328,23 @@ const DECODERS: { [T in BpfSourceTarget]: [size: number, decode: (b: Buffer, o: 
   ],
   bpf_link: [16, (b, o) => ({ id: b.readUInt32LE(o), type: b.readUInt32LE(o + 4), prog_id: b.readUInt32LE(o + 8) })],
   cgroup: [80, (b, o) => ({ id: u64(b, o), level: b.readUInt32LE(o + 8), name: cstr(b, o + 16, 64) })],
+  kmem_cache: [
+    120,
+    (b, o) => ({
+      num_objs: u64(b, o),
+      free_objs: u64(b, o + 8),
+      num_slabs: u64(b, o + 16),
+      size: b.readUInt32LE(o + 24),
+      object_size: b.readUInt32LE(o + 28),
+      align: b.readUInt32LE(o + 32),
+      flags: b.readUInt32LE(o + 36),
+      objs_per_slab: b.readUInt32LE(o + 40),
+      pages_per_slab: b.readUInt32LE(o + 44),
+      nodes: b.readUInt32LE(o + 48),
+      truncated: b.readUInt32LE(o + 52) !== 0,
+      name: cstr(b, o + 56, 64),
+    }),
+  ],
 };
 
 function decodeInet(b: Buffer, o: number): BpfInetRec {
@@ -446,21 +489,122 @@ function errnoOfMessage(msg: string): ErrnoName {
 
 let pinSeq = 0;
 
+/** One object to load for a target: the default program or one of its declared variants. */
+interface BpfObjectChoice {
+  target: BpfSourceTarget;
+  /** `null` for the default object, else the variant's name (`bpf-iter variants:` in the source). */
+  variant: string | null;
+  path: string;
+}
+
+/** The variant each target loaded with in this process (kept: the kernel does not change under us). */
+const loadedVariant = new Map<BpfSourceTarget, string | null>();
+
+/** The variant of a target that loaded on this kernel, `null` for the default, `undefined` before any load. */
+export function bpfTargetVariant(target: BpfSourceTarget): string | null | undefined {
+  return loadedVariant.get(target);
+}
+
+/** The objects to try for a target, in order, starting at the one that loaded before. */
+function objectChoices(dir: string, target: BpfSourceTarget): BpfObjectChoice[] {
+  let manifest: Record<string, string[]> = {};
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, 'variants.json'), 'utf8')) as Record<string, string[]>;
+  } catch {
+    // an older build without variants: the default object only
+  }
+  const all: BpfObjectChoice[] = [null, ...(manifest[target] ?? [])].map((variant) => ({
+    target,
+    variant,
+    path: join(dir, variant ? `${target}.${variant}.bpf.o` : `${target}.bpf.o`),
+  }));
+  const known = loadedVariant.get(target);
+  const i = known === undefined ? 0 : all.findIndex((c) => c.variant === known);
+  return all.slice(Math.max(i, 0));
+}
+
+/**
+ * The line of a libbpf/bpftool load failure that says why: the verifier's
+ * last line before `processed N insns`, else the last line libbpf printed.
+ */
+export function verifierReason(msg: string): string {
+  const lines = msg.split('\n').map((l) => l.trim()).filter(Boolean);
+  const p = lines.findIndex((l) => /^processed \d+ insns/.test(l));
+  if (p > 0) return lines[p - 1]!;
+  return lines.filter((l) => !l.startsWith('Error: ')).pop() ?? lines.pop() ?? msg;
+}
+
+/** True for an error of loading (verifying) a program, where another variant may load. */
+function isLoadFailure(e: BpfError): boolean {
+  return /failed to load|loader: load:/.test(e.message);
+}
+
+/**
+ * Runs `run` over every target's first choice; targets whose program the
+ * kernel refused are tried again with their next variant. A target that no
+ * variant loads for gets the first refusal (the default program's reason),
+ * with the variants' reasons appended.
+ */
+function withVariants(
+  dir: string,
+  targets: readonly BpfSourceTarget[],
+  run: (jobs: readonly BpfObjectChoice[]) => Map<BpfSourceTarget, Buffer | BpfError>,
+): Map<BpfSourceTarget, Buffer | BpfError> {
+  const out = new Map<BpfSourceTarget, Buffer | BpfError>();
+  const tries = new Map(targets.map((t) => [t, objectChoices(dir, t)] as const));
+  const refused = new Map<BpfSourceTarget, BpfError[]>();
+  let pending = [...targets];
+  while (pending.length) {
+    const res = run(pending.map((t) => tries.get(t)![0]!));
+    const again: BpfSourceTarget[] = [];
+    for (const t of pending) {
+      const r = res.get(t)!;
+      const choice = tries.get(t)!.shift()!;
+      if (!(r instanceof BpfError)) {
+        loadedVariant.set(t, choice.variant);
+        out.set(t, r);
+        continue;
+      }
+      if (!isLoadFailure(r)) {
+        out.set(t, r);
+        continue;
+      }
+      const list = refused.get(t) ?? [];
+      list.push(new BpfError(r.errno, `${choice.variant ?? 'default'}: ${verifierReason(r.detail)}`));
+      refused.set(t, list);
+      if (tries.get(t)!.length) again.push(t);
+      else {
+        const [first, ...rest] = list;
+        const extra = rest.length ? ` (variants: ${rest.map((e) => e.detail).join('; ')})` : '';
+        out.set(t, new BpfError(first!.errno, `${t}: ${first!.detail.replace(/^default: /, '')}${extra}`));
+      }
+    }
+    pending = again;
+  }
+  return out;
+}
+
 /**
  * Runs several unparameterised iterators at once: one `bpftool iter pin`
- * per target, in parallel, then reads each pin file and removes it.
- * Returns the raw output per target, or the {@link BpfError} of that target.
+ * per target, in parallel, then reads each pin file and removes it. A
+ * target whose program the verifier refuses is retried with its next
+ * variant. Returns the raw output per target, or the {@link BpfError} of
+ * that target (errno, and the verifier's reason for a refused program).
  */
 export function runBpfIters(targets: readonly BpfSourceTarget[]): Map<BpfSourceTarget, Buffer | BpfError> {
   requireAvailable();
-  const dir = buildBpfPrograms();
+  return withVariants(buildBpfPrograms(), targets, pinAndRead);
+}
+
+/** `bpftool iter pin` of each object in parallel, read, remove. */
+function pinAndRead(choices: readonly BpfObjectChoice[]): Map<BpfSourceTarget, Buffer | BpfError> {
   const tmp = mkdtempSync(join(tmpdir(), 'bpf-iter-'));
   const out = new Map<BpfSourceTarget, Buffer | BpfError>();
-  const jobs = targets.map((t) => ({
-    target: t,
-    obj: join(dir, `${t}.bpf.o`),
-    pin: join(BPFFS, `bpf-iter-${process.pid}-${Date.now().toString(36)}-${pinSeq++}-${t}`),
-    err: join(tmp, `${t}.err`),
+  const jobs = choices.map((c) => ({
+    target: c.target,
+    obj: c.path,
+    pin: join(BPFFS, `bpf-iter-${process.pid}-${Date.now().toString(36)}-${pinSeq++}-${c.target}`),
+    err: join(tmp, `${c.target}.err`),
   }));
   try {
     // One shell, N background bpftools: loading (BTF parse, verification) dominates and runs in parallel.
@@ -470,7 +614,7 @@ export function runBpfIters(targets: readonly BpfSourceTarget[]): Map<BpfSourceT
       const rc = existsSync(`${j.err}.rc`) ? Number(readFileSync(`${j.err}.rc`, 'utf8').trim()) : -1;
       if (rc !== 0) {
         const msg = existsSync(j.err) ? readFileSync(j.err, 'utf8').trim() : 'bpftool did not run';
-        out.set(j.target, new BpfError(errnoOfMessage(msg), `bpftool iter pin ${j.target}: ${msg.split('\n').slice(-3).join(' | ')}`));
+        out.set(j.target, new BpfError(errnoOfMessage(msg), `bpftool iter pin ${j.target}: ${msg}`));
         continue;
       }
       try {
@@ -507,23 +651,31 @@ export interface BpfIterParams {
  * always for `cgroup`, which needs a start) through the libbpf loader.
  */
 export function runBpfIter(target: BpfSourceTarget, params: BpfIterParams = {}): Buffer {
-  if (target !== 'cgroup' && params.pid === undefined && params.tid === undefined) {
-    const r = runBpfIters([target]).get(target)!;
-    if (r instanceof BpfError) throw r;
-    return r;
+  let r: Buffer | BpfError;
+  if (target !== 'cgroup' && params.pid === undefined && params.tid === undefined) r = runBpfIters([target]).get(target)!;
+  else {
+    requireAvailable();
+    const dir = buildBpfPrograms();
+    const linkArgs =
+      target === 'cgroup'
+        ? ['cgroup_id', String(params.cgroupId ?? 1), String(params.order ?? 2)]
+        : params.pid !== undefined
+          ? ['pid', String(params.pid)]
+          : ['tid', String(params.tid)];
+    r = withVariants(dir, [target], ([c]) => new Map([[target, runLoader(dir, c!, linkArgs)]])).get(target)!;
   }
-  requireAvailable();
-  const dir = buildBpfPrograms();
-  const args = [join(dir, `${target}.bpf.o`)];
-  if (target === 'cgroup') args.push('cgroup_id', String(params.cgroupId ?? 1), String(params.order ?? 2));
-  else if (params.pid !== undefined) args.push('pid', String(params.pid));
-  else args.push('tid', String(params.tid));
+  if (r instanceof BpfError) throw r;
+  return r;
+}
+
+/** The libbpf loader (bpf/loader.c) over one object with link parameters. */
+function runLoader(dir: string, c: BpfObjectChoice, linkArgs: readonly string[]): Buffer | BpfError {
   try {
-    return execFileSync(join(dir, 'loader'), args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+    return execFileSync(join(dir, 'loader'), [c.path, ...linkArgs], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
   } catch (e) {
     const status = (e as { status?: number }).status;
     const msg = String((e as { stderr?: unknown }).stderr ?? '').trim();
-    throw new BpfError((status && errnoName(status)) || errnoOfMessage(msg), `loader ${target}: ${msg.split('\n').slice(-3).join(' | ') || String(e)}`);
+    return new BpfError((status && errnoName(status)) || errnoOfMessage(msg), `loader ${c.target}: ${msg || String(e)}`);
   }
 }
 
@@ -550,6 +702,8 @@ export interface BpfSourceOptions {
   bpfObjects?: boolean;
   /** Read the cgroup v2 tree. */
   cgroups?: boolean;
+  /** Read the slab caches (kmem_cache). */
+  slabs?: boolean;
 }
 
 /** What a bpf read did. */
@@ -564,6 +718,13 @@ export interface BpfReport {
   skipped: { target: BpfSourceTarget; errno: ErrnoName; message: string }[];
   /** How many file kinds got their name from kallsyms (the rest are named by path and inode kind). */
   fopsFromKallsyms: number;
+  /** Targets that loaded a variant program (not the default), and why the default was refused. */
+  variants: { target: BpfSourceTarget; variant: string }[];
+  /**
+   * File mappings whose path the program could not take (the no_d_path variant):
+   * how many were named from /proc/TGID/maps (same start, device and inode) and how many stay unnamed.
+   */
+  vmaPaths: { fromProcMaps: number; unknown: number };
 }
 
 /** Reads the running kernel into a new {@link Kernel} (source `'bpf'`). See {@link readBpfWithReport}. */
@@ -571,19 +732,18 @@ export function readBpf(options: BpfSourceOptions = {}): Kernel {
   return readBpfWithReport(options).kernel;
 }
 
-const TASK_IDLE = 0x402;
+/** include/linux/sched.h bits task_state_index reads. */
+const TASK_REPORT = 0x7f; // INTERRUPTIBLE..PARKED, EXIT_DEAD 0x10 and EXIT_ZOMBIE 0x20 included
+const TASK_IDLE = 0x402; // TASK_UNINTERRUPTIBLE | TASK_NOLOAD
+const TASK_RTLOCK_WAIT = 0x1000;
+const STATE_CHARS = 'RSDTtXZPI';
 
+/** The letter /proc prints for a task: the kernel's task_state_index (fs/proc/array.c), bit for bit. */
 function taskState(r: BpfTaskRec): TaskState {
-  if (r.exit_state & 0x10) return 'Z';
-  if (r.exit_state & 0x20 || r.state & 0x80) return 'X';
-  const s = r.state;
-  if (s === 0) return 'R';
-  if ((s & TASK_IDLE) === TASK_IDLE || s & 0x40) return 'I';
-  if (s & 1) return 'S';
-  if (s & 2) return 'D';
-  if (s & 8) return 't';
-  if (s & 4) return 'T';
-  return 'S';
+  let state = (r.state | r.exit_state) & TASK_REPORT;
+  if ((r.state & TASK_IDLE) === TASK_IDLE) state = TASK_REPORT + 1;
+  if (r.state & TASK_RTLOCK_WAIT) state = 2;
+  return STATE_CHARS[state === 0 ? 0 : 32 - Math.clz32(state)] as TaskState;
 }
 
 /**
@@ -600,7 +760,7 @@ function taskState(r: BpfTaskRec): TaskState {
  */
 export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Kernel; report: BpfReport } {
   const t0 = performance.now();
-  const o = { files: true, vmas: true, sockets: true, routes: true, ksyms: true, bpfObjects: true, cgroups: true, ...options };
+  const o = { files: true, vmas: true, sockets: true, routes: true, ksyms: true, bpfObjects: true, cgroups: true, slabs: true, ...options };
   requireAvailable();
   buildBpfPrograms();
   const targets: BpfSourceTarget[] = ['task'];
@@ -610,7 +770,16 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
   if (o.routes) targets.push('ipv6_route');
   if (o.ksyms) targets.push('ksym');
   if (o.bpfObjects) targets.push('bpf_map', 'bpf_prog', 'bpf_link');
-  const report: BpfReport = { timings: { iterMs: 0, loaderMs: 0, buildMs: 0, totalMs: 0 }, bytes: {}, counts: {}, skipped: [], fopsFromKallsyms: 0 };
+  if (o.slabs) targets.push('kmem_cache');
+  const report: BpfReport = {
+    timings: { iterMs: 0, loaderMs: 0, buildMs: 0, totalMs: 0 },
+    bytes: {},
+    counts: {},
+    skipped: [],
+    fopsFromKallsyms: 0,
+    variants: [],
+    vmaPaths: { fromProcMaps: 0, unknown: 0 },
+  };
   const t1 = performance.now();
   const raw = runBpfIters(targets);
   const t2 = performance.now();
@@ -622,6 +791,10 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
     }
   }
   const t3 = performance.now();
+  for (const t of raw.keys()) {
+    const v = bpfTargetVariant(t);
+    if (v) report.variants.push({ target: t, variant: v });
+  }
   report.timings.iterMs = t2 - t1;
   report.timings.loaderMs = t3 - t2;
 
@@ -630,7 +803,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
     if (b === undefined) return [];
     if (b instanceof BpfError) {
       if (t === 'task') throw b;
-      report.skipped.push({ target: t, errno: b.errno, message: b.message });
+      report.skipped.push({ target: t, errno: b.errno, message: b.detail });
       return [];
     }
     report.bytes[t] = b.length;
@@ -754,6 +927,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
   const tasks = recs('task').sort((a, b) => a.start_time - b.start_time || a.pid - b.pid);
   const files = recs('task_file');
   const vmas = recs('task_vma');
+  nameVmaFiles(vmas, report.vmaPaths);
   const filesByPid = new Map<number, BpfTaskFileRec[]>();
   for (const f of files) {
     let l = filesByPid.get(f.pid);
@@ -850,11 +1024,20 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
     });
     byPid.set(r.pid, t);
   }
-  // Parents started after their children (pid reuse, reparenting) or invisible (PID 1 here).
+  // Parents started after their children (pid reuse, reparenting), or that the task
+  // iterator cannot show (PID 1 here): their children still name them.
   for (const r of leaders) {
     const t = byPid.get(r.pid)!;
-    if (!t.real_parent) t.real_parent = byPid.get(r.ppid) ?? kernel.initTask;
+    if (t.real_parent) continue;
+    let parent = r.ppid === 0 ? kernel.initTask : byPid.get(r.ppid);
+    if (!parent) byPid.set(r.ppid, (parent = unlistedParent(kernel, r.ppid)));
+    for (const th of t.signal.threads.values()) th.real_parent = parent;
   }
+
+  for (const r of recs('kmem_cache'))
+    kernel.addKmemCache(
+      new KmemCache(r.name, r.object_size, r.size, r.align, r.num_objs - r.free_objs, r.num_objs, r.objs_per_slab, r.pages_per_slab),
+    );
 
   // ---- BPF objects with their kernel ids (the iterators' own programs and links included).
   for (const r of recs('bpf_map')) {
@@ -885,8 +1068,49 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
   return { kernel, report };
 }
 
+/**
+ * Names the file mappings a program left without a path (its variant could
+ * not call bpf_d_path) from /proc/TGID/maps, which the kernel prints with
+ * d_path too: the row with the same start, device and inode. Rows that stay
+ * unnamed (the process exited, maps unreadable) are counted as unknown.
+ */
+function nameVmaFiles(vmas: BpfTaskVmaRec[], count: { fromProcMaps: number; unknown: number }): void {
+  const maps = new Map<number, Map<number, MapsRow> | null>();
+  for (const r of vmas) {
+    if (r.kind !== VMA_KIND.file || r.path) continue;
+    let rows = maps.get(r.tgid);
+    if (rows === undefined) {
+      try {
+        rows = new Map(parseMaps(readFileSync(`/proc/${r.tgid}/maps`, 'utf8')).map((m) => [m.start, m]));
+      } catch {
+        rows = null;
+      }
+      maps.set(r.tgid, rows);
+    }
+    const m = rows?.get(r.start);
+    if (m && m.ino === r.ino && ((m.devMajor << 20) | m.devMinor) === r.dev && m.path) {
+      r.path = m.path;
+      count.fromProcMaps++;
+    } else count.unknown++;
+  }
+}
+
 function spread(i: number, n: number, nBuckets: number): number {
   return Math.floor((i * nBuckets) / Math.max(n, 1));
+}
+
+/** A parent the task iterator does not show, with the comm and state /proc/PID/stat gives ('' and S where it refuses). */
+function unlistedParent(kernel: Kernel, pid: number): Task {
+  let comm = '';
+  let state: TaskState = 'S';
+  try {
+    const st = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    comm = st.comm;
+    if ('RSDTtXZPI'.includes(st.state)) state = st.state as TaskState;
+  } catch {
+    // /proc/PID refuses too: the pid is all the children tell
+  }
+  return kernel.unlistedTask(pid, comm, state);
 }
 
 function readOr(path: string, dflt = ''): string {

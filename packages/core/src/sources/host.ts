@@ -169,12 +169,11 @@ interface RawProc {
   maps: MapsRow[] | null;
 }
 
-const TASK_STATES = new Set<string>(['R', 'S', 'D', 'T', 't', 'Z', 'X', 'I']);
+const TASK_STATES = new Set<string>(['R', 'S', 'D', 'T', 't', 'Z', 'X', 'P', 'I']);
 
 function taskState(s: string): TaskState {
   if (TASK_STATES.has(s)) return s as TaskState;
   if (s === 'x') return 'X';
-  if (s === 'P') return 'I'; // parked kthreads are idle
   return s === 'W' || s === 'K' ? 'D' : 'S';
 }
 

@@ -9,7 +9,7 @@ import {
   CGROUP_ORDER_NAMES,
   defaultKernel,
   fail,
-  readBpf,
+  readBpfWithReport,
   readHost,
   syntheticKernel,
   type BpfSourceOptions,
@@ -76,6 +76,8 @@ export function parseKernelSpec(s: string | undefined): KernelSpec {
 
 /** Which kinds of objects a target walks, so `--kernel host|bpf` reads only those. */
 interface TargetNeeds {
+  /** The bpf source has no program for what this target walks (`--kernel bpf` refuses it, naming the reason). */
+  noBpf?: string;
   threads?: boolean;
   files?: boolean;
   vmas?: boolean;
@@ -102,7 +104,7 @@ const TARGET_NEEDS: Record<string, TargetNeeds> = {
   bpf_map: { bpfObjects: true },
   bpf_prog: { bpfObjects: true },
   bpf_link: { bpfObjects: true },
-  bpf_map_elem: { bpfObjects: true },
+  bpf_map_elem: { bpfObjects: true, noBpf: "the bpf source reads the maps' metadata (bpf_map), not their elements" },
 };
 
 /** Only what a target walks is read from the host (a full read costs ~0.4 s); unknown targets read everything. */
@@ -117,7 +119,22 @@ export function hostOptionsFor(target: string | undefined): HostOptions {
 export function bpfOptionsFor(target: string | undefined): BpfSourceOptions {
   const n = target === undefined ? undefined : TARGET_NEEDS[target];
   if (!n) return {};
-  return { files: !!n.files, vmas: !!n.vmas, sockets: !!n.sockets, routes: !!n.routes, ksyms: !!n.ksyms, bpfObjects: !!n.bpfObjects, cgroups: !!n.cgroups };
+  return { files: !!n.files, vmas: !!n.vmas, sockets: !!n.sockets, routes: !!n.routes, ksyms: !!n.ksyms, bpfObjects: !!n.bpfObjects, cgroups: !!n.cgroups, slabs: !!n.slabs };
+}
+
+/**
+ * The running kernel through the bpf source, for a target. Never silently
+ * empty: a target the bpf source cannot read on this kernel (no program for
+ * it, or every variant of its program refused by the verifier) is an error
+ * with the errno and the reason, not an empty model.
+ */
+export function readBpfFor(target: string | undefined): Kernel {
+  const n = target === undefined ? undefined : TARGET_NEEDS[target];
+  if (n?.noBpf) fail('EOPNOTSUPP', `${target}: ${n.noBpf}`);
+  const { kernel, report } = readBpfWithReport(bpfOptionsFor(target));
+  const bad = report.skipped[0];
+  if (bad) throw new BpfError(bad.errno, bad.message.startsWith(`${bad.target}: `) ? bad.message : `${bad.target}: ${bad.message}`);
+  return kernel;
 }
 
 /** Kernels built in this process, so pins of one kernel share it (and its ids). */
@@ -129,7 +146,7 @@ export class KernelCache {
     let k = this.cache.get(key);
     if (!k) {
       if (spec === 'host') k = readHost(hostOptionsFor(target));
-      else if (spec === 'bpf') k = readBpf(bpfOptionsFor(target));
+      else if (spec === 'bpf') k = readBpfFor(target);
       else {
         const seed = Number(spec.slice('synthetic:'.length));
         // The default kernel is shared with library code in this process.
