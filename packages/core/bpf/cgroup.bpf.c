@@ -12,7 +12,8 @@ int dump_cgroup(struct bpf_iter__cgroup *ctx)
 		return 0;
 	r.id = BPF_CORE_READ(cg, kn, id);
 	r.level = cg->level;
-	BPF_CORE_READ_STR_INTO(&r.name, cg, kn, name);
+	/* kn->name is a pointer: BPF_CORE_READ_STR_INTO would read the pointer's own bytes. */
+	bpf_probe_read_kernel_str(r.name, sizeof(r.name), BPF_CORE_READ(cg, kn, name));
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

@@ -5,14 +5,14 @@
  * thread), the availability check with its reason, and a runner for SDK
  * programs over a model.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { closeSync, fstatSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { bpfAvailable, type BpfAvailability, type Kernel } from '@bpf-iter/core';
+import { bpfAvailable, buildBpfPrograms, type BpfAvailability, type Kernel } from '@bpf-iter/core';
 import { attachIter, bpf_iter_new_session, loadProgram, SEC, type BpfIterLinkInfoInit } from '@bpf-iter/iter-programs';
 
 /** Availability, printed once per file when the suite skips (never a silent pass). */
@@ -72,6 +72,10 @@ export interface Fixture {
   dir: string;
   child: ChildInfo;
   self: SelfObjects;
+  /** cgroup v2 directories the fixture made (a parent and its child), relative to the cgroup2 mount; [] where it cannot. */
+  cgroups: string[];
+  /** A pinned iterator (`bpftool iter pin`) that keeps one program, its link and its maps alive; null without BPF. */
+  pin: { path: string; progIds: number[]; linkIds: number[]; mapIds: number[] } | null;
   stop(): Promise<void>;
 }
 
@@ -105,11 +109,17 @@ export async function startFixture(): Promise<Fixture> {
   const worker = new Worker('setInterval(() => {}, 1000)', { eval: true });
   await new Promise<void>((r) => worker.once('online', () => r()));
   const addr = server.address();
+  const pin = pinIterator();
+  const cg = makeCgroups(`bpf-iter-fixture-${process.pid}`);
   return {
     dir,
     child,
     self: { files, tcpPort: typeof addr === 'object' && addr ? addr.port : 0, udpPort: udp.address().port, unixPath },
+    pin,
+    cgroups: cg.made,
     async stop() {
+      if (pin) rmSync(pin.path, { force: true });
+      cg.remove();
       proc.stdin!.end();
       proc.kill();
       await worker.terminate();
@@ -120,6 +130,47 @@ export async function startFixture(): Promise<Fixture> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A parent and a child cgroup under the cgroup2 mount (so the cgroup walk has levels and names), removed at stop. */
+function makeCgroups(name: string): { made: string[]; remove(): void } {
+  const mount = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' '))
+    .find((f) => f[f.indexOf('-') + 1] === 'cgroup2')?.[4];
+  const made: string[] = [];
+  if (mount)
+    for (const rel of [name, `${name}/child`]) {
+      try {
+        mkdirSync(join(mount, rel));
+        made.push(rel);
+      } catch {
+        break; // no cgroup2 write access here: the walk keeps what the machine has
+      }
+    }
+  return {
+    made,
+    remove: () => {
+      for (const rel of [...made].reverse()) rmdirSync(join(mount!, rel));
+    },
+  };
+}
+
+/**
+ * Pins a small iterator program (bpf/text_task_file.bpf.o) for the length of
+ * the fixture, so some BPF program, link and map ids hold still while the
+ * machine's other BPF objects come and go; their ids from bpftool's JSON.
+ */
+function pinIterator(): Fixture['pin'] {
+  if (!bpfAvailable().ok) return null;
+  const obj = join(buildBpfPrograms(), 'text_task_file.bpf.o');
+  const path = `/sys/fs/bpf/bpf-iter-fixture-${process.pid}`;
+  const env = { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` };
+  execFileSync('bpftool', ['iter', 'pin', obj, path], { env, stdio: 'pipe' });
+  const show = (...args: string[]): any => JSON.parse(execFileSync('bpftool', [...args, '--json'], { env, encoding: 'utf8' }));
+  const link = show('link', 'show', 'pinned', path) as { id: number; prog_id: number };
+  const prog = show('prog', 'show', 'id', String(link.prog_id)) as { id: number; map_ids?: number[] };
+  return { path, progIds: [prog.id], linkIds: [link.id], mapIds: prog.map_ids ?? [] };
 }
 
 /**

@@ -1074,7 +1074,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
  * d_path too: the row with the same start, device and inode. Rows that stay
  * unnamed (the process exited, maps unreadable) are counted as unknown.
  */
-function nameVmaFiles(vmas: BpfTaskVmaRec[], count: { fromProcMaps: number; unknown: number }): void {
+export function nameVmaFiles(vmas: BpfTaskVmaRec[], count: { fromProcMaps: number; unknown: number } = { fromProcMaps: 0, unknown: 0 }): void {
   const maps = new Map<number, Map<number, MapsRow> | null>();
   for (const r of vmas) {
     if (r.kind !== VMA_KIND.file || r.path) continue;
