@@ -18,6 +18,19 @@ import { PF_KTHREAD, Task, ThreadGroup, type TaskState } from './model/task.js';
 /** Where a kernel model came from. */
 export type KernelSource = 'synthetic' | 'host' | 'bpf' | 'empty';
 
+/** Options of the {@link Kernel} constructor. */
+export interface KernelOptions {
+  source?: KernelSource;
+  /** Number of possible CPUs; default 1. */
+  nrCpus?: number;
+  /**
+   * Slots of the UDP hash table (`udp_table.mask + 1`, the kernel's
+   * `net.ipv4.udp_hash_entries`); default 128. A real host's sockets keep
+   * the slot /proc/net/udp prints only if their table is as large.
+   */
+  udpHashEntries?: number;
+}
+
 /** Options of {@link Kernel.createTask}. */
 export interface CreateTaskOptions {
   /** Global pid; allocated when omitted. */
@@ -89,7 +102,8 @@ export class Kernel {
   readonly ipv6Routes = new RcuList<Ipv6Route>();
   readonly tcpListen = new SockTable(32);
   readonly tcpEstablished = new SockTable(256);
-  readonly udp = new SockTable(128);
+  /** UDP sockets by primary (port) hash slot: the `sl` column of /proc/net/udp and the udp iterator's `bucket`. */
+  readonly udp: SockTable;
   readonly unix = new SockTable(256);
   /** Netlink sockets, one bucket per protocol (MAX_LINKS = 32). */
   readonly netlink = new SockTable(32);
@@ -110,9 +124,10 @@ export class Kernel {
   private nextNsInum = 0xeffffffc;
   private tasksTotal = 0;
 
-  constructor(options: { source?: KernelSource; nrCpus?: number } = {}) {
+  constructor(options: KernelOptions = {}) {
     this.source = options.source ?? 'empty';
     this.nrCpus = options.nrCpus ?? 1;
+    this.udp = new SockTable(options.udpHashEntries ?? 128);
     this.initPidNs = new PidNamespace(null, 0xeffffffc);
     this.nextNsInum = 0xeffffffc + 1;
     this.cgroupRoot = new Cgroup(1, '', null);

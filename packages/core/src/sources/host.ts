@@ -367,7 +367,8 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
 
   // ------------------------------------------------------------ phase 2: build the model
   const nrCpus = possibleCpus(root);
-  const kernel = new Kernel({ source: 'host', nrCpus });
+  const udpRows = o.sockets ? readUdp(P, tryRead) : [];
+  const kernel = new Kernel({ source: 'host', nrCpus, udpHashEntries: udpHashEntries(P, udpRows) });
   const uptime = tryRead(join(P, 'uptime'));
   if (uptime) kernel.nowNs = Math.round(parseFloat(uptime) * 1e9);
   const statText = tryRead(join(P, 'stat'));
@@ -445,7 +446,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
 
   // Sockets before files, so socket fds can point at them.
   const sockByIno = new Map<number, Socket>();
-  if (o.sockets) readSockets(kernel, P, sockByIno, tryRead);
+  if (o.sockets) readSockets(kernel, P, sockByIno, udpRows, tryRead);
 
   // Pid namespaces: one per /proc/PID/ns/pid inode, nested by NSpid depth.
   let nsOf = new Map<RawProc, PidNamespace>();
@@ -897,7 +898,39 @@ function spread(i: number, n: number, table: SockTable): number {
   return Math.floor((i * table.nBuckets) / Math.max(n, 1));
 }
 
-function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, tryRead: (p: string, r?: (p: string) => string) => string | null): void {
+/** The rows of /proc/net/udp and udp6, by family. */
+interface UdpRows {
+  family: number;
+  row: InetRow;
+}
+
+function readUdp(P: string, tryRead: (p: string) => string | null): UdpRows[] {
+  const out: UdpRows[] = [];
+  for (const [name, family] of [['udp', AF_INET], ['udp6', AF_INET6]] as const) {
+    const t = tryRead(join(P, 'net', name));
+    if (t) for (const row of parseInetTable(t)) out.push({ family, row });
+  }
+  return out;
+}
+
+/**
+ * Slots of the kernel's UDP hash table: `net.ipv4.udp_hash_entries` (negative
+ * when the namespace shares the initial one's table), else the smallest
+ * power of two above every `sl` seen (at least 128), so each socket keeps its slot.
+ */
+function udpHashEntries(P: string, rows: UdpRows[]): number {
+  try {
+    const n = Math.abs(Number(readText(join(P, 'sys/net/ipv4/udp_hash_entries'))));
+    if (Number.isInteger(n) && n > 0 && rows.every((r) => r.row.sl < n)) return n;
+  } catch {
+    // older kernels (before 6.2) or a captured tree without it
+  }
+  let n = 128;
+  for (const r of rows) while (r.row.sl >= n) n *= 2;
+  return n;
+}
+
+function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpRows: UdpRows[], tryRead: (p: string, r?: (p: string) => string) => string | null): void {
   const add = (sk: Socket, bucket: number): void => {
     kernel.addSocket(sk, bucket);
     if (sk.ino) byIno.set(sk.ino, sk);
@@ -940,20 +973,10 @@ function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, tryR
   listen.forEach((s, i) => add(s, spread(i, listen.length, kernel.tcpListen)));
   est.forEach((s, i) => add(s, spread(i, est.length, kernel.tcpEstablished)));
 
-  // UDP: `sl` is the hash bucket. Keep it when it fits the model's table, else
-  // compress the bucket numbers order-preservingly (the walk order is what matters).
-  const udp = [
-    ...table('udp').map((r) => ({ sl: r.sl, sk: inet('udp', AF_INET, r) })),
-    ...table('udp6').map((r) => ({ sl: r.sl, sk: inet('udp', AF_INET6, r) })),
-  ].sort((a, b) => a.sl - b.sl);
-  const n = kernel.udp.nBuckets;
-  const maxSl = udp.length ? udp[udp.length - 1]!.sl : 0;
-  const distinct = [...new Set(udp.map((u) => u.sl))];
-  const rank = new Map(distinct.map((sl, i) => [sl, i]));
-  for (const u of udp) {
-    const b = maxSl < n ? u.sl : Math.floor((rank.get(u.sl)! * n) / Math.max(distinct.length, n));
-    add(u.sk, b);
-  }
+  // UDP: `sl` is the socket's hash slot, and the table is as large as the kernel's: keep it.
+  // Within a slot each file keeps its order (the v4 and v6 files are walked separately).
+  const udp = udpRows.map((u) => ({ sl: u.row.sl, sk: inet('udp', u.family, u.row) })).sort((a, b) => a.sl - b.sl);
+  for (const u of udp) add(u.sk, u.sl);
 
   const unixText = tryRead(join(P, 'net/unix'), readUtf8);
   const unix = unixText ? parseUnix(unixText) : [];
