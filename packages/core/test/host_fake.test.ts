@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AF_INET6, mkdev, readHostWithReport, TCP_LISTEN, type HostReport, type Kernel } from '../src/index.js';
+import { AF_INET6, mkdev, readHostWithReport, TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, type HostReport, type Kernel } from '../src/index.js';
 
 let root: string;
 let kernel: Kernel;
@@ -123,7 +123,8 @@ beforeAll(() => {
     'Num       RefCount Protocol Flags    Type St Inode Path\n' +
       '0000000020acb4dc: 00000002 00000000 00010000 0001 01  7000 /run/some socket\n' +
       '00000000ea725508: 00000003 00000000 00000000 0001 03  7001\n' +
-      '00000000ea725509: 00000002 00000000 00000000 0002 01  7002 @abstract\n',
+      '00000000ea725509: 00000002 00000000 00000000 0002 01  7002 @abstract\n' +
+      '00000000ea72550a: 00000002 00000000 00000000 0001 02  7003\n',
   );
   put(
     'proc/net/netlink',
@@ -257,10 +258,12 @@ describe('host source over a captured tree', () => {
     expect(tcp[2]!.sk_uid).toBe(1000);
     const udp = kernel.sockets('udp');
     expect(udp.map((s) => s.ino)).toEqual([6000, 6001]);
-    expect(kernel.sockets('unix').map((s) => [s.ino, s.path, s.unixFlags, s.sk_refcnt])).toEqual([
-      [7000, '/run/some socket', 0x10000, 2],
-      [7001, '', 0, 3],
-      [7002, '@abstract', 0, 2],
+    // sk_state from Flags (__SO_ACCEPTCON: TCP_LISTEN) and St (SS_CONNECTED: TCP_ESTABLISHED, else TCP_CLOSE).
+    expect(kernel.sockets('unix').map((s) => [s.ino, s.path, s.skc_state, s.sk_socket, s.sk_refcnt])).toEqual([
+      [7000, '/run/some socket', TCP_LISTEN, true, 2],
+      [7001, '', TCP_ESTABLISHED, true, 3],
+      [7002, '@abstract', TCP_CLOSE, true, 2],
+      [7003, '', TCP_ESTABLISHED, false, 2], // SS_CONNECTING: an accept-queue embryo, no struct socket
     ]);
     const nl = kernel.sockets('netlink');
     expect(nl.map((s) => s.ino)).toEqual([4, 1589, 1588]); // protocol 0's bucket, then protocol 4's

@@ -32,7 +32,13 @@ import {
   SOCK_RAW,
   SOCK_STREAM,
   Socket,
+  SS_CONNECTED,
+  SS_CONNECTING,
+  SS_UNCONNECTED,
+  TCP_CLOSE,
+  TCP_ESTABLISHED,
   TCP_LISTEN,
+  __SO_ACCEPTCON,
 } from '../model/socket.js';
 import type { SockTable } from '../model/sock_table.js';
 import { PF_KTHREAD, type Task, type TaskState } from '../model/task.js';
@@ -43,7 +49,7 @@ import { fopsName, modeOfLink } from './procfs/fops.js';
 import { parseIpv6Route } from './procfs/ipv6_route.js';
 import { parseMaps, type MapsRow } from './procfs/maps.js';
 import { parseMountinfo, type MountInfo } from './procfs/mountinfo.js';
-import { parseInetTable, parseNetlink, parseUnix, type InetRow } from './procfs/net.js';
+import { parseInetTable, parseNetlink, parseUnix, type InetRow, type UnixRow } from './procfs/net.js';
 import { errCode, isGone, listDir, readLink, readText, readUtf8 } from './procfs/read.js';
 import { readLinksParallel } from './procfs/readlinks.js';
 import { parseSlabinfo } from './procfs/slabinfo.js';
@@ -953,7 +959,7 @@ function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpR
       r.tx_queue,
       r.rx_queue,
       '',
-      0,
+      true,
       r.addr,
       { tr: r.tr, tm_when: r.tm_when, retrnsmt: r.retrnsmt, timeout: r.timeout, tail: r.tail },
       null,
@@ -981,12 +987,13 @@ function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpR
   const unixText = tryRead(join(P, 'net/unix'), readUtf8);
   const unix = unixText ? parseUnix(unixText) : [];
   unix.forEach((r, i) => {
+    const { sk_state, sk_socket } = unixSkState(r);
     const sk = new Socket(
       'unix',
       AF_UNIX,
       r.type,
       r.protocol,
-      r.state,
+      sk_state,
       new Uint8Array(0),
       new Uint8Array(0),
       0,
@@ -997,7 +1004,7 @@ function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpR
       0,
       0,
       r.path,
-      r.flags,
+      sk_socket,
       r.addr,
       null,
       null,
@@ -1024,7 +1031,7 @@ function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpR
       0,
       0,
       '',
-      0,
+      true,
       r.addr,
       null,
       { portid: r.portid, groups: r.groups, rmem: r.rmem, wmem: r.wmem, dump: r.dump, locks: r.locks, drops: r.drops },
@@ -1032,6 +1039,21 @@ function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpR
     );
     add(sk, r.protocol);
   }
+}
+
+/**
+ * The kernel's `sk_state` of a unix socket and whether it has a `struct
+ * socket`, from the two columns unix_seq_show derives from them: Flags is
+ * __SO_ACCEPTCON exactly when sk_state is TCP_LISTEN, and St is
+ * SS_CONNECTED/SS_UNCONNECTED with a socket, SS_CONNECTING/SS_DISCONNECTING
+ * without one, by whether sk_state is TCP_ESTABLISHED. Unix sockets use no
+ * other state than TCP_CLOSE, so the mapping is exact.
+ */
+function unixSkState(r: UnixRow): { sk_state: number; sk_socket: boolean } {
+  const sk_socket = r.state === SS_UNCONNECTED || r.state === SS_CONNECTED;
+  if (r.flags & __SO_ACCEPTCON) return { sk_state: TCP_LISTEN, sk_socket };
+  const established = r.state === SS_CONNECTED || r.state === SS_CONNECTING;
+  return { sk_state: established ? TCP_ESTABLISHED : TCP_CLOSE, sk_socket };
 }
 
 function readCgroupTree(

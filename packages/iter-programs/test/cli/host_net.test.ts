@@ -7,13 +7,18 @@
  * identical, and when nothing moved the whole output equals the file.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket as NetSocket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, tempState } from './helpers.js';
 
 const lines = (s: string): string[] => s.split('\n').filter((l) => l.length > 0);
 /** The inode column of a /proc/net/udp{,6} line. */
 const udpIno = (l: string): string => l.trim().split(/\s+/)[9]!;
+/** The inode column of a /proc/net/unix line. */
+const unixIno = (l: string): string => l.split(/\s+/)[6]!;
 
 /** Binds a UDP socket and resolves with it (port 0: the kernel picks, so the sockets spread over hash slots). */
 function bound(type: 'udp4' | 'udp6', addr: string): Promise<UdpSocket | null> {
@@ -77,6 +82,36 @@ describe('bpf-iter cat --kernel host: /proc/net byte for byte', () => {
   });
   afterAll(() => {
     for (const s of socks) s.close();
+  });
+
+  it('cat unix equals /proc/net/unix (Flags and St derived from sk_state, as unix_seq_show does)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpf-iter-unix-'));
+    const path = join(dir, 'listen.sock');
+    const accepted: NetSocket[] = [];
+    const srv: Server = createServer((c) => accepted.push(c));
+    await new Promise<void>((res) => srv.listen(path, res));
+    const client = connect(path);
+    await new Promise<void>((res) => client.once('connect', res));
+    while (accepted.length === 0) await new Promise((r) => setTimeout(r, 5));
+    try {
+      const before = readFileSync('/proc/net/unix', 'utf8');
+      const r = await cli(['cat', 'unix', '--kernel', 'host'], tempState().state);
+      const after = readFileSync('/proc/net/unix', 'utf8');
+      expect(r.code, r.stderr).toBe(0);
+      // Own sockets: the listener (Flags 00010000, St 01) by its path, the connected pair (St 03).
+      const listener = lines(before).find((l) => l.endsWith(' ' + path))!;
+      expect(listener).toMatch(/ 00010000 0001 01 /);
+      const own = new Set([unixIno(listener)]);
+      expectSameFile(r.stdout, before, after, own, unixIno);
+      expect(r.stdout).toContain(listener + '\n');
+      const connected = lines(r.stdout).filter((l) => / 00000000 0001 03 /.test(l));
+      expect(connected.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      client.destroy();
+      for (const c of accepted) c.destroy();
+      await new Promise((res) => srv.close(res));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   for (const family of [4, 6] as const) {
