@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { availableParallelism, cpus, hostname } from 'node:os';
 import { Kernel } from '../kernel.js';
 import type { Cgroup } from '../model/cgroup.js';
-import { mkdev, S_IFCHR, S_IFREG, type FileOperations, type KFile } from '../model/file.js';
+import { mkdev, O_CLOEXEC, S_IFCHR, S_IFREG, type FileOperations, type KFile } from '../model/file.js';
 import { FilesStruct } from '../model/files_struct.js';
 import { KmemCache } from '../model/kmem_cache.js';
 import { MmStruct, VM_EXEC, VM_MAYSHARE, VM_READ, VM_SHARED, VM_WRITE, vmaLayout } from '../model/mm.js';
@@ -519,14 +519,16 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       for (const f of p.fds) {
         const sk = sockByIno.size && f.link.startsWith('socket:[') ? sockByIno.get(f.ino) : undefined;
         if (f.fops !== lastFopsName) fops = kernel.fops((lastFopsName = f.fops));
+        // fdinfo's flags are f_flags with O_CLOEXEC ORed in from the fd table's close_on_exec bit.
+        const flags = f.info?.flags ?? 0;
         const file = kernel.createFile(f.link, {
           f_op: fops!,
           inode: { i_ino: f.ino, i_mode: f.mode, s_dev: f.dev >= 0 ? kdevOfStat(f.dev) : 0 },
-          flags: f.info?.flags ?? 0,
+          flags,
           private_data: sk ?? null,
         });
         file.f_pos = f.info?.pos ?? 0;
-        kernel.installFd(leader, file, f.fd);
+        kernel.installFd(leader, file, f.fd, (flags & O_CLOEXEC) !== 0);
         report.counts.fds++;
       }
     }
