@@ -217,7 +217,10 @@ describe('host source over a captured tree', () => {
     expect(files.fd[1]!.f_inode.i_ino).toBe(5000);
     expect(files.fd[3]!.f_inode.i_ino).toBe(777);
     expect(files.fd[4]!.f_inode.i_ino).toBe(9);
-    expect(files.fd[0]!.f_flags).toBe(0o2100002);
+    // fdinfo flags 02100002: O_CLOEXEC goes to the fd table, f_flags keeps O_LARGEFILE|O_RDWR.
+    expect(files.fd[0]!.f_flags).toBe(0o100002);
+    expect([...files.close_on_exec]).toEqual([0, 7]);
+    expect(files.fd[7]!.f_flags).toBe(0o2);
     const sk = files.fd[1]!.private_data;
     expect(sk).toBe(kernel.sockets('tcp')[0]);
     // Real addresses from kallsyms for tables it lists; made up (and marked) for the others.
