@@ -464,6 +464,7 @@ export class Kernel {
       vm_start: start,
       vm_end: start + len,
       vm_flags: flags,
+      vm_flags_unknown: 0,
       vm_pgoff: Math.floor((o.offset ?? 0) / PAGE_SIZE),
       vm_file: o.file ?? null,
       vm_mm: mm,
