@@ -70,4 +70,40 @@ describe.skipIf(!avail.ok)(suiteTitle('host model vs the kernel: every field /pr
       expect(flags, `fd ${fd}`).toBe(files.fd[fd]!.f_flags | (files.close_on_exec.has(fd) ? O_CLOEXEC : 0));
     }
   });
+
+  it('task_vma: vm_flags equal the kernel vma->vm_flags on every VMA of the child, and system-wide on VMAs seen by both', () => {
+    // The bpf source's record decoder keeps vm_flags' low 32 bits: compare those (no VMA here has a higher one set).
+    const lo = (f: number): number => f % 2 ** 32;
+    const hostVmas = (tgid: number): Map<number, number> => {
+      const m = new Map<number, number>();
+      const mm = host.task(tgid).mm;
+      // [vsyscall] (above 2^63) is the gate VMA /proc appends; it is not in the mm the iterator walks.
+      for (const v of mm?.vmas() ?? []) if (v.vm_start < 2 ** 63) m.set(v.vm_start, v.vm_flags);
+      return m;
+    };
+    const cpid = fx.child.pid;
+    const kc = bpfRecords('task_vma', { pid: cpid });
+    const sc = hostVmas(cpid);
+    expect(kc.length).toBeGreaterThan(5);
+    expect(kc.map((r) => `${r.start.toString(16)} ${r.flags.toString(16)}`)).toEqual([...sc].map(([a, f]) => `${a.toString(16)} ${lo(f).toString(16)}`));
+    for (const v of host.task(cpid).mm!.vmas()) expect(v.vm_flags_unknown, v.vm_start.toString(16)).toBe(0);
+    // The mmap'ed file (MAP_SHARED, read-write): VM_SHARED and VM_MAYSHARE, which maps' letters cannot both tell.
+    const m = kc.find((r) => r.ino === fx.child.mapped.ino)!;
+    expect(m.flags & 0x8b).toBe(0x8b);
+    // Every other process (this one's V8 heap moves between reads).
+    const all = bpfRecords('task_vma').filter((r) => r.tgid !== process.pid && r.tgid !== cpid);
+    let both = 0;
+    const differ: string[] = [];
+    const byTgid = new Map<number, Map<number, number>>();
+    for (const r of all) {
+      let h = byTgid.get(r.tgid);
+      if (!h) byTgid.set(r.tgid, (h = host.processes.toArray().some((t) => t.tgid === r.tgid) ? hostVmas(r.tgid) : new Map()));
+      const f = h.get(r.start);
+      if (f === undefined) continue;
+      both++;
+      if (lo(f) !== r.flags) differ.push(`${r.tgid} ${r.start.toString(16)} kernel ${r.flags.toString(16)} host ${f.toString(16)}`);
+    }
+    expect(both).toBeGreaterThan(kc.length);
+    expect(differ.length, differ.slice(0, 5).join('; ')).toBeLessThanOrEqual(Math.max(2, both / 100));
+  });
 });
