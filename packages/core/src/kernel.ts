@@ -4,7 +4,7 @@ import { RcuList } from './rculist.js';
 import { refStats } from './refcount.js';
 import { BpfLink, BpfMap, BpfProg, type BpfMapSpec } from './model/bpf.js';
 import { Cgroup } from './model/cgroup.js';
-import { FileOperations, KFile, S_IFREG, type Inode } from './model/file.js';
+import { FileOperations, KFile, O_CLOEXEC, S_IFREG, type Inode } from './model/file.js';
 import { FilesStruct } from './model/files_struct.js';
 import { KmemCache } from './model/kmem_cache.js';
 import { KsymTable } from './model/ksym.js';
@@ -17,6 +17,19 @@ import { PF_KTHREAD, Task, ThreadGroup, type TaskState } from './model/task.js';
 
 /** Where a kernel model came from. */
 export type KernelSource = 'synthetic' | 'host' | 'bpf' | 'empty';
+
+/** Options of the {@link Kernel} constructor. */
+export interface KernelOptions {
+  source?: KernelSource;
+  /** Number of possible CPUs; default 1. */
+  nrCpus?: number;
+  /**
+   * Slots of the UDP hash table (`udp_table.mask + 1`, the kernel's
+   * `net.ipv4.udp_hash_entries`); default 128. A real host's sockets keep
+   * the slot /proc/net/udp prints only if their table is as large.
+   */
+  udpHashEntries?: number;
+}
 
 /** Options of {@link Kernel.createTask}. */
 export interface CreateTaskOptions {
@@ -47,6 +60,7 @@ export interface OpenOptions {
   /** The file kind (default: a regular file on ext4). */
   f_op?: FileOperations;
   inode?: Partial<Inode>;
+  /** Open flags; O_CLOEXEC sets the fd's close-on-exec bit (`FilesStruct.close_on_exec`) and is not kept in `f_flags`. */
   flags?: number;
   /** Install at this fd (replacing what was there, like dup2) instead of the lowest free one. */
   fd?: number;
@@ -89,7 +103,8 @@ export class Kernel {
   readonly ipv6Routes = new RcuList<Ipv6Route>();
   readonly tcpListen = new SockTable(32);
   readonly tcpEstablished = new SockTable(256);
-  readonly udp = new SockTable(128);
+  /** UDP sockets by primary (port) hash slot: the `sl` column of /proc/net/udp and the udp iterator's `bucket`. */
+  readonly udp: SockTable;
   readonly unix = new SockTable(256);
   /** Netlink sockets, one bucket per protocol (MAX_LINKS = 32). */
   readonly netlink = new SockTable(32);
@@ -110,9 +125,10 @@ export class Kernel {
   private nextNsInum = 0xeffffffc;
   private tasksTotal = 0;
 
-  constructor(options: { source?: KernelSource; nrCpus?: number } = {}) {
+  constructor(options: KernelOptions = {}) {
     this.source = options.source ?? 'empty';
     this.nrCpus = options.nrCpus ?? 1;
+    this.udp = new SockTable(options.udpHashEntries ?? 128);
     this.initPidNs = new PidNamespace(null, 0xeffffffc);
     this.nextNsInum = 0xeffffffc + 1;
     this.cgroupRoot = new Cgroup(1, '', null);
@@ -175,7 +191,8 @@ export class Kernel {
       i_mode: o.inode?.i_mode ?? S_IFREG | 0o644,
       s_dev: o.inode?.s_dev ?? 0x00800001,
     };
-    return new KFile(o.f_op ?? this.fops('ext4_file_operations'), path, inode, o.flags ?? 0, 0, o.private_data ?? null);
+    // build_open_flags strips O_CLOEXEC: it lives in the fd table, not the file.
+    return new KFile(o.f_op ?? this.fops('ext4_file_operations'), path, inode, (o.flags ?? 0) & ~O_CLOEXEC, 0, o.private_data ?? null);
   }
 
   // ---------------------------------------------------------------- namespaces
@@ -314,7 +331,7 @@ export class Kernel {
   private dupFiles(src: FilesStruct): FilesStruct {
     const fds = src.fd.slice();
     for (const f of fds) if (f) f.fdRefs++;
-    return new FilesStruct(fds);
+    return new FilesStruct(fds, src.close_on_exec);
   }
 
   /**
@@ -373,14 +390,18 @@ export class Kernel {
 
   // ---------------------------------------------------------------- files
 
-  /** Installs `file` in `task`'s fd table at the lowest free fd (or `fd`), returning the fd. */
-  installFd(task: Task, file: KFile, fd?: number): number {
+  /**
+   * Installs `file` in `task`'s fd table at the lowest free fd (or `fd`),
+   * with close-on-exec set if `cloexec`, returning the fd.
+   */
+  installFd(task: Task, file: KFile, fd?: number, cloexec = false): number {
     const files = task.files ?? fail('EBADF', `task ${task.pid} has no file table`);
     const n = fd ?? files.unusedFd(0);
     if (!Number.isInteger(n) || n < 0) fail('EBADF', `bad fd ${fd}`);
     if (files.fd[n]) this.closeFile(files, n);
     while (files.fd.length < n) files.fd.push(null);
     files.fd[n] = file;
+    if (cloexec) files.close_on_exec.add(n);
     file.fdRefs++;
     if (file.dead) fail('EBADF', 'file already released');
     if (file.fdRefs === 1 && file.refcnt === 0) file.refcnt = 1;
@@ -389,7 +410,7 @@ export class Kernel {
 
   /** `open()`: creates a file and installs it; returns the fd. */
   open(task: Task, path: string, o: OpenOptions = {}): number {
-    return this.installFd(task, this.createFile(path, o), o.fd);
+    return this.installFd(task, this.createFile(path, o), o.fd, ((o.flags ?? 0) & O_CLOEXEC) !== 0);
   }
 
   /** `close(fd)`: EBADF if not open. */
@@ -402,6 +423,7 @@ export class Kernel {
   private closeFile(files: FilesStruct, fd: number): void {
     const f = files.fd[fd]!;
     files.fd[fd] = null;
+    files.close_on_exec.delete(fd);
     while (files.fd.length && !files.fd[files.fd.length - 1]) files.fd.pop();
     if (--f.fdRefs === 0) {
       if (f.private_data instanceof Socket) this.closeSocket(f.private_data);
@@ -409,7 +431,7 @@ export class Kernel {
     }
   }
 
-  /** `dup(fd)` / `dup2(fd, newfd)`. */
+  /** `dup(fd)` / `dup2(fd, newfd)`: the new fd has close-on-exec clear. */
   dup(task: Task, fd: number, newfd?: number): number {
     const f = task.files?.fd[fd] ?? fail('EBADF', `fd ${fd} is not open in task ${task.pid}`);
     if (newfd === fd) return fd;
@@ -442,6 +464,7 @@ export class Kernel {
       vm_start: start,
       vm_end: start + len,
       vm_flags: flags,
+      vm_flags_unknown: 0,
       vm_pgoff: Math.floor((o.offset ?? 0) / PAGE_SIZE),
       vm_file: o.file ?? null,
       vm_mm: mm,

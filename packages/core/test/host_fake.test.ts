@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AF_INET6, mkdev, readHostWithReport, TCP_LISTEN, type HostReport, type Kernel } from '../src/index.js';
+import { AF_INET6, mkdev, readHostWithReport, TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, type HostReport, type Kernel } from '../src/index.js';
 
 let root: string;
 let kernel: Kernel;
@@ -123,7 +123,8 @@ beforeAll(() => {
     'Num       RefCount Protocol Flags    Type St Inode Path\n' +
       '0000000020acb4dc: 00000002 00000000 00010000 0001 01  7000 /run/some socket\n' +
       '00000000ea725508: 00000003 00000000 00000000 0001 03  7001\n' +
-      '00000000ea725509: 00000002 00000000 00000000 0002 01  7002 @abstract\n',
+      '00000000ea725509: 00000002 00000000 00000000 0002 01  7002 @abstract\n' +
+      '00000000ea72550a: 00000002 00000000 00000000 0001 02  7003\n',
   );
   put(
     'proc/net/netlink',
@@ -216,7 +217,10 @@ describe('host source over a captured tree', () => {
     expect(files.fd[1]!.f_inode.i_ino).toBe(5000);
     expect(files.fd[3]!.f_inode.i_ino).toBe(777);
     expect(files.fd[4]!.f_inode.i_ino).toBe(9);
-    expect(files.fd[0]!.f_flags).toBe(0o2100002);
+    // fdinfo flags 02100002: O_CLOEXEC goes to the fd table, f_flags keeps O_LARGEFILE|O_RDWR.
+    expect(files.fd[0]!.f_flags).toBe(0o100002);
+    expect([...files.close_on_exec]).toEqual([0, 7]);
+    expect(files.fd[7]!.f_flags).toBe(0o2);
     const sk = files.fd[1]!.private_data;
     expect(sk).toBe(kernel.sockets('tcp')[0]);
     // Real addresses from kallsyms for tables it lists; made up (and marked) for the others.
@@ -237,7 +241,11 @@ describe('host source over a captured tree', () => {
     expect(v[2]).toMatchObject({ name: '[heap]', vm_file: null });
     expect(v[3]!.vm_file!.path).toBe('/memfd:buf (deleted)');
     expect(v[3]!.vm_file!.f_op.name).toBe('shmem_file_operations');
-    expect(v[3]!.vm_flags & 0x88).toBe(0x88); // VM_SHARED | VM_MAYSHARE
+    // No smaps in this tree: maps' 's' is VM_MAYSHARE; VM_SHARED and every bit maps cannot show are unknown.
+    expect(v[3]!.vm_flags & 0x88).toBe(0x80);
+    expect(v[3]!.vm_flags_unknown & 0x8).toBe(0x8);
+    expect(v[3]!.vm_flags_unknown & 0xf).toBe(0x8);
+    expect(v[3]!.vm_flags_unknown & 0x80).toBe(0);
     expect(v[4]!.name).toBe('[anon:v8 heap]');
     expect(v[6]!.vm_start).toBe(0xffffffffff600000);
     expect(v[6]!.vm_start.toString(16)).toBe('ffffffffff600000');
@@ -257,10 +265,12 @@ describe('host source over a captured tree', () => {
     expect(tcp[2]!.sk_uid).toBe(1000);
     const udp = kernel.sockets('udp');
     expect(udp.map((s) => s.ino)).toEqual([6000, 6001]);
-    expect(kernel.sockets('unix').map((s) => [s.ino, s.path, s.unixFlags, s.sk_refcnt])).toEqual([
-      [7000, '/run/some socket', 0x10000, 2],
-      [7001, '', 0, 3],
-      [7002, '@abstract', 0, 2],
+    // sk_state from Flags (__SO_ACCEPTCON: TCP_LISTEN) and St (SS_CONNECTED: TCP_ESTABLISHED, else TCP_CLOSE).
+    expect(kernel.sockets('unix').map((s) => [s.ino, s.path, s.skc_state, s.sk_socket, s.sk_refcnt])).toEqual([
+      [7000, '/run/some socket', TCP_LISTEN, true, 2],
+      [7001, '', TCP_ESTABLISHED, true, 3],
+      [7002, '@abstract', TCP_CLOSE, true, 2],
+      [7003, '', TCP_ESTABLISHED, false, 2], // SS_CONNECTING: an accept-queue embryo, no struct socket
     ]);
     const nl = kernel.sockets('netlink');
     expect(nl.map((s) => s.ino)).toEqual([4, 1589, 1588]); // protocol 0's bucket, then protocol 4's

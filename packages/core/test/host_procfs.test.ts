@@ -6,6 +6,7 @@ import { readHostWithReport, S_IFCHR, S_IFDIR, S_IFREG } from '../src/index.js';
 import { findSymbols, forEachKsym } from '../src/sources/procfs/kallsyms.js';
 import { fopsName } from '../src/sources/procfs/fops.js';
 import { parseMaps } from '../src/sources/procfs/maps.js';
+import { parseSmaps } from '../src/sources/procfs/smaps.js';
 import { parseMountinfo } from '../src/sources/procfs/mountinfo.js';
 import { parseInetTable } from '../src/sources/procfs/net.js';
 import { parseStat } from '../src/sources/procfs/stat.js';
@@ -22,6 +23,26 @@ describe('procfs parsers', () => {
     expect(r).toMatchObject({ start: 0x7f0000000000, end: 0x7f0000001000, perms: 'rw-p', ino: 0, path: '' });
     const [f] = parseMaps('00400000-00452000 r-xp 0000a000 103:02 1234567                            /opt/a b/x (deleted)\n');
     expect(f).toMatchObject({ offset: 0xa000, devMajor: 0x103, devMinor: 2, ino: 1234567, path: '/opt/a b/x (deleted)' });
+  });
+
+  it('smaps: VmFlags mnemonics become the kernel vm_flags bits (values read by a task_vma BPF program on 6.18)', () => {
+    const vma = (head: string, flags: string, pkey?: number): string =>
+      `${head}\nSize:                 16 kB\nKernelPageSize:        4 kB\nRss:                   0 kB\nTHPeligible:           0\n` +
+      (pkey === undefined ? '' : `ProtectionKey:  ${String(pkey).padStart(8)}\n`) +
+      `VmFlags: ${flags}\n`;
+    const text =
+      vma('7fc93551d000-7fc935524000 rw-p 00000000 00:00 0 ', 'rd wr mr mw me lo lf ac mg ') +
+      vma('7fc93552a000-7fc93552f000 rw-s 00000000 00:01 1029                       /dev/zero (deleted)', 'rd wr sh mr mw me ms lo sr ') +
+      vma('7fc935716000-7fc935719000 r--p 00000000 00:00 0 ', 'rd mr mw me sl ') +
+      vma('7fc935719000-7fc93571d000 rw-p 00000000 00:00 0 ', 'rd wr mr mw me nr wf dd dp ') +
+      vma('7f194e708000-7f194e70a000 rw-s 00000000 00:01 7 /memfd:x (deleted)', 'rd wr sh mr mw me ms ui ', 3) +
+      vma('7f0000000000-7f0000001000 r--p 00000000 00:00 0 ', 'rd mr ?? ');
+    const rows = parseSmaps(text);
+    expect(rows.map((r) => r.vm_flags.toString(16))).toEqual(['80182073', 'a0fb', '40000000071', '10006200073', '203000000fb', '11']);
+    expect(rows.slice(0, 5).map((r) => r.vm_flags_unknown)).toEqual([0, 0, 0, 0, 0]);
+    // `??`: a set bit the table cannot place, so every unnamed bit is unknown; named ones stay known.
+    expect(rows[5]!.vm_flags_unknown & 0xfff).toBe(0x800); // bit 11 has no mnemonic
+    expect(rows[1]).toMatchObject({ start: 0x7fc93552a000, perms: 'rw-s', devMinor: 1, ino: 1029, path: '/dev/zero (deleted)' });
   });
 
   it('tcp6: addresses are four little-endian u32 groups', () => {

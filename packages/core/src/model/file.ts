@@ -21,6 +21,9 @@ export class FileOperations {
   }
 }
 
+/** `O_CLOEXEC`: an open flag that becomes the fd's close-on-exec bit, never part of `f_flags`. */
+export const O_CLOEXEC = 0o2000000;
+
 /** File type bits of `i_mode`. */
 export const S_IFMT = 0o170000;
 export const S_IFSOCK = 0o140000;
@@ -62,7 +65,7 @@ export class KFile extends KObject {
     /** The path as `/proc/PID/fd/N` shows it (`socket:[123]`, `pipe:[9]`, `anon_inode:[eventfd]`...). */
     readonly path: string,
     readonly f_inode: Inode,
-    /** Open flags (`O_RDONLY`, `O_CLOEXEC`...). */
+    /** Open flags (`O_RDWR`, `O_APPEND`, `O_NONBLOCK`...; never O_CLOEXEC, which is per fd: `FilesStruct.close_on_exec`). */
     public f_flags = 0,
     /** Current position. */
     public f_pos = 0,

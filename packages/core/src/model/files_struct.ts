@@ -8,11 +8,18 @@ import type { KFile } from './file.js';
 export class FilesStruct {
   /** fd -> file; `null` for a closed slot. */
   readonly fd: (KFile | null)[];
+  /**
+   * The fds with close-on-exec set (`fdt->close_on_exec`): the kernel keeps
+   * FD_CLOEXEC per fd here, never in the file's `f_flags`
+   * (`/proc/PID/fdinfo` ORs O_CLOEXEC into the flags it prints from this).
+   */
+  readonly close_on_exec: Set<number>;
   /** Tasks using this table. */
   users = 0;
 
-  constructor(fds: (KFile | null)[] = []) {
+  constructor(fds: (KFile | null)[] = [], closeOnExec: Iterable<number> = []) {
     this.fd = fds;
+    this.close_on_exec = new Set(closeOnExec);
   }
 
   /** The smallest open fd >= `n`, or -1 (`task_lookup_next_fdget_rcu`). */

@@ -1,6 +1,10 @@
 import type { KFile } from './file.js';
 
-/** `vm_flags` bits (include/linux/mm.h). */
+/**
+ * `vm_flags` bits (include/linux/mm.h). `vm_flags` is an `unsigned long`;
+ * the model holds it as a number, exact up to bit 52 (x86-64 uses none
+ * above 42): test low bits with `&`, high ones with {@link vmFlagSet}.
+ */
 export const VM_READ = 0x1;
 export const VM_WRITE = 0x2;
 export const VM_EXEC = 0x4;
@@ -12,6 +16,14 @@ export const VM_MAYSHARE = 0x80;
 export const VM_GROWSDOWN = 0x100;
 export const PAGE_SIZE = 4096;
 
+/** Every bit a `vm_flags` number can hold (0..52). */
+export const VM_FLAGS_ALL = 2 ** 53 - 1;
+
+/** Whether bit `bit` (0..52) is set in a `vm_flags`-like number (works above bit 31, unlike `&`). */
+export function vmFlagSet(flags: number, bit: number): boolean {
+  return Math.floor(flags / 2 ** bit) % 2 === 1;
+}
+
 /**
  * A VMA as the walkers hand it out: a snapshot (the 2026 kernels'
  * `bpf_iter_task_vma` semantics), with the kernel's field names.
@@ -21,6 +33,12 @@ export interface Vma {
   readonly vm_start: number;
   readonly vm_end: number;
   readonly vm_flags: number;
+  /**
+   * Bits of `vm_flags` the source could not learn (they read as 0 in
+   * `vm_flags`); 0 when every bit is the kernel's. See docs/kernel-model.md
+   * "Unknown values".
+   */
+  readonly vm_flags_unknown: number;
   /** Offset in the file, in pages. */
   readonly vm_pgoff: number;
   readonly vm_file: KFile | null;
@@ -39,7 +57,10 @@ export interface VmaLayout {
   readonly start: Float64Array;
   readonly end: Float64Array;
   readonly pgoff: Float64Array;
-  readonly flags: Uint32Array;
+  /** `vm_flags` (a Float64Array: the kernel's bits above 31 are kept). */
+  readonly flags: Float64Array;
+  /** Unknown `vm_flags` bits per VMA; null when every VMA's flags are fully known. */
+  readonly flagsUnknown: Float64Array | null;
   /** Which bias (index into {@link MmStruct.bias}) shifts this VMA. */
   readonly region: Uint8Array;
   readonly file: readonly (KFile | null)[];
@@ -48,7 +69,7 @@ export interface VmaLayout {
 
 /** Builds a {@link VmaLayout} from rows sorted by address. */
 export function vmaLayout(
-  rows: readonly { start: number; end: number; flags: number; pgoff?: number; file?: KFile | null; name?: string | null; region?: number }[],
+  rows: readonly { start: number; end: number; flags: number; flagsUnknown?: number; pgoff?: number; file?: KFile | null; name?: string | null; region?: number }[],
 ): VmaLayout {
   const n = rows.length;
   const l = {
@@ -56,7 +77,8 @@ export function vmaLayout(
     start: new Float64Array(n),
     end: new Float64Array(n),
     pgoff: new Float64Array(n),
-    flags: new Uint32Array(n),
+    flags: new Float64Array(n),
+    flagsUnknown: rows.some((r) => r.flagsUnknown) ? new Float64Array(n) : null,
     region: new Uint8Array(n),
     file: new Array<KFile | null>(n),
     name: new Array<string | null>(n),
@@ -66,6 +88,7 @@ export function vmaLayout(
     l.end[i] = r.end;
     l.pgoff[i] = r.pgoff ?? 0;
     l.flags[i] = r.flags;
+    if (l.flagsUnknown) l.flagsUnknown[i] = r.flagsUnknown ?? 0;
     l.region[i] = r.region ?? 0;
     l.file[i] = r.file ?? null;
     l.name[i] = r.name ?? null;
@@ -126,6 +149,7 @@ export class MmStruct {
       vm_start: l.start[i]! + b,
       vm_end: l.end[i]! + b,
       vm_flags: l.flags[i]!,
+      vm_flags_unknown: l.flagsUnknown ? l.flagsUnknown[i]! : 0,
       vm_pgoff: l.pgoff[i]!,
       vm_file: l.file[i]!,
       vm_mm: this,
@@ -149,7 +173,7 @@ export class MmStruct {
   /** Replaces the VMA list (used by mmap/munmap); the rows must be sorted and non-overlapping. */
   setVmas(rows: readonly Omit<Vma, 'vm_mm'>[]): void {
     this.layout = vmaLayout(
-      rows.map((r) => ({ start: r.vm_start, end: r.vm_end, flags: r.vm_flags, pgoff: r.vm_pgoff, file: r.vm_file, name: r.name })),
+      rows.map((r) => ({ start: r.vm_start, end: r.vm_end, flags: r.vm_flags, flagsUnknown: r.vm_flags_unknown, pgoff: r.vm_pgoff, file: r.vm_file, name: r.name })),
     );
     this.bias = null;
     this.seq++;

@@ -29,11 +29,16 @@ export const TCP_LISTEN = 10;
 export const TCP_CLOSING = 11;
 export const TCP_NEW_SYN_RECV = 12;
 
-/** Unix socket states (`socket_state`). */
+/**
+ * `socket_state` (`include/uapi/linux/net.h`): the `St` column of
+ * /proc/net/unix, which the kernel derives from `sk_state` and whether the
+ * sock has a `struct socket` (see {@link Socket.sk_socket}).
+ */
 export const SS_UNCONNECTED = 1;
 export const SS_CONNECTING = 2;
 export const SS_CONNECTED = 3;
-/** Unix socket flag for listening sockets in /proc/net/unix. */
+export const SS_DISCONNECTING = 4;
+/** The Flags bit /proc/net/unix shows for listening sockets (`sk_state == TCP_LISTEN`). */
 export const __SO_ACCEPTCON = 1 << 16;
 
 /** Which table of the kernel a socket is hashed in. */
@@ -76,6 +81,7 @@ export class Socket extends KObject {
     readonly skc_family: number,
     readonly sk_type: number,
     readonly sk_protocol: number,
+    /** `sk_state`: a TCP_* number for every family (unix sockets use TCP_CLOSE, TCP_LISTEN, TCP_ESTABLISHED). */
     public skc_state: number,
     /** Local address (network order bytes; empty for unix/netlink). */
     readonly skc_rcv_saddr: Uint8Array,
@@ -94,8 +100,11 @@ export class Socket extends KObject {
     public rx_queue = 0,
     /** Unix: bound path (`@name` for abstract), '' if none. */
     readonly path = '',
-    /** Unix: flags column of /proc/net/unix. */
-    readonly unixFlags = 0,
+    /**
+     * Whether the sock has a `struct socket` (`sk->sk_socket != NULL`); false
+     * for a unix connection still waiting in its listener's accept queue.
+     */
+    public sk_socket = true,
     /** Kernel address of the sock (`%pK`), 0 when hidden. */
     readonly addr: bigint = 0n,
     public inet: InetProcExtra | null = null,

@@ -65,7 +65,8 @@ export async function catCommand(io: CliIo, what: string, o: IterOptions): Promi
   }
   const spec = targetDumper(what, o.json);
   const bss = dumperBss(what, o.family);
-  const kernel = new KernelCache().get(parseKernelSpec(o.kernel), what);
+  // The built-in dumpers print only what /proc/PID/maps shows of vm_flags: skip smaps' cost.
+  const kernel = new KernelCache().get(parseKernelSpec(o.kernel), what, { vmFlags: false });
   const link = loadAndAttach(spec, params, kernel, { bss });
   try {
     await streamIter(io, link.open());

@@ -140,12 +140,15 @@ export function readBpfFor(target: string | undefined): Kernel {
 /** Kernels built in this process, so pins of one kernel share it (and its ids). */
 export class KernelCache {
   private readonly cache = new Map<string, Kernel>();
-  /** The kernel of a spec; `host` is read once per process per target set. */
-  get(spec: KernelSpec, target?: string): Kernel {
-    const key = spec === 'host' || spec === 'bpf' ? `${spec}/${target ?? '*'}` : spec;
+  /**
+   * The kernel of a spec; `host` is read once per process per target set,
+   * with `host` options on top of what the target needs.
+   */
+  get(spec: KernelSpec, target?: string, host: HostOptions = {}): Kernel {
+    const key = spec === 'host' || spec === 'bpf' ? `${spec}/${target ?? '*'}/${JSON.stringify(host)}` : spec;
     let k = this.cache.get(key);
     if (!k) {
-      if (spec === 'host') k = readHost(hostOptionsFor(target));
+      if (spec === 'host') k = readHost({ ...hostOptionsFor(target), ...host });
       else if (spec === 'bpf') k = readBpfFor(target);
       else {
         const seed = Number(spec.slice('synthetic:'.length));

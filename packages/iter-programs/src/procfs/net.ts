@@ -1,4 +1,15 @@
-import { AF_INET6, type Ipv6Route, type Socket } from '@bpf-iter/core';
+import {
+  AF_INET6,
+  SS_CONNECTED,
+  SS_CONNECTING,
+  SS_DISCONNECTING,
+  SS_UNCONNECTED,
+  TCP_ESTABLISHED,
+  TCP_LISTEN,
+  __SO_ACCEPTCON,
+  type Ipv6Route,
+  type Socket,
+} from '@bpf-iter/core';
 import { be32AsX, HEX, hex, in6AsX, lpad, padLine, pi6, px, rpad } from './format.js';
 
 /** Header of /proc/net/tcp (padded to 149 columns). */
@@ -63,8 +74,11 @@ export function udpLine(sk: Socket, bucket: number): string {
 
 /** One line of /proc/net/unix. */
 export function unixLine(sk: Socket): string {
-  // For unix sockets the model keeps the socket_state (SS_*) in skc_state and the Flags column in unixFlags.
-  let line = `${px(sk.addr)}: ${HEX(sk.sk_refcnt, 8)} 00000000 ${HEX(sk.unixFlags, 8)} ${HEX(sk.sk_type, 4)} ${HEX(sk.skc_state, 2)} ${rpad(sk.ino, 5)}`;
+  // unix_seq_show: Flags and St are derived from sk_state (and whether the sock has a struct socket).
+  const listen = sk.skc_state === TCP_LISTEN;
+  const est = sk.skc_state === TCP_ESTABLISHED;
+  const st = sk.sk_socket ? (est ? SS_CONNECTED : SS_UNCONNECTED) : est ? SS_CONNECTING : SS_DISCONNECTING;
+  let line = `${px(sk.addr)}: ${HEX(sk.sk_refcnt, 8)} 00000000 ${HEX(listen ? __SO_ACCEPTCON : 0, 8)} ${HEX(sk.sk_type, 4)} ${HEX(st, 2)} ${rpad(sk.ino, 5)}`;
   if (sk.path) line += ' ' + sk.path;
   return line + '\n';
 }
