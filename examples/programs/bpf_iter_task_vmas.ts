@@ -28,7 +28,7 @@ export const proc_maps = SEC<BpfIterTaskVmaCtx, { bss: typeof bss }>('iter/task_
   if (file) {
     const dev = file.f_inode.s_dev; //       __u32 dev = file->f_inode->i_sb->s_dev;
     bpf_d_path(file.f_path, d_path_buf, D_PATH_BUF_SIZE);
-    BPF_SEQ_PRINTF(seq, '%08llx ', vma.vm_pgoff * 4096); // vma->vm_pgoff << 12
+    BPF_SEQ_PRINTF(seq, '%08llx ', (vma.vm_pgoff ?? 0) * 4096); // vma->vm_pgoff << 12 (a file mapping's pgoff is always known)
     BPF_SEQ_PRINTF(seq, '%02x:%02x %u', major(dev), minor(dev), file.f_inode.i_ino);
     BPF_SEQ_PRINTF(seq, '\t%s\n', d_path_buf);
   } else {

@@ -18,6 +18,7 @@ int dump_ipv6_route(struct bpf_iter__ipv6_route *ctx)
 	r.src_len = BPF_CORE_READ(rt, fib6_src.plen);
 	r.metric = BPF_CORE_READ(rt, fib6_metric);
 	r.flags = BPF_CORE_READ(rt, fib6_flags);
+	r.ref = BPF_CORE_READ(rt, fib6_ref.refs.counter);
 	if (BPF_CORE_READ(rt, nh))
 		nh = BPF_CORE_READ(rt, nh, nh_info) ? &rt->nh->nh_info->fib6_nh : 0;
 	else
@@ -26,6 +27,10 @@ int dump_ipv6_route(struct bpf_iter__ipv6_route *ctx)
 		dev = BPF_CORE_READ(nh, nh_common.nhc_dev);
 		if (dev)
 			BPF_CORE_READ_STR_INTO(&r.dev, dev, name);
+		/* /proc/net/ipv6_route prints the gateway and ORs RTF_GATEWAY into the flags when there is one. */
+		r.gw_family = BPF_CORE_READ(nh, nh_common.nhc_gw_family);
+		if (r.gw_family)
+			BPF_CORE_READ_INTO(&r.gw, nh, nh_common.nhc_gw.ipv6);
 	}
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;

@@ -62,11 +62,12 @@ struct rec_netlink {		/* 16 */
 	__u32 portid, protocol;
 };
 
-struct rec_route {		/* 64 */
+struct rec_route {		/* 80 */
 	__u8 dst[16], src[16];
-	__u8 dst_len, src_len, pad[2];
-	__u32 metric, flags, pad2;
+	__u8 dst_len, src_len, gw_family, pad;
+	__u32 metric, flags, ref;	/* ref: refcount_read(&fib6_ref), which /proc prints */
 	char dev[16];
+	__u8 gw[16];		/* the nexthop's gateway when gw_family is set */
 };
 
 struct rec_ksym {		/* 192 */

@@ -465,7 +465,8 @@ export class Kernel {
       vm_end: start + len,
       vm_flags: flags,
       vm_flags_unknown: 0,
-      vm_pgoff: Math.floor((o.offset ?? 0) / PAGE_SIZE),
+      // An anonymous mapping's vm_pgoff is the page number of its address (mmap_region).
+      vm_pgoff: o.file ? Math.floor((o.offset ?? 0) / PAGE_SIZE) : start / PAGE_SIZE,
       vm_file: o.file ?? null,
       vm_mm: mm,
       name: o.name ?? null,
@@ -491,7 +492,8 @@ export class Kernel {
         continue;
       }
       if (v.vm_start < start) out.push({ ...v, vm_end: start });
-      if (v.vm_end > end) out.push({ ...v, vm_start: end, vm_pgoff: v.vm_pgoff + (v.vm_file ? (end - v.vm_start) / PAGE_SIZE : 0) });
+      // __split_vma: the upper part's pgoff moves by the pages cut off, file or anonymous.
+      if (v.vm_end > end) out.push({ ...v, vm_start: end, vm_pgoff: v.vm_pgoff === null ? null : v.vm_pgoff + (end - v.vm_start) / PAGE_SIZE });
     }
     return out;
   }

@@ -79,7 +79,7 @@ function formatVma(v: Vma): string {
   let line =
     `${hex(v.vm_start, 8)}-${hex(v.vm_end, 8)} ` +
     `${f & VM_READ ? 'r' : '-'}${f & VM_WRITE ? 'w' : '-'}${f & VM_EXEC ? 'x' : '-'}${f & VM_MAYSHARE ? 's' : 'p'} ` +
-    `${hex(v.vm_file ? v.vm_pgoff * 4096 : 0, 8)} ${hex(major(dev), 2)}:${hex(minor(dev), 2)} ${v.vm_file ? v.vm_file.f_inode.i_ino : 0} `;
+    `${hex(v.vm_file ? (v.vm_pgoff ?? 0) * 4096 : 0, 8)} ${hex(major(dev), 2)}:${hex(minor(dev), 2)} ${v.vm_file ? v.vm_file.f_inode.i_ino : 0} `;
   const name = v.vm_file ? v.vm_file.path : v.name;
   if (name !== null) line = line.padEnd(73, ' ') + name;
   return line;

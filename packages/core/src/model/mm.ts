@@ -39,8 +39,13 @@ export interface Vma {
    * "Unknown values".
    */
   readonly vm_flags_unknown: number;
-  /** Offset in the file, in pages. */
-  readonly vm_pgoff: number;
+  /**
+   * Offset in the file, in pages; for an anonymous mapping the kernel keeps
+   * the virtual page number of its start there. `null` when the source
+   * cannot know it (the host source for anonymous mappings: /proc/PID/maps
+   * prints 0 for them).
+   */
+  readonly vm_pgoff: number | null;
   readonly vm_file: KFile | null;
   readonly vm_mm: MmStruct;
   /** Name `/proc/PID/maps` prints for a mapping without a file (`[heap]`, `[stack]`, `[vdso]`, `[anon:x]`), else null. */
@@ -56,6 +61,7 @@ export interface VmaLayout {
   readonly count: number;
   readonly start: Float64Array;
   readonly end: Float64Array;
+  /** vm_pgoff; {@link PGOFF_ANON} / {@link PGOFF_STACK}: computed per address space; NaN: unknown. */
   readonly pgoff: Float64Array;
   /** `vm_flags` (a Float64Array: the kernel's bits above 31 are kept). */
   readonly flags: Float64Array;
@@ -67,9 +73,24 @@ export interface VmaLayout {
   readonly name: readonly (string | null)[];
 }
 
-/** Builds a {@link VmaLayout} from rows sorted by address. */
+/**
+ * The pgoff of a layout row for an anonymous mapping: the kernel's
+ * `vm_pgoff = addr >> PAGE_SHIFT`, kept as vm_start moves with splits and
+ * growth, computed per address space (layouts are shared with biases).
+ */
+export const PGOFF_ANON = -1;
+
+/**
+ * The pgoff of the initial stack: set up at STACK_TOP_MAX and moved down by
+ * the randomisation shift without changing its pgoff, then grown downwards
+ * with it, so `(STACK_TOP_MAX - size) >> PAGE_SHIFT` (x86-64; seen on 6.18).
+ */
+export const PGOFF_STACK = -2;
+const STACK_TOP_MAX = 0x7ffffffff000;
+
+/** Builds a {@link VmaLayout} from rows sorted by address (pgoff `null`: unknown). */
 export function vmaLayout(
-  rows: readonly { start: number; end: number; flags: number; flagsUnknown?: number; pgoff?: number; file?: KFile | null; name?: string | null; region?: number }[],
+  rows: readonly { start: number; end: number; flags: number; flagsUnknown?: number; pgoff?: number | null; file?: KFile | null; name?: string | null; region?: number }[],
 ): VmaLayout {
   const n = rows.length;
   const l = {
@@ -86,7 +107,7 @@ export function vmaLayout(
   rows.forEach((r, i) => {
     l.start[i] = r.start;
     l.end[i] = r.end;
-    l.pgoff[i] = r.pgoff ?? 0;
+    l.pgoff[i] = r.pgoff === null ? NaN : (r.pgoff ?? 0);
     l.flags[i] = r.flags;
     if (l.flagsUnknown) l.flagsUnknown[i] = r.flagsUnknown ?? 0;
     l.region[i] = r.region ?? 0;
@@ -145,12 +166,14 @@ export class MmStruct {
   vma(i: number): Vma {
     const l = this.layout;
     const b = this.bias ? this.bias[l.region[i]!]! : 0;
+    const p = l.pgoff[i]!;
     return {
+      vm_pgoff:
+        p === PGOFF_ANON ? (l.start[i]! + b) / PAGE_SIZE : p === PGOFF_STACK ? (STACK_TOP_MAX - (l.end[i]! - l.start[i]!)) / PAGE_SIZE : Number.isNaN(p) ? null : p,
       vm_start: l.start[i]! + b,
       vm_end: l.end[i]! + b,
       vm_flags: l.flags[i]!,
       vm_flags_unknown: l.flagsUnknown ? l.flagsUnknown[i]! : 0,
-      vm_pgoff: l.pgoff[i]!,
       vm_file: l.file[i]!,
       vm_mm: this,
       name: l.name[i]!,

@@ -115,6 +115,13 @@ export class Socket extends KObject {
     super();
   }
 
+  /**
+   * The source could not learn the socket cookie (/proc shows none): `cookie`
+   * is then the model's own identity for the iterators' resume, not the
+   * kernel's value, and must not be shown as it.
+   */
+  cookie_unknown = false;
+
   /** True for IPv6 sockets. */
   get isV6(): boolean {
     return this.skc_family === AF_INET6;

@@ -39,6 +39,7 @@ import { PF_KTHREAD, type Task, type TaskState } from '../model/task.js';
 import { fopsName } from './procfs/fops.js';
 import { parseMaps, type MapsRow } from './procfs/maps.js';
 import { parseMountinfo } from './procfs/mountinfo.js';
+import { udpHashSlots } from './procfs/net.js';
 import { parseStat } from './procfs/stat.js';
 
 // ---------------------------------------------------------------- records
@@ -146,8 +147,13 @@ export interface BpfRouteRec {
   dst_len: number;
   src_len: number;
   metric: number;
+  /** `fib6_flags` (never RTF_GATEWAY: /proc ORs it in for routes with a gateway). */
   flags: number;
+  /** `refcount_read(&fib6_ref)`. */
+  ref: number;
   dev: string;
+  /** The nexthop's IPv6 gateway, zeros when it has none. */
+  gateway: Uint8Array;
 }
 /** `struct rec_ksym`. */
 export interface BpfKsymRec {
@@ -277,8 +283,8 @@ const DECODERS: { [T in BpfSourceTarget]: [size: number, decode: (b: Buffer, o: 
       pid: b.readUInt32LE(o + 4),
       start: u64(b, o + 8),
       end: u64(b, o + 16),
-      // vm_flags bits above 31 (arch/high flags) do not fit the model's u32 column.
-      flags: b.readUInt32LE(o + 24),
+      // Every vm_flags bit (high ones such as VM_SEALED are below 2^53, exact as a number).
+      flags: u64(b, o + 24),
       pgoff: u64(b, o + 32),
       ino: u64(b, o + 40),
       dev: b.readUInt32LE(o + 48),
@@ -292,7 +298,7 @@ const DECODERS: { [T in BpfSourceTarget]: [size: number, decode: (b: Buffer, o: 
   unix: [16, (b, o) => ({ ino: u64(b, o), type: b.readUInt16LE(o + 8), state: b.readUInt8(o + 10), uid: b.readUInt32LE(o + 12) })],
   netlink: [16, (b, o) => ({ ino: u64(b, o), portid: b.readUInt32LE(o + 8), protocol: b.readUInt32LE(o + 12) })],
   ipv6_route: [
-    64,
+    80,
     (b, o) => ({
       dst: Uint8Array.from(b.subarray(o, o + 16)),
       src: Uint8Array.from(b.subarray(o + 16, o + 32)),
@@ -300,7 +306,9 @@ const DECODERS: { [T in BpfSourceTarget]: [size: number, decode: (b: Buffer, o: 
       src_len: b.readUInt8(o + 33),
       metric: b.readUInt32LE(o + 36),
       flags: b.readUInt32LE(o + 40),
+      ref: b.readUInt32LE(o + 44),
       dev: cstr(b, o + 48, 16),
+      gateway: b.readUInt8(o + 34) ? Uint8Array.from(b.subarray(o + 64, o + 80)) : new Uint8Array(16),
     }),
   ],
   ksym: [192, (b, o) => ({ value: b.readBigUInt64LE(o), type: String.fromCharCode(b[o + 8]!), name: cstr(b, o + 16, 120), module: cstr(b, o + 136, 56) })],
@@ -812,7 +820,13 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
     return r;
   };
 
-  const kernel = new Kernel({ source: 'bpf', nrCpus: possibleCpus() });
+  const udp = recs('udp');
+  // UDP sockets sit in the slot the kernel's udp iterator walked (its ctx->bucket).
+  const kernel = new Kernel({
+    source: 'bpf',
+    nrCpus: possibleCpus(),
+    udpHashEntries: udpHashSlots(readOr('/proc/sys/net/ipv4/udp_hash_entries', '') || null, udp.reduce((m, r) => Math.max(m, r.bucket), -1)),
+  });
   kernel.description = `bpf ${readOr('/proc/sys/kernel/hostname')} (Linux ${readOr('/proc/sys/kernel/osrelease')})`;
   const uptime = readOr('/proc/uptime');
   if (uptime) kernel.nowNs = Math.round(parseFloat(uptime) * 1e9);
@@ -905,8 +919,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
   const est = tcp.filter((s) => s.skc_state !== TCP_LISTEN);
   listen.forEach((s, i) => addSock(s, spread(i, listen.length, kernel.tcpListen.nBuckets)));
   est.forEach((s, i) => addSock(s, spread(i, est.length, kernel.tcpEstablished.nBuckets)));
-  const udp = recs('udp');
-  udp.forEach((r, i) => addSock(inet('udp', r), spread(i, udp.length, kernel.udp.nBuckets)));
+  for (const r of udp) addSock(inet('udp', r), r.bucket);
   const unix = recs('unix');
   unix.forEach((r, i) =>
     addSock(
@@ -921,7 +934,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
   }
 
   for (const r of recs('ipv6_route'))
-    kernel.addRoute(new Ipv6Route(r.dst, r.dst_len, r.src, r.src_len, new Uint8Array(16), r.metric, 1, 0, r.flags, r.dev));
+    kernel.addRoute(new Ipv6Route(r.dst, r.dst_len, r.src, r.src_len, r.gateway, r.metric, r.ref, 0, r.flags, r.dev));
 
   // ---- tasks, in fork order (start time).
   const tasks = recs('task').sort((a, b) => a.start_time - b.start_time || a.pid - b.pid);

@@ -20,7 +20,7 @@ import { FilesStruct } from '../model/files_struct.js';
 import { KmemCache } from '../model/kmem_cache.js';
 import { MmStruct, VM_EXEC, VM_FLAGS_ALL, VM_MAYSHARE, VM_READ, VM_WRITE, vmaLayout } from '../model/mm.js';
 import type { PidNamespace } from '../model/pid_namespace.js';
-import { Ipv6Route } from '../model/route.js';
+import { Ipv6Route, RTF_GATEWAY } from '../model/route.js';
 import {
   AF_INET,
   AF_INET6,
@@ -49,7 +49,7 @@ import { fopsName, modeOfLink } from './procfs/fops.js';
 import { parseIpv6Route } from './procfs/ipv6_route.js';
 import { parseMaps, type MapsRow } from './procfs/maps.js';
 import { parseMountinfo, type MountInfo } from './procfs/mountinfo.js';
-import { parseInetTable, parseNetlink, parseUnix, type InetRow, type UnixRow } from './procfs/net.js';
+import { parseInetTable, parseNetlink, parseUnix, udpHashSlots, type InetRow, type UnixRow } from './procfs/net.js';
 import { errCode, isGone, listDir, readLink, readText, readUtf8 } from './procfs/read.js';
 import { readLinksParallel } from './procfs/readlinks.js';
 import { parseSlabinfo } from './procfs/slabinfo.js';
@@ -555,7 +555,8 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   if (o.routes) {
     const text = tryRead(join(P, 'net/ipv6_route'));
     for (const r of text ? parseIpv6Route(text) : []) {
-      kernel.addRoute(new Ipv6Route(r.dst, r.dst_len, r.src, r.src_len, r.gateway, r.metric, r.refcnt, r.use, r.flags, r.dev));
+      // /proc ORs RTF_GATEWAY in for a route with a gateway; the kernel's fib6_flags never hold it.
+      kernel.addRoute(new Ipv6Route(r.dst, r.dst_len, r.src, r.src_len, r.gateway, r.metric, r.refcnt, r.use, (r.flags & ~RTF_GATEWAY) >>> 0, r.dev));
       report.counts.routes++;
     }
   }
@@ -889,7 +890,8 @@ function buildMm(kernel: Kernel, rows: (MapsRow | SmapsRow)[], vmaFops: (r: Maps
         files.set(key, file);
       }
     } else if (r.path) name = r.path;
-    return { start: r.start, end: r.end, flags, flagsUnknown, pgoff: Math.floor(r.offset / 4096), file, name };
+    // /proc/PID/maps prints 0 for an anonymous mapping: its vm_pgoff (a page number) is unknown here.
+    return { start: r.start, end: r.end, flags, flagsUnknown, pgoff: file ? Math.floor(r.offset / 4096) : null, file, name };
   });
   return new MmStruct(vmaLayout(out));
 }
@@ -963,19 +965,20 @@ function readUdp(P: string, tryRead: (p: string) => string | null): UdpRows[] {
  * power of two above every `sl` seen (at least 128), so each socket keeps its slot.
  */
 function udpHashEntries(P: string, rows: UdpRows[]): number {
+  return udpHashSlots(tryReadText(join(P, 'sys/net/ipv4/udp_hash_entries')), rows.reduce((m, r) => Math.max(m, r.row.sl), -1));
+}
+
+function tryReadText(path: string): string | null {
   try {
-    const n = Math.abs(Number(readText(join(P, 'sys/net/ipv4/udp_hash_entries'))));
-    if (Number.isInteger(n) && n > 0 && rows.every((r) => r.row.sl < n)) return n;
+    return readText(path);
   } catch {
-    // older kernels (before 6.2) or a captured tree without it
+    return null; // older kernels (before 6.2) or a captured tree without it
   }
-  let n = 128;
-  for (const r of rows) while (r.row.sl >= n) n *= 2;
-  return n;
 }
 
 function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpRows: UdpRows[], tryRead: (p: string, r?: (p: string) => string) => string | null): void {
   const add = (sk: Socket, bucket: number): void => {
+    sk.cookie_unknown = true; // /proc/net prints no cookie: the model's allocCookie() is only an identity
     kernel.addSocket(sk, bucket);
     if (sk.ino) byIno.set(sk.ino, sk);
   };

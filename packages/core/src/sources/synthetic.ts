@@ -4,9 +4,9 @@ import type { Cgroup } from '../model/cgroup.js';
 import { type KFile, mkdev, S_IFCHR, S_IFIFO, S_IFREG } from '../model/file.js';
 import { FilesStruct } from '../model/files_struct.js';
 import { KmemCache } from '../model/kmem_cache.js';
-import { MmStruct, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WRITE, vmaLayout, type VmaLayout } from '../model/mm.js';
+import { MmStruct, PGOFF_ANON, PGOFF_STACK, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WRITE, vmaLayout, type VmaLayout } from '../model/mm.js';
 import type { PidNamespace } from '../model/pid_namespace.js';
-import { Ipv6Route, RTF_ADDRCONF, RTF_DEFAULT, RTF_EXPIRES, RTF_GATEWAY, RTF_NONEXTHOP, RTF_UP } from '../model/route.js';
+import { Ipv6Route, RTF_ADDRCONF, RTF_DEFAULT, RTF_EXPIRES, RTF_NONEXTHOP, RTF_UP } from '../model/route.js';
 import {
   AF_INET,
   AF_INET6,
@@ -414,7 +414,7 @@ class SyntheticBuilder {
     mapFile(p.exe, 0, 0);
     let at = 0;
     // heap at region 1
-    rows.push({ start: 0, end: this.rng.int(33, 2000) * PAGE, flags: R | VM_WRITE, pgoff: 0, file: null, name: '[heap]', region: 1 });
+    rows.push({ start: 0, end: this.rng.int(33, 2000) * PAGE, flags: R | VM_WRITE, pgoff: PGOFF_ANON, file: null, name: '[heap]', region: 1 });
     // libraries and anonymous mappings in the mmap area, region 2, growing up from its base
     const libs = [...p.libs];
     const tail = 4 + 4; // ld.so (4) + stack, vvar, vdso, vsyscall... counted below
@@ -429,14 +429,14 @@ class SyntheticBuilder {
     }
     while (budget !== undefined && used < budget) {
       const pages = this.rng.int(1, 2048);
-      rows.push({ start: at, end: at + pages * PAGE, flags: R | VM_WRITE, pgoff: 0, file: null, name: null, region: 2 });
+      rows.push({ start: at, end: at + pages * PAGE, flags: R | VM_WRITE, pgoff: PGOFF_ANON, file: null, name: null, region: 2 });
       at += (pages + 1) * PAGE;
       used++;
     }
     at = mapFile(LD, 2, at + 16 * PAGE);
     // stack, vvar, vdso in region 3
     const stackPages = 33;
-    rows.push({ start: 0, end: stackPages * PAGE, flags: R | VM_WRITE | VM_GROWSDOWN, pgoff: 0, file: null, name: '[stack]', region: 3 });
+    rows.push({ start: 0, end: stackPages * PAGE, flags: R | VM_WRITE | VM_GROWSDOWN, pgoff: PGOFF_STACK, file: null, name: '[stack]', region: 3 });
     const vvar = (stackPages + 64) * PAGE;
     rows.push({ start: vvar, end: vvar + 4 * PAGE, flags: VM_READ | VM_MAYREAD, pgoff: 0, file: null, name: '[vvar]', region: 3 });
     rows.push({ start: vvar + 4 * PAGE, end: vvar + 6 * PAGE, flags: VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYEXEC, pgoff: 0, file: null, name: '[vdso]', region: 3 });
@@ -445,7 +445,7 @@ class SyntheticBuilder {
       while (rows.length > n) rows.splice(rows.length - 4, 1);
       let extra = vvar + 16 * PAGE;
       while (rows.length < n) {
-        rows.push({ start: extra, end: extra + PAGE, flags: R | VM_WRITE, pgoff: 0, file: null, name: null, region: 3 });
+        rows.push({ start: extra, end: extra + PAGE, flags: R | VM_WRITE, pgoff: PGOFF_ANON, file: null, name: null, region: 3 });
         extra += 2 * PAGE;
       }
     }
@@ -584,7 +584,7 @@ class SyntheticBuilder {
     k.addRoute(new Ipv6Route(lo, 128, z, 0, z, 256, 1, 0, RTF_UP | RTF_NONEXTHOP, 'lo'));
     k.addRoute(new Ipv6Route(a(0xfd, 0, 0, 0, 0, 0, 0, 0), 64, z, 0, z, 256, 1, 0, RTF_UP | RTF_ADDRCONF | RTF_EXPIRES, 'eth0'));
     k.addRoute(new Ipv6Route(fe80, 64, z, 0, z, 256, 1, 0, RTF_UP, 'eth0'));
-    k.addRoute(new Ipv6Route(z, 0, z, 0, a(0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 1024, 2, 0, RTF_UP | RTF_GATEWAY | RTF_DEFAULT | RTF_ADDRCONF | RTF_EXPIRES, 'eth0'));
+    k.addRoute(new Ipv6Route(z, 0, z, 0, a(0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 1024, 2, 0, RTF_UP | RTF_DEFAULT | RTF_ADDRCONF | RTF_EXPIRES, 'eth0'));
     k.addRoute(new Ipv6Route(lo, 128, z, 0, z, 0, 3, 0, RTF_UP | RTF_NONEXTHOP | 0x80000000, 'lo'));
     k.addRoute(new Ipv6Route(a(0xff), 8, z, 0, z, 256, 4, 0, RTF_UP, 'eth0'));
   }

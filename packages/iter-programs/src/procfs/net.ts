@@ -1,5 +1,6 @@
 import {
   AF_INET6,
+  RTF_GATEWAY,
   SS_CONNECTED,
   SS_CONNECTING,
   SS_DISCONNECTING,
@@ -91,6 +92,9 @@ export function netlinkLine(sk: Socket): string {
 
 /** One line of /proc/net/ipv6_route. */
 export function ipv6RouteLine(rt: Ipv6Route): string {
-  const gw = rt.gateway.some((b) => b !== 0) ? pi6(rt.gateway) : '00000000000000000000000000000000';
-  return `${pi6(rt.fib6_dst)} ${hex(rt.fib6_dst_len, 2)} ${pi6(rt.fib6_src)} ${hex(rt.fib6_src_len, 2)} ${gw} ${hex(rt.fib6_metric, 8)} ${hex(rt.fib6_ref, 8)} ${hex(rt.use, 8)} ${hex(rt.fib6_flags >>> 0, 8)} ${rpad(rt.dev, 8)}\n`;
+  // ipv6_route_native_seq_show: a route with a gateway prints it and ORs RTF_GATEWAY into the flags.
+  const hasGw = rt.gateway.some((b) => b !== 0);
+  const gw = hasGw ? pi6(rt.gateway) : '00000000000000000000000000000000';
+  const flags = (rt.fib6_flags | (hasGw ? RTF_GATEWAY : 0)) >>> 0;
+  return `${pi6(rt.fib6_dst)} ${hex(rt.fib6_dst_len, 2)} ${pi6(rt.fib6_src)} ${hex(rt.fib6_src_len, 2)} ${gw} ${hex(rt.fib6_metric, 8)} ${hex(rt.fib6_ref, 8)} ${hex(rt.use, 8)} ${hex(flags, 8)} ${rpad(rt.dev, 8)}\n`;
 }

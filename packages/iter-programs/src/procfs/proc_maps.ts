@@ -55,7 +55,7 @@ export function mapsLine(vma: Vma): string {
     ' ' +
     PERMS[f & 7]! +
     (f & VM_MAYSHARE ? 's ' : 'p ') +
-    hex(file ? vma.vm_pgoff * 4096 : 0, 8) +
+    hex(file ? (vma.vm_pgoff ?? 0) * 4096 : 0, 8) +
     ' ';
   return head + tail(file, file ? file.path : vma.name, head.length);
 }

@@ -172,3 +172,17 @@ export function parseNetlink(text: string): NetlinkRow[] {
   }
   return out;
 }
+
+/**
+ * Slots of the UDP hash tables (`udp_table.mask + 1`): the
+ * `net.ipv4.udp_hash_entries` sysctl where the kernel has it (6.2+; negative
+ * for a per-netns table shared with init), else the smallest power of two
+ * from 128 up that holds `maxSlot`, the highest slot seen.
+ */
+export function udpHashSlots(sysctl: string | null, maxSlot: number): number {
+  const n = Math.abs(Number(sysctl ?? NaN));
+  if (Number.isInteger(n) && n > 0 && maxSlot < n) return n;
+  let m = 128;
+  while (maxSlot >= m) m *= 2;
+  return m;
+}
