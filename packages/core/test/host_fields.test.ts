@@ -8,7 +8,7 @@
  * Skipped, with the reason in the suite title and a warning, where BPF is
  * impossible (not root, no BTF, no clang/bpftool/libbpf-dev, no bpffs).
  */
-import { bpfRecords, buildBpfPrograms, O_CLOEXEC, readHost, TCP_LISTEN, type Kernel } from '@bpf-iter/core';
+import { bpfRecords, buildBpfPrograms, O_CLOEXEC, PF_KTHREAD, readHost, TCP_LISTEN, type Kernel } from '@bpf-iter/core';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availability, startFixture, suiteTitle, type Fixture } from './bpf_fixture.js';
@@ -105,5 +105,22 @@ describe.skipIf(!avail.ok)(suiteTitle('host model vs the kernel: every field /pr
     }
     expect(both).toBeGreaterThan(kc.length);
     expect(differ.length, differ.slice(0, 5).join('; ')).toBeLessThanOrEqual(Math.max(2, both / 100));
+  });
+
+  it('task: comm is task->comm (TASK_COMM_LEN) for every thread seen by both, kernel threads and kworkers included', () => {
+    const recs = bpfRecords('task');
+    const s = new Map<number, string>();
+    for (const p of host.processes.toArray()) for (const t of p.signal.threads.toArray()) s.set(t.pid, t.comm);
+    const both = recs.filter((r) => s.has(r.pid));
+    const kthreads = both.filter((r) => r.flags & PF_KTHREAD);
+    expect(kthreads.length).toBeGreaterThan(5);
+    // A thread may rename itself (prctl PR_SET_NAME) or a kworker change its workqueue between the reads.
+    const differ = both.filter((r) => r.comm !== s.get(r.pid)).map((r) => `${r.pid} kernel '${r.comm}' host '${s.get(r.pid)}'`);
+    expect(differ.length, differ.slice(0, 5).join('; ')).toBeLessThanOrEqual(Math.max(1, both.length / 100));
+    for (const r of both) expect(Buffer.byteLength(s.get(r.pid)!, 'latin1')).toBeLessThanOrEqual(15);
+    // /proc prints more than task->comm for these (full kthread names, workqueue descriptors).
+    const longer = kthreads.filter((r) => readFileSync(`/proc/${r.pid}/comm`, 'latin1').trim() !== r.comm);
+    expect(longer.length).toBeGreaterThan(0);
+    for (const r of longer) if (!differ.some((d) => d.startsWith(`${r.pid} `))) expect(s.get(r.pid)).toBe(r.comm);
   });
 });

@@ -11,6 +11,8 @@ export type TaskState = 'R' | 'S' | 'D' | 'T' | 't' | 'Z' | 'X' | 'P' | 'I';
 
 /** `task->flags` bit of kernel threads. */
 export const PF_KTHREAD = 0x00200000;
+/** `task->flags` bit of workqueue workers (kworkers). */
+export const PF_WQ_WORKER = 0x00000020;
 
 /**
  * A thread group (the shared `signal_struct` of a process): its threads in
