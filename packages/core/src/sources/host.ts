@@ -41,7 +41,7 @@ import {
   __SO_ACCEPTCON,
 } from '../model/socket.js';
 import type { SockTable } from '../model/sock_table.js';
-import { PF_KTHREAD, PF_WQ_WORKER, type Task, type TaskState } from '../model/task.js';
+import { PF_KTHREAD, PF_WQ_WORKER, stateUnknownOf, type Task, type TaskState } from '../model/task.js';
 import { parseCgroupV2Path } from './procfs/cgroup.js';
 import { parseFdinfo, type FdInfo } from './procfs/fdinfo.js';
 import { findSymbols, forEachKsym } from './procfs/kallsyms.js';
@@ -591,6 +591,7 @@ function taskComm(st: ProcStat): string {
 
 function taskFields(t: RawTask): {
   state: TaskState;
+  __state_unknown: number;
   uid: number;
   gid: number;
   start_time: number;
@@ -600,6 +601,8 @@ function taskFields(t: RawTask): {
 } {
   return {
     state: taskState(t.stat.state),
+    // /proc shows one letter: the __state bits it does not report are unknown, not zero.
+    __state_unknown: stateUnknownOf(taskState(t.stat.state)),
     uid: t.status.uid,
     gid: t.status.gid,
     start_time: t.stat.starttime * NS_PER_TICK,
