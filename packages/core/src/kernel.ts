@@ -47,6 +47,10 @@ export interface CreateTaskOptions {
   mm?: MmStruct | null;
   cgroup?: Cgroup | null;
   state?: TaskState;
+  /** `task->__state` when the source read it (else the value `state` stands for). */
+  __state?: number;
+  /** Bits of `__state` the source could not learn (default 0). */
+  __state_unknown?: number;
   uid?: number;
   gid?: number;
   start_time?: number;
@@ -272,6 +276,8 @@ export class Kernel {
     );
     if (leader) t.group_leader = leader;
     if (nrs.length) t.upids = Int32Array.from(nrs);
+    if (o.__state !== undefined) t.kernelState = o.__state;
+    t.__state_unknown = o.__state_unknown ?? 0;
     this.initPidNs.pids.set(pid, t);
     for (let l = 1; l < levels.length; l++) {
       levels[l]!.pids.set(nrs[l - 1]!, t);
@@ -346,6 +352,7 @@ export class Kernel {
     }
     if (o.zombie) {
       task.state = 'Z';
+      task.kernelState = null;
       this.dropResources(task);
       return;
     }
@@ -384,6 +391,7 @@ export class Kernel {
     if (task.isLeader && task.signal.listNode) this.processes.remove(task.signal.listNode);
     if (task.cgroup && task.cgroupNode) task.cgroup.tasks.remove(task.cgroupNode);
     task.state = 'X';
+    task.kernelState = null;
     this.tasksTotal--;
     task.kill();
   }

@@ -8,7 +8,21 @@
  * Skipped, with the reason in the suite title and a warning, where BPF is
  * impossible (not root, no BTF, no clang/bpftool/libbpf-dev, no bpffs).
  */
-import { bpfRecords, buildBpfPrograms, O_CLOEXEC, readHost, TCP_LISTEN, type Kernel } from '@bpf-iter/core';
+import {
+  bpfRecords,
+  buildBpfPrograms,
+  O_CLOEXEC,
+  PF_KTHREAD,
+  readHost,
+  TASK_FREEZABLE,
+  TASK_FROZEN,
+  TASK_INTERRUPTIBLE,
+  TASK_STATE_ALL,
+  TASK_WAKEKILL,
+  TCP_LISTEN,
+  type Kernel,
+  type Task,
+} from '@bpf-iter/core';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availability, startFixture, suiteTitle, type Fixture } from './bpf_fixture.js';
@@ -105,5 +119,43 @@ describe.skipIf(!avail.ok)(suiteTitle('host model vs the kernel: every field /pr
     }
     expect(both).toBeGreaterThan(kc.length);
     expect(differ.length, differ.slice(0, 5).join('; ')).toBeLessThanOrEqual(Math.max(2, both / 100));
+  });
+
+  it('task: comm is task->comm (TASK_COMM_LEN) for every thread seen by both, kernel threads and kworkers included', () => {
+    const recs = bpfRecords('task');
+    const s = new Map<number, string>();
+    for (const p of host.processes.toArray()) for (const t of p.signal.threads.toArray()) s.set(t.pid, t.comm);
+    const both = recs.filter((r) => s.has(r.pid));
+    const kthreads = both.filter((r) => r.flags & PF_KTHREAD);
+    expect(kthreads.length).toBeGreaterThan(5);
+    // A thread may rename itself (prctl PR_SET_NAME) or a kworker change its workqueue between the reads.
+    const differ = both.filter((r) => r.comm !== s.get(r.pid)).map((r) => `${r.pid} kernel '${r.comm}' host '${s.get(r.pid)}'`);
+    expect(differ.length, differ.slice(0, 5).join('; ')).toBeLessThanOrEqual(Math.max(1, both.length / 100));
+    for (const r of both) expect(Buffer.byteLength(s.get(r.pid)!, 'latin1')).toBeLessThanOrEqual(15);
+    // /proc prints more than task->comm for these (full kthread names, workqueue descriptors).
+    const longer = kthreads.filter((r) => readFileSync(`/proc/${r.pid}/comm`, 'latin1').trim() !== r.comm);
+    expect(longer.length).toBeGreaterThan(0);
+    for (const r of longer) if (!differ.some((d) => d.startsWith(`${r.pid} `))) expect(s.get(r.pid)).toBe(r.comm);
+  });
+
+  it('task: __state agrees with the kernel task->__state on every bit the host knows; the rest (TASK_FREEZABLE...) is marked unknown', () => {
+    const recs = bpfRecords('task').filter((r) => !r.exit_state);
+    const s = new Map<number, Task>();
+    for (const p of host.processes.toArray()) for (const t of p.signal.threads.toArray()) if (t.pid) s.set(t.pid, t); // not the idle task
+    const both = recs.filter((r) => s.has(r.pid));
+    // Tasks run and sleep between the reads: a running task may have been asleep in the other read.
+    const differ = both.filter((r) => {
+      const t = s.get(r.pid)!;
+      const known = TASK_STATE_ALL & ~t.__state_unknown;
+      return (r.state & known) !== (t.__state & known);
+    });
+    expect(differ.length, differ.slice(0, 5).map((r) => `${r.pid} kernel ${r.state.toString(16)} host ${s.get(r.pid)!.__state.toString(16)}`).join('; ')).toBeLessThanOrEqual(Math.max(3, both.length / 10));
+    // Bits a letter cannot show are unknown on the host, never silently 0: TASK_FREEZABLE sleepers are common.
+    for (const t of s.values()) expect(t.__state_unknown & (TASK_FREEZABLE | TASK_FROZEN | TASK_WAKEKILL)).toBe(TASK_FREEZABLE | TASK_FROZEN | TASK_WAKEKILL);
+    const freezable = both.filter((r) => r.state & TASK_FREEZABLE);
+    for (const r of freezable) expect(s.get(r.pid)!.__state & TASK_FREEZABLE).toBe(0);
+    // The child sleeps in read(): TASK_INTERRUPTIBLE on both sides.
+    expect(s.get(fx.child.pid)!.__state).toBe(TASK_INTERRUPTIBLE);
+    expect(recs.find((r) => r.pid === fx.child.pid)!.state & TASK_INTERRUPTIBLE).toBe(TASK_INTERRUPTIBLE);
   });
 });

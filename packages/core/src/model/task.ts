@@ -5,12 +5,62 @@ import type { FilesStruct } from './files_struct.js';
 import type { MmStruct } from './mm.js';
 import type { PidNamespace } from './pid_namespace.js';
 
-/** Task states as `/proc/PID/stat` prints them. */
 /** The state letter /proc prints (fs/proc/array.c task_state_array, "RSDTtXZPI"). */
 export type TaskState = 'R' | 'S' | 'D' | 'T' | 't' | 'Z' | 'X' | 'P' | 'I';
 
+/** `task->__state` bits (include/linux/sched.h). EXIT_DEAD/EXIT_ZOMBIE (0x10, 0x20) are `exit_state`'s. */
+export const TASK_RUNNING = 0x0;
+export const TASK_INTERRUPTIBLE = 0x1;
+export const TASK_UNINTERRUPTIBLE = 0x2;
+export const __TASK_STOPPED = 0x4;
+export const __TASK_TRACED = 0x8;
+export const TASK_PARKED = 0x40;
+export const TASK_DEAD = 0x80;
+export const TASK_WAKEKILL = 0x100;
+export const TASK_WAKING = 0x200;
+export const TASK_NOLOAD = 0x400;
+export const TASK_NEW = 0x800;
+export const TASK_RTLOCK_WAIT = 0x1000;
+export const TASK_FREEZABLE = 0x2000;
+export const __TASK_FREEZABLE_UNSAFE = 0x4000;
+export const TASK_FROZEN = 0x8000;
+/** Every `__state` bit (below TASK_STATE_MAX, 0x10000). */
+export const TASK_STATE_ALL = 0xffff;
+
+/** The `__state` a letter stands for (the usual value behind task_state_index's letter; Z and X: TASK_DEAD after do_task_dead). */
+export const TASK_STATE_OF: Readonly<Record<TaskState, number>> = {
+  R: TASK_RUNNING,
+  S: TASK_INTERRUPTIBLE,
+  D: TASK_UNINTERRUPTIBLE,
+  T: __TASK_STOPPED,
+  t: __TASK_TRACED,
+  Z: TASK_DEAD,
+  X: TASK_DEAD,
+  P: TASK_PARKED,
+  I: TASK_UNINTERRUPTIBLE | TASK_NOLOAD,
+};
+
+/** Bits task_state_index never reports (TASK_DEAD and above): a letter tells nothing of them. */
+const UNREPORTED = TASK_STATE_ALL & ~0x7f;
+
+/**
+ * The `__state` bits a state letter cannot tell (fs/proc/array.c
+ * task_state_index): every bit it does not report (TASK_WAKEKILL, TASK_WAKING,
+ * TASK_NEW, TASK_FREEZABLE, TASK_FROZEN...; TASK_NOLOAD except for I), for D
+ * also TASK_UNINTERRUPTIBLE (RTLOCK_WAIT and FROZEN tasks print D without it),
+ * and for Z and X all of it (the letter comes from `exit_state`).
+ */
+export function stateUnknownOf(letter: TaskState): number {
+  if (letter === 'Z' || letter === 'X') return TASK_STATE_ALL;
+  if (letter === 'I') return UNREPORTED & ~TASK_NOLOAD;
+  if (letter === 'D') return UNREPORTED | TASK_UNINTERRUPTIBLE;
+  return UNREPORTED;
+}
+
 /** `task->flags` bit of kernel threads. */
 export const PF_KTHREAD = 0x00200000;
+/** `task->flags` bit of workqueue workers (kworkers). */
+export const PF_WQ_WORKER = 0x00000020;
 
 /**
  * A thread group (the shared `signal_struct` of a process): its threads in
@@ -45,6 +95,15 @@ export class Task extends KObject {
   cgroupNode: RcuNode<Task> | null = null;
   /** Pid numbers in levels 1..pidNs.level (level 0 is {@link pid}); null for tasks of the initial namespace. */
   upids: Int32Array | null = null;
+  /** `task->__state` as a source read it (bpf); null: the value {@link state} stands for (TASK_STATE_OF). */
+  kernelState: number | null = null;
+  /**
+   * Bits of {@link __state} the source could not learn (they read as 0): 0
+   * when `__state` is the kernel's or, in a synthetic kernel, when the letter
+   * is all there is; the host source sets {@link stateUnknownOf} its letter.
+   * See docs/kernel-model.md "Unknown values".
+   */
+  __state_unknown = 0;
 
   constructor(
     readonly pid: number,
@@ -70,6 +129,11 @@ export class Task extends KObject {
   ) {
     super();
     this.group_leader = this;
+  }
+
+  /** `task->__state` (TASK_* bits): the source's value, else the one {@link state} stands for. */
+  get __state(): number {
+    return this.kernelState ?? TASK_STATE_OF[this.state];
   }
 
   /** True for the thread-group leader (`pid == tgid`). */

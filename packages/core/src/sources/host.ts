@@ -41,7 +41,7 @@ import {
   __SO_ACCEPTCON,
 } from '../model/socket.js';
 import type { SockTable } from '../model/sock_table.js';
-import { PF_KTHREAD, type Task, type TaskState } from '../model/task.js';
+import { PF_KTHREAD, PF_WQ_WORKER, stateUnknownOf, type Task, type TaskState } from '../model/task.js';
 import { parseCgroupV2Path } from './procfs/cgroup.js';
 import { parseFdinfo, type FdInfo } from './procfs/fdinfo.js';
 import { findSymbols, forEachKsym } from './procfs/kallsyms.js';
@@ -492,7 +492,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     try {
       leader = kernel.createTask({
         pid: p.pid,
-        comm: lead.stat.comm,
+        comm: taskComm(lead.stat),
         parent: parent ?? null,
         pidNs,
         nsPids: lead.status.nspid.slice(1),
@@ -515,7 +515,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       try {
         kernel.createTask({
           pid: t.tid,
-          comm: t.stat.comm,
+          comm: taskComm(t.stat),
           group: leader,
           pidNs,
           nsPids: t.status.nspid.slice(1),
@@ -571,8 +571,28 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   return { kernel, report };
 }
 
+/** `TASK_COMM_LEN - 1`: the bytes of name `task->comm` holds. */
+const TASK_COMM_MAX = 15;
+/** A workqueue worker's name as wq_worker_comm prints it: `kworker/<cpu>:<id>[H]` or `kworker/u<pool>:<id>`, then `-desc` or `+desc`. */
+const WQ_WORKER = /^kworker\/u?\d+:\d+H?(?=[-+])/;
+
+/**
+ * The kernel's `task->comm` from stat's name. For user tasks they are the
+ * same; a kernel thread's /proc name (proc_task_name) is its full name
+ * (`kthread->full_name`, e.g. `kworker/R-kvfree_rcu_reclaim`), a workqueue
+ * worker's is `task->comm` plus `-desc` or `+desc` (`kworker/0:1-events`),
+ * while `task->comm` holds the first 15 bytes of the base name. (stat is
+ * read as latin1, so a char is a byte.)
+ */
+function taskComm(st: ProcStat): string {
+  if (!(st.flags & PF_KTHREAD)) return st.comm;
+  const name = (st.flags & PF_WQ_WORKER && WQ_WORKER.exec(st.comm)?.[0]) || st.comm;
+  return name.slice(0, TASK_COMM_MAX);
+}
+
 function taskFields(t: RawTask): {
   state: TaskState;
+  __state_unknown: number;
   uid: number;
   gid: number;
   start_time: number;
@@ -582,6 +602,8 @@ function taskFields(t: RawTask): {
 } {
   return {
     state: taskState(t.stat.state),
+    // /proc shows one letter: the __state bits it does not report are unknown, not zero.
+    __state_unknown: stateUnknownOf(taskState(t.stat.state)),
     uid: t.status.uid,
     gid: t.status.gid,
     start_time: t.stat.starttime * NS_PER_TICK,
