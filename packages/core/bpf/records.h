@@ -6,13 +6,14 @@
 
 #define PATH_LEN 256
 
-struct rec_task {		/* 72 bytes */
+struct rec_task {		/* 80 bytes */
 	__u32 tgid, pid, ppid, uid, gid, flags, state, exit_state;
 	__u64 start_time;	/* ns since boot (task->start_time) */
 	char comm[16];
 	__s32 prio;
 	__u32 pad;
 	__u64 cgroup_id;	/* kernfs id of the task's default-hierarchy cgroup */
+	__u64 sum_exec_runtime;	/* ns on a CPU (se.sum_exec_runtime) */
 };
 
 struct rec_task_file {		/* 48 + PATH_LEN */

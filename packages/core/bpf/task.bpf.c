@@ -20,6 +20,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	r.exit_state = t->exit_state;
 	r.start_time = t->start_time;
 	r.prio = t->prio;
+	r.sum_exec_runtime = t->se.sum_exec_runtime;
 	r.cgroup_id = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
 	bpf_probe_read_kernel_str(r.comm, sizeof(r.comm), t->comm);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));

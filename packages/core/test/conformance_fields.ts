@@ -57,6 +57,8 @@ export interface TargetSpec<T extends BpfSourceTarget> {
   part: ModelPart;
   /** Link parameters of the SDK iterator (and of the kernel's, through bpfRecords). */
   linkInfo?: BpfIterLinkInfoInit;
+  /** Record fields that show an object moved without being compared (a task's CPU time: it ran). */
+  moved?(r: BpfRecordOf[T]): FieldValue;
   /** Records as the bpf source completes them before use (paths the program could not take). */
   complete?(recs: BpfRecordOf[T][]): void;
   /** The kernel's value of every field. */
@@ -148,6 +150,8 @@ export const SPECS: TargetSpec<any>[] = [
         cgroup_id: t.cgroup ? t.cgroup.id : null,
       },
     group: (f) => `${f.tgid}`,
+    // A task that ran between the two kernel reads may have changed state while the model was read.
+    moved: (r) => r.sum_exec_runtime,
     resolution: { host: { start_time: (v) => (typeof v === 'number' ? Math.floor(v / TICK_NS) : v) } },
   },
   {
@@ -372,11 +376,14 @@ export const SPECS: TargetSpec<any>[] = [
   },
 ];
 
+/** Key of the {@link TargetSpec.moved} value in kernel objects: part of stability, not compared. */
+const MOVED = '(moved)';
+
 /** The kernel's fields of every object of a target, keyed by identity. */
 export function kernelObjects(spec: TargetSpec<any>): Map<string, Fields> {
   const recs = bpfRecords(spec.target);
   spec.complete?.(recs);
-  return new Map(recs.map((r) => [spec.key(r), spec.kernel(r)] as const));
+  return new Map(recs.map((r) => [spec.key(r), spec.moved ? { ...spec.kernel(r), [MOVED]: spec.moved(r) } : spec.kernel(r)] as const));
 }
 
 /**
@@ -440,6 +447,7 @@ export function compareTarget(
     r.objects++;
     let ok = true;
     for (const [field, kv] of Object.entries(k)) {
+      if (field === MOVED) continue;
       const f = (r.fields[field] ??= { mismatched: 0, unknown: 0, examples: [] });
       const norm = res[field] ?? ((v: FieldValue) => v);
       const mv = field in m ? m[field]! : null;

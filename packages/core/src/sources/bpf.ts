@@ -80,6 +80,8 @@ export interface BpfTaskRec {
   comm: string;
   prio: number;
   cgroup_id: number;
+  /** Nanoseconds on a CPU (`se.sum_exec_runtime`). */
+  sum_exec_runtime: number;
 }
 /** `struct rec_task_file`. */
 export interface BpfTaskFileRec {
@@ -245,7 +247,7 @@ const u64 = (b: Buffer, off: number): number => Number(b.readBigUInt64LE(off));
 /** Record size and decoder per target; offsets repeat bpf/records.h. */
 const DECODERS: { [T in BpfSourceTarget]: [size: number, decode: (b: Buffer, o: number) => BpfRecordOf[T]] } = {
   task: [
-    72,
+    80,
     (b, o) => ({
       tgid: b.readUInt32LE(o),
       pid: b.readUInt32LE(o + 4),
@@ -259,6 +261,7 @@ const DECODERS: { [T in BpfSourceTarget]: [size: number, decode: (b: Buffer, o: 
       comm: cstr(b, o + 40, 16),
       prio: b.readInt32LE(o + 56),
       cgroup_id: u64(b, o + 64),
+      sum_exec_runtime: u64(b, o + 72),
     }),
   ],
   task_file: [
@@ -1014,6 +1017,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
       start_time: r.start_time,
       flags: r.flags,
       prio: r.prio,
+      sum_exec_runtime: r.sum_exec_runtime,
     });
     byPid.set(r.pid, t);
   }
@@ -1034,6 +1038,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
       start_time: r.start_time,
       flags: r.flags,
       prio: r.prio,
+      sum_exec_runtime: r.sum_exec_runtime,
     });
     byPid.set(r.pid, t);
   }
