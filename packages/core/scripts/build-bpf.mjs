@@ -13,10 +13,18 @@
  * Usage: node packages/core/scripts/build-bpf.mjs [--force] [--out DIR]
  * Prints one JSON line `{ ok, dir, built, errno?, message? }`; exit status 0
  * on success, 1 on failure.
+ *
+ * `--compile SRC.bpf.c [--cache DIR]` compiles one user program the same way
+ * (same flags, same vmlinux.h logic, `-I` the source's folder) into
+ * `DIR/<sha256 of source, sibling headers, flags and vmlinux stamp>.bpf.o`
+ * (default DIR `$BPF_ITER_CACHE`, else `$XDG_CACHE_HOME/bpf-iter`, else
+ * `~/.cache/bpf-iter`) and prints `{ ok, obj, cached }`.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BTF = '/sys/kernel/btf/vmlinux';
@@ -64,17 +72,24 @@ const tmpName = (p) => `${p}.tmp-${process.pid}-${seq++}`;
  * Builds into `out` (default `bpf/.build`). Returns `{ dir, built }` where
  * `built` lists what was (re)built; throws BuildError with an errno name.
  */
-export function buildBpf({ out = join(SRC, '.build'), force = false } = {}) {
+/** The tools a build needs; throws ENOENT naming the missing one. */
+function tools() {
   if (!existsSync(BTF)) throw new BuildError('ENOENT', `no kernel BTF at ${BTF} (CONFIG_DEBUG_INFO_BTF)`);
   const clang = which('clang');
   if (!clang) throw new BuildError('ENOENT', 'clang not found (apt-get install clang llvm)');
   const bpftool = which('bpftool');
   if (!bpftool) throw new BuildError('ENOENT', 'bpftool not found (apt-get install bpftool)');
   if (!existsSync('/usr/include/bpf/bpf_helpers.h')) throw new BuildError('ENOENT', 'libbpf headers not found: /usr/include/bpf/bpf_helpers.h (apt-get install libbpf-dev)');
-  mkdirSync(out, { recursive: true });
-  const built = [];
+  return { clang, bpftool };
+}
 
-  // vmlinux.h: keyed by kernel release and BTF size (the BTF file has no useful mtime).
+/**
+ * `out/vmlinux.h` from this kernel's BTF, regenerated when the kernel
+ * release or BTF size changes (the BTF file has no useful mtime). Returns
+ * the stamp and whether it was rebuilt.
+ */
+function ensureVmlinux(out, bpftool, force) {
+  mkdirSync(out, { recursive: true });
   const stampPath = join(out, 'vmlinux.stamp');
   const stamp = `${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()} ${statSync(BTF).size}`;
   const vmlinux = join(out, 'vmlinux.h');
@@ -84,8 +99,46 @@ export function buildBpf({ out = join(SRC, '.build'), force = false } = {}) {
     writeFileSync(t, h);
     renameSync(t, vmlinux);
     writeFileSync(stampPath, stamp);
-    built.push('vmlinux.h');
+    return { vmlinux, stamp, built: true };
   }
+  return { vmlinux, stamp, built: false };
+}
+
+/** The clang flags of every BPF object (kernel-style CO-RE build). */
+const BPF_CFLAGS = ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', '-Wno-incompatible-pointer-types-discards-qualifiers'];
+
+/** The default cache folder of compiled user programs. */
+export function defaultCacheDir() {
+  if (process.env.BPF_ITER_CACHE) return resolve(process.env.BPF_ITER_CACHE);
+  return join(process.env.XDG_CACHE_HOME ? resolve(process.env.XDG_CACHE_HOME) : join(homedir(), '.cache'), 'bpf-iter');
+}
+
+/**
+ * Compiles one user `.bpf.c` against this kernel's vmlinux.h into the
+ * cache, keyed by a content hash; returns `{ obj, cached }`.
+ */
+export function compileObject({ src, cache = defaultCacheDir(), force = false }) {
+  src = resolve(src);
+  if (!existsSync(src)) throw new BuildError('ENOENT', `no such file: ${src}`);
+  const { clang, bpftool } = tools();
+  const { stamp } = ensureVmlinux(cache, bpftool, false);
+  // Key: the source, the headers beside it (what `#include "x.h"` can reach), flags, kernel.
+  const h = createHash('sha256').update(readFileSync(src)).update(`\0${BPF_CFLAGS.join(' ')}\0${stamp}\0`);
+  const dir = dirname(src);
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.h')).sort()) h.update(`${f}\0`).update(readFileSync(join(dir, f)));
+  const obj = join(cache, `${basename(src).replace(/\.bpf\.c$|\.c$/, '')}-${h.digest('hex').slice(0, 16)}.bpf.o`);
+  if (!force && existsSync(obj)) return { obj, cached: true };
+  const t = tmpName(obj);
+  run(clang, [...BPF_CFLAGS, `-I${cache}`, `-I${dir}`, '-c', src, '-o', t], `clang ${basename(src)}`);
+  renameSync(t, obj);
+  return { obj, cached: false };
+}
+
+export function buildBpf({ out = join(SRC, '.build'), force = false } = {}) {
+  const { clang, bpftool } = tools();
+  const built = [];
+  const { vmlinux, built: vmlinuxBuilt } = ensureVmlinux(out, bpftool, force);
+  if (vmlinuxBuilt) built.push('vmlinux.h');
 
   const headers = readdirSync(SRC).filter((f) => f.endsWith('.h')).map((f) => join(SRC, f));
   const depTime = Math.max(mtime(vmlinux), ...headers.map(mtime));
@@ -98,7 +151,7 @@ export function buildBpf({ out = join(SRC, '.build'), force = false } = {}) {
       if (!force && mtime(obj) >= Math.max(mtime(src), depTime)) continue;
       const t = tmpName(obj);
       const define = v ? [`-DVARIANT_${v.toUpperCase()}`] : [];
-      run(clang, ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', ...define, '-Wno-incompatible-pointer-types-discards-qualifiers', `-I${out}`, `-I${SRC}`, '-c', src, '-o', t], `clang ${f}${v ? ` (${v})` : ''}`);
+      run(clang, [...BPF_CFLAGS, ...define, `-I${out}`, `-I${SRC}`, '-c', src, '-o', t], `clang ${f}${v ? ` (${v})` : ''}`);
       renameSync(t, obj);
       built.push(v ? `${f}:${v}` : f);
     }
@@ -134,8 +187,13 @@ export function buildBpf({ out = join(SRC, '.build'), force = false } = {}) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const oi = args.indexOf('--out');
+  const ci = args.indexOf('--compile');
+  const ki = args.indexOf('--cache');
   try {
-    const r = buildBpf({ force: args.includes('--force'), out: oi >= 0 ? resolve(args[oi + 1]) : undefined });
+    const r =
+      ci >= 0
+        ? compileObject({ src: args[ci + 1], cache: ki >= 0 ? resolve(args[ki + 1]) : undefined, force: args.includes('--force') })
+        : buildBpf({ force: args.includes('--force'), out: oi >= 0 ? resolve(args[oi + 1]) : undefined });
     console.log(JSON.stringify({ ok: true, ...r }));
   } catch (e) {
     console.log(JSON.stringify({ ok: false, errno: e.errno ?? 'EINVAL', message: e.message }));
