@@ -27,7 +27,8 @@ export interface IterReadOptions {
   retryEagain?: number;
 }
 
-function checkSize(size: number): number {
+/** @internal A read size checked like `read(2)` (EINVAL), capped at MAX_RW_COUNT. */
+export function checkSize(size: number): number {
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) fail('EINVAL', `invalid read size ${String(size)}`);
   return Math.min(size, MAX_RW_COUNT);
 }

@@ -55,6 +55,8 @@ export interface LibbpfApi {
   bpf_map_get_fd_by_id(id: number): number;
   bpf_link_get_fd_by_id(id: number): number;
   libbpf_version_string(): string;
+  /** `pidfd_open(pid, 0)` (syscall 434): an fd or -errno. */
+  pidfd_open(pid: number): number;
   /** Copies `len` bytes at `ptr` into a new Buffer. */
   copy(ptr: Ptr, len: number): Buffer;
   /** The address of a Buffer's bytes (for pointers inside structs, e.g. `bpf_link_info.iter.target_name`). */
@@ -114,6 +116,8 @@ function bind(): LibbpfApi {
   lib.func('void *libbpf_set_print(libbpf_print_fn_t *fn)')(cb);
 
   const errnoFn = () => koffi.errno();
+  const syscall = libc.func('long syscall(long number, ...)');
+  const SYS_pidfd_open = 434; // same number on every architecture (unified syscall table)
   return {
     bpf_object__open_file: f('void *bpf_object__open_file(const char *path, void *opts)'),
     bpf_object__load: f('int bpf_object__load(void *obj)'),
@@ -154,6 +158,10 @@ function bind(): LibbpfApi {
     bpf_link_get_fd_by_id: f('int bpf_link_get_fd_by_id(uint32_t id)'),
     libbpf_version_string: f('const char *libbpf_version_string(void)'),
     copy: (ptr, len) => Buffer.from(new Uint8Array(koffi.view(ptr, len)).slice()),
+    pidfd_open: (pid: number) => {
+      const r = Number(syscall(SYS_pidfd_open, 'int', pid, 'unsigned int', 0));
+      return r < 0 ? -koffi.errno() : r;
+    },
     addressOf: (buf) => koffi.address(buf),
     errno: errnoFn,
   } as LibbpfApi;
@@ -179,8 +187,25 @@ export function libbpfError(err: number, what: string, mark = printed.length): B
   const n = Math.abs(err);
   const name = errnoName(n);
   const log = printedSince(mark);
+  const why = reason(printed.slice(Math.max(mark, 0)));
   const tail = log.length ? `\n${log.map((l) => `  ${l}`).join('\n')}` : '';
-  return new BpfError(name ?? 'EINVAL', `${what}${name ? '' : ` (errno ${n})`}${tail}`);
+  return new BpfError(name ?? 'EINVAL', `${what}${name ? '' : ` (errno ${n})`}${why ? `: ${why}` : ''}${tail}`);
+}
+
+/**
+ * The line that says why, for the error's first line: the verifier's
+ * verdict (the last log line before its statistics), else libbpf's first line.
+ */
+function reason(lines: readonly string[]): string | null {
+  const end = lines.findIndex((l) => l.includes('-- END PROG LOAD LOG --'));
+  if (end > 0) {
+    for (let i = end - 1; i >= 0 && !lines[i]!.includes('-- BEGIN PROG LOAD LOG --'); i--) {
+      const l = lines[i]!.trim();
+      if (l && !/^(processed \d+ insns|verification time|stack depth|mark_precise)/.test(l)) return `verifier: ${l}`;
+    }
+  }
+  const first = lines.find((l) => l.startsWith('libbpf: '));
+  return first ? first.slice(8) : null;
 }
 
 /** Runs an int-returning libbpf call; throws on a negative return. */

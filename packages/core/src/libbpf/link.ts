@@ -218,3 +218,30 @@ export function objInfo(fd: number, size: number): Buffer {
 export function objGet(path: string): number {
   return checkInt(`bpf_obj_get(${path})`, () => libbpf().bpf_obj_get(path));
 }
+
+/** `pidfd_open(pid, 0)`: an fd referring to process `pid` (ESRCH when there is none). Close it with `closeSync`. */
+export function pidfdOpen(pid: number): number {
+  return checkInt(`pidfd_open(${pid})`, () => libbpf().pidfd_open(pid));
+}
+
+/** `bpf_map_get_fd_by_id`: an fd of map `id` (ENOENT when there is none). Close it with `closeSync`. */
+export function mapFdById(id: number): number {
+  return checkInt(`bpf_map_get_fd_by_id(${id})`, () => libbpf().bpf_map_get_fd_by_id(id));
+}
+
+/** `sizeof(struct bpf_prog_info)` in libbpf 1.1's uapi header. */
+export const PROG_INFO_SIZE = 232;
+
+/** The ids of the maps program fd `fd` uses (`bpf_prog_info.map_ids`, a second info call with a buffer for `count` ids). */
+export function progMapIds(fd: number, count: number): number[] {
+  if (count <= 0) return [];
+  const L = libbpf();
+  const info = Buffer.alloc(PROG_INFO_SIZE);
+  const ids = Buffer.alloc(4 * count);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(PROG_INFO_SIZE);
+  info.writeUInt32LE(count, 52); // nr_map_ids
+  info.writeBigUInt64LE(L.addressOf(ids), 56); // map_ids
+  checkInt(`prog fd ${fd}: get map ids`, () => L.bpf_obj_get_info_by_fd(fd, info, len));
+  return Array.from({ length: Math.min(count, info.readUInt32LE(52)) }, (_, i) => ids.readUInt32LE(4 * i));
+}
