@@ -103,12 +103,14 @@ function bind(): LibbpfApi {
   // libbpf_set_print: format each message with libc's vsnprintf over the va_list libbpf hands us.
   const vsnprintf = libc.func('int vsnprintf(_Out_ uint8_t *buf, size_t n, void *fmt, void *ap)');
   const PrintFn = koffi.proto('int libbpf_print_fn_t(int level, void *fmt, void *ap)');
-  const msg = Buffer.alloc(8192);
+  // One message can be a whole verifier log: a large buffer, allocated once; a longer one is marked.
+  const msg = Buffer.alloc(1 << 20);
   const cb = koffi.register((level: number, fmt: unknown, ap: unknown) => {
     if (level > 1) return 0; // LIBBPF_DEBUG
     const n = vsnprintf(msg, msg.length, fmt, ap) as number;
     if (n > 0) {
       for (const line of msg.subarray(0, Math.min(n, msg.length - 1)).toString('utf8').split('\n')) if (line) printed.push(line);
+      if (n >= msg.length) printed.push(`(libbpf message truncated: ${n} bytes)`);
       if (printed.length > MAX_PRINTED) printed.splice(0, printed.length - MAX_PRINTED);
     }
     return 0;
