@@ -2,7 +2,7 @@
 /**
  * Builds the bpf source's iterator programs: generates vmlinux.h from the
  * running kernel's BTF with bpftool, compiles every `bpf/*.bpf.c` with clang
- * (`-O2 -g -target bpf`) and the libbpf loader `bpf/loader.c`, into a cache
+ * (`-O2 -g -target bpf`) into a cache
  * directory (`bpf/.build/`, git-ignored; nothing built is committed).
  *
  * Incremental: vmlinux.h is regenerated when the kernel release or BTF size
@@ -80,14 +80,6 @@ export function buildBpf({ out = join(SRC, '.build'), force = false } = {}) {
     renameSync(t, manifestPath);
   }
 
-  const loaderSrc = join(SRC, 'loader.c');
-  const loader = join(out, 'loader');
-  if (force || mtime(loader) < mtime(loaderSrc)) {
-    const t = tmpName(loader);
-    run(clang, ['-O2', '-Wall', loaderSrc, '-o', t, '-lbpf'], 'clang loader.c (-lbpf)');
-    renameSync(t, loader);
-    built.push('loader');
-  }
   return { dir: out, built };
 }
 
