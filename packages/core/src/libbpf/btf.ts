@@ -45,6 +45,8 @@ export interface BtfType {
   members?: { name: string; type: number; bitOffset: number; bitSize: number }[];
   /** DATASEC entries. */
   vars?: { type: number; offset: number; size: number }[];
+  /** VAR: `BTF_VAR_STATIC` 0, `BTF_VAR_GLOBAL_ALLOCATED` 1, `BTF_VAR_GLOBAL_EXTERN` 2. */
+  linkage?: number;
 }
 
 /** The parsed type table (index = type id; 0 is `void`). */
@@ -106,6 +108,9 @@ export class Btf {
           p += 8 * vlen;
           break;
         case BTF_KIND.VAR:
+          t.linkage = raw.readUInt32LE(p);
+          p += 4;
+          break;
         case BTF_KIND.DECL_TAG:
           p += 4;
           break;

@@ -107,8 +107,8 @@ function encode(btf: Btf, id: number, buf: Buffer, off: number, v: unknown, what
   const int = (size: number, signed: boolean) => {
     if (typeof v === 'boolean') v = v ? 1 : 0;
     if (typeof v !== 'number' && typeof v !== 'bigint') bad(`expected a number, got ${typeof v}`);
-    const n = BigInt(v as number | bigint);
     if (typeof v === 'number' && !Number.isInteger(v)) bad(`${v} is not an integer`);
+    const n = BigInt(v as number | bigint);
     const bits = BigInt(size * 8);
     const lo = signed ? -(1n << (bits - 1n)) : 0n;
     const hi = signed ? (1n << (bits - 1n)) - 1n : (1n << bits) - 1n;
@@ -187,11 +187,16 @@ function structView(btf: Btf, t: BtfType, mem: SectionMemory, base: number, what
   return Object.preventExtensions(o);
 }
 
-/** The variables of DATASEC `sec` (sorted by offset); empty when the object has none. */
+/**
+ * The global variables of DATASEC `sec` (sorted by offset); empty when the
+ * object has none. Static ones (a function's `static const char fmt[]`, as
+ * BPF_SEQ_PRINTF makes) are left out, as the skeleton leaves them out.
+ */
 export function sectionVars(btf: Btf, sec: string): GlobalVar[] {
   const ds = btf.datasec(sec);
   if (!ds) return [];
   return ds.vars!
+    .filter((v) => btf.type(v.type).linkage !== 0)
     .map((v) => {
       const vt = btf.type(v.type);
       return { name: vt.name, typeId: vt.sizeOrType, type: btf.typeName(vt.sizeOrType), offset: v.offset, size: v.size };
