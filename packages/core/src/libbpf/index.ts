@@ -17,6 +17,7 @@ export {
   objGet,
   objInfo,
   mapFdById,
+  cgroup2MountPoint,
   progMapIds,
   PROG_INFO_SIZE,
   pidfdOpen,

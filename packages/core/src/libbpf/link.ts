@@ -9,6 +9,7 @@ import { closeSync, readFileSync } from 'node:fs';
 import { BpfError, fail } from '../errors.js';
 import { checkInt, checkPtr, libbpf, type Ptr } from './ffi.js';
 import type { BpfObjectProgram } from './object.js';
+import { parseMountinfo } from '../sources/procfs/mountinfo.js';
 
 /** `BPF_F_REPLACE`. */
 const BPF_F_REPLACE = 1 << 2;
@@ -244,4 +245,9 @@ export function progMapIds(fd: number, count: number): number[] {
   info.writeBigUInt64LE(L.addressOf(ids), 56); // map_ids
   checkInt(`prog fd ${fd}: get map ids`, () => L.bpf_obj_get_info_by_fd(fd, info, len));
   return Array.from({ length: Math.min(count, info.readUInt32LE(52)) }, (_, i) => ids.readUInt32LE(4 * i));
+}
+
+/** Where this process sees the cgroup v2 (default) hierarchy mounted, or null when it is not mounted. */
+export function cgroup2MountPoint(): string | null {
+  return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).find((m) => m.fstype === 'cgroup2')?.mountPoint ?? null;
 }

@@ -7,7 +7,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { CGROUP_ORDER_NAMES, fail, mapFdById, objGet, openObject, pidfdOpen, type BpfObject, type BpfObjectProgram } from '@bpf-iter/core';
+import { CGROUP_ORDER_NAMES, cgroup2MountPoint, fail, mapFdById, objGet, openObject, pidfdOpen, type BpfObject, type BpfObjectProgram } from '@bpf-iter/core';
 import type { BpfIterLinkInfoInit } from '../link_info.js';
 import { attachKernelIterLink, type KernelIterLink } from '../kernel_iter.js';
 import { applySets, streamIter, type CliIo } from './common.js';
@@ -62,11 +62,18 @@ export function parseMapRef(words: readonly string[]): MapRef | null {
   fail('EINVAL', `map ${how}: expected id, pinned or name`);
 }
 
-/** A cgroup v2 directory: absolute paths under /sys/fs/cgroup as they are, others relative to it. */
-function cgroupDir(p: string): string {
-  const root = '/sys/fs/cgroup';
-  if (p === root || p.startsWith(root + '/')) return p;
-  return join(root, isAbsolute(p) ? p.slice(1) : p);
+/**
+ * `--cgroup PATH` as the kernel takes it: `/` is the root of the default
+ * (v2) hierarchy, cgroup id 1, which needs no mount; another path is a
+ * directory of the cgroup2 mount (absolute, or relative to the mount), passed
+ * as an fd. ENOENT when there is no cgroup2 mount to find it in.
+ */
+function cgroupTarget(p: string): { cgroup_id: bigint } | { dir: string } {
+  if (p === '/' || p === '') return { cgroup_id: 1n };
+  const mnt = cgroup2MountPoint();
+  if (mnt && (p === mnt || p.startsWith(mnt + '/'))) return { dir: p };
+  if (!mnt) fail('ENOENT', `cgroup ${p}: no cgroup2 hierarchy is mounted here (only / can be named: the root, cgroup id 1)`);
+  return { dir: join(mnt, isAbsolute(p) ? p.slice(1) : p) };
 }
 
 /**
@@ -104,17 +111,20 @@ export function attachObjectProgram(obj: BpfObject, prog: BpfObjectProgram, o: O
         order = CGROUP_ORDER_NAMES.indexOf(o.order as (typeof CGROUP_ORDER_NAMES)[number]);
         if (order < 0) fail('EINVAL', `--order must be one of ${CGROUP_ORDER_NAMES.slice(1).join(', ')}`);
       }
-      const c: { order: number; cgroup_fd?: number } = { order };
+      const c: { order: number; cgroup_fd?: number; cgroup_id?: bigint } = { order };
       if (o.cgroup !== undefined) {
-        const dir = cgroupDir(o.cgroup);
-        let fd: number;
-        try {
-          fd = openSync(dir, 'r');
-        } catch (e) {
-          fail(((e as NodeJS.ErrnoException).code as 'ENOENT') ?? 'ENOENT', `cgroup ${dir}: ${(e as Error).message}`);
+        const t = cgroupTarget(o.cgroup);
+        if ('cgroup_id' in t) c.cgroup_id = t.cgroup_id;
+        else {
+          let fd: number;
+          try {
+            fd = openSync(t.dir, 'r');
+          } catch (e) {
+            fail(((e as NodeJS.ErrnoException).code as 'ENOENT') ?? 'ENOENT', `cgroup ${t.dir}: ${(e as Error).message}`);
+          }
+          fds.push(fd);
+          c.cgroup_fd = fd;
         }
-        fds.push(fd);
-        c.cgroup_fd = fd;
       }
       li.cgroup = c;
     }

@@ -28,7 +28,7 @@ export function realKernelCommands(program: Command, io: CliIo, uint: (v: string
     .option('--tid <N>', 'task targets: only thread N', uint)
     .option('--pid-fd <N>', 'task targets: process N, passed as a pidfd', uint)
     .option('--map <ID>', 'map targets: the map with this id', uint)
-    .option('--cgroup <PATH>', 'cgroup: start cgroup (a /sys/fs/cgroup directory, or a path relative to it)')
+    .option('--cgroup <PATH>', 'cgroup: start cgroup (/ for the root, else a directory of the cgroup2 mount, absolute or relative to it)')
     .addOption(new Option('--order <ORDER>', 'cgroup: walk order').choices(CGROUP_ORDER_NAMES.slice(1)))
     .option('--prog <NAME>', 'the program to load when the object has several')
     .option('--set <NAME=VALUE>', 'set a .bss/.data global before load (repeatable)', (v: string, prev: string[] = []) => [...prev, v], [] as string[])
