@@ -2,7 +2,7 @@
 /**
  * Builds the bpf source's iterator programs: generates vmlinux.h from the
  * running kernel's BTF with bpftool, compiles every `bpf/*.bpf.c` with clang
- * (`-O2 -g -target bpf`) and the libbpf loader `bpf/loader.c`, into a cache
+ * (`-O2 -g -target bpf`) into a cache
  * directory (`bpf/.build/`, git-ignored; nothing built is committed).
  *
  * Incremental: vmlinux.h is regenerated when the kernel release or BTF size
@@ -13,38 +13,17 @@
  * Usage: node packages/core/scripts/build-bpf.mjs [--force] [--out DIR]
  * Prints one JSON line `{ ok, dir, built, errno?, message? }`; exit status 0
  * on success, 1 on failure.
+ *
+ * `--compile SRC.bpf.c [--cache DIR]` compiles one user program the same way
+ * (`compileObject` of `bpf-compile.mjs`, which the library also calls
+ * in-process) and prints `{ ok, obj, cached }`.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BPF_CFLAGS, compileObject, ensureVmlinux, run, tmpName, tools } from './bpf-compile.mjs';
 
-const BTF = '/sys/kernel/btf/vmlinux';
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../bpf');
-
-class BuildError extends Error {
-  constructor(errno, message) {
-    super(message);
-    this.errno = errno;
-  }
-}
-
-function which(tool) {
-  for (const d of (process.env.PATH ?? '/usr/bin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
-    const p = join(d, tool);
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-
-function run(cmd, args, what) {
-  try {
-    return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20 });
-  } catch (e) {
-    const err = String(e.stderr ?? e.message).trim().split('\n').slice(-8).join('\n');
-    throw new BuildError('EINVAL', `${what} failed: ${err}`);
-  }
-}
 
 /**
  * The variants a program source declares in a `bpf-iter variants: a b` line:
@@ -57,35 +36,16 @@ export function bpfVariants(source) {
 }
 
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : -1);
-let seq = 0;
-const tmpName = (p) => `${p}.tmp-${process.pid}-${seq++}`;
 
 /**
  * Builds into `out` (default `bpf/.build`). Returns `{ dir, built }` where
  * `built` lists what was (re)built; throws BuildError with an errno name.
  */
 export function buildBpf({ out = join(SRC, '.build'), force = false } = {}) {
-  if (!existsSync(BTF)) throw new BuildError('ENOENT', `no kernel BTF at ${BTF} (CONFIG_DEBUG_INFO_BTF)`);
-  const clang = which('clang');
-  if (!clang) throw new BuildError('ENOENT', 'clang not found (apt-get install clang llvm)');
-  const bpftool = which('bpftool');
-  if (!bpftool) throw new BuildError('ENOENT', 'bpftool not found (apt-get install bpftool)');
-  if (!existsSync('/usr/include/bpf/bpf_helpers.h')) throw new BuildError('ENOENT', 'libbpf headers not found: /usr/include/bpf/bpf_helpers.h (apt-get install libbpf-dev)');
-  mkdirSync(out, { recursive: true });
+  const { clang, bpftool } = tools();
   const built = [];
-
-  // vmlinux.h: keyed by kernel release and BTF size (the BTF file has no useful mtime).
-  const stampPath = join(out, 'vmlinux.stamp');
-  const stamp = `${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()} ${statSync(BTF).size}`;
-  const vmlinux = join(out, 'vmlinux.h');
-  if (force || !existsSync(vmlinux) || !existsSync(stampPath) || readFileSync(stampPath, 'utf8') !== stamp) {
-    const h = run(bpftool, ['btf', 'dump', 'file', BTF, 'format', 'c'], 'bpftool btf dump');
-    const t = tmpName(vmlinux);
-    writeFileSync(t, h);
-    renameSync(t, vmlinux);
-    writeFileSync(stampPath, stamp);
-    built.push('vmlinux.h');
-  }
+  const { vmlinux, built: vmlinuxBuilt } = ensureVmlinux(out, bpftool, force);
+  if (vmlinuxBuilt) built.push('vmlinux.h');
 
   const headers = readdirSync(SRC).filter((f) => f.endsWith('.h')).map((f) => join(SRC, f));
   const depTime = Math.max(mtime(vmlinux), ...headers.map(mtime));
@@ -98,7 +58,7 @@ export function buildBpf({ out = join(SRC, '.build'), force = false } = {}) {
       if (!force && mtime(obj) >= Math.max(mtime(src), depTime)) continue;
       const t = tmpName(obj);
       const define = v ? [`-DVARIANT_${v.toUpperCase()}`] : [];
-      run(clang, ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', ...define, '-Wno-incompatible-pointer-types-discards-qualifiers', `-I${out}`, `-I${SRC}`, '-c', src, '-o', t], `clang ${f}${v ? ` (${v})` : ''}`);
+      run(clang, [...BPF_CFLAGS, ...define, `-I${out}`, `-I${SRC}`, '-c', src, '-o', t], `clang ${f}${v ? ` (${v})` : ''}`);
       renameSync(t, obj);
       built.push(v ? `${f}:${v}` : f);
     }
@@ -120,22 +80,19 @@ export function buildBpf({ out = join(SRC, '.build'), force = false } = {}) {
     renameSync(t, manifestPath);
   }
 
-  const loaderSrc = join(SRC, 'loader.c');
-  const loader = join(out, 'loader');
-  if (force || mtime(loader) < mtime(loaderSrc)) {
-    const t = tmpName(loader);
-    run(clang, ['-O2', '-Wall', loaderSrc, '-o', t, '-lbpf'], 'clang loader.c (-lbpf)');
-    renameSync(t, loader);
-    built.push('loader');
-  }
   return { dir: out, built };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const oi = args.indexOf('--out');
+  const ci = args.indexOf('--compile');
+  const ki = args.indexOf('--cache');
   try {
-    const r = buildBpf({ force: args.includes('--force'), out: oi >= 0 ? resolve(args[oi + 1]) : undefined });
+    const r =
+      ci >= 0
+        ? compileObject({ src: args[ci + 1], cache: ki >= 0 ? resolve(args[ki + 1]) : undefined, force: args.includes('--force') })
+        : buildBpf({ force: args.includes('--force'), out: oi >= 0 ? resolve(args[oi + 1]) : undefined });
     console.log(JSON.stringify({ ok: true, ...r }));
   } catch (e) {
     console.log(JSON.stringify({ ok: false, errno: e.errno ?? 'EINVAL', message: e.message }));

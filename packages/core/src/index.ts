@@ -36,3 +36,4 @@ export * from './sources/synthetic.js';
 export * from './sources/host.js';
 export * from './sources/bpf.js';
 export * from './context.js';
+export * from './libbpf/index.js';

@@ -110,7 +110,7 @@ describe.skipIf(!avail.ok)(suiteTitle('conformance: kernel iterators vs SDK iter
     const { both, differ } = common(k, s);
     expect(both.length).toBeGreaterThan(5);
     expect(differ.length, JSON.stringify(differ.slice(0, 5))).toBeLessThanOrEqual(Math.max(1, both.length / 100));
-    // Child: every fd, exactly, on both sides (pid link parameter: libbpf loader vs SDK linkInfo).
+    // Child: every fd, exactly, on both sides (pid link parameter: libbpf in-process vs SDK linkInfo).
     const kc = bpfRecords('task_file', { pid: fx.child.pid }).map((r) => `${r.tgid} ${r.pid} ${r.fd} ${r.ino}`);
     const sc = sdkLines(host, 'iter/task_file', (ctx) => (ctx.file ? bpf_seq_write(ctx.meta.seq, `${ctx.task.tgid} ${ctx.task.pid} ${ctx.fd} ${ctx.file.f_inode.i_ino}\n`) && 0 : 0), {
       task: { pid: fx.child.pid },

@@ -27,62 +27,38 @@ export interface IterReadOptions {
   retryEagain?: number;
 }
 
-function checkSize(size: number): number {
+/** @internal A read size checked like `read(2)` (EINVAL), capped at MAX_RW_COUNT. */
+export function checkSize(size: number): number {
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) fail('EINVAL', `invalid read size ${String(size)}`);
   return Math.min(size, MAX_RW_COUNT);
 }
 
 /**
- * An open iterator fd: one session. Holds a program reference (not the
- * link). Not seekable (ESPIPE), not writable (EBADF).
+ * What every iterator fd offers, whichever kernel runs it: the modelled one
+ * ({@link IterFd}) or the real one (`KernelIterFd`, a real fd read with
+ * `read(2)`). Subclasses give `read`, `readInto` and the release; the views
+ * (readAll, chunks, lines, Readable, async iterator, Observable) and the
+ * close-exactly-once rules live here.
  */
-export class IterFd implements FdObject, Disposable {
+export abstract class IterFdBase implements Disposable {
   readonly fdKind = 'iter';
-  /** The fd number when installed in the fd table (`bpf_iter_create`). */
+  /** The fd number, when there is one (`bpf_iter_create`, or the real fd). */
   fd: number | null = null;
-  private closed = false;
+  protected closed = false;
 
-  /** @internal created by `bpf_iter_create` / `BpfIterLink.open()` / bpffs open. */
-  constructor(readonly seq: SeqFile) {}
-
-  /** This session's id (`meta.session_id`). */
-  get session_id(): bigint {
-    return this.seq.session_id;
-  }
   /** True after {@link close}. */
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /**
-   * The kernel's `read()` return value: bytes produced (left at
-   * `seq.buf[seq.copyStart…]`) or a negative errno. Throws EBADF when
-   * closed, EINVAL for a bad size.
-   *
-   * `size === 0` is passed through like the VFS does (no short-circuit in
-   * `vfs_read`): by §2.2 it runs one object (and fetches the next), buffers
-   * its output and returns 0 — reference §9 item 6, unconfirmed.
-   */
-  rawRead(size: number): number {
-    if (this.closed) fail('EBADF', 'iterator fd is closed');
-    return bpf_seq_read(this.seq, checkSize(size));
-  }
-
   /** `read(fd, buf, size)`: returns up to `size` bytes (empty at EOF); throws BpfError(errno) on -errno. */
-  read(size: number = DEFAULT_READ_SIZE): Buffer {
-    const n = this.rawRead(size);
-    if (n < 0) throw errorFor(n, 'read from iterator fd failed');
-    return Buffer.from(this.seq.buf!.subarray(this.seq.copyStart, this.seq.copyStart + n));
-  }
+  abstract read(size?: number): Buffer;
 
   /** Reads into `buf[offset…offset+length)`; returns the byte count (0 at EOF). */
-  readInto(buf: Uint8Array, offset = 0, length = buf.length - offset): number {
-    if (offset < 0 || length < 0 || offset + length > buf.length) fail('EFAULT', 'buffer range out of bounds');
-    const n = this.rawRead(length);
-    if (n < 0) throw errorFor(n, 'read from iterator fd failed');
-    buf.set(this.seq.buf!.subarray(this.seq.copyStart, this.seq.copyStart + n), offset);
-    return n;
-  }
+  abstract readInto(buf: Uint8Array, offset?: number, length?: number): number;
+
+  /** Releases what the fd holds (once; {@link close} guards). */
+  abstract fdRelease(): void;
 
   /** Reads until EOF (a read returning 0); returns all bytes. */
   readAll(opts: IterReadOptions = {}): Buffer {
@@ -176,18 +152,71 @@ export class IterFd implements FdObject, Disposable {
     fail('EBADF', 'iterator fd is not open for writing');
   }
 
-  /** `close()`: releases the target's private state and the program. EBADF if already closed. */
+  /** `close()`: releases the session. EBADF if already closed. */
   close(): void {
+    if (this.closed) fail('EBADF', 'iterator fd is already closed');
+    this.fdRelease();
+  }
+  /** Closes if still open. */
+  closeQuietly(): void {
+    if (!this.closed) this.close();
+  }
+  [Symbol.dispose](): void {
+    this.closeQuietly();
+  }
+}
+
+/**
+ * An open iterator fd of the modelled kernel: one session. Holds a program
+ * reference (not the link). Not seekable (ESPIPE), not writable (EBADF).
+ */
+export class IterFd extends IterFdBase implements FdObject {
+  /** @internal created by `bpf_iter_create` / `BpfIterLink.open()` / bpffs open. */
+  constructor(readonly seq: SeqFile) {
+    super();
+  }
+
+  /** This session's id (`meta.session_id`). */
+  get session_id(): bigint {
+    return this.seq.session_id;
+  }
+
+  /**
+   * The kernel's `read()` return value: bytes produced (left at
+   * `seq.buf[seq.copyStart…]`) or a negative errno. Throws EBADF when
+   * closed, EINVAL for a bad size.
+   *
+   * `size === 0` is passed through like the VFS does (no short-circuit in
+   * `vfs_read`): by §2.2 it runs one object (and fetches the next), buffers
+   * its output and returns 0 — reference §9 item 6, unconfirmed.
+   */
+  rawRead(size: number): number {
+    if (this.closed) fail('EBADF', 'iterator fd is closed');
+    return bpf_seq_read(this.seq, checkSize(size));
+  }
+
+  read(size: number = DEFAULT_READ_SIZE): Buffer {
+    const n = this.rawRead(size);
+    if (n < 0) throw errorFor(n, 'read from iterator fd failed');
+    return Buffer.from(this.seq.buf!.subarray(this.seq.copyStart, this.seq.copyStart + n));
+  }
+
+  readInto(buf: Uint8Array, offset = 0, length = buf.length - offset): number {
+    if (offset < 0 || length < 0 || offset + length > buf.length) fail('EFAULT', 'buffer range out of bounds');
+    const n = this.rawRead(length);
+    if (n < 0) throw errorFor(n, 'read from iterator fd failed');
+    buf.set(this.seq.buf!.subarray(this.seq.copyStart, this.seq.copyStart + n), offset);
+    return n;
+  }
+
+  /** `close()`: releases the target's private state and the program. EBADF if already closed. */
+  override close(): void {
     if (this.closed) fail('EBADF', 'iterator fd is already closed');
     if (this.fd !== null && fdTable.lookup(this.fd) === this) {
       fdTable.close(this.fd); // calls fdRelease
       return;
     }
     this.fdRelease();
-  }
-  /** Closes if still open. */
-  closeQuietly(): void {
-    if (!this.closed) this.close();
   }
   /** @internal */
   fdRelease(): void {
@@ -197,9 +226,6 @@ export class IterFd implements FdObject, Disposable {
     const seq = this.seq;
     seq.target.reg.seq_info.fini_seq_private?.(seq.private);
     seq.prog.put();
-  }
-  [Symbol.dispose](): void {
-    this.closeQuietly();
   }
 }
 
@@ -219,7 +245,7 @@ export function* splitLines(chunks: Iterable<Buffer>): Generator<string, void, u
 
 /** Something that can start a session: a link, or a factory. */
 export interface SessionSource {
-  open(): IterFd;
+  open(): IterFdBase;
 }
 
 /**
@@ -228,7 +254,7 @@ export interface SessionSource {
  * error, or on unsubscribe. Chunks are emitted in batches, yielding to the
  * event loop between batches.
  */
-export function iterObservable(src: SessionSource | (() => IterFd), opts: IterReadOptions & { batch?: number } = {}): Observable<Buffer> {
+export function iterObservable(src: SessionSource | (() => IterFdBase), opts: IterReadOptions & { batch?: number } = {}): Observable<Buffer> {
   return new Observable<Buffer>((sub) => {
     const fd = typeof src === 'function' ? src() : src.open();
     const it = fd.chunks(opts);
@@ -261,7 +287,7 @@ export function iterObservable(src: SessionSource | (() => IterFd), opts: IterRe
 }
 
 /** An Observable of an iterator's output lines (see {@link iterObservable}). */
-export function iterLines$(src: SessionSource | (() => IterFd), opts: IterReadOptions & { batch?: number } = {}): Observable<string> {
+export function iterLines$(src: SessionSource | (() => IterFdBase), opts: IterReadOptions & { batch?: number } = {}): Observable<string> {
   return new Observable<string>((sub) => {
     const dec = new StringDecoder('utf8');
     let rest = '';

@@ -3,7 +3,7 @@
  * (`BPF_ITER_CREATE`), link info, fdinfo, `BPF_LINK_UPDATE` and
  * lifetimes — reference §3.
  */
-import { BpfError, BpfLink as KernelLink, explicitKernel, fail, type Kernel } from '@bpf-iter/core';
+import { BpfError, BpfLink as KernelLink, explicitKernel, fail, type BpfObjectProgram, type Kernel } from '@bpf-iter/core';
 import { BPF_ITER_LINK_INFO_SIZE, PAGE_SIZE } from './constants.js';
 import { errorFor, neg } from './errno.js';
 import { fdTable, type FdObject } from './fd_table.js';
@@ -20,6 +20,7 @@ import {
 } from './registry.js';
 import { SeqFile } from './seq_file.js';
 import { IterFd } from './iter_fd.js';
+import { attachKernelIterLink, isKernelProgram, type KernelIterLink } from './kernel_iter.js';
 import { ksprintf } from './helpers/bprintf.js';
 
 /** `enum bpf_link_type` values used here. */
@@ -330,6 +331,8 @@ export interface AttachIterOptions {
   kernel?: Kernel;
 }
 
+/** A program of a real BPF object ({@link openObject}): a link on the real kernel, see {@link KernelIterLink}. */
+export function attachIter(prog: BpfObjectProgram, opts?: AttachIterOptions): KernelIterLink;
 /**
  * `bpf_iter_link_attach` (§3.1, checks in order): returns the new link or
  * throws: EINVAL (not an iterator program / attach type; target_fd or
@@ -338,7 +341,9 @@ export interface AttachIterOptions {
  * > 4096, or non-zero bytes past 16), EFAULT (length beyond the bytes
  * given), ENOENT (target gone), or the target's `attach_target` error.
  */
-export function attachIter(prog: BpfProg, opts: AttachIterOptions = {}, attachType: string | number = 'BPF_TRACE_ITER'): BpfIterLink {
+export function attachIter(prog: BpfProg, opts?: AttachIterOptions, attachType?: string | number): BpfIterLink;
+export function attachIter(prog: BpfProg | BpfObjectProgram, opts: AttachIterOptions = {}, attachType: string | number = 'BPF_TRACE_ITER'): BpfIterLink | KernelIterLink {
+  if (isKernelProgram(prog)) return attachKernelIterLink(prog, opts);
   // 1. program type and attach type.
   if (!(prog instanceof BpfProg)) fail('EINVAL', 'not an iterator program');
   if (prog.refcnt <= 0) fail('EBADF', 'program was unloaded');

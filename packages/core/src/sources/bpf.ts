@@ -4,13 +4,14 @@
  *
  * The programs (`packages/core/bpf/*.bpf.c`) emit fixed-size binary records
  * with `bpf_seq_write`; `scripts/build-bpf.mjs` compiles them on demand
- * (clang, bpftool, libbpf headers) into `bpf/.build/`. Unparameterised
- * iterators are loaded with `bpftool iter pin OBJ /sys/fs/bpf/<unique>`, all
- * targets in parallel, then each pin is read with `readFileSync` (the
- * iteration runs in this process, so it sees this process's pid and network
- * namespaces) and removed. Iterators that need link parameters (`pid`/`tid`
- * for the task targets, the cgroup iterator's start and order) go through
- * the small libbpf loader `bpf/loader.c`, because bpftool cannot pass them.
+ * (clang, bpftool, libbpf headers) into `bpf/.build/`. They are loaded
+ * in-process through libbpf (`../libbpf/`, koffi): each object once per
+ * process, its link kept, so a later read only creates a new iterator fd
+ * (`bpf_iter_create`) and reads it (the iteration runs in this process, so
+ * it sees this process's pid and network namespaces). Link parameters
+ * (`pid`/`tid` for the task targets, the cgroup iterator's start and order)
+ * get a link of their own for the call. {@link releaseBpfSource} drops what
+ * is kept.
  *
  * What it shows that /proc cannot: the real `f_op` address of every open
  * file and file mapping, files of threads with private fd tables, socket
@@ -21,11 +22,12 @@
  * (it is on the reference machine).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, readFileSync, readSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BpfError, errnoName, type ErrnoName } from '../errors.js';
+import { BpfError, ERRNO, errnoName, type ErrnoName } from '../errors.js';
+import { attachKernelIter, type KernelLink } from '../libbpf/link.js';
+import { openObject, type BpfObject, type BpfObjectProgram } from '../libbpf/object.js';
 import { Kernel } from '../kernel.js';
 import { BpfLink, BpfMap, BpfProg } from '../model/bpf.js';
 import type { Cgroup } from '../model/cgroup.js';
@@ -475,31 +477,6 @@ export function buildBpfPrograms(options: { force?: boolean } = {}): string {
   return builtDir;
 }
 
-const STRERROR: readonly [string, ErrnoName][] = [
-  ['Operation not permitted', 'EPERM'],
-  ['No such file or directory', 'ENOENT'],
-  ['No such process', 'ESRCH'],
-  ['Argument list too long', 'E2BIG'],
-  ['Bad file descriptor', 'EBADF'],
-  ['Cannot allocate memory', 'ENOMEM'],
-  ['Permission denied', 'EACCES'],
-  ['Device or resource busy', 'EBUSY'],
-  ['File exists', 'EEXIST'],
-  ['No such device', 'ENODEV'],
-  ['No space left on device', 'ENOSPC'],
-  ['Operation not supported', 'EOPNOTSUPP'],
-  ['Invalid argument', 'EINVAL'],
-];
-
-/** The errno bpftool's (libbpf's) message names, else EINVAL. */
-function errnoOfMessage(msg: string): ErrnoName {
-  for (const [text, name] of STRERROR) if (msg.includes(text)) return name;
-  const m = /errno[ =](\d+)|error -?(\d+)/i.exec(msg);
-  return (m && errnoName(Number(m[1] ?? m[2]))) || 'EINVAL';
-}
-
-let pinSeq = 0;
-
 /** One object to load for a target: the default program or one of its declared variants. */
 interface BpfObjectChoice {
   target: BpfSourceTarget;
@@ -535,7 +512,7 @@ function objectChoices(dir: string, target: BpfSourceTarget): BpfObjectChoice[] 
 }
 
 /**
- * The line of a libbpf/bpftool load failure that says why: the verifier's
+ * The line of a libbpf load failure that says why: the verifier's
  * last line before `processed N insns`, else the last line libbpf printed.
  */
 export function verifierReason(msg: string): string {
@@ -547,7 +524,7 @@ export function verifierReason(msg: string): string {
 
 /** True for an error of loading (verifying) a program, where another variant may load. */
 function isLoadFailure(e: BpfError): boolean {
-  return /failed to load|loader: load:/.test(e.message);
+  return /failed to load/.test(e.message);
 }
 
 /**
@@ -596,53 +573,95 @@ function withVariants(
 }
 
 /**
- * Runs several unparameterised iterators at once: one `bpftool iter pin`
- * per target, in parallel, then reads each pin file and removes it. A
+ * Runs several unparameterised iterators: one new session of each
+ * target's kept link (loaded on first use), read to EOF. A
  * target whose program the verifier refuses is retried with its next
  * variant. Returns the raw output per target, or the {@link BpfError} of
  * that target (errno, and the verifier's reason for a refused program).
  */
 export function runBpfIters(targets: readonly BpfSourceTarget[]): Map<BpfSourceTarget, Buffer | BpfError> {
   requireAvailable();
-  return withVariants(buildBpfPrograms(), targets, pinAndRead);
+  return withVariants(buildBpfPrograms(), targets, readSessions);
 }
 
-/** `bpftool iter pin` of each object in parallel, read, remove. */
-function pinAndRead(choices: readonly BpfObjectChoice[]): Map<BpfSourceTarget, Buffer | BpfError> {
-  const tmp = mkdtempSync(join(tmpdir(), 'bpf-iter-'));
+/**
+ * Each object loaded in-process through libbpf once per process (see
+ * {@link liveIter}), then one new session per call: `bpf_iter_create` on
+ * the kept link, read to EOF, closed.
+ */
+function readSessions(choices: readonly BpfObjectChoice[]): Map<BpfSourceTarget, Buffer | BpfError> {
   const out = new Map<BpfSourceTarget, Buffer | BpfError>();
-  const jobs = choices.map((c) => ({
-    target: c.target,
-    obj: c.path,
-    pin: join(BPFFS, `bpf-iter-${process.pid}-${Date.now().toString(36)}-${pinSeq++}-${c.target}`),
-    err: join(tmp, `${c.target}.err`),
-  }));
-  try {
-    // One shell, N background bpftools: loading (BTF parse, verification) dominates and runs in parallel.
-    const script = 'B="$1"; shift; while [ $# -ge 3 ]; do ( "$B" iter pin "$1" "$2" 2>"$3"; echo $? >"$3.rc" ) & shift 3; done; wait';
-    execFileSync('sh', ['-c', script, 'sh', which('bpftool')!, ...jobs.flatMap((j) => [j.obj, j.pin, j.err])], { stdio: 'pipe' });
-    for (const j of jobs) {
-      const rc = existsSync(`${j.err}.rc`) ? Number(readFileSync(`${j.err}.rc`, 'utf8').trim()) : -1;
-      if (rc !== 0) {
-        const msg = existsSync(j.err) ? readFileSync(j.err, 'utf8').trim() : 'bpftool did not run';
-        out.set(j.target, new BpfError(errnoOfMessage(msg), `bpftool iter pin ${j.target}: ${msg}`));
-        continue;
-      }
-      try {
-        out.set(j.target, readFileSync(j.pin));
-      } catch (e) {
-        const code = (e as { code?: string }).code as ErrnoName | undefined;
-        out.set(j.target, new BpfError(code && code in STRERROR_NAMES ? code : 'EINVAL', `reading ${j.pin}: ${(e as Error).message}`));
-      }
+  for (const c of choices) {
+    try {
+      const e = liveIter(c.path);
+      e.link ??= attachKernelIter(e.prog, null, 0);
+      out.set(c.target, readSession(e.link));
+    } catch (e) {
+      out.set(c.target, e instanceof BpfError ? e : new BpfError('EINVAL', `${c.target}: ${String(e)}`));
     }
-  } finally {
-    for (const j of jobs) rmSync(j.pin, { force: true });
-    rmSync(tmp, { recursive: true, force: true });
   }
   return out;
 }
 
-const STRERROR_NAMES = Object.fromEntries(STRERROR.map(([, n]) => [n, true])) as Record<string, true>;
+/** A loaded object and its unparameterised link (made on first use), kept for the process: the program stays verified. */
+interface LiveIter {
+  obj: BpfObject;
+  prog: BpfObjectProgram;
+  link: KernelLink | null;
+}
+const live = new Map<string, LiveIter>();
+
+/**
+ * The kept object of `path` (keyed by path and mtime, so a rebuild loads
+ * the new one): opened and loaded on first use. A load failure
+ * is not kept (the next call tries again, e.g. after a rebuild).
+ */
+function liveIter(path: string): LiveIter {
+  const key = `${path}\0${statSync(path).mtimeMs}`;
+  let e = live.get(key);
+  if (e) return e;
+  const obj = openObject(path);
+  try {
+    obj.load();
+    e = { obj, prog: obj.firstIterProgram(), link: null };
+  } catch (err) {
+    obj.close();
+    throw err;
+  }
+  live.set(key, e);
+  return e;
+}
+
+/** Reads one new session of `link` to EOF (64 KiB reads), closing the iterator fd once. */
+function readSession(link: KernelLink): Buffer {
+  const fd = link.createIterFd();
+  try {
+    const parts: Buffer[] = [];
+    for (;;) {
+      const b = Buffer.allocUnsafe(1 << 16);
+      const n = readSync(fd, b, 0, b.length, null);
+      if (n === 0) return Buffer.concat(parts);
+      parts.push(n === b.length ? b : b.subarray(0, n));
+    }
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new BpfError(code && code in ERRNO ? (code as ErrnoName) : 'EINVAL', `read iterator: ${(e as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Destroys the links and closes the objects the bpf source keeps loaded
+ * (each once). The next read loads them again.
+ */
+export function releaseBpfSource(): void {
+  for (const e of live.values()) {
+    e.link?.destroy();
+    e.obj.close();
+  }
+  live.clear();
+}
 
 /** Link parameters for {@link runBpfIter}. */
 export interface BpfIterParams {
@@ -658,8 +677,8 @@ export interface BpfIterParams {
 
 /**
  * Runs one target's iterator and returns its raw output. Without
- * parameters through `bpftool iter pin` + read; with `pid`/`tid` (and
- * always for `cgroup`, which needs a start) through the libbpf loader.
+ * parameters on the kept link; with `pid`/`tid` (and always for `cgroup`,
+ * which needs a start and an order) on a link made for the call.
  */
 export function runBpfIter(target: BpfSourceTarget, params: BpfIterParams = {}): Buffer {
   let r: Buffer | BpfError;
@@ -667,26 +686,30 @@ export function runBpfIter(target: BpfSourceTarget, params: BpfIterParams = {}):
   else {
     requireAvailable();
     const dir = buildBpfPrograms();
-    const linkArgs =
-      target === 'cgroup'
-        ? ['cgroup_id', String(params.cgroupId ?? 1), String(params.order ?? 2)]
-        : params.pid !== undefined
-          ? ['pid', String(params.pid)]
-          : ['tid', String(params.tid)];
-    r = withVariants(dir, [target], ([c]) => new Map([[target, runLoader(dir, c!, linkArgs)]])).get(target)!;
+    // union bpf_iter_link_info: task { tid, pid } at 0 and 4, cgroup { order, cgroup_fd, cgroup_id } at 0, 4, 8.
+    const linfo = Buffer.alloc(16);
+    if (target === 'cgroup') {
+      linfo.writeUInt32LE(params.order ?? 2, 0);
+      linfo.writeBigUInt64LE(BigInt(params.cgroupId ?? 1), 8);
+    } else if (params.pid !== undefined) linfo.writeUInt32LE(params.pid, 4);
+    else linfo.writeUInt32LE(params.tid!, 0);
+    r = withVariants(dir, [target], ([c]) => new Map([[target, readWithLinkInfo(c!, linfo)]])).get(target)!;
   }
   if (r instanceof BpfError) throw r;
   return r;
 }
 
-/** The libbpf loader (bpf/loader.c) over one object with link parameters. */
-function runLoader(dir: string, c: BpfObjectChoice, linkArgs: readonly string[]): Buffer | BpfError {
+/** One session of the kept object with link parameters: a link made for this call, destroyed after it. */
+function readWithLinkInfo(c: BpfObjectChoice, linkInfo: Uint8Array): Buffer | BpfError {
   try {
-    return execFileSync(join(dir, 'loader'), [c.path, ...linkArgs], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+    const link = attachKernelIter(liveIter(c.path).prog, linkInfo, linkInfo.length);
+    try {
+      return readSession(link);
+    } finally {
+      link.destroy();
+    }
   } catch (e) {
-    const status = (e as { status?: number }).status;
-    const msg = String((e as { stderr?: unknown }).stderr ?? '').trim();
-    return new BpfError((status && errnoName(status)) || errnoOfMessage(msg), `loader ${c.target}: ${msg || String(e)}`);
+    return e instanceof BpfError ? e : new BpfError('EINVAL', `${c.target}: ${String(e)}`);
   }
 }
 
@@ -719,7 +742,7 @@ export interface BpfSourceOptions {
 
 /** What a bpf read did. */
 export interface BpfReport {
-  /** Milliseconds of the parallel bpftool run, of decoding and of model building. */
+  /** Milliseconds of the unparameterised reads, of the parameterised ones (cgroup), and of model building. */
   timings: { iterMs: number; loaderMs: number; buildMs: number; totalMs: number };
   /** Output bytes per target. */
   bytes: Partial<Record<BpfSourceTarget, number>>;
@@ -762,7 +785,7 @@ function taskState(r: BpfTaskRec): TaskState {
  * {@link Kernel} (source `'bpf'`), with a report of timings and skipped
  * targets. Throws {@link BpfError}: EPERM (not root), ENOENT (no BTF, clang,
  * bpftool or libbpf headers; the message names which), ENODEV (no bpffs),
- * or the load error bpftool reports for the `task` target.
+ * or the load error libbpf reports for the `task` target (errno and the verifier's verdict).
  *
  * File kinds (`kernel.fops(name, addr, false)`) carry the real f_op
  * addresses; their names come from /proc/kallsyms when it lists the

@@ -10,6 +10,7 @@ import { linkShowCommand } from './link.js';
 import { mkdirCommand, pinCommand, rmCommand } from './pin.js';
 import { runCommand } from './run.js';
 import { targetsCommand } from './targets.js';
+import { realKernelCommands } from './real.js';
 
 /** Exit code of a usage error (bad option, missing argument). */
 export const EXIT_USAGE = 2;
@@ -68,10 +69,12 @@ export function buildCli(io: CliIo): Command {
   iterOptions(
     program
       .command('run')
-      .argument('<PROGRAM>', 'an ESM .js/.mjs/.ts/.mts module exporting SEC("iter/...") programs (.ts needs tsx)')
-      .description('load, attach and read a program module'),
+      .argument('<PROGRAM>', 'an ESM .js/.mjs/.ts/.mts module exporting SEC("iter/...") programs (.ts needs tsx), or a BPF object .bpf.o/.bpf.c for the real kernel')
+      .description('load, attach and read a program module, or a BPF object on the real kernel'),
     { set: true, prog: true },
-  ).action((file: string, o: IterOptions) => runCommand(io, file, o));
+  )
+    .option('--pid-fd <N>', 'BPF objects: the process N, passed to the kernel as a pidfd', uint)
+    .action((file: string, o: IterOptions) => runCommand(io, file, o));
 
   iterOptions(
     program
@@ -103,6 +106,7 @@ export function buildCli(io: CliIo): Command {
     .description('the live links: the pinned ones, with their parameters')
     .action((o: { json?: boolean }) => linkShowCommand(io, o));
 
+  realKernelCommands(program, io, uint);
   return program;
 }
 

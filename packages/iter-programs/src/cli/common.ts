@@ -18,7 +18,7 @@ import {
 } from '@bpf-iter/core';
 import { errorFor } from '../errno.js';
 import { fdTable } from '../fd_table.js';
-import type { IterFd } from '../iter_fd.js';
+import type { IterFdBase } from '../iter_fd.js';
 import { attachIter, type BpfIterLink } from '../link.js';
 import type { BpfIterLinkInfoInit } from '../link_info.js';
 import { loadProgram, type BpfGlobals, type BpfProg, type BpfProgramSpec } from '../program.js';
@@ -47,7 +47,7 @@ export async function out(io: CliIo, s: string | Uint8Array): Promise<void> {
  * Reads the iterator fd to EOF in 64 KiB chunks, writing each chunk as it
  * comes: the output is never buffered whole. Closes the fd.
  */
-export async function streamIter(io: CliIo, fd: IterFd): Promise<void> {
+export async function streamIter(io: CliIo, fd: IterFdBase): Promise<void> {
   try {
     for (;;) {
       const chunk = fd.read(CHUNK);

@@ -12,6 +12,7 @@ import { openAndLoad } from '../libbpf.js';
 import { isProgramSpec, parseIterSec, type BpfProg, type BpfProgramSpec } from '../program.js';
 import { applySets, attachWith, KernelCache, paramsFromOpts, parseKernelSpec, streamIter, type CliIo } from './common.js';
 import { withOrigin } from './state.js';
+import { isBpfObjectFile } from './real.js';
 import type { IterOptions } from './cat.js';
 
 /** A program found in a user module. */
@@ -67,6 +68,7 @@ export function openSkeleton(mp: ModuleProgram, kernel: Kernel, sets: readonly s
 
 /** `bpf-iter run`. */
 export async function runCommand(io: CliIo, file: string, o: IterOptions): Promise<void> {
+  if (isBpfObjectFile(file)) return (await import('./object.js')).runObjectCommand(io, file, o);
   const mp = await loadProgramModule(io, file, o.prog);
   const kernel = new KernelCache().get(parseKernelSpec(o.kernel), mp.target);
   const skel = openSkeleton(mp, kernel, o.set ?? []);

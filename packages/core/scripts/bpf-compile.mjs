@@ -1,0 +1,104 @@
+/**
+ * The compile steps shared by `build-bpf.mjs` (the bpf source's programs)
+ * and the library's `openObject('x.bpf.c')` (imported in-process, bundled
+ * into dist): the tools check, vmlinux.h from this kernel's BTF, the clang
+ * flags, and one user program compiled into a content-hash cache.
+ * No top-level `import.meta`: it is also bundled into the CommonJS build.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+
+export const BTF = '/sys/kernel/btf/vmlinux';
+
+export class BuildError extends Error {
+  constructor(errno, message) {
+    super(message);
+    this.errno = errno;
+  }
+}
+
+export function which(tool) {
+  for (const d of (process.env.PATH ?? '/usr/bin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
+    const p = join(d, tool);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+export function run(cmd, args, what) {
+  try {
+    return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20 });
+  } catch (e) {
+    const err = String(e.stderr ?? e.message).trim().split('\n').slice(-8).join('\n');
+    throw new BuildError('EINVAL', `${what} failed: ${err}`);
+  }
+}
+
+let seq = 0;
+export const tmpName = (p) => `${p}.tmp-${process.pid}-${seq++}`;
+
+/** The tools a build needs; throws ENOENT naming the missing one. */
+export function tools() {
+  if (!existsSync(BTF)) throw new BuildError('ENOENT', `no kernel BTF at ${BTF} (CONFIG_DEBUG_INFO_BTF)`);
+  const clang = which('clang');
+  if (!clang) throw new BuildError('ENOENT', 'clang not found (apt-get install clang llvm)');
+  const bpftool = which('bpftool');
+  if (!bpftool) throw new BuildError('ENOENT', 'bpftool not found (apt-get install bpftool)');
+  if (!existsSync('/usr/include/bpf/bpf_helpers.h')) throw new BuildError('ENOENT', 'libbpf headers not found: /usr/include/bpf/bpf_helpers.h (apt-get install libbpf-dev)');
+  return { clang, bpftool };
+}
+
+/**
+ * `out/vmlinux.h` from this kernel's BTF, regenerated when the kernel
+ * release or BTF size changes (the BTF file has no useful mtime). Returns
+ * the stamp and whether it was rebuilt.
+ */
+export function ensureVmlinux(out, bpftool, force) {
+  mkdirSync(out, { recursive: true });
+  const stampPath = join(out, 'vmlinux.stamp');
+  const stamp = `${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()} ${statSync(BTF).size}`;
+  const vmlinux = join(out, 'vmlinux.h');
+  if (force || !existsSync(vmlinux) || !existsSync(stampPath) || readFileSync(stampPath, 'utf8') !== stamp) {
+    const h = run(bpftool, ['btf', 'dump', 'file', BTF, 'format', 'c'], 'bpftool btf dump');
+    const t = tmpName(vmlinux);
+    writeFileSync(t, h);
+    renameSync(t, vmlinux);
+    writeFileSync(stampPath, stamp);
+    return { vmlinux, stamp, built: true };
+  }
+  return { vmlinux, stamp, built: false };
+}
+
+/** The clang flags of every BPF object (kernel-style CO-RE build). */
+export const BPF_CFLAGS = ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', '-Wno-incompatible-pointer-types-discards-qualifiers'];
+
+/** The default cache folder of compiled user programs. */
+export function defaultCacheDir() {
+  if (process.env.BPF_ITER_CACHE) return resolve(process.env.BPF_ITER_CACHE);
+  return join(process.env.XDG_CACHE_HOME ? resolve(process.env.XDG_CACHE_HOME) : join(homedir(), '.cache'), 'bpf-iter');
+}
+
+/**
+ * Compiles one user `.bpf.c` against this kernel's vmlinux.h into the
+ * cache, keyed by a content hash; returns `{ obj, cached }`.
+ */
+export function compileObject({ src, cache = defaultCacheDir(), force = false }) {
+  src = resolve(src);
+  if (!existsSync(src)) throw new BuildError('ENOENT', `no such file: ${src}`);
+  const { clang, bpftool } = tools();
+  const { stamp } = ensureVmlinux(cache, bpftool, false);
+  // Key: the source, the headers beside it (what `#include "x.h"` can reach), flags, kernel.
+  const h = createHash('sha256').update(readFileSync(src)).update(`\0${BPF_CFLAGS.join(' ')}\0${stamp}\0`);
+  const dir = dirname(src);
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.h')).sort()) h.update(`${f}\0`).update(readFileSync(join(dir, f)));
+  const obj = join(cache, `${basename(src).replace(/\.bpf\.c$|\.c$/, '')}-${h.digest('hex').slice(0, 16)}.bpf.o`);
+  if (!force && existsSync(obj)) return { obj, cached: true };
+  const t = tmpName(obj);
+  run(clang, [...BPF_CFLAGS, `-I${cache}`, `-I${dir}`, '-c', src, '-o', t], `clang ${basename(src)}`);
+  renameSync(t, obj);
+  return { obj, cached: false };
+}
+
