@@ -3,8 +3,9 @@
  * VMAs match the host model for this process and a python child, with the
  * real f_op addresses. Skipped with the reason when BPF is not possible here.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { BPF_SOURCE_TARGETS, BpfError, bpfAvailable, bpfTargetVariant, parseBpfRecords, readBpfWithReport, readHost, S_IFMT, S_IFSOCK, verifierReason, type BpfReport, type Kernel } from '@bpf-iter/core';
+import { BPF_SOURCE_TARGETS, BpfError, bpfAvailable, bpfTargetVariant, parseBpfRecords, readBpf, readBpfWithReport, readHost, S_IFMT, S_IFSOCK, verifierReason, type BpfReport, type Kernel } from '@bpf-iter/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availability, startFixture, suiteTitle, type Fixture } from './bpf_fixture.js';
 
@@ -69,6 +70,22 @@ describe.skipIf(!avail.ok)(suiteTitle('bpf source: readBpf over the running kern
     }
     const h = host.task(fx.child.pid);
     expect(bpf.task(fx.child.pid).state).toBe(h.state);
+  });
+
+  it('a zombie is Z in both sources, as /proc prints it (EXIT_ZOMBIE 0x20, not EXIT_DEAD 0x10)', async () => {
+    // A parent that never waits for its exited child.
+    const p = spawn('python3', ['-c', 'import os,sys,time\npid=os.fork()\nif pid==0: os._exit(0)\nprint(pid,flush=True); sys.stdin.read()'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const zpid = Number(await new Promise<string>((r) => p.stdout!.once('data', (d: Buffer) => r(d.toString()))));
+      const statOf = (): string => readFileSync(`/proc/${zpid}/stat`, 'utf8');
+      for (let i = 0; i < 100 && !/\) Z /.test(statOf()); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(statOf()).toMatch(/\) Z /);
+      const opts = { files: false, vmas: false, sockets: false, routes: false, ksyms: false, bpfObjects: false, cgroups: false, slabs: false };
+      expect(readBpf(opts).task(zpid).state).toBe('Z');
+      expect(readHost({ pids: [p.pid!, zpid], files: false, vmas: false, sockets: false, routes: false, ksyms: false, slabs: false, cgroups: false }).task(zpid).state).toBe('Z');
+    } finally {
+      p.kill();
+    }
   });
 
   it('netlink sockets carry the inode /proc/net/netlink prints, kernel sockets (no file) included', () => {
