@@ -167,7 +167,8 @@ export class Kernel {
         for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
         addr = 0xffffffff82000000n + BigInt(((h >>> 0) % 0x3fffff) & ~0x1f);
       }
-      f = new FileOperations(name, addr, synthetic);
+      // A made-up address is the kernel's own only in a made-up kernel.
+      f = new FileOperations(name, addr, synthetic, synthetic && (this.source === 'host' || this.source === 'bpf'));
       this.fopsByName.set(name, f);
     }
     return f;

@@ -16,10 +16,20 @@ export class FileOperations {
     readonly addr: bigint,
     /** True when the address was made up (no kernel to read it from). */
     readonly synthetic = true,
+    /**
+     * True when the address is made up in a model of a real kernel (host
+     * without kallsyms data symbols): not the kernel's value. The identity
+     * still groups the files of one kind; the default dumpers print
+     * {@link F_OP_UNKNOWN} (text) and null (JSON) for the address.
+     */
+    readonly unknown = false,
   ) {
     this.hex = addr.toString(16);
   }
 }
+
+/** What the default text dumpers print for an address that is not known ({@link FileOperations.unknown}). */
+export const F_OP_UNKNOWN = '?';
 
 /** `O_CLOEXEC`: an open flag that becomes the fd's close-on-exec bit, never part of `f_flags`. */
 export const O_CLOEXEC = 0o2000000;

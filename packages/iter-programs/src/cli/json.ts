@@ -38,7 +38,8 @@ type Row = (ctx: any, bss: { family?: number }) => Record<string, unknown> | nul
 const ROWS: Record<string, Row> = {
   task: ({ task: t }) => (t ? { tgid: t.tgid, pid: t.pid, comm: t.comm, state: t.state, uid: t.uid } : null),
   task_file: ({ task: t, fd, file: f }) =>
-    t && f ? { tgid: t.tgid, pid: t.pid, fd, path: f.path, inode: f.f_inode.i_ino, f_op: f.f_op.name } : null,
+    // f_op: the address (null where the model does not know it); f_op_name: the kind's label (kallsyms' symbol, else named by file kind).
+    t && f ? { tgid: t.tgid, pid: t.pid, fd, path: f.path, inode: f.f_inode.i_ino, f_op: f.f_op.unknown ? null : hex(f.f_op.addr), f_op_name: f.f_op.name } : null,
   task_vma: ({ task: t, vma: v }) => {
     if (!t || !v) return null;
     const fl = v.vm_flags;

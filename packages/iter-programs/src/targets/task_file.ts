@@ -2,7 +2,7 @@
  * The `task_file` target: every open file of every selected task, by fd.
  * ctx: `struct bpf_iter__task_file { meta; task; u32 fd; file }`.
  */
-import { TaskFileWalker, type KFile, type Task, type TaskFile } from '@bpf-iter/core';
+import { F_OP_UNKNOWN, TaskFileWalker, type KFile, type Task, type TaskFile } from '@bpf-iter/core';
 import { SEC } from '../program.js';
 import { BPF_SEQ_PRINTF } from '../helpers/seq_printf.js';
 import { taskTargetReg } from './common.js';
@@ -26,7 +26,11 @@ export const taskFileReg = taskTargetReg<TaskFile>(
   () => ({ task: null, fd: 0, file: null }),
 );
 
-/** The seed's `dump_task_file`: the `tgid pid fd file` table, `file` being the f_op address. */
+/**
+ * The seed's `dump_task_file`: the `tgid pid fd file` table, `file` being
+ * the f_op address, or `?` ({@link F_OP_UNKNOWN}) where the model does not
+ * know it (a host read without kallsyms data symbols).
+ */
 export const dumpTaskFile = SEC<BpfIterTaskFileCtx>('iter/task_file', function dump_task_file(ctx) {
   const seq = ctx.meta.seq;
   const task = ctx.task;
@@ -34,6 +38,7 @@ export const dumpTaskFile = SEC<BpfIterTaskFileCtx>('iter/task_file', function d
   const fd = ctx.fd;
   if (task === null || file === null) return 0;
   if (ctx.meta.seq_num === 0n) BPF_SEQ_PRINTF(seq, '    tgid      pid       fd      file\n');
-  BPF_SEQ_PRINTF(seq, '%8d %8d %8d %lx\n', task.tgid, task.pid, fd, file.f_op.addr);
+  if (file.f_op.unknown) BPF_SEQ_PRINTF(seq, '%8d %8d %8d %s\n', task.tgid, task.pid, fd, F_OP_UNKNOWN);
+  else BPF_SEQ_PRINTF(seq, '%8d %8d %8d %lx\n', task.tgid, task.pid, fd, file.f_op.addr);
   return 0;
 });

@@ -64,7 +64,7 @@ describe('cat TARGET', () => {
     const st = tempState().state;
     const want: Record<string, string[]> = {
       task: ['tgid', 'pid', 'comm', 'state', 'uid'],
-      task_file: ['tgid', 'pid', 'fd', 'path', 'inode', 'f_op'],
+      task_file: ['tgid', 'pid', 'fd', 'path', 'inode', 'f_op', 'f_op_name'],
       tcp: ['family', 'state', 'local', 'remote', 'uid', 'inode'],
       bpf_map: ['id', 'type', 'name'],
       unix: ['family', 'state', 'inode'],
