@@ -75,6 +75,12 @@ export interface NetlinkExtra {
 export class Socket extends KObject {
   /** Unhashed sockets are skipped by the iterators (SEQ_SKIP). */
   hashed = true;
+  /**
+   * True when {@link sk_uid} is not the kernel's: the host source reads
+   * unix and netlink sockets from /proc tables that print no uid (0 in the
+   * model). The JSON dumpers print `"uid": null` then.
+   */
+  uidUnknown = false;
 
   constructor(
     readonly proto: SockProto,

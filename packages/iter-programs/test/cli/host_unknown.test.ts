@@ -1,7 +1,8 @@
 /**
  * No invented kernel value is shown as real: `cat task_file --kernel host`
  * prints an f_op address only where the host knows it (kallsyms data
- * symbols, CONFIG_KALLSYMS_ALL as root), else `?` (text) and null (--json).
+ * symbols, CONFIG_KALLSYMS_ALL as root), else `?` (text) and null (--json);
+ * unix sockets' uid, which /proc/net/unix does not print, is null.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -20,7 +21,7 @@ function kallsymsData(): Set<string> {
   return out;
 }
 
-describe('bpf-iter cat task_file --kernel host: f_op addresses only where known', () => {
+describe('bpf-iter cat --kernel host: unknown values are never printed as real', () => {
   it('text: each file column is a kallsyms data address or the sentinel', async () => {
     const r = await cli(['cat', 'task_file', '--kernel', 'host', '--pid', String(process.pid)], tempState().state);
     expect(r.code, r.stderr).toBe(0);
@@ -40,5 +41,15 @@ describe('bpf-iter cat task_file --kernel host: f_op addresses only where known'
       if (o.f_op !== null) expect(data.has(o.f_op.slice(2))).toBe(true);
       expect(o.f_op_name).toMatch(/^\w+$/);
     }
+  });
+
+  it('cat unix --json: uid is null (/proc/net/unix prints none); the synthetic kernel has its own', async () => {
+    const host = await cli(['cat', 'unix', '--kernel', 'host', '--json'], tempState().state);
+    expect(host.code, host.stderr).toBe(0);
+    const rows = lines(host.stdout).map((l) => JSON.parse(l) as { uid: number | null });
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((o) => o.uid === null)).toBe(true);
+    const syn = await cli(['cat', 'unix', '--json'], tempState().state);
+    expect(lines(syn.stdout).every((l) => typeof (JSON.parse(l) as { uid: unknown }).uid === 'number')).toBe(true);
   });
 });
