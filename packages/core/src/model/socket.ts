@@ -80,7 +80,7 @@ export class Socket extends KObject {
    * unix and netlink sockets from /proc tables that print no uid (0 in the
    * model). The JSON dumpers print `"uid": null` then.
    */
-  uidUnknown = false;
+  sk_uid_unknown = false;
 
   constructor(
     readonly proto: SockProto,

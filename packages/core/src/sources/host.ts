@@ -1073,7 +1073,7 @@ function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpR
       null,
       r.refcnt,
     );
-    sk.uidUnknown = true; // /proc/net/unix prints no uid
+    sk.sk_uid_unknown = true; // /proc/net/unix prints no uid
     add(sk, spread(i, unix.length, kernel.unix));
   });
 
@@ -1101,7 +1101,7 @@ function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpR
       { portid: r.portid, groups: r.groups, rmem: r.rmem, wmem: r.wmem, dump: r.dump, locks: r.locks, drops: r.drops },
       r.locks,
     );
-    sk.uidUnknown = true; // /proc/net/netlink prints no uid
+    sk.sk_uid_unknown = true; // /proc/net/netlink prints no uid
     add(sk, r.protocol);
   }
 }

@@ -56,7 +56,7 @@ const ROWS: Record<string, Row> = {
   },
   tcp: ({ sk_common: sk, uid }, bss) => (sk && familyOk(sk, bss) ? inetSock(sk, uid) : null),
   udp: ({ udp_sk: sk, uid, bucket }, bss) => (sk && familyOk(sk, bss) ? { ...inetSock(sk, uid), bucket } : null),
-  unix: ({ unix_sk: sk, uid }) => (sk ? { family: 'unix', type: sk.sk_type, state: sk.skc_state, path: sk.path || null, uid: sk.uidUnknown ? null : uid, inode: sk.ino } : null),
+  unix: ({ unix_sk: sk, uid }) => (sk ? { family: 'unix', type: sk.sk_type, state: sk.skc_state, path: sk.path || null, uid: sk.sk_uid_unknown ? null : uid, inode: sk.ino } : null),
   netlink: ({ sk }) => (sk ? { family: 'netlink', protocol: sk.sk_protocol, portid: sk.netlink?.portid ?? 0, inode: sk.ino } : null),
   ipv6_route: ({ rt }) =>
     rt
