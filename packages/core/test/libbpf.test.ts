@@ -5,9 +5,11 @@
  * objects, programs and links destroyed once. Skips with the reason where
  * BPF cannot run.
  */
+import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { attachKernelIter, openObject, Btf, type BpfObject } from '@bpf-iter/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availability, suiteTitle } from './bpf_fixture.js';
@@ -49,6 +51,18 @@ function readAll(fd: number): string {
 }
 
 const a = availability('libbpf');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+it('importing the libraries does not load koffi (the FFI loads on first use)', () => {
+  const script = `
+import { createRequire } from 'node:module';
+const M = createRequire(import.meta.url)('module');
+await import('./packages/iter-programs/src/index.ts');
+await import('./packages/core/src/index.ts');
+process.stdout.write(String(Object.keys(M._cache).some((k) => k.includes('/koffi/'))));`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--conditions=@bpf-iter/source', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+  expect(out).toBe('false');
+});
 
 describe.skipIf(!a.ok)(suiteTitle('libbpf in-process: objects, BTF-typed globals, links', a), () => {
   let dir: string;

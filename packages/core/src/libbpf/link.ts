@@ -160,6 +160,7 @@ export class KernelLink implements Disposable {
  * `link_info_len` as given (null and 0 for none): the kernel validates them.
  */
 export function attachKernelIter(prog: BpfObjectProgram, linkInfo: Uint8Array | null, linkInfoLen: number): KernelLink {
+  prog.object.checkOpen(); // EBADF once the object is closed
   if (!prog.loaded) fail('EINVAL', `prog '${prog.name}': can't attach BPF program without FD (was it loaded?)`);
   const L = libbpf();
   const opts = { sz: 24, link_info: linkInfo ? Buffer.from(linkInfo) : null, link_info_len: linkInfoLen };

@@ -10,6 +10,7 @@ import { applySets, attachWith, loadAndAttach, paramsFromOpts, parseKernelSpec, 
 import { dumperBss, targetDumper, type IterOptions } from './cat.js';
 import { isProgramFile, loadProgramModule, openSkeleton } from './run.js';
 import { CliState } from './state.js';
+import { isBpfObjectFile } from './real.js';
 
 /** Runs `fn` on the restored state, saves it if `fn` succeeded, and drops the links. */
 async function withState(io: CliIo, fn: (st: CliState) => void | Promise<void>): Promise<void> {
@@ -24,6 +25,8 @@ async function withState(io: CliIo, fn: (st: CliState) => void | Promise<void>):
 
 /** `bpf-iter pin`: attaches a program (or a target's dumper) and pins the link at `path`. */
 export async function pinCommand(io: CliIo, what: string, path: string, o: IterOptions): Promise<void> {
+  // A BPF object is pinned on the real bpffs, like `iter pin`.
+  if (isBpfObjectFile(what)) return (await import('./object.js')).iterPinCommand(io, what, path, [], o);
   const kspec = parseKernelSpec(o.kernel);
   const params = paramsFromOpts(o);
   await withState(io, async (st) => {

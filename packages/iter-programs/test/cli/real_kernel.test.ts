@@ -142,5 +142,19 @@ describe.skipIf(!a.ok)(suiteTitle('CLI on the real kernel: link parameters', a),
     expect((await cli(['run', src, '--prog', 'nope'], state)).stderr).toMatch(/^bpf-iter: Error: ENOENT: no program 'nope'/);
     expect((await cli(['iter', 'pin', src, join(dir, 'not-bpffs')], state)).stderr).toMatch(/^bpf-iter: Error: EINVAL: pin link at .*not on BPF FS/);
     expect((await cli(['run', join(dir, 'missing.bpf.o')], state)).stderr).toMatch(/^bpf-iter: Error: ENOENT: /);
+    // `pin OBJ PATH` is `iter pin OBJ PATH`: a real pin.
+    const path = `/sys/fs/bpf/bpf_iter_test_pin_${process.pid}`;
+    const r = await cli(['pin', src, path, '--pid', String(pid)], state);
+    expect(r.stderr).toBe('');
+    try {
+      expect(execFileSync('cat', [path], { encoding: 'utf8' }).split('\n').filter(Boolean).length).toBe(readdirSync(`/proc/${pid}/fd`).length);
+    } finally {
+      rmSync(path);
+    }
+    // A program of a closed object: EBADF.
+    const o = openObject(src).load();
+    const p = o.program('files');
+    o.close();
+    expect(() => attachIter(p)).toThrow(/^EBADF/);
   });
 });
