@@ -18,6 +18,7 @@ export * from './model/files_struct.js';
 export * from './model/kmem_cache.js';
 export * from './model/ksym.js';
 export * from './model/mm.js';
+export * from './model/net.js';
 export * from './model/pid_namespace.js';
 export * from './model/route.js';
 export * from './model/socket.js';

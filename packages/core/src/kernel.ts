@@ -9,6 +9,7 @@ import { FilesStruct } from './model/files_struct.js';
 import { KmemCache } from './model/kmem_cache.js';
 import { KsymTable } from './model/ksym.js';
 import { MmStruct, PAGE_SIZE, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, vmaLayout, type Vma } from './model/mm.js';
+import { initialSockOpts, NetConfig, type SockOpts } from './model/net.js';
 import { PidNamespace, RESERVED_PIDS } from './model/pid_namespace.js';
 import type { Ipv6Route } from './model/route.js';
 import { Socket, type SockProto, TCP_LISTEN } from './model/socket.js';
@@ -112,6 +113,8 @@ export class Kernel {
   readonly unix = new SockTable(256);
   /** Netlink sockets, one bucket per protocol (MAX_LINKS = 32). */
   readonly netlink = new SockTable(32);
+  /** The network sysctls socket options read (congestion algorithms, buffer limits). */
+  readonly net = new NetConfig();
   /** Number of possible CPUs (per-CPU maps keep this many copies). */
   nrCpus: number;
   /** Boot time of the model, ns since the epoch (for printing start times). */
@@ -541,6 +544,15 @@ export class Kernel {
     sk.hashed = false;
     for (const t of [this.tcpListen, this.tcpEstablished, this.udp, this.unix, this.netlink]) if (t.remove(sk)) break;
     sk.kill();
+  }
+
+  /**
+   * The option state of a socket, initialised from {@link net} on first use.
+   * Throws EOPNOTSUPP for a host socket whose options the source could not read.
+   */
+  sockOpts(sk: Socket): SockOpts {
+    if (!sk.optsKnown) throw new BpfError('EOPNOTSUPP', `the options of socket ${sk.ino} are unknown (${this.source} source reads no socket options)`);
+    return (sk.opts ??= initialSockOpts(sk, this.net));
   }
 
   /** Every socket of one protocol, in iterator order. */

@@ -21,6 +21,7 @@ export * from './helpers/seq_printf.js';
 export * from './helpers/seq_write.js';
 export * from './helpers/seq_printf_btf.js';
 export * from './helpers/d_path.js';
+export * from './helpers/sockopt.js';
 export * from './btf.js';
 export * from './link.js';
 export * from './iter_fd.js';

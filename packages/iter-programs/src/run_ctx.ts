@@ -3,6 +3,7 @@
  * around each program run (like `bpf_prog_run` under `migrate_disable`),
  * so helpers can check availability.
  */
+import { currentKernel, type Kernel } from '@bpf-iter/core';
 import type { BpfProg } from './program.js';
 import type { SeqFile } from './seq_file.js';
 
@@ -38,4 +39,9 @@ export function leaveRun(prev: BpfProg | null, prevSeq: SeqFile | null = null): 
 /** @internal */
 export function currentSeq(): SeqFile | null {
   return curSeq;
+}
+
+/** The kernel the running session iterates (the link's), else the ambient one: what helpers act on. */
+export function runKernel(): Kernel {
+  return (curSeq?.aux.kernel as Kernel | undefined) ?? currentKernel();
 }

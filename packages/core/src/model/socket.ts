@@ -1,4 +1,5 @@
 import { KObject } from '../refcount.js';
+import type { SockOpts } from './net.js';
 
 /** Address families. */
 export const AF_UNIX = 1;
@@ -75,6 +76,10 @@ export interface NetlinkExtra {
 export class Socket extends KObject {
   /** Unhashed sockets are skipped by the iterators (SEQ_SKIP). */
   hashed = true;
+  /** Option state (buffers, TCP_CONGESTION, ...), created on first use by `Kernel.sockOpts`. */
+  opts: SockOpts | null = null;
+  /** False for sockets read from a host whose options the source cannot see (their options are unknown). */
+  optsKnown = true;
 
   constructor(
     readonly proto: SockProto,

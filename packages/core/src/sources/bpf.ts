@@ -921,6 +921,8 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
   // ---- sockets, before files, so socket files point at them.
   const sockByIno = new Map<number, Socket>();
   const addSock = (sk: Socket, bucket?: number): void => {
+    // The records carry no socket options: buffers, congestion control etc. stay unknown.
+    sk.optsKnown = false;
     kernel.addSocket(sk, bucket);
     if (sk.ino) sockByIno.set(sk.ino, sk);
   };

@@ -998,9 +998,46 @@ function tryReadText(path: string): string | null {
   }
 }
 
+/** The sysctls socket options depend on (`/proc/sys/net/...`); an unreadable one keeps the kernel's default. */
+function readNetSysctls(kernel: Kernel, P: string): void {
+  const text = (name: string): string | null => {
+    try {
+      return readText(join(P, 'sys/net', name)).trim();
+    } catch {
+      return null;
+    }
+  };
+  const int = (name: string): number | null => {
+    const t = text(name);
+    return t !== null && /^-?\d+$/.test(t) ? Number(t) : null;
+  };
+  const triple = (name: string): [number, number, number] | null => {
+    const v = text(name)?.split(/\s+/).map(Number);
+    return v && v.length === 3 && v.every(Number.isFinite) ? [v[0]!, v[1]!, v[2]!] : null;
+  };
+  const net = kernel.net;
+  const avail = text('ipv4/tcp_available_congestion_control');
+  if (avail) net.tcp_available_congestion_control = avail.split(/\s+/);
+  net.tcp_congestion_control = text('ipv4/tcp_congestion_control') ?? net.tcp_congestion_control;
+  net.wmem_max = int('core/wmem_max') ?? net.wmem_max;
+  net.rmem_max = int('core/rmem_max') ?? net.rmem_max;
+  net.wmem_default = int('core/wmem_default') ?? net.wmem_default;
+  net.rmem_default = int('core/rmem_default') ?? net.rmem_default;
+  net.tcp_wmem = triple('ipv4/tcp_wmem') ?? net.tcp_wmem;
+  net.tcp_rmem = triple('ipv4/tcp_rmem') ?? net.tcp_rmem;
+  net.tcp_keepalive_time = int('ipv4/tcp_keepalive_time') ?? net.tcp_keepalive_time;
+  net.tcp_keepalive_intvl = int('ipv4/tcp_keepalive_intvl') ?? net.tcp_keepalive_intvl;
+  net.tcp_keepalive_probes = int('ipv4/tcp_keepalive_probes') ?? net.tcp_keepalive_probes;
+  net.tcp_syn_retries = int('ipv4/tcp_syn_retries') ?? net.tcp_syn_retries;
+  net.txrehash = int('core/txrehash') ?? net.txrehash;
+}
+
 function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpRows: UdpRows[], tryRead: (p: string, r?: (p: string) => string) => string | null): void {
+  readNetSysctls(kernel, P);
   const add = (sk: Socket, bucket: number): void => {
     sk.cookie_unknown = true; // /proc/net prints no cookie: the model's allocCookie() is only an identity
+    // /proc/net shows no socket options: buffers, congestion control etc. stay unknown.
+    sk.optsKnown = false;
     kernel.addSocket(sk, bucket);
     if (sk.ino) byIno.set(sk.ino, sk);
   };

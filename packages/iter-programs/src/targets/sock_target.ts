@@ -9,6 +9,7 @@ import { neg } from '../errno.js';
 import type { BpfFuncProto, BpfIterSeqInfo } from '../registry.js';
 import { currentRun } from '../run_ctx.js';
 import { runProg, sessionKernel } from './common.js';
+import { bpf_getsockopt, bpf_setsockopt } from '../helpers/sockopt.js';
 
 /** `SEQ_START_TOKEN`: the header pseudo-object of the socket seq files. */
 export const SEQ_START_TOKEN = Symbol('SEQ_START_TOKEN');
@@ -77,4 +78,11 @@ export function sockDestroyProto(proto: SockProto): BpfFuncProto {
       return 0;
     },
   };
+}
+
+/** `bpf_setsockopt` / `bpf_getsockopt` (the `sk` variants) for the tcp and unix targets; null for other helpers. */
+export function sockoptProto(func: string): BpfFuncProto | null {
+  if (func === 'bpf_setsockopt') return { name: func, func: bpf_setsockopt };
+  if (func === 'bpf_getsockopt') return { name: func, func: bpf_getsockopt };
+  return null;
 }
