@@ -126,6 +126,12 @@ export class Kernel {
   /** Free-form description (hostname, seed, ...). */
   description = '';
 
+  /**
+   * Reads a task's kernel stack when the model holds none (the host source
+   * reads `/proc/PID/task/TID/stack`); null when it cannot be known.
+   */
+  stackReader: ((task: Task) => bigint[] | null) | null = null;
+
   private readonly fopsByName = new Map<string, FileOperations>();
   private nextIno = 100000;
   private nextCookie = 1n;
@@ -553,6 +559,14 @@ export class Kernel {
   sockOpts(sk: Socket): SockOpts {
     if (!sk.optsKnown) throw new BpfError('EOPNOTSUPP', `the options of socket ${sk.ino} are unknown (${this.source} source reads no socket options)`);
     return (sk.opts ??= initialSockOpts(sk, this.net));
+  }
+
+  /**
+   * The kernel stack of a task (return addresses, innermost first): the
+   * modelled one, else what {@link stackReader} finds; null when unknown.
+   */
+  taskStack(task: Task): bigint[] | null {
+    return task.kstack ?? this.stackReader?.(task) ?? null;
   }
 
   /** Every socket of one protocol, in iterator order. */

@@ -45,3 +45,6 @@ export function currentSeq(): SeqFile | null {
 export function runKernel(): Kernel {
   return (curSeq?.aux.kernel as Kernel | undefined) ?? currentKernel();
 }
+
+/** The CPU the modelled programs run on (per-CPU map helpers read and write its copy). */
+export const RUN_CPU = 0;

@@ -168,8 +168,13 @@ export class BpfMap extends KObject {
     throw new BpfError('EOPNOTSUPP', `lookup on a ${this.typeName} map`);
   }
 
-  /** `bpf_map_update_elem` with BPF_ANY / BPF_NOEXIST / BPF_EXIST. */
-  update(key: Uint8Array, value: Uint8Array, flags = BPF_ANY): void {
+  /**
+   * `bpf_map_update_elem` with BPF_ANY / BPF_NOEXIST / BPF_EXIST. With `cpu`
+   * (a program's update of a per-CPU map), `value` is that CPU's copy only:
+   * written in place, and a new element's other CPUs are zeroed.
+   */
+  update(key: Uint8Array, value: Uint8Array, flags = BPF_ANY, cpu?: number): void {
+    if (cpu !== undefined && this.percpu) return this.updateCpu(key, value, flags, cpu);
     if (flags > BPF_EXIST || flags < 0) throw new BpfError('EINVAL', `bad update flags ${flags}`);
     if (value.length !== this.value_size && value.length !== this.valueStride) {
       throw new BpfError('EINVAL', `value must be ${this.value_size} bytes`);
@@ -198,6 +203,32 @@ export class BpfMap extends KObject {
     const v = new Uint8Array(this.valueStride);
     this.writeValue(v, value);
     bucket.push({ key: key.slice(), value: v });
+    this.count++;
+  }
+
+  private updateCpu(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): void {
+    if (flags > BPF_EXIST || flags < 0) throw new BpfError('EINVAL', `bad update flags ${flags}`);
+    if (value.length !== this.value_size) throw new BpfError('EINVAL', `value must be ${this.value_size} bytes`);
+    const off = roundUp8(this.value_size) * cpu;
+    let cur: Uint8Array | null;
+    if (this.arrayData) {
+      const i = this.arrayIndex(key);
+      if (i >= this.max_entries) throw new BpfError('E2BIG', `index ${i} >= max_entries ${this.max_entries}`);
+      cur = this.arrayData.subarray(i * this.valueStride, (i + 1) * this.valueStride);
+    } else {
+      this.checkKey(key);
+      cur = this.buckets![hashKey(key) & (this.buckets!.length - 1)]!.find((x) => sameBytes(x.key, key))?.value ?? null;
+    }
+    if (cur) {
+      if (flags === BPF_NOEXIST) throw new BpfError('EEXIST', this.arrayData ? 'array elements always exist' : 'key exists');
+      cur.set(value, off);
+      return;
+    }
+    if (flags === BPF_EXIST) throw new BpfError('ENOENT', 'key does not exist');
+    if (this.count >= this.max_entries) throw new BpfError('E2BIG', 'map is full');
+    const v = new Uint8Array(this.valueStride);
+    v.set(value, off);
+    this.buckets![hashKey(key) & (this.buckets!.length - 1)]!.push({ key: key.slice(), value: v });
     this.count++;
   }
 

@@ -104,6 +104,8 @@ export class Task extends KObject {
    * See docs/kernel-model.md "Unknown values".
    */
   __state_unknown = 0;
+  /** The task's kernel stack (return addresses, innermost first); null when unknown (see `Kernel.taskStack`). */
+  kstack: bigint[] | null = null;
 
   constructor(
     readonly pid: number,

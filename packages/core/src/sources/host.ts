@@ -439,6 +439,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       if (o.ksyms) forEachKsym(text, (name, type, value, mod) => kernel.ksyms.add(name, type, value, mod));
     }
   }
+  if (o.ksyms) kernel.stackReader = procStackReader(kernel, P);
 
   // Cgroups before tasks, so each task is attached as it is created.
   const cgByPath = new Map<string, Cgroup>([['/', kernel.cgroupRoot]]);
@@ -996,6 +997,40 @@ function tryReadText(path: string): string | null {
   } catch {
     return null; // older kernels (before 6.2) or a captured tree without it
   }
+}
+
+/**
+ * Reads a task's kernel stack from `/proc/PID/task/TID/stack` at call time
+ * (root only). The file hides addresses (`[<0>]`), so each `sym+off/size`
+ * is resolved with the model's kallsyms; null when unreadable or a symbol
+ * is not in kallsyms.
+ */
+function procStackReader(kernel: Kernel, P: string): (task: Task) => bigint[] | null {
+  let byName: Map<string, bigint> | null = null;
+  return (task) => {
+    let text: string;
+    try {
+      text = readText(join(P, String(task.tgid), 'task', String(task.pid), 'stack'));
+    } catch {
+      return null;
+    }
+    if (!byName) {
+      byName = new Map();
+      const t = kernel.ksyms;
+      for (let i = 0; i < t.count; i++) if (!byName.has(t.names[i]!)) byName.set(t.names[i]!, t.values[i]!);
+    }
+    const out: bigint[] = [];
+    for (const line of text.split('\n')) {
+      const m = /^\[<([0-9a-f]+)>\] ([^+\s]+)\+0x([0-9a-f]+)\/0x[0-9a-f]+/.exec(line);
+      if (!m) continue;
+      const shown = BigInt('0x' + m[1]);
+      const base = byName.get(m[2]!);
+      if (shown !== 0n) out.push(shown);
+      else if (base !== undefined && base !== 0n) out.push(base + BigInt('0x' + m[3]));
+      else return null;
+    }
+    return out;
+  };
 }
 
 /** The sysctls socket options depend on (`/proc/sys/net/...`); an unreadable one keeps the kernel's default. */
