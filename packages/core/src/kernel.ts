@@ -1,4 +1,4 @@
-import { BpfError, fail } from './errors.js';
+import { BpfError, fail, type ErrnoName } from './errors.js';
 import { Idr } from './idr.js';
 import { RcuList } from './rculist.js';
 import { refStats } from './refcount.js';
@@ -7,6 +7,7 @@ import { Cgroup } from './model/cgroup.js';
 import { FileOperations, KFile, O_CLOEXEC, S_IFREG, type Inode } from './model/file.js';
 import { FilesStruct } from './model/files_struct.js';
 import { KmemCache } from './model/kmem_cache.js';
+import type { DmaBuf } from './model/dmabuf.js';
 import { KsymTable } from './model/ksym.js';
 import { MmStruct, PAGE_SIZE, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, vmaLayout, type Vma } from './model/mm.js';
 import { initialSockOpts, NetConfig, type SockOpts } from './model/net.js';
@@ -104,6 +105,13 @@ export class Kernel {
   readonly links = new Idr<BpfLink>(1);
   readonly ksyms = new KsymTable();
   readonly kmemCaches = new RcuList<KmemCache>();
+  /** Every DMA buffer (`db_list` of drivers/dma-buf/dma-buf.c), in export order. */
+  readonly dmabufs = new RcuList<DmaBuf>();
+  /**
+   * Object kinds the source could not read (e.g. `dmabuf` without debugfs),
+   * with the errno and why: their iterators fail instead of looking empty.
+   */
+  readonly unreadable = new Map<string, { errno: ErrnoName; reason: string }>();
   /** IPv6 FIB entries in walk order. */
   readonly ipv6Routes = new RcuList<Ipv6Route>();
   readonly tcpListen = new SockTable(32);
@@ -547,6 +555,8 @@ export class Kernel {
   /** Unhashes and releases a socket (close of its last fd). */
   closeSocket(sk: Socket): void {
     if (!sk.hashed) return;
+    for (const m of sk.bpfMaps ?? []) m.dropSocket(sk);
+    sk.bpfMaps = null;
     sk.hashed = false;
     for (const t of [this.tcpListen, this.tcpEstablished, this.udp, this.unix, this.netlink]) if (t.remove(sk)) break;
     sk.kill();
@@ -677,6 +687,24 @@ export class Kernel {
   destroyKmemCache(c: KmemCache): void {
     for (let n = this.kmemCaches.head; n; n = n.next) if (n.value === c) this.kmemCaches.remove(n);
     c.kill();
+  }
+
+  /** Throws the recorded error when the source could not read objects of `kind` (see {@link unreadable}). */
+  checkReadable(kind: string): void {
+    const u = this.unreadable.get(kind);
+    if (u) throw new BpfError(u.errno, `${kind}: ${u.reason}`);
+  }
+
+  /** `dma_buf_export`: adds a buffer to the global list. */
+  addDmaBuf(b: DmaBuf): DmaBuf {
+    this.dmabufs.push(b);
+    return b;
+  }
+
+  /** The last fd of a buffer closed: it leaves the list (an iterator holding it keeps it until it lets go). */
+  releaseDmaBuf(b: DmaBuf): void {
+    for (let n = this.dmabufs.head; n; n = n.next) if (n.value === b) this.dmabufs.remove(n);
+    b.kill();
   }
 
   addRoute(r: Ipv6Route): Ipv6Route {

@@ -26,6 +26,7 @@ export * from './helpers/map.js';
 export * from './helpers/snprintf.js';
 export * from './helpers/loop.js';
 export * from './helpers/task.js';
+export * from './helpers/sk_storage.js';
 export * from './btf.js';
 export * from './link.js';
 export * from './iter_fd.js';

@@ -80,6 +80,8 @@ export class Socket extends KObject {
   opts: SockOpts | null = null;
   /** False for sockets read from a host whose options the source cannot see (their options are unknown). */
   optsKnown = true;
+  /** The sockmaps/sockhashes holding this socket and the sk_storage maps with storage for it (left on close). */
+  bpfMaps: Set<{ dropSocket(sk: Socket): void }> | null = null;
 
   constructor(
     readonly proto: SockProto,

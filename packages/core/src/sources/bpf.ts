@@ -856,6 +856,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
   kernel.description = `bpf ${readOr('/proc/sys/kernel/hostname')} (Linux ${readOr('/proc/sys/kernel/osrelease')})`;
   const uptime = readOr('/proc/uptime');
   if (uptime) kernel.nowNs = Math.round(parseFloat(uptime) * 1e9);
+  kernel.unreadable.set('dmabuf', { errno: 'EOPNOTSUPP', reason: 'the bpf source runs no dmabuf iterator yet (the host source reads debugfs dma_buf/bufinfo)' });
 
   // ---- kernel symbols first: they name the f_op addresses.
   const ksyms = recs('ksym');

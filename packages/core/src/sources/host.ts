@@ -18,6 +18,7 @@ import type { Cgroup } from '../model/cgroup.js';
 import { mkdev, O_CLOEXEC, S_IFCHR, S_IFREG, type FileOperations, type KFile } from '../model/file.js';
 import { FilesStruct } from '../model/files_struct.js';
 import { KmemCache } from '../model/kmem_cache.js';
+import { DmaBuf } from '../model/dmabuf.js';
 import { MmStruct, VM_EXEC, VM_FLAGS_ALL, VM_MAYSHARE, VM_READ, VM_WRITE, vmaLayout } from '../model/mm.js';
 import type { PidNamespace } from '../model/pid_namespace.js';
 import { Ipv6Route, RTF_GATEWAY } from '../model/route.js';
@@ -562,6 +563,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     }
   }
   if (o.slabs) report.counts.slabs = readSlabs(kernel, root, P, tryRead);
+  readDmaBufs(kernel, root);
 
   report.vanished.sort((a, b) => a - b);
   report.denied = [...denied].sort((a, b) => a - b);
@@ -996,6 +998,29 @@ function tryReadText(path: string): string | null {
     return readText(path);
   } catch {
     return null; // older kernels (before 6.2) or a captured tree without it
+  }
+}
+
+/**
+ * DMA buffers from debugfs `dma_buf/bufinfo` (root, debugfs mounted). When
+ * unreadable the kernel records why, and the dmabuf iterators fail with it.
+ */
+function readDmaBufs(kernel: Kernel, root: string): void {
+  const path = join(root, 'sys/kernel/debug/dma_buf/bufinfo');
+  let text: string;
+  try {
+    text = readUtf8(path);
+  } catch (e) {
+    const code = errCode(e);
+    kernel.unreadable.set('dmabuf', { errno: code === 'EACCES' || code === 'EPERM' ? code : 'ENOENT', reason: `${path} is not readable (${code}; debugfs mounted and root needed)` });
+    return;
+  }
+  // size flags mode count exp_name ino name, one buffer a line (attachment lines follow, indented).
+  for (const line of text.split('\n')) {
+    const m = /^(\d+)\t([0-9a-f]+)\t([0-9a-f]+)\t(\d+)\t(\S+)\t(\d+)\t?(.*)$/.exec(line);
+    if (!m) continue;
+    const name = m[7] === '<none>' ? '' : m[7]!;
+    kernel.addDmaBuf(new DmaBuf(Number(m[1]), m[5]!, Number(m[6]), name, parseInt(m[2]!, 16), parseInt(m[3]!, 16)));
   }
 }
 

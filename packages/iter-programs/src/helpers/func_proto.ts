@@ -13,6 +13,7 @@ import { bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_update_elem } from '.
 import { bpf_seq_printf } from './seq_printf.js';
 import { bpf_seq_printf_btf } from './seq_printf_btf.js';
 import { bpf_seq_write } from './seq_write.js';
+import { bpf_sk_storage_delete, bpf_sk_storage_get } from './sk_storage.js';
 import { bpf_snprintf } from './snprintf.js';
 import { bpf_get_current_task, bpf_get_current_task_btf, bpf_get_task_stack } from './task.js';
 
@@ -85,7 +86,7 @@ function impls(): Readonly<Record<string, (...args: any[]) => unknown>> {
   return (IMPLS ??= Object.freeze({
     bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem,
     bpf_snprintf, bpf_loop, bpf_get_current_task, bpf_get_current_task_btf, bpf_get_task_stack,
-    bpf_seq_printf, bpf_seq_write, bpf_seq_printf_btf, bpf_d_path,
+    bpf_seq_printf, bpf_seq_write, bpf_seq_printf_btf, bpf_d_path, bpf_sk_storage_get, bpf_sk_storage_delete,
   } as Record<string, (...args: any[]) => unknown>));
 }
 

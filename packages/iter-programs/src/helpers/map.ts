@@ -3,7 +3,8 @@
  * `bpf_map_delete_elem` (#3) as a program calls them (kernel/bpf/helpers.c
  * over the map's own ops): per-CPU maps act on the running CPU's copy.
  */
-import { BpfError, BpfMap } from '@bpf-iter/core';
+import { BpfError, BpfMap, Socket } from '@bpf-iter/core';
+import { neg } from '../errno.js';
 import { RUN_CPU } from '../run_ctx.js';
 import { checkHelper } from './func_proto.js';
 
@@ -33,9 +34,13 @@ function checkMap(map: unknown): asserts map is BpfMap {
  * if (v) new DataView(v.buffer, v.byteOffset).setUint32(0, 1, true);
  * ```
  */
-export function bpf_map_lookup_elem(map: BpfMap, key: MapKey): Uint8Array | null {
+export function bpf_map_lookup_elem(map: BpfMap, key: MapKey): Uint8Array | null;
+/** On a SOCKMAP / SOCKHASH: the socket, or null. */
+export function bpf_map_lookup_elem(map: BpfMap, key: MapKey): Uint8Array | Socket | null;
+export function bpf_map_lookup_elem(map: BpfMap, key: MapKey): Uint8Array | Socket | null {
   checkHelper('bpf_map_lookup_elem');
   checkMap(map);
+  if (map.isSockMap) return map.sockLookup(keyBytes(key));
   let v: Uint8Array;
   try {
     v = map.lookup(keyBytes(key));
@@ -54,13 +59,21 @@ export function bpf_map_lookup_elem(map: BpfMap, key: MapKey): Uint8Array | null
  * -EEXIST (BPF_NOEXIST on an existing element, any array element),
  * -ENOENT (BPF_EXIST on a missing one), -E2BIG (map full, array index out
  * of range) or -EINVAL (other flags, BPF_F_LOCK without a spin lock, wrong
- * key/value size).
+ * key/value size). On a SOCKMAP / SOCKHASH `value` is the socket (-EOPNOTSUPP
+ * for a socket a sockmap cannot hold).
  */
-export function bpf_map_update_elem(map: BpfMap, key: MapKey, value: Uint8Array, flags = 0): number {
+export function bpf_map_update_elem(map: BpfMap, key: MapKey, value: Uint8Array | Socket, flags = 0): number {
   checkHelper('bpf_map_update_elem');
   checkMap(map);
   try {
-    map.update(keyBytes(key), value, flags, RUN_CPU);
+    // A SOCKMAP / SOCKHASH takes the socket itself (`sock_map_update_elem`): -EOPNOTSUPP for one it cannot hold.
+    if (map.isSockMap) {
+      if (!(value instanceof Socket)) return neg('EINVAL');
+      map.sockUpdate(keyBytes(key), value, flags);
+    } else {
+      if (!(value instanceof Uint8Array)) return neg('EINVAL');
+      map.update(keyBytes(key), value, flags, RUN_CPU);
+    }
     return 0;
   } catch (e) {
     if (e instanceof BpfError) return e.negative;
@@ -70,13 +83,15 @@ export function bpf_map_update_elem(map: BpfMap, key: MapKey, value: Uint8Array,
 
 /**
  * `long bpf_map_delete_elem(struct bpf_map *map, const void *key)`: 0,
- * -ENOENT (no such key) or -EINVAL (array maps).
+ * -ENOENT (no such key; a SOCKHASH's missing key) or -EINVAL (array maps,
+ * an empty SOCKMAP slot).
  */
 export function bpf_map_delete_elem(map: BpfMap, key: MapKey): number {
   checkHelper('bpf_map_delete_elem');
   checkMap(map);
   try {
-    map.delete(keyBytes(key));
+    if (map.isSockMap) map.sockDelete(keyBytes(key));
+    else map.delete(keyBytes(key));
     return 0;
   } catch (e) {
     if (e instanceof BpfError) return e.negative;
