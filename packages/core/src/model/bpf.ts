@@ -298,6 +298,13 @@ export class BpfMap extends KObject {
 
   /** Bumped by socket and storage mutations (walkers re-read their snapshot). */
   version = 0;
+  /** False for a map read from a live kernel by its metadata only (its elements are unknown to the model). */
+  contentsKnown = true;
+
+  /** Throws EOPNOTSUPP when the model does not know the map's elements (see {@link contentsKnown}). */
+  checkContents(): void {
+    if (!this.contentsKnown) throw new BpfError('EOPNOTSUPP', `map ${this.id} (${this.typeName}): its elements are unknown to the model (read by its metadata only)`);
+  }
 
   get typeName(): string {
     return BPF_MAP_TYPES[this.map_type] ?? `type_${this.map_type}`;

@@ -1088,6 +1088,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
     try {
       const m = new BpfMap({ map_type: r.type, name: r.name, key_size: r.key_size, value_size: r.value_size, max_entries: r.max_entries, map_flags: r.map_flags }, kernel.nrCpus);
       m.id = r.id;
+      m.contentsKnown = false;
       kernel.maps.set(r.id, m);
     } catch {
       // a map the model cannot represent (zero-size value): left out

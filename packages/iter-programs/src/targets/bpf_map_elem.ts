@@ -53,6 +53,7 @@ export const bpfMapElemReg: BpfIterReg<MapElem, ElemPriv> = {
     seq_priv: () => ({ map: null, walker: null }),
     init_seq_private(priv, aux) {
       // The session takes its own map reference: closing the link keeps it readable.
+      linkMap(aux).checkContents();
       priv.map = linkMap(aux).get();
       priv.walker = new MapElemWalker(priv.map);
     },

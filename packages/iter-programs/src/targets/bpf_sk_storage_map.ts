@@ -36,6 +36,7 @@ export const bpfSkStorageMapReg: BpfIterReg<SkStorageEntry, SkStoragePriv> = {
   seq_info: {
     seq_priv: () => ({ map: null, walker: null }),
     init_seq_private(priv, aux) {
+      linkMap(aux).checkContents();
       priv.map = linkMap(aux).get();
       priv.walker = skStorageWalker(priv.map);
     },

@@ -37,6 +37,7 @@ export const sockmapReg: BpfIterReg<SockMapEntry, SockmapPriv> = {
     seq_priv: () => ({ map: null, walker: null }),
     init_seq_private(priv, aux) {
       // The session's own map reference: closing the link keeps it readable.
+      linkMap(aux).checkContents();
       priv.map = linkMap(aux).get();
       priv.walker = sockMapWalker(priv.map);
     },

@@ -220,3 +220,14 @@ describe('bpf_sk_storage_map target (§5.3)', () => {
     expect(r.calls).toEqual([socks[1]!.ino, socks[2]!.ino, null]);
   });
 });
+
+describe('map targets over a map whose elements the model does not know (bpf source)', () => {
+  it.each(['sockmap', 'bpf_sk_storage_map'] as const)('%s: the iterator fails EOPNOTSUPP instead of walking nothing', (target) => {
+    const { k } = smallKernel();
+    const m = target === 'sockmap' ? k.createMap({ map_type: BPF_MAP_TYPE_SOCKMAP, key_size: 4, value_size: 8, max_entries: 2 }) : k.createMap({ map_type: BPF_MAP_TYPE_SK_STORAGE, key_size: 4, value_size: 4, max_entries: 0, map_flags: BPF_F_NO_PREALLOC });
+    m.contentsKnown = false;
+    const s = onMap(k, m, recorder(target, () => 0).spec);
+    expect(errOf(() => s.open())).toBe('EOPNOTSUPP');
+    s.close();
+  });
+});
