@@ -125,6 +125,10 @@ export class Kernel {
   readonly net = new NetConfig();
   /** Number of possible CPUs (per-CPU maps keep this many copies). */
   nrCpus: number;
+  /** The CPU a modelled reader runs on (programs' `bpf_get_smp_processor_id`, their per-CPU map copy); a host model uses the real one. */
+  currentCpu = 0;
+  /** `/sys/kernel/tracing/trace_pipe`: the lines `bpf_trace_printk` wrote. */
+  readonly tracePipe: string[] = [];
   /** Boot time of the model, ns since the epoch (for printing start times). */
   bootTimeNs = 0;
   /** Monotonic clock of the model in ns since boot; mutations stamp start times with it. */

@@ -1,8 +1,24 @@
 /** The base helpers iterator programs call: maps, bpf_snprintf, bpf_loop, current task, task stacks. */
 import { describe, expect, it } from 'vitest';
-import { asTask, BPF_ANY, BPF_EXIST, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST, type Kernel, type Task } from '@bpf-iter/core';
+import { asTask, BPF_ANY, BPF_EXIST, BPF_F_NO_PREALLOC, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_TASK_STORAGE, BPF_NOEXIST, type Kernel, type Task } from '@bpf-iter/core';
 import {
   BPF_F_USER_BUILD_ID,
+  BPF_LOCAL_STORAGE_GET_F_CREATE,
+  bpf_copy_from_user,
+  bpf_copy_from_user_task,
+  bpf_for_each_map_elem,
+  bpf_get_current_comm,
+  bpf_get_current_pid_tgid,
+  bpf_get_current_uid_gid,
+  bpf_get_smp_processor_id,
+  bpf_probe_read_kernel,
+  bpf_probe_read_kernel_str,
+  bpf_snprintf_btf,
+  bpf_spin_lock,
+  bpf_spin_unlock,
+  bpf_task_storage_delete,
+  bpf_task_storage_get,
+  bpf_trace_printk,
   BPF_F_USER_STACK,
   BPF_MAX_LOOPS,
   bpf_get_current_task_btf,
@@ -164,5 +180,97 @@ describe('bpf_get_task_stack', () => {
     const { k } = smallKernel();
     expect(errOf(() => inProg(k, (t) => bpf_get_task_stack(t, new Uint8Array(8), 8, 0)))).toBe('EOPNOTSUPP');
     expect(errOf(() => inProg(k, (t) => ((t.kstack = stack), bpf_get_task_stack(t, new Uint8Array(8), 8, BPF_F_USER_STACK))))).toBe('EOPNOTSUPP');
+  });
+});
+
+describe('the other base helpers', () => {
+  it('bpf_probe_read_kernel(_str): all bytes or -EFAULT with dst zeroed; _str returns the length with the NUL, cut to size-1', () => {
+    const { k } = smallKernel();
+    const r = inProg(k, () => {
+      const d = new Uint8Array(8).fill(0xee);
+      const s = new Uint8Array(4).fill(0xee);
+      return [
+        bpf_probe_read_kernel(d, 3, 'abc'), Buffer.from(d.subarray(0, 3)).toString(),
+        bpf_probe_read_kernel(d, 8, 'abc'), [...d],
+        bpf_probe_read_kernel(d, 2, null),
+        bpf_probe_read_kernel_str(s, 4, 'abcdef'), [...s],
+        bpf_probe_read_kernel_str(s, 4, 'ab'), [...s],
+        bpf_probe_read_kernel_str(s, 4, 0),
+      ];
+    });
+    expect(r).toEqual([0, 'abc', -14, [0, 0, 0, 0, 0, 0, 0, 0], -14, 4, [97, 98, 99, 0], 3, [97, 98, 0, 0], -14]);
+  });
+
+  it('bpf_get_current_pid_tgid / uid_gid / comm describe the reading task', () => {
+    const { k, init } = smallKernel();
+    const t = k.fork(init, { comm: 'a-very-long-command-name' });
+    t.uid = 1000;
+    t.gid = 100;
+    const r = inProg(k, () => {
+      const c = new Uint8Array(8).fill(0xee);
+      bpf_get_current_comm(c, 8);
+      return [bpf_get_current_pid_tgid(), bpf_get_current_uid_gid(), Buffer.from(c).toString('latin1'), bpf_get_current_comm(c, 0)];
+    }, t);
+    expect(r).toEqual([(BigInt(t.tgid) << 32n) | BigInt(t.pid), (100n << 32n) | 1000n, 'a-very-\0', -22]);
+  });
+
+  it('bpf_trace_printk: at most 3 arguments, the line goes to the trace pipe; bpf_get_smp_processor_id is the model CPU', () => {
+    const { k } = smallKernel({ nrCpus: 4 });
+    k.currentCpu = 3;
+    const r = inProg(k, () => [bpf_trace_printk('pid %d on %s\n', undefined, 5, 'x'), bpf_trace_printk('%d%d%d%d', undefined, 1, 2, 3, 4), bpf_trace_printk('abc', 2), bpf_get_smp_processor_id()]);
+    expect(r).toEqual([11, -22, -22, 3]);
+    expect(k.tracePipe).toEqual(['pid 5 on x\n']);
+  });
+
+  it('bpf_for_each_map_elem: every element in order until the callback returns 1; flags -EINVAL', () => {
+    const { k } = smallKernel();
+    const m = k.createMap({ map_type: BPF_MAP_TYPE_ARRAY, key_size: 4, value_size: 4, max_entries: 4 });
+    const r = inProg(k, () => {
+      const keys: number[] = [];
+      return [bpf_for_each_map_elem(m, (_m, key) => (keys.push(rd(key)!), 0), null, 0), keys.join(), bpf_for_each_map_elem(m, (_m, key) => (rd(key) === 1 ? 1 : 0), null, 0), bpf_for_each_map_elem(m, () => 0, null, 1)];
+    });
+    expect(r).toEqual([4, '0,1,2,3', 2, -22]);
+  });
+
+  it('bpf_spin_lock / unlock: taking a held lock or releasing a free one fails the read EINVAL', () => {
+    const { k } = smallKernel();
+    const l = new Uint8Array(4);
+    expect(inProg(k, () => [bpf_spin_lock(l), l[0], bpf_spin_unlock(l), l[0]])).toEqual([0, 1, 0, 0]);
+    expect(errOf(() => inProg(k, () => (bpf_spin_lock(l), bpf_spin_lock(l))))).toBe('EINVAL');
+    l.fill(0);
+    expect(errOf(() => inProg(k, () => bpf_spin_unlock(l)))).toBe('EINVAL');
+  });
+
+  it('bpf_task_storage_get / delete: F_CREATE from value, null without it or with unknown flags; delete -ENOENT after', () => {
+    const { k } = smallKernel();
+    const m = k.createMap({ map_type: BPF_MAP_TYPE_TASK_STORAGE, key_size: 4, value_size: 4, max_entries: 0, map_flags: BPF_F_NO_PREALLOC });
+    const r = inProg(k, (t) => [bpf_task_storage_get(m, t, null, 0), rd(bpf_task_storage_get(m, t, u32(9), BPF_LOCAL_STORAGE_GET_F_CREATE)), rd(bpf_task_storage_get(m, t, null, 0)), bpf_task_storage_get(m, t, null, 2), bpf_task_storage_delete(m, t), bpf_task_storage_delete(m, t), bpf_task_storage_delete(m, null)]);
+    expect(r).toEqual([null, 9, 9, null, 0, -2, -22]);
+  });
+
+  it('bpf_snprintf_btf returns the whole length and truncates; bad flags -EINVAL', () => {
+    const { k, init } = smallKernel();
+    const r = inProg(k, () => {
+      const a = new Uint8Array(8);
+      const n = bpf_snprintf_btf(a, 8, { ptr: init, typeName: 'struct task_struct' }, 16, 1);
+      return [n > 8, Buffer.from(a).toString('latin1'), bpf_snprintf_btf(a, 8, { ptr: init, typeName: 'struct task_struct' }, 16, 1 << 10)];
+    });
+    expect(r).toEqual([true, '(struct\0', -22]);
+  });
+
+  it('bpf_copy_from_user(_task) are for sleepable programs only; flags must be 0', () => {
+    const { k, init } = smallKernel();
+    expect(errOf(() => inProg(k, () => bpf_copy_from_user(new Uint8Array(1), 1, 'a')))).toBe('EINVAL');
+    let r: unknown[] = [];
+    const s = session(k, SEC('iter.s/task', (ctx: any) => {
+      if (ctx.task && !r.length) {
+        const d = new Uint8Array(2);
+        r = [bpf_copy_from_user(d, 2, 'hi'), Buffer.from(d).toString(), bpf_copy_from_user_task(d, 2, 'yo', init, 1), [...d], bpf_copy_from_user_task(d, 2, 'yo', init, 0)];
+      }
+      return 0;
+    }));
+    s.text();
+    s.close();
+    expect(r).toEqual([0, 'hi', -22, [0, 0], 0]);
   });
 });

@@ -8,14 +8,37 @@ import type { BpfProg } from '../program.js';
 import type { BpfFuncProto } from '../registry.js';
 import { currentRun } from '../run_ctx.js';
 import { bpf_d_path } from './d_path.js';
+import { bpf_for_each_map_elem } from './for_each_map_elem.js';
+import { bpf_ktime_get_boot_ns, bpf_ktime_get_ns } from './ktime.js';
 import { bpf_loop } from './loop.js';
 import { bpf_map_delete_elem, bpf_map_lookup_elem, bpf_map_update_elem } from './map.js';
+import { bpf_get_prandom_u32, bpf_get_smp_processor_id } from './prandom.js';
+import {
+  bpf_copy_from_user,
+  bpf_copy_from_user_task,
+  bpf_probe_read,
+  bpf_probe_read_kernel,
+  bpf_probe_read_kernel_str,
+  bpf_probe_read_str,
+  bpf_probe_read_user,
+  bpf_probe_read_user_str,
+} from './probe_read.js';
 import { bpf_seq_printf } from './seq_printf.js';
-import { bpf_seq_printf_btf } from './seq_printf_btf.js';
+import { bpf_seq_printf_btf, bpf_snprintf_btf } from './seq_printf_btf.js';
 import { bpf_seq_write } from './seq_write.js';
 import { bpf_sk_storage_delete, bpf_sk_storage_get } from './sk_storage.js';
 import { bpf_snprintf } from './snprintf.js';
-import { bpf_get_current_task, bpf_get_current_task_btf, bpf_get_task_stack } from './task.js';
+import { bpf_spin_lock, bpf_spin_unlock } from './spin_lock.js';
+import { bpf_task_storage_delete, bpf_task_storage_get } from './task_storage.js';
+import { bpf_trace_printk } from './trace_printk.js';
+import {
+  bpf_get_current_comm,
+  bpf_get_current_pid_tgid,
+  bpf_get_current_task,
+  bpf_get_current_task_btf,
+  bpf_get_current_uid_gid,
+  bpf_get_task_stack,
+} from './task.js';
 
 /** Helper ids (uapi `enum bpf_func_id`) of the helpers this model knows. */
 export const BPF_FUNC_IDS: Readonly<Record<string, number>> = Object.freeze({
@@ -84,9 +107,14 @@ const SLEEPABLE_ONLY = new Set(['bpf_copy_from_user', 'bpf_copy_from_user_task']
 let IMPLS: Readonly<Record<string, (...args: any[]) => unknown>> | null = null;
 function impls(): Readonly<Record<string, (...args: any[]) => unknown>> {
   return (IMPLS ??= Object.freeze({
-    bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem,
-    bpf_snprintf, bpf_loop, bpf_get_current_task, bpf_get_current_task_btf, bpf_get_task_stack,
-    bpf_seq_printf, bpf_seq_write, bpf_seq_printf_btf, bpf_d_path, bpf_sk_storage_get, bpf_sk_storage_delete,
+    bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem, bpf_for_each_map_elem,
+    bpf_probe_read, bpf_probe_read_str, bpf_probe_read_kernel, bpf_probe_read_kernel_str, bpf_probe_read_user, bpf_probe_read_user_str,
+    bpf_copy_from_user, bpf_copy_from_user_task,
+    bpf_ktime_get_ns, bpf_ktime_get_boot_ns, bpf_get_prandom_u32, bpf_get_smp_processor_id, bpf_trace_printk,
+    bpf_get_current_pid_tgid, bpf_get_current_uid_gid, bpf_get_current_comm, bpf_get_current_task, bpf_get_current_task_btf, bpf_get_task_stack,
+    bpf_snprintf, bpf_snprintf_btf, bpf_loop, bpf_spin_lock, bpf_spin_unlock,
+    bpf_task_storage_get, bpf_task_storage_delete, bpf_sk_storage_get, bpf_sk_storage_delete,
+    bpf_seq_printf, bpf_seq_write, bpf_seq_printf_btf, bpf_d_path,
   } as Record<string, (...args: any[]) => unknown>));
 }
 

@@ -5,7 +5,7 @@
  */
 import { BpfError, BpfMap, Socket } from '@bpf-iter/core';
 import { neg } from '../errno.js';
-import { RUN_CPU } from '../run_ctx.js';
+import { runCpu } from '../run_ctx.js';
 import { checkHelper } from './func_proto.js';
 
 /** A key as a program passes it: `key_size` bytes, or a number for a 4-byte (u32) key. */
@@ -49,7 +49,7 @@ export function bpf_map_lookup_elem(map: BpfMap, key: MapKey): Uint8Array | Sock
     throw e;
   }
   if (!map.percpu) return v;
-  const off = ((map.value_size + 7) & ~7) * RUN_CPU;
+  const off = ((map.value_size + 7) & ~7) * runCpu();
   return v.subarray(off, off + map.value_size);
 }
 
@@ -72,7 +72,7 @@ export function bpf_map_update_elem(map: BpfMap, key: MapKey, value: Uint8Array 
       map.sockUpdate(keyBytes(key), value, flags);
     } else {
       if (!(value instanceof Uint8Array)) return neg('EINVAL');
-      map.update(keyBytes(key), value, flags, RUN_CPU);
+      map.update(keyBytes(key), value, flags, runCpu());
     }
     return 0;
   } catch (e) {

@@ -96,3 +96,35 @@ export function bpf_get_task_stack(task: Task, buf: Uint8Array, size: number = b
   region.fill(0, n * 8);
   return n * 8;
 }
+
+/**
+ * `u64 bpf_get_current_pid_tgid(void)`: `tgid << 32 | pid` of the reading
+ * task, as the initial pid namespace numbers them.
+ */
+export function bpf_get_current_pid_tgid(): bigint {
+  checkHelper('bpf_get_current_pid_tgid');
+  const t = current('bpf_get_current_pid_tgid');
+  return (BigInt(t.tgid) << 32n) | BigInt(t.pid);
+}
+
+/** `u64 bpf_get_current_uid_gid(void)`: `gid << 32 | uid` of the reading task. */
+export function bpf_get_current_uid_gid(): bigint {
+  checkHelper('bpf_get_current_uid_gid');
+  const t = current('bpf_get_current_uid_gid');
+  return (BigInt(t.gid >>> 0) << 32n) | BigInt(t.uid >>> 0);
+}
+
+/**
+ * `long bpf_get_current_comm(void *buf, u32 size_of_buf)`: the reading
+ * task's comm, NUL-terminated and zero-padded to `size_of_buf` (cut to
+ * `size_of_buf - 1` bytes). Returns 0, or -EINVAL for a zero size.
+ */
+export function bpf_get_current_comm(buf: Uint8Array, size_of_buf: number = buf?.length ?? 0): number {
+  checkHelper('bpf_get_current_comm');
+  if (!(buf instanceof Uint8Array) || !Number.isInteger(size_of_buf) || size_of_buf <= 0 || size_of_buf > buf.length) return neg('EINVAL');
+  const comm = Buffer.from(current('bpf_get_current_comm').comm, 'utf8');
+  const n = Math.min(comm.length, size_of_buf - 1);
+  buf.set(comm.subarray(0, n));
+  buf.fill(0, n, size_of_buf);
+  return 0;
+}
