@@ -559,7 +559,7 @@ export class Kernel {
   /** Unhashes and releases a socket (close of its last fd). */
   closeSocket(sk: Socket): void {
     if (!sk.hashed) return;
-    for (const m of sk.bpfMaps ?? []) m.dropSocket(sk);
+    for (const m of sk.bpfMaps ?? []) m.dropOwner(sk);
     sk.bpfMaps = null;
     sk.hashed = false;
     for (const t of [this.tcpListen, this.tcpEstablished, this.udp, this.unix, this.netlink]) if (t.remove(sk)) break;

@@ -246,6 +246,16 @@ describe('the other base helpers', () => {
     const m = k.createMap({ map_type: BPF_MAP_TYPE_TASK_STORAGE, key_size: 4, value_size: 4, max_entries: 0, map_flags: BPF_F_NO_PREALLOC });
     const r = inProg(k, (t) => [bpf_task_storage_get(m, t, null, 0), rd(bpf_task_storage_get(m, t, u32(9), BPF_LOCAL_STORAGE_GET_F_CREATE)), rd(bpf_task_storage_get(m, t, null, 0)), bpf_task_storage_get(m, t, null, 2), bpf_task_storage_delete(m, t), bpf_task_storage_delete(m, t), bpf_task_storage_delete(m, null)]);
     expect(r).toEqual([null, 9, 9, null, 0, -2, -22]);
+    // bpf_task_storage_free: a freed task's storage goes with it.
+    const { k: k2, init } = smallKernel();
+    const m2 = k2.createMap({ map_type: BPF_MAP_TYPE_TASK_STORAGE, key_size: 4, value_size: 4, max_entries: 0, map_flags: BPF_F_NO_PREALLOC });
+    const child = k2.fork(init, { comm: 'child' });
+    m2.storageCreate(child, u32(1));
+    k2.exit(child, { zombie: true });
+    expect(m2.storage!.size).toBe(1);
+    k2.reap(child);
+    expect(child.freed).toBe(true);
+    expect(m2.storage!.size).toBe(0);
   });
 
   it('bpf_snprintf_btf returns the whole length and truncates; bad flags -EINVAL', () => {

@@ -246,8 +246,8 @@ export class BpfMap extends KObject {
     this.version++;
   }
 
-  /** A closed socket leaves every sockmap slot / sockhash element and its storage here (`sock_map_close`, `bpf_sk_storage_free`). */
-  dropSocket(sk: Socket): void {
+  /** A closed socket / freed task leaves every sockmap slot, sockhash element and its storage here (`sock_map_close`, `bpf_sk_storage_free`, `bpf_task_storage_free`). */
+  dropOwner(sk: object): void {
     if (this.sockSlots) for (let i = 0; i < this.sockSlots.length; i++) if (this.sockSlots[i] === sk) this.sockSlots[i] = null;
     if (this.sockBuckets)
       for (const b of this.sockBuckets)
@@ -284,7 +284,8 @@ export class BpfMap extends KObject {
     const v = new Uint8Array(this.value_size);
     if (init) v.set(init);
     this.storage.set(owner, v);
-    if (this.map_type === BPF_MAP_TYPE_SK_STORAGE) ((owner as Socket).bpfMaps ??= new Set()).add(this);
+    // The owner (a socket, a task) lets go of its storage when it is closed / freed.
+    if ('bpfMaps' in owner) ((owner as { bpfMaps: Set<unknown> | null }).bpfMaps ??= new Set()).add(this);
     this.version++;
     return v;
   }

@@ -81,7 +81,7 @@ export class Socket extends KObject {
   /** False for sockets read from a host whose options the source cannot see (their options are unknown). */
   optsKnown = true;
   /** The sockmaps/sockhashes holding this socket and the sk_storage maps with storage for it (left on close). */
-  bpfMaps: Set<{ dropSocket(sk: Socket): void }> | null = null;
+  bpfMaps: Set<{ dropOwner(owner: object): void }> | null = null;
 
   constructor(
     readonly proto: SockProto,
