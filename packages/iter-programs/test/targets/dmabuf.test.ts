@@ -70,3 +70,21 @@ describe('dmabuf target', () => {
     s.close();
   });
 });
+
+describe('dmabuf and task stacks on the synthetic source', () => {
+  it('the synthetic kernel has DMA buffers and kernel stacks the helpers read', async () => {
+    const { syntheticKernel } = await import('@bpf-iter/core');
+    const { bpf_get_task_stack } = await import('../../src/index.js');
+    const k = syntheticKernel({ seed: 3, processes: 8 });
+    const r = recorder('dmabuf', (ctx) => ctx.dmabuf?.size);
+    const s = session(k, r.spec);
+    s.text();
+    s.close();
+    expect(r.calls).toEqual([4096, 16384, 65536, 262144]);
+    const stacks: number[] = [];
+    const t = session(k, SEC('iter/task', (ctx: any) => (ctx.task && stacks.length < 3 ? (stacks.push(bpf_get_task_stack(ctx.task, new Uint8Array(64), 64, 0)), 0) : 0)));
+    t.text();
+    t.close();
+    expect(stacks.every((n) => n > 0 && n % 8 === 0)).toBe(true);
+  });
+});
