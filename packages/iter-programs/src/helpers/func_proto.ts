@@ -118,9 +118,14 @@ function impls(): Readonly<Record<string, (...args: any[]) => unknown>> {
   } as Record<string, (...args: any[]) => unknown>));
 }
 
+const baseProtos = new Map<string, BpfFuncProto>();
 function baseProto(func: string): BpfFuncProto {
-  const fn = impls()[func];
-  return fn ? { name: func, func: fn } : { name: func };
+  let p = baseProtos.get(func);
+  if (!p) {
+    const fn = impls()[func];
+    baseProtos.set(func, (p = Object.freeze(fn ? { name: func, func: fn } : { name: func })));
+  }
+  return p;
 }
 
 /** Names of the helpers every iterator program may call (the tracing base set and the iterator-only ones; sleepable-only not included). */

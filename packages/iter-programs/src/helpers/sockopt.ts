@@ -228,15 +228,25 @@ function solSocket(c: Ctx, optname: number, buf: Uint8Array, len: number, getopt
 
 // ------------------------------------------------------------- SOL_TCP
 
+/** `char name[TCP_CA_NAME_MAX]` of an algorithm, zero-padded (cached: a handful of names). */
+const caNames = new Map<string, Uint8Array>();
+function caName(name: string): Uint8Array {
+  let b = caNames.get(name);
+  if (!b) {
+    b = new Uint8Array(TCP_CA_NAME_MAX);
+    b.set(Buffer.from(name, 'latin1').subarray(0, TCP_CA_NAME_MAX));
+    caNames.set(name, b);
+  }
+  return b;
+}
+
 function solTcpCongestion(c: Ctx, buf: Uint8Array, len: number, getopt: boolean, out: Uint8Array | null): number {
   if (len < 2) return neg('EINVAL');
   const { k, o } = c;
   if (getopt) {
     // The last byte is kept for the NUL; the name is copied zero-padded (char name[TCP_CA_NAME_MAX]).
     const n = Math.min(len - 1, TCP_CA_NAME_MAX);
-    const name = Buffer.alloc(TCP_CA_NAME_MAX);
-    name.write(o.icsk_ca_name, 'latin1');
-    out!.set(name.subarray(0, n));
+    out!.set(caName(o.icsk_ca_name).subarray(0, n));
     out![len - 1] = 0;
     return 0;
   }

@@ -82,7 +82,7 @@ export function sockDestroyProto(proto: SockProto): BpfFuncProto {
 
 /** `bpf_setsockopt` / `bpf_getsockopt` (the `sk` variants) for the tcp and unix targets; null for other helpers. */
 export function sockoptProto(func: string): BpfFuncProto | null {
-  if (func === 'bpf_setsockopt') return { name: func, func: bpf_setsockopt };
-  if (func === 'bpf_getsockopt') return { name: func, func: bpf_getsockopt };
-  return null;
+  return func === 'bpf_setsockopt' ? SETSOCKOPT : func === 'bpf_getsockopt' ? GETSOCKOPT : null;
 }
+const SETSOCKOPT: BpfFuncProto = Object.freeze({ name: 'bpf_setsockopt', func: bpf_setsockopt });
+const GETSOCKOPT: BpfFuncProto = Object.freeze({ name: 'bpf_getsockopt', func: bpf_getsockopt });
