@@ -26,7 +26,10 @@ export const ERRNO = {
   ENOTEMPTY: 39,
   EPROTO: 71,
   EOVERFLOW: 75,
+  ENOPROTOOPT: 92,
   EOPNOTSUPP: 95,
+  /** Kernel-internal `ENOTSUPP` (never a uapi errno, but BPF helpers return it). */
+  ENOTSUPP: 524,
 } as const;
 
 /** An errno name such as `"EINVAL"`. */

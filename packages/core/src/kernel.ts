@@ -1,4 +1,4 @@
-import { BpfError, fail } from './errors.js';
+import { BpfError, fail, type ErrnoName } from './errors.js';
 import { Idr } from './idr.js';
 import { RcuList } from './rculist.js';
 import { refStats } from './refcount.js';
@@ -7,8 +7,10 @@ import { Cgroup } from './model/cgroup.js';
 import { FileOperations, KFile, O_CLOEXEC, S_IFREG, type Inode } from './model/file.js';
 import { FilesStruct } from './model/files_struct.js';
 import { KmemCache } from './model/kmem_cache.js';
+import type { DmaBuf } from './model/dmabuf.js';
 import { KsymTable } from './model/ksym.js';
 import { MmStruct, PAGE_SIZE, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, vmaLayout, type Vma } from './model/mm.js';
+import { initialSockOpts, NetConfig, type SockOpts } from './model/net.js';
 import { PidNamespace, RESERVED_PIDS } from './model/pid_namespace.js';
 import type { Ipv6Route } from './model/route.js';
 import { Socket, type SockProto, TCP_LISTEN } from './model/socket.js';
@@ -103,6 +105,13 @@ export class Kernel {
   readonly links = new Idr<BpfLink>(1);
   readonly ksyms = new KsymTable();
   readonly kmemCaches = new RcuList<KmemCache>();
+  /** Every DMA buffer (`db_list` of drivers/dma-buf/dma-buf.c), in export order. */
+  readonly dmabufs = new RcuList<DmaBuf>();
+  /**
+   * Object kinds the source could not read (e.g. `dmabuf` without debugfs),
+   * with the errno and why: their iterators fail instead of looking empty.
+   */
+  readonly unreadable = new Map<string, { errno: ErrnoName; reason: string }>();
   /** IPv6 FIB entries in walk order. */
   readonly ipv6Routes = new RcuList<Ipv6Route>();
   readonly tcpListen = new SockTable(32);
@@ -112,8 +121,14 @@ export class Kernel {
   readonly unix = new SockTable(256);
   /** Netlink sockets, one bucket per protocol (MAX_LINKS = 32). */
   readonly netlink = new SockTable(32);
+  /** The network sysctls socket options read (congestion algorithms, buffer limits). */
+  readonly net = new NetConfig();
   /** Number of possible CPUs (per-CPU maps keep this many copies). */
   nrCpus: number;
+  /** The CPU a modelled reader runs on (programs' `bpf_get_smp_processor_id`, their per-CPU map copy); a host model uses the real one. */
+  currentCpu = 0;
+  /** `/sys/kernel/tracing/trace_pipe`: the lines `bpf_trace_printk` wrote. */
+  readonly tracePipe: string[] = [];
   /** Boot time of the model, ns since the epoch (for printing start times). */
   bootTimeNs = 0;
   /** Monotonic clock of the model in ns since boot; mutations stamp start times with it. */
@@ -122,6 +137,12 @@ export class Kernel {
   source: KernelSource;
   /** Free-form description (hostname, seed, ...). */
   description = '';
+
+  /**
+   * Reads a task's kernel stack when the model holds none (the host source
+   * reads `/proc/PID/task/TID/stack`); null when it cannot be known.
+   */
+  stackReader: ((task: Task) => bigint[] | null) | null = null;
 
   private readonly fopsByName = new Map<string, FileOperations>();
   private nextIno = 100000;
@@ -539,9 +560,28 @@ export class Kernel {
   /** Unhashes and releases a socket (close of its last fd). */
   closeSocket(sk: Socket): void {
     if (!sk.hashed) return;
+    for (const m of sk.bpfMaps ?? []) m.dropOwner(sk);
+    sk.bpfMaps = null;
     sk.hashed = false;
     for (const t of [this.tcpListen, this.tcpEstablished, this.udp, this.unix, this.netlink]) if (t.remove(sk)) break;
     sk.kill();
+  }
+
+  /**
+   * The option state of a socket, initialised from {@link net} on first use.
+   * Throws EOPNOTSUPP for a host socket whose options the source could not read.
+   */
+  sockOpts(sk: Socket): SockOpts {
+    if (!sk.optsKnown) throw new BpfError('EOPNOTSUPP', `the options of socket ${sk.ino} are unknown (${this.source} source reads no socket options)`);
+    return (sk.opts ??= initialSockOpts(sk, this.net));
+  }
+
+  /**
+   * The kernel stack of a task (return addresses, innermost first): the
+   * modelled one, else what {@link stackReader} finds; null when unknown.
+   */
+  taskStack(task: Task): bigint[] | null {
+    return task.kstack ?? this.stackReader?.(task) ?? null;
   }
 
   /** Every socket of one protocol, in iterator order. */
@@ -652,6 +692,24 @@ export class Kernel {
   destroyKmemCache(c: KmemCache): void {
     for (let n = this.kmemCaches.head; n; n = n.next) if (n.value === c) this.kmemCaches.remove(n);
     c.kill();
+  }
+
+  /** Throws the recorded error when the source could not read objects of `kind` (see {@link unreadable}). */
+  checkReadable(kind: string): void {
+    const u = this.unreadable.get(kind);
+    if (u) throw new BpfError(u.errno, `${kind}: ${u.reason}`);
+  }
+
+  /** `dma_buf_export`: adds a buffer to the global list. */
+  addDmaBuf(b: DmaBuf): DmaBuf {
+    this.dmabufs.push(b);
+    return b;
+  }
+
+  /** The last fd of a buffer closed: it leaves the list (an iterator holding it keeps it until it lets go). */
+  releaseDmaBuf(b: DmaBuf): void {
+    for (let n = this.dmabufs.head; n; n = n.next) if (n.value === b) this.dmabufs.remove(n);
+    b.kill();
   }
 
   addRoute(r: Ipv6Route): Ipv6Route {

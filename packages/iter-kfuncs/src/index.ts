@@ -39,6 +39,7 @@ export * from './kinds/task_vma.js';
 export * from './kinds/css.js';
 export * from './kinds/css_task.js';
 export * from './kinds/kmem_cache.js';
+export * from './kinds/dmabuf.js';
 /** Re-exported from `@bpf-iter/core`: the flags of the kernel kinds' constructors. */
 export {
   BPF_TASK_ITER_ALL_PROCS,

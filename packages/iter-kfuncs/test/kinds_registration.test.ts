@@ -3,6 +3,7 @@ import {
   getIterKind,
   iterCss,
   iterCssTask,
+  iterDmabuf,
   iterKmemCache,
   iterTask,
   iterTaskVma,
@@ -26,6 +27,7 @@ const TABLE: [string, IterKind<any, any, any>, number, string[], number, number,
   ['css', iterCss, 24, ['struct cgroup_subsys_state * start', 'unsigned int flags'], KF_TRUSTED_ARGS | KF_RCU_PROTECTED, 0, 0],
   ['css_task', iterCssTask, 8, ['struct cgroup_subsys_state * css', 'unsigned int flags'], KF_TRUSTED_ARGS, 0, 0],
   ['kmem_cache', iterKmemCache, 8, [], KF_SLEEPABLE, KF_SLEEPABLE, KF_SLEEPABLE],
+  ['dmabuf', iterDmabuf, 8, [], KF_SLEEPABLE, KF_SLEEPABLE, KF_SLEEPABLE],
 ];
 
 /** C rendering without the model's "(incomplete)" marker for kernel structs it does not define. */
@@ -37,6 +39,7 @@ const RET: Record<string, string> = {
   css: 'struct cgroup_subsys_state *',
   css_task: 'struct task_struct *',
   kmem_cache: 'struct kmem_cache *',
+  dmabuf: 'struct dma_buf *',
 };
 
 describe('kernel kinds: registration (§7.2, §7.4)', () => {

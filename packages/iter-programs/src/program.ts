@@ -62,6 +62,22 @@ export interface BpfProgramSpec<F extends object = any, G = any> {
   readonly license?: string;
   /** Where the program comes from (module path + export), for persisting pins. */
   readonly origin?: { module: string; export?: string };
+  /** How far the program reaches into the ctx's key/value buffers (checked at link creation). */
+  readonly access?: BpfProgAccess;
+}
+
+/**
+ * The furthest byte (offset + size) a program touches in the ctx buffers,
+ * what the verifier records as `max_rdonly_access` (the read-only `key`) and
+ * `max_rdwr_access` (the writable `value`). Links of `bpf_map_elem`,
+ * `sockmap` and `bpf_sk_storage_map` fail with EACCES when it exceeds the
+ * map's key_size / value_size. Declare it with `SEC(sec, fn, { access })`.
+ */
+export interface BpfProgAccess {
+  /** Bytes of `ctx.key` read (e.g. 4 for a `u32` key). */
+  key?: number;
+  /** Bytes of `ctx.value` read or written. */
+  value?: number;
 }
 
 /** Options of {@link SEC}. */
@@ -70,6 +86,8 @@ export interface SecOptions {
   helpers?: readonly string[];
   license?: string;
   origin?: { module: string; export?: string };
+  /** See {@link BpfProgAccess}. */
+  access?: BpfProgAccess;
 }
 
 /**
@@ -78,7 +96,7 @@ export interface SecOptions {
  * The name defaults to the function's name.
  */
 export function SEC<F extends object = any, G = any>(sec: string, fn: BpfIterProgFn<F, G>, opts: SecOptions = {}): BpfProgramSpec<F, G> {
-  return defineProgram({ sec, fn, name: opts.name ?? fn.name, helpers: opts.helpers, license: opts.license, origin: opts.origin });
+  return defineProgram({ sec, fn, name: opts.name ?? fn.name, helpers: opts.helpers, license: opts.license, origin: opts.origin, access: opts.access });
 }
 
 /** Declares a program from a spec object (see {@link SEC}). */
@@ -89,8 +107,15 @@ export function defineProgram<F extends object = any, G = any>(spec: {
   helpers?: readonly string[] | undefined;
   license?: string | undefined;
   origin?: { module: string; export?: string } | undefined;
+  access?: BpfProgAccess | undefined;
 }): BpfProgramSpec<F, G> {
   if (typeof spec.fn !== 'function') fail('EINVAL', 'program fn must be a function');
+  const access = spec.access;
+  if (access !== undefined) {
+    // A negative offset into the buffers fails verification (selftest buf-neg-offset).
+    for (const k of ['key', 'value'] as const)
+      if (access[k] !== undefined && !(Number.isInteger(access[k]) && access[k]! >= 0)) fail('EINVAL', `prog '${spec.name}': access.${k} must be a non-negative integer (R1 min value is negative)`);
+  }
   const out: BpfProgramSpec<F, G> = {
     [BPF_PROGRAM_SPEC]: true,
     name: spec.name || 'anon',
@@ -99,6 +124,7 @@ export function defineProgram<F extends object = any, G = any>(spec: {
     license: spec.license ?? 'GPL',
     ...(spec.helpers ? { helpers: [...spec.helpers] } : {}),
     ...(spec.origin ? { origin: spec.origin } : {}),
+    ...(access ? { access: Object.freeze({ ...access }) } : {}),
   };
   return Object.freeze(out);
 }

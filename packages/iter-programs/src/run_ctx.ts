@@ -3,6 +3,8 @@
  * around each program run (like `bpf_prog_run` under `migrate_disable`),
  * so helpers can check availability.
  */
+import { readFileSync } from 'node:fs';
+import { currentKernel, type Kernel } from '@bpf-iter/core';
 import type { BpfProg } from './program.js';
 import type { SeqFile } from './seq_file.js';
 
@@ -38,4 +40,28 @@ export function leaveRun(prev: BpfProg | null, prevSeq: SeqFile | null = null): 
 /** @internal */
 export function currentSeq(): SeqFile | null {
   return curSeq;
+}
+
+/** The kernel the running session iterates (the link's), else the ambient one: what helpers act on. */
+export function runKernel(): Kernel {
+  return (curSeq?.aux.kernel as Kernel | undefined) ?? currentKernel();
+}
+
+/**
+ * The CPU the running program is on: on a host (or bpf) model the CPU this
+ * thread runs on now (`/proc/thread-self/stat` field 39), else the model's
+ * `currentCpu`. Per-CPU map helpers use its copy.
+ */
+export function runCpu(): number {
+  const k = runKernel();
+  if (k.source === 'host' || k.source === 'bpf') {
+    try {
+      const stat = readFileSync('/proc/thread-self/stat', 'latin1');
+      const cpu = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[36]);
+      if (Number.isInteger(cpu) && cpu >= 0 && cpu < k.nrCpus) return cpu;
+    } catch {
+      // no procfs: the model's CPU
+    }
+  }
+  return k.currentCpu;
 }

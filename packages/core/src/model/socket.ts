@@ -1,4 +1,5 @@
 import { KObject } from '../refcount.js';
+import type { SockOpts } from './net.js';
 
 /** Address families. */
 export const AF_UNIX = 1;
@@ -81,6 +82,12 @@ export class Socket extends KObject {
    * model). The JSON dumpers print `"uid": null` then.
    */
   sk_uid_unknown = false;
+  /** Option state (buffers, TCP_CONGESTION, ...), created on first use by `Kernel.sockOpts`. */
+  opts: SockOpts | null = null;
+  /** False for sockets read from a host whose options the source cannot see (their options are unknown). */
+  optsKnown = true;
+  /** The sockmaps/sockhashes holding this socket and the sk_storage maps with storage for it (left on close). */
+  bpfMaps: Set<{ dropOwner(owner: object): void }> | null = null;
 
   constructor(
     readonly proto: SockProto,

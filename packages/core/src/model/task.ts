@@ -104,6 +104,10 @@ export class Task extends KObject {
    * See docs/kernel-model.md "Unknown values".
    */
   __state_unknown = 0;
+  /** The task's kernel stack (return addresses, innermost first); null when unknown (see `Kernel.taskStack`). */
+  kstack: bigint[] | null = null;
+  /** Task storage maps holding a value for this task (`bpf_task_storage_free` at free). */
+  bpfMaps: Set<{ dropOwner(owner: object): void }> | null = null;
 
   constructor(
     readonly pid: number,
@@ -134,6 +138,11 @@ export class Task extends KObject {
   /** `task->__state` (TASK_* bits): the source's value, else the one {@link state} stands for. */
   get __state(): number {
     return this.kernelState ?? TASK_STATE_OF[this.state];
+  }
+
+  protected override onFree(): void {
+    for (const m of this.bpfMaps ?? []) m.dropOwner(this);
+    this.bpfMaps = null;
   }
 
   /** True for the thread-group leader (`pid == tgid`). */

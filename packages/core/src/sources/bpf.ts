@@ -856,6 +856,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
   kernel.description = `bpf ${readOr('/proc/sys/kernel/hostname')} (Linux ${readOr('/proc/sys/kernel/osrelease')})`;
   const uptime = readOr('/proc/uptime');
   if (uptime) kernel.nowNs = Math.round(parseFloat(uptime) * 1e9);
+  kernel.unreadable.set('dmabuf', { errno: 'EOPNOTSUPP', reason: 'the bpf source runs no dmabuf iterator yet (the host source reads debugfs dma_buf/bufinfo)' });
 
   // ---- kernel symbols first: they name the f_op addresses.
   const ksyms = recs('ksym');
@@ -921,6 +922,8 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
   // ---- sockets, before files, so socket files point at them.
   const sockByIno = new Map<number, Socket>();
   const addSock = (sk: Socket, bucket?: number): void => {
+    // The records carry no socket options: buffers, congestion control etc. stay unknown.
+    sk.optsKnown = false;
     kernel.addSocket(sk, bucket);
     if (sk.ino) sockByIno.set(sk.ino, sk);
   };
@@ -1085,6 +1088,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
     try {
       const m = new BpfMap({ map_type: r.type, name: r.name, key_size: r.key_size, value_size: r.value_size, max_entries: r.max_entries, map_flags: r.map_flags }, kernel.nrCpus);
       m.id = r.id;
+      m.contentsKnown = false;
       kernel.maps.set(r.id, m);
     } catch {
       // a map the model cannot represent (zero-size value): left out

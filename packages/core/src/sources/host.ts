@@ -18,6 +18,7 @@ import type { Cgroup } from '../model/cgroup.js';
 import { mkdev, O_CLOEXEC, S_IFCHR, S_IFREG, type FileOperations, type KFile } from '../model/file.js';
 import { FilesStruct } from '../model/files_struct.js';
 import { KmemCache } from '../model/kmem_cache.js';
+import { DmaBuf } from '../model/dmabuf.js';
 import { MmStruct, VM_EXEC, VM_FLAGS_ALL, VM_MAYSHARE, VM_READ, VM_WRITE, vmaLayout } from '../model/mm.js';
 import type { PidNamespace } from '../model/pid_namespace.js';
 import { Ipv6Route, RTF_GATEWAY } from '../model/route.js';
@@ -439,6 +440,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       if (o.ksyms) forEachKsym(text, (name, type, value, mod) => kernel.ksyms.add(name, type, value, mod));
     }
   }
+  if (o.ksyms) kernel.stackReader = procStackReader(kernel, P);
 
   // Cgroups before tasks, so each task is attached as it is created.
   const cgByPath = new Map<string, Cgroup>([['/', kernel.cgroupRoot]]);
@@ -561,6 +563,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     }
   }
   if (o.slabs) report.counts.slabs = readSlabs(kernel, root, P, tryRead);
+  readDmaBufs(kernel, root);
 
   report.vanished.sort((a, b) => a - b);
   report.denied = [...denied].sort((a, b) => a - b);
@@ -998,9 +1001,103 @@ function tryReadText(path: string): string | null {
   }
 }
 
+/**
+ * DMA buffers from debugfs `dma_buf/bufinfo` (root, debugfs mounted). When
+ * unreadable the kernel records why, and the dmabuf iterators fail with it.
+ */
+function readDmaBufs(kernel: Kernel, root: string): void {
+  const path = join(root, 'sys/kernel/debug/dma_buf/bufinfo');
+  let text: string;
+  try {
+    text = readUtf8(path);
+  } catch (e) {
+    const code = errCode(e);
+    kernel.unreadable.set('dmabuf', { errno: code === 'EACCES' || code === 'EPERM' ? code : 'ENOENT', reason: `${path} is not readable (${code}; debugfs mounted and root needed)` });
+    return;
+  }
+  // size flags mode count exp_name ino name, one buffer a line (attachment lines follow, indented).
+  for (const line of text.split('\n')) {
+    const m = /^(\d+)\t([0-9a-f]+)\t([0-9a-f]+)\t(\d+)\t(\S+)\t(\d+)\t?(.*)$/.exec(line);
+    if (!m) continue;
+    const name = m[7] === '<none>' ? '' : m[7]!;
+    kernel.addDmaBuf(new DmaBuf(Number(m[1]), m[5]!, Number(m[6]), name, parseInt(m[2]!, 16), parseInt(m[3]!, 16)));
+  }
+}
+
+/**
+ * Reads a task's kernel stack from `/proc/PID/task/TID/stack` at call time
+ * (root only). The file hides addresses (`[<0>]`), so each `sym+off/size`
+ * is resolved with the model's kallsyms; null when unreadable or a symbol
+ * is not in kallsyms.
+ */
+function procStackReader(kernel: Kernel, P: string): (task: Task) => bigint[] | null {
+  let byName: Map<string, bigint> | null = null;
+  return (task) => {
+    let text: string;
+    try {
+      text = readText(join(P, String(task.tgid), 'task', String(task.pid), 'stack'));
+    } catch {
+      return null;
+    }
+    if (!byName) {
+      byName = new Map();
+      const t = kernel.ksyms;
+      for (let i = 0; i < t.count; i++) if (!byName.has(t.names[i]!)) byName.set(t.names[i]!, t.values[i]!);
+    }
+    const out: bigint[] = [];
+    for (const line of text.split('\n')) {
+      const m = /^\[<([0-9a-f]+)>\] ([^+\s]+)\+0x([0-9a-f]+)\/0x[0-9a-f]+/.exec(line);
+      if (!m) continue;
+      const shown = BigInt('0x' + m[1]);
+      const base = byName.get(m[2]!);
+      if (shown !== 0n) out.push(shown);
+      else if (base !== undefined && base !== 0n) out.push(base + BigInt('0x' + m[3]));
+      else return null;
+    }
+    return out;
+  };
+}
+
+/** The sysctls socket options depend on (`/proc/sys/net/...`); an unreadable one keeps the kernel's default. */
+function readNetSysctls(kernel: Kernel, P: string): void {
+  const text = (name: string): string | null => {
+    try {
+      return readText(join(P, 'sys/net', name)).trim();
+    } catch {
+      return null;
+    }
+  };
+  const int = (name: string): number | null => {
+    const t = text(name);
+    return t !== null && /^-?\d+$/.test(t) ? Number(t) : null;
+  };
+  const triple = (name: string): [number, number, number] | null => {
+    const v = text(name)?.split(/\s+/).map(Number);
+    return v && v.length === 3 && v.every(Number.isFinite) ? [v[0]!, v[1]!, v[2]!] : null;
+  };
+  const net = kernel.net;
+  const avail = text('ipv4/tcp_available_congestion_control');
+  if (avail) net.tcp_available_congestion_control = avail.split(/\s+/);
+  net.tcp_congestion_control = text('ipv4/tcp_congestion_control') ?? net.tcp_congestion_control;
+  net.wmem_max = int('core/wmem_max') ?? net.wmem_max;
+  net.rmem_max = int('core/rmem_max') ?? net.rmem_max;
+  net.wmem_default = int('core/wmem_default') ?? net.wmem_default;
+  net.rmem_default = int('core/rmem_default') ?? net.rmem_default;
+  net.tcp_wmem = triple('ipv4/tcp_wmem') ?? net.tcp_wmem;
+  net.tcp_rmem = triple('ipv4/tcp_rmem') ?? net.tcp_rmem;
+  net.tcp_keepalive_time = int('ipv4/tcp_keepalive_time') ?? net.tcp_keepalive_time;
+  net.tcp_keepalive_intvl = int('ipv4/tcp_keepalive_intvl') ?? net.tcp_keepalive_intvl;
+  net.tcp_keepalive_probes = int('ipv4/tcp_keepalive_probes') ?? net.tcp_keepalive_probes;
+  net.tcp_syn_retries = int('ipv4/tcp_syn_retries') ?? net.tcp_syn_retries;
+  net.txrehash = int('core/txrehash') ?? net.txrehash;
+}
+
 function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpRows: UdpRows[], tryRead: (p: string, r?: (p: string) => string) => string | null): void {
+  readNetSysctls(kernel, P);
   const add = (sk: Socket, bucket: number): void => {
     sk.cookie_unknown = true; // /proc/net prints no cookie: the model's allocCookie() is only an identity
+    // /proc/net shows no socket options: buffers, congestion control etc. stay unknown.
+    sk.optsKnown = false;
     kernel.addSocket(sk, bucket);
     if (sk.ino) byIno.set(sk.ino, sk);
   };

@@ -3,6 +3,7 @@ import { BpfLink, BpfProg, BPF_LINK_TYPE_ITER, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_
 import type { Cgroup } from '../model/cgroup.js';
 import { type KFile, mkdev, S_IFCHR, S_IFIFO, S_IFREG } from '../model/file.js';
 import { FilesStruct } from '../model/files_struct.js';
+import { DmaBuf } from '../model/dmabuf.js';
 import { KmemCache } from '../model/kmem_cache.js';
 import { MmStruct, PGOFF_ANON, PGOFF_STACK, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WRITE, vmaLayout, type VmaLayout } from '../model/mm.js';
 import type { PidNamespace } from '../model/pid_namespace.js';
@@ -191,8 +192,32 @@ class SyntheticBuilder {
     this.bpfObjects();
     this.routes();
     this.kmemCaches();
+    this.dmabufs();
+    this.stacks();
     k.nowNs = this.clock;
     return k;
+  }
+
+  /** A few DMA buffers of the system heap (deterministic, after everything else). */
+  private dmabufs(): void {
+    const k = this.k;
+    for (let i = 0; i < 4; i++) k.addDmaBuf(new DmaBuf(4096 << (i * 2), 'system', k.allocIno(), i === 1 ? 'gpu-scanout' : ''));
+  }
+
+  /** Kernel stacks from the model's kallsyms: sleepers wait in a read, others in the scheduler (no randomness consumed). */
+  private stacks(): void {
+    const k = this.k;
+    const addr = new Map<string, bigint>();
+    for (let i = 0; i < k.ksyms.count; i++) addr.set(k.ksyms.names[i]!, k.ksyms.values[i]!);
+    const at = (name: string, off: number) => (addr.get(name) ?? 0n) + BigInt(off);
+    const sleeping = [at('schedule', 0x2f), at('vfs_read', 0x9c), at('ksys_read', 0x6b), at('do_sys_open', 0x1a)];
+    const idle = [at('schedule', 0x2f), at('do_one_initcall', 0x44)];
+    for (let p = k.processes.head; p; p = p.next)
+      for (let t = p.value.signal.threads.head; t; t = t.next) {
+        const task = t.value;
+        if (task.state === 'Z' || task.state === 'X') continue;
+        task.kstack = task.flags & PF_KTHREAD ? idle : task.state === 'R' ? [at('schedule', 0x2f)] : sleeping;
+      }
   }
 
   // ------------------------------------------------------------ tasks

@@ -24,6 +24,7 @@ export class PositionWalker<T> implements Walker<T> {
 }
 
 import type { Kernel } from '../kernel.js';
+import type { DmaBuf } from '../model/dmabuf.js';
 import type { KmemCache } from '../model/kmem_cache.js';
 import type { Ksym } from '../model/ksym.js';
 import type { Ipv6Route } from '../model/route.js';
@@ -73,6 +74,51 @@ export class RcuListWalker<T> {
       n = this.node ? this.node.next : null;
     }
     while (n && n.removed) n = n.next;
+    this.node = n;
+    return n ? n.value : null;
+  }
+}
+
+/**
+ * The `dmabuf` target's walker (kernel/bpf/dmabuf_iter.c with the 6.18.y
+ * resume fix): the global buffer list in order, holding a reference on the
+ * buffer it stands on. `start` resumes at the buffer fetched but not shown
+ * by the previous read (kept referenced by `stop`); NULL at the end.
+ */
+export class DmaBufWalker {
+  private node: RcuNode<DmaBuf> | null = null;
+  private started = false;
+
+  constructor(private readonly list: RcuList<DmaBuf>) {}
+
+  /** The kept buffer, or the first one on the very first call. */
+  start(): DmaBuf | null {
+    if (!this.started) {
+      this.started = true;
+      return this.step(this.list.head);
+    }
+    return this.node ? this.node.value : null;
+  }
+
+  /** Drops the current buffer and takes the next live one. */
+  next(): DmaBuf | null {
+    return this.step(this.node ? this.node.next : null);
+  }
+
+  /** Nothing to do: the current buffer stays referenced for the next read. */
+  stop(): void {}
+
+  /** Lets go of the kept buffer (the session's end). */
+  release(): void {
+    const prev = this.node;
+    this.node = null;
+    prev?.value.put();
+  }
+
+  private step(n: RcuNode<DmaBuf> | null): DmaBuf | null {
+    while (n && n.removed) n = n.next;
+    n?.value.get();
+    this.release();
     this.node = n;
     return n ? n.value : null;
   }

@@ -105,6 +105,9 @@ const TARGET_NEEDS: Record<string, TargetNeeds> = {
   bpf_prog: { bpfObjects: true },
   bpf_link: { bpfObjects: true },
   bpf_map_elem: { bpfObjects: true, noBpf: "the bpf source reads the maps' metadata (bpf_map), not their elements" },
+  bpf_sk_storage_map: { bpfObjects: true, sockets: true, noBpf: "the bpf source reads the maps' metadata (bpf_map), not their sockets" },
+  sockmap: { bpfObjects: true, sockets: true, noBpf: "the bpf source reads the maps' metadata (bpf_map), not their sockets" },
+  dmabuf: { noBpf: 'the bpf source runs no dmabuf iterator yet (the host source reads debugfs dma_buf/bufinfo)' },
 };
 
 /** Only what a target walks is read from the host (a full read costs ~0.4 s); unknown targets read everything. */

@@ -76,6 +76,9 @@ const ROWS: Record<string, Row> = {
   bpf_prog: ({ prog: p }) => (p ? { id: p.id, type: p.typeName, name: p.name, tag: p.tag, attach: p.attach_func_name || null } : null),
   bpf_link: ({ link: l }) => (l ? { id: l.id, type: l.typeName, prog_id: l.prog.id } : null),
   cgroup: ({ cgroup: c }) => (c ? { id: c.id, path: c.path, level: c.level, tasks: c.tasks.size } : null),
+  bpf_sk_storage_map: ({ map: m, sk, value }) => (sk && value ? { map_id: m.id, sk: { ino: sk.ino, cookie: String(sk.cookie) }, value: bufHex(value) } : null),
+  sockmap: ({ map: m, key, sk }) => (key && sk ? { map_id: m.id, key: bufHex(key), sk: { ino: sk.ino, cookie: String(sk.cookie) } } : null),
+  dmabuf: ({ dmabuf: b }) => (b ? { size: b.size, exp_name: b.exp_name, ino: b.ino, name: b.name || null, count: b.file_count } : null),
   kmem_cache: ({ s }) =>
     s ? { name: s.name, object_size: s.object_size, size: s.size, active_objs: s.active_objs, num_objs: s.num_objs, objs_per_slab: s.objs_per_slab, pages_per_slab: s.pages_per_slab } : null,
 };

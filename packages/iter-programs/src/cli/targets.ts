@@ -30,6 +30,8 @@ const TARGET_TABLE: Record<string, { scalars?: readonly { field: string; offset:
   },
   unix: { scalars: [{ field: 'uid', offset: 16, type: 'uid_t' }], params: 'none' },
   bpf_map_elem: { scalars: [{ field: 'map', offset: 8, type: 'struct bpf_map *' }], params: 'map' },
+  bpf_sk_storage_map: { scalars: [{ field: 'map', offset: 8, type: 'struct bpf_map *' }], params: 'map' },
+  sockmap: { scalars: [{ field: 'map', offset: 8, type: 'struct bpf_map *' }], params: 'map' },
   cgroup: { params: 'cgroup' },
 };
 

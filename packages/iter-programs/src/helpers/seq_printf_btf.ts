@@ -6,6 +6,7 @@ import { isSeqFile, type SeqFile, seq_write_latin1 } from '../seq_file.js';
 import { kaddr } from '../ptr.js';
 import { ksprintf } from './bprintf.js';
 import { checkSeqHelper } from './seq_printf.js';
+import { checkHelper } from './func_proto.js';
 
 /** `struct btf_ptr { void *ptr; __u32 type_id; __u32 flags; }`; `typeName` is a JS convenience. */
 export interface BtfPtr {
@@ -85,25 +86,13 @@ function render(typeName: string, v: unknown, flags: number, depth: number, t?: 
 }
 
 /**
- * `long bpf_seq_printf_btf(struct seq_file *m, struct btf_ptr *ptr, u32 ptr_size, u64 flags)`.
- * `ptr_size` defaults to 16 (`sizeof(struct btf_ptr)`).
- *
- * Checks, in order: `flags` outside `BTF_F_COMPACT|NONAME|PTR_RAW|ZERO`
- * → -EINVAL; `ptr_size != 16` → -EINVAL; `type_id == 0` (and no
- * `typeName`) → -EINVAL; unknown type → -ENOENT. Prints
- * `(struct task_struct){\n .pid = (int)1,\n ...}` style text (members
- * with zero values omitted unless `BTF_F_ZERO`). Like the kernel's
- * `btf_seq_show`, an overflowing seq buffer is not reported (returns 0;
- * the read path rolls the object back) — reference §9 item 10.
+ * The text `btf_type_seq_show` / `btf_type_snprintf_show` print for a
+ * `struct btf_ptr`, or a negative errno: `flags` outside
+ * `BTF_F_COMPACT|NONAME|PTR_RAW|ZERO` → -EINVAL; `ptr_size != 16` →
+ * -EINVAL; `type_id == 0` (and no `typeName`) → -EINVAL; unknown type → -ENOENT.
+ * The text is latin-1 (bytes as chars).
  */
-export function bpf_seq_printf_btf(m: SeqFile, ptr: BtfPtr, ptr_size: number | bigint = BTF_PTR_SIZE, flags: number | bigint = 0): number {
-  checkSeqHelper('bpf_seq_printf_btf');
-  if (!isSeqFile(m)) return neg('EINVAL');
-  // Allow the 3-argument JS form bpf_seq_printf_btf(seq, ptr, flags) when flags look like BTF_F_* bits.
-  if (arguments.length === 3) {
-    flags = ptr_size;
-    ptr_size = BTF_PTR_SIZE;
-  }
+export function btfShow(ptr: BtfPtr, ptr_size: number | bigint, flags: number | bigint): string | number {
   const f = BigInt(flags);
   if ((f & ~BigInt(BTF_F_ALL)) !== 0n) return neg('EINVAL');
   if (Number(ptr_size) !== BTF_PTR_SIZE) return neg('EINVAL');
@@ -119,8 +108,54 @@ export function bpf_seq_printf_btf(m: SeqFile, ptr: BtfPtr, ptr_size: number | b
   }
   if (!t) return neg('ENOENT');
   const text = render(t.name, ptr.ptr, Number(f), 0, t);
-  const out = /^[\x00-\x7f]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
+  return /^[\x00-\x7f]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
+}
+
+/**
+ * `long bpf_seq_printf_btf(struct seq_file *m, struct btf_ptr *ptr, u32 ptr_size, u64 flags)`.
+ * `ptr_size` defaults to 16 (`sizeof(struct btf_ptr)`).
+ *
+ * Checks as {@link btfShow}. Prints
+ * `(struct task_struct){\n .pid = (int)1,\n ...}` style text (members
+ * with zero values omitted unless `BTF_F_ZERO`). Like the kernel's
+ * `btf_seq_show`, an overflowing seq buffer is not reported (returns 0;
+ * the read path rolls the object back) — reference §9 item 10.
+ */
+export function bpf_seq_printf_btf(m: SeqFile, ptr: BtfPtr, ptr_size: number | bigint = BTF_PTR_SIZE, flags: number | bigint = 0): number {
+  checkSeqHelper('bpf_seq_printf_btf');
+  if (!isSeqFile(m)) return neg('EINVAL');
+  // Allow the 3-argument JS form bpf_seq_printf_btf(seq, ptr, flags) when flags look like BTF_F_* bits.
+  if (arguments.length === 3) {
+    flags = ptr_size;
+    ptr_size = BTF_PTR_SIZE;
+  }
+  const out = btfShow(ptr, ptr_size, flags);
+  if (typeof out === 'number') return out;
   seq_write_latin1(m, out);
   return 0;
 }
 
+/**
+ * `long bpf_snprintf_btf(char *str, u32 str_size, struct btf_ptr *ptr, u32 btf_ptr_size, u64 flags)`:
+ * the same text as {@link bpf_seq_printf_btf} into `str`, at most
+ * `str_size - 1` bytes and a NUL. Returns the length of the whole text (so
+ * a return `>= str_size` means it was truncated) or the errnos of {@link btfShow}.
+ *
+ * @example
+ * ```ts
+ * const out = new Uint8Array(256);
+ * bpf_snprintf_btf(out, out.length, { ptr: ctx.task, typeName: 'struct task_struct' }, 16, BTF_F_COMPACT);
+ * ```
+ */
+export function bpf_snprintf_btf(str: Uint8Array, str_size: number, ptr: BtfPtr, btf_ptr_size: number | bigint = BTF_PTR_SIZE, flags: number | bigint = 0): number {
+  checkHelper('bpf_snprintf_btf');
+  if (!(str instanceof Uint8Array) || !Number.isInteger(str_size) || str_size < 0 || str_size > str.length) return neg('EINVAL');
+  const out = btfShow(ptr, btf_ptr_size, flags);
+  if (typeof out === 'number') return out;
+  if (str_size > 0) {
+    const n = Math.min(out.length, str_size - 1);
+    str.set(Buffer.from(out.slice(0, n), 'latin1'));
+    str[n] = 0;
+  }
+  return out.length;
+}

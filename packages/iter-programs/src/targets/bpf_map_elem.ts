@@ -14,12 +14,10 @@ import {
   type BpfMap,
   type MapElem,
 } from '@bpf-iter/core';
-import { neg } from '../errno.js';
-import { fdTable } from '../fd_table.js';
 import { SEC } from '../program.js';
 import { bpf_seq_write } from '../helpers/seq_write.js';
-import type { BpfIterAuxInfo, BpfIterReg } from '../registry.js';
-import { MapFd, walkerSeqOps } from './common.js';
+import type { BpfIterReg } from '../registry.js';
+import { attachMapFd, linkMap, mapLinkOps, walkerSeqOps } from './common.js';
 
 /** ctx fields of `iter/bpf_map_elem` programs. */
 export interface BpfIterBpfMapElemCtx {
@@ -32,16 +30,6 @@ export interface BpfIterBpfMapElemCtx {
 
 const ITERABLE = new Set([BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY]);
 
-/** The furthest key/value byte a program reads, as the verifier records it (declared on the program spec as `access`). */
-interface ProgAccess {
-  key?: number;
-  value?: number;
-}
-
-function mapOf(aux: BpfIterAuxInfo): BpfMap {
-  return (aux.map as { map: BpfMap }).map;
-}
-
 interface ElemPriv {
   map: BpfMap | null;
   walker: MapElemWalker | null;
@@ -51,28 +39,12 @@ interface ElemPriv {
 /** Registration of the `bpf_map_elem` target. */
 export const bpfMapElemReg: BpfIterReg<MapElem, ElemPriv> = {
   target: 'bpf_map_elem',
-  attach_target(prog, linfo, aux) {
-    const fd = linfo.map.map_fd;
-    if (!fd) return neg('EBADF');
-    const obj = fdTable.lookup(fd);
-    if (!obj) return neg('EBADF');
-    if (!(obj instanceof MapFd)) return neg('EINVAL');
-    const map = obj.map;
-    if (!ITERABLE.has(map.map_type)) return neg('EINVAL');
-    const access = ((prog as unknown as { spec?: { access?: ProgAccess } }).spec?.access ?? {}) as ProgAccess;
-    if ((access.key ?? 0) > map.key_size) return neg('EACCES');
-    const valueLimit = map.percpu ? ((map.value_size + 7) & ~7) * map.nrCpus : map.value_size;
-    if ((access.value ?? 0) > valueLimit) return neg('EACCES');
-    map.get(); // the link's reference
-    aux.map = { map, map_id: map.id };
-    return 0;
-  },
-  detach_target: (aux) => mapOf(aux).put(),
-  show_fdinfo: (aux, seq) => seq.puts(`map_id:\t${mapOf(aux).id}\n`),
-  fill_link_info(aux, info) {
-    info.map.map_id = mapOf(aux).id;
-    return 0;
-  },
+  attach_target: (prog, linfo, aux) =>
+    attachMapFd(prog, linfo, aux, (m) => ITERABLE.has(m.map_type), (m, access) => {
+      const valueLimit = m.percpu ? ((m.value_size + 7) & ~7) * m.nrCpus : m.value_size;
+      return (access.key ?? 0) <= m.key_size && (access.value ?? 0) <= valueLimit;
+    }),
+  ...mapLinkOps,
   ctx_arg_info: [
     { offset: 16, field: 'key', reg_type: 'PTR_TO_BUF|MEM_RDONLY|PTR_MAYBE_NULL' },
     { offset: 24, field: 'value', reg_type: 'PTR_TO_BUF|PTR_MAYBE_NULL' },
@@ -81,7 +53,8 @@ export const bpfMapElemReg: BpfIterReg<MapElem, ElemPriv> = {
     seq_priv: () => ({ map: null, walker: null }),
     init_seq_private(priv, aux) {
       // The session takes its own map reference: closing the link keeps it readable.
-      priv.map = mapOf(aux).get();
+      linkMap(aux).checkContents();
+      priv.map = linkMap(aux).get();
       priv.walker = new MapElemWalker(priv.map);
     },
     fini_seq_private(priv) {

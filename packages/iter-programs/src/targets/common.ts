@@ -6,13 +6,13 @@
 import { currentKernel, currentPidNs, type Kernel, type PidNamespace, type TaskIterSpec } from '@bpf-iter/core';
 import { neg } from '../errno.js';
 import type { BpfIterLinkInfo } from '../link_info.js';
-import type { BpfIterMeta } from '../program.js';
+import type { BpfIterMeta, BpfProg, BpfProgAccess } from '../program.js';
 import type { BpfIterAuxInfo, BpfLinkInfoIter, FdinfoSeq } from '../registry.js';
 import { bpf_iter_get_info, bpf_iter_run_prog, type SeqFile } from '../seq_file.js';
 import { fdTable } from '../fd_table.js';
 import { BPF_ITER_RESCHED } from '../constants.js';
 import type { BpfCtxArgAux, BpfIterReg, SeqOperations } from '../registry.js';
-import type { Walker } from '@bpf-iter/core';
+import type { BpfMap, Walker } from '@bpf-iter/core';
 
 /** The kernel a session iterates: the one given at link creation, else the ambient one. */
 export function sessionKernel(aux: BpfIterAuxInfo): Kernel {
@@ -121,6 +121,42 @@ export class MapFd {
     this.map.put();
   }
 }
+
+/**
+ * The map link parameter of the map targets (`bpf_iter_attach_map` of
+ * map_iter.c / bpf_sk_storage.c, `sock_map_iter_attach_target`): `map_fd`
+ * 0 → -EBADF, not an open fd → -EBADF, not a map → -EINVAL, a map type the
+ * target does not walk → -EINVAL, then the program's buffer reach
+ * (`access`, -EACCES). The link takes a reference on the map.
+ */
+export function attachMapFd(prog: BpfProg, linfo: BpfIterLinkInfo, aux: BpfIterAuxInfo, accepts: (m: BpfMap) => boolean, reach: (m: BpfMap, access: BpfProgAccess) => boolean): number {
+  const fd = linfo.map.map_fd;
+  if (!fd) return neg('EBADF');
+  const obj = fdTable.lookup(fd);
+  if (!obj) return neg('EBADF');
+  if (!(obj instanceof MapFd)) return neg('EINVAL');
+  const map = obj.map;
+  if (!accepts(map)) return neg('EINVAL');
+  if (!reach(map, prog.spec.access ?? {})) return neg('EACCES');
+  map.get(); // the link's reference
+  aux.map = { map, map_id: map.id };
+  return 0;
+}
+
+/** The map a map target's link holds. */
+export function linkMap(aux: BpfIterAuxInfo): BpfMap {
+  return (aux.map as { map: BpfMap }).map;
+}
+
+/** detach/fdinfo/link-info of the map targets: drop the reference, `map_id:\t<id>`, `info.iter.map.map_id`. */
+export const mapLinkOps: Pick<BpfIterReg, 'detach_target' | 'show_fdinfo' | 'fill_link_info'> = {
+  detach_target: (aux) => linkMap(aux).put(),
+  show_fdinfo: (aux, seq) => seq.puts(`map_id:\t${linkMap(aux).id}\n`),
+  fill_link_info(aux, info) {
+    info.map.map_id = linkMap(aux).id;
+    return 0;
+  },
+};
 
 /** `bpf_map_get_fd_by_id(id)`: an fd for the map with that id, or -ENOENT. */
 export function bpf_map_get_fd_by_id(id: number, kernel: Kernel = currentKernel()): number {

@@ -7,6 +7,9 @@ import type { BpfProgramSpec } from '../program.js';
 import { bpfLinkReg, dumpBpfLink } from './bpf_link.js';
 import { bpfMapReg, dumpBpfMap } from './bpf_map.js';
 import { bpfMapElemReg, dumpBpfMapElem } from './bpf_map_elem.js';
+import { bpfSkStorageMapReg, dumpBpfSkStorageMap } from './bpf_sk_storage_map.js';
+import { dmabufReg, dumpDmabuf } from './dmabuf.js';
+import { dumpSockmap, sockmapReg } from './sockmap.js';
 import { bpfProgReg, dumpBpfProg } from './bpf_prog.js';
 import { cgroupReg, dumpCgroup } from './cgroup.js';
 import { dumpIpv6Route, ipv6RouteReg } from './ipv6_route.js';
@@ -37,6 +40,9 @@ export const BUILTIN_TARGETS: readonly { reg: BpfIterReg; dump: BpfProgramSpec }
   { reg: bpfLinkReg, dump: dumpBpfLink },
   { reg: cgroupReg, dump: dumpCgroup },
   { reg: kmemCacheReg, dump: dumpKmemCache },
+  { reg: bpfSkStorageMapReg, dump: dumpBpfSkStorageMap },
+  { reg: sockmapReg, dump: dumpSockmap },
+  { reg: dmabufReg, dump: dumpDmabuf },
 ];
 
 /** Registers every built-in target not registered yet (idempotent). */
@@ -68,6 +74,9 @@ export type { BpfIterBpfProgCtx } from './bpf_prog.js';
 export type { BpfIterBpfLinkCtx } from './bpf_link.js';
 export type { BpfIterCgroupCtx } from './cgroup.js';
 export type { BpfIterKmemCacheCtx } from './kmem_cache.js';
+export type { BpfIterBpfSkStorageMapCtx } from './bpf_sk_storage_map.js';
+export type { BpfIterSockmapCtx } from './sockmap.js';
+export type { BpfIterDmabufCtx } from './dmabuf.js';
 export { taskReg, dumpTask } from './task.js';
 export { taskFileReg, dumpTaskFile } from './task_file.js';
 export { taskVmaReg, dumpTaskVma } from './task_vma.js';
@@ -83,3 +92,6 @@ export { bpfProgReg, dumpBpfProg } from './bpf_prog.js';
 export { bpfLinkReg, dumpBpfLink } from './bpf_link.js';
 export { cgroupReg, dumpCgroup } from './cgroup.js';
 export { kmemCacheReg, dumpKmemCache } from './kmem_cache.js';
+export { bpfSkStorageMapReg, dumpBpfSkStorageMap } from './bpf_sk_storage_map.js';
+export { sockmapReg, dumpSockmap } from './sockmap.js';
+export { dmabufReg, dumpDmabuf } from './dmabuf.js';

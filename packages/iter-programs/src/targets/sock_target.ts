@@ -9,6 +9,7 @@ import { neg } from '../errno.js';
 import type { BpfFuncProto, BpfIterSeqInfo } from '../registry.js';
 import { currentRun } from '../run_ctx.js';
 import { runProg, sessionKernel } from './common.js';
+import { bpf_getsockopt, bpf_setsockopt } from '../helpers/sockopt.js';
 
 /** `SEQ_START_TOKEN`: the header pseudo-object of the socket seq files. */
 export const SEQ_START_TOKEN = Symbol('SEQ_START_TOKEN');
@@ -78,3 +79,10 @@ export function sockDestroyProto(proto: SockProto): BpfFuncProto {
     },
   };
 }
+
+/** `bpf_setsockopt` / `bpf_getsockopt` (the `sk` variants) for the tcp and unix targets; null for other helpers. */
+export function sockoptProto(func: string): BpfFuncProto | null {
+  return func === 'bpf_setsockopt' ? SETSOCKOPT : func === 'bpf_getsockopt' ? GETSOCKOPT : null;
+}
+const SETSOCKOPT: BpfFuncProto = Object.freeze({ name: 'bpf_setsockopt', func: bpf_setsockopt });
+const GETSOCKOPT: BpfFuncProto = Object.freeze({ name: 'bpf_getsockopt', func: bpf_getsockopt });

@@ -8,7 +8,7 @@ import { SEC } from '../program.js';
 import { bpf_seq_write } from '../helpers/seq_write.js';
 import { TCP4_HEADER, TCP6_HEADER, tcpLine } from '../procfs/net.js';
 import type { BpfIterReg } from '../registry.js';
-import { sockDestroyProto, sockSeqInfo } from './sock_target.js';
+import { sockDestroyProto, sockoptProto, sockSeqInfo } from './sock_target.js';
 
 /** ctx fields of `iter/tcp` programs. */
 export interface BpfIterTcpCtx {
@@ -19,8 +19,7 @@ export interface BpfIterTcpCtx {
 /** Registration of the `tcp` target. */
 export const tcpReg: BpfIterReg = {
   target: 'tcp',
-  get_func_proto: (func) =>
-    func === 'bpf_sock_destroy' ? sockDestroyProto('tcp') : func === 'bpf_setsockopt' || func === 'bpf_getsockopt' ? { name: func, func: () => 0 } : null,
+  get_func_proto: (func) => (func === 'bpf_sock_destroy' ? sockDestroyProto('tcp') : sockoptProto(func)),
   ctx_arg_info: [{ offset: 8, field: 'sk_common', reg_type: 'PTR_TO_BTF_ID_OR_NULL|PTR_TRUSTED', btf_type: 'sock_common' }],
   seq_info: sockSeqInfo(
     'tcp',

@@ -7,7 +7,7 @@ import { SEC } from '../program.js';
 import { bpf_seq_write } from '../helpers/seq_write.js';
 import { UNIX_HEADER, unixLine } from '../procfs/net.js';
 import type { BpfIterReg } from '../registry.js';
-import { sockSeqInfo } from './sock_target.js';
+import { sockoptProto, sockSeqInfo } from './sock_target.js';
 
 /** ctx fields of `iter/unix` programs. */
 export interface BpfIterUnixCtx {
@@ -18,7 +18,7 @@ export interface BpfIterUnixCtx {
 /** Registration of the `unix` target. */
 export const unixReg: BpfIterReg = {
   target: 'unix',
-  get_func_proto: (func) => (func === 'bpf_setsockopt' || func === 'bpf_getsockopt' ? { name: func, func: () => 0 } : null),
+  get_func_proto: (func) => sockoptProto(func),
   ctx_arg_info: [{ offset: 8, field: 'unix_sk', reg_type: 'PTR_TO_BTF_ID_OR_NULL', btf_type: 'unix_sock' }],
   seq_info: sockSeqInfo(
     'unix',

@@ -5,13 +5,13 @@ import { cli, errLine, tempState, writeTaskProgram } from './helpers.js';
 const lines = (s: string) => s.split('\n').filter((l) => l.length > 0);
 
 describe('targets', () => {
-  it('lists all 15 targets with ctx fields and link parameters', async () => {
+  it('lists all 18 targets with ctx fields and link parameters', async () => {
     const { state } = tempState();
     const r = await cli(['targets', '--json'], state);
     expect(r.code).toBe(0);
     const all = JSON.parse(r.stdout) as { target: string; ctx: { field: string; type: string }[]; link_params: string[] }[];
     expect(all.map((t) => t.target).sort()).toEqual(
-      ['bpf_link', 'bpf_map', 'bpf_map_elem', 'bpf_prog', 'cgroup', 'ipv6_route', 'kmem_cache', 'ksym', 'netlink', 'task', 'task_file', 'task_vma', 'tcp', 'udp', 'unix'].sort(),
+      ['bpf_link', 'bpf_map', 'bpf_map_elem', 'bpf_prog', 'bpf_sk_storage_map', 'cgroup', 'dmabuf', 'ipv6_route', 'kmem_cache', 'ksym', 'netlink', 'sockmap', 'task', 'task_file', 'task_vma', 'tcp', 'udp', 'unix'].sort(),
     );
     const tf = all.find((t) => t.target === 'task_file')!;
     expect(tf.ctx.map((f) => f.field)).toEqual(['task', 'fd', 'file']);

@@ -33,10 +33,10 @@ exports.dump = SEC('iter/task', function dump(ctx) {
     expect(r.stdout).toBe('1 systemd\n');
   });
 
-  it('targets --json lists 15 targets', async () => {
+  it('targets --json lists 18 targets', async () => {
     const r = await spawnCli(['targets', '--json'], tempState().state);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toHaveLength(15);
+    expect(JSON.parse(r.stdout)).toHaveLength(18);
   });
 
   it('pin in one process, cat and rm in others; then cat fails with ENOENT, exit 1', async () => {
