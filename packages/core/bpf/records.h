@@ -16,12 +16,13 @@ struct rec_task {		/* 80 bytes */
 	__u64 sum_exec_runtime;	/* ns on a CPU (se.sum_exec_runtime) */
 };
 
-struct rec_task_file {		/* 48 + PATH_LEN */
+struct rec_task_file {		/* 56 + PATH_LEN */
 	__u32 tgid, pid, fd, f_flags;
 	__u64 ino;
 	__u64 f_op;		/* address of the struct file_operations */
 	__s64 pos;
 	__u32 mode, dev;	/* i_mode, i_sb->s_dev (kernel MKDEV encoding) */
+	__u32 cloexec, pad;	/* the fd's bit in files->fdt->close_on_exec */
 	char path[PATH_LEN];	/* bpf_d_path, "" when it failed */
 };
 
@@ -54,7 +55,7 @@ struct rec_inet {		/* 64: tcp and udp */
 struct rec_unix {		/* 16 */
 	__u64 ino;
 	__u16 type;
-	__u8 state, pad0;
+	__u8 state, has_socket;	/* has_socket: sk->sk_socket != NULL */
 	__u32 uid;
 };
 

@@ -32,6 +32,15 @@ int dump_task_file(struct bpf_iter__task_file *ctx)
 	r->pos = BPF_CORE_READ(f, f_pos);
 	r->mode = BPF_CORE_READ(f, f_inode, i_mode);
 	r->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	/* close-on-exec is per fd, in the table's bitmap, never in f_flags. */
+	{
+		unsigned long *bits = BPF_CORE_READ(t, files, fdt, close_on_exec);
+		unsigned long word = 0;
+
+		if (bits)
+			bpf_probe_read_kernel(&word, sizeof(word), bits + r->fd / 64);
+		r->cloexec = (word >> (r->fd % 64)) & 1;
+	}
 	r->path[0] = 0;
 	if (bpf_d_path(&f->f_path, r->path, sizeof(r->path)) < 0)
 		r->path[0] = 0;

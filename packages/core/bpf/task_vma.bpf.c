@@ -50,7 +50,8 @@ int dump_task_vma(struct bpf_iter__task_vma *ctx)
 		__u64 stack = BPF_CORE_READ(mm, start_stack);
 		__u64 vdso = (__u64)BPF_CORE_READ(mm, context.vdso);
 
-		if (r->start <= brk && r->end >= start_brk)
+		/* vma_is_initial_heap (strict) and vma_is_initial_stack (inclusive), as /proc does. */
+		if (r->start < brk && r->end > start_brk)
 			r->kind = VMA_HEAP;
 		else if (r->start <= stack && r->end >= stack)
 			r->kind = VMA_STACK;

@@ -13,6 +13,7 @@ int dump_unix(struct bpf_iter__unix *ctx)
 	r.ino = sock_ino(&u->sk);
 	r.type = BPF_CORE_READ(u, sk.sk_type);
 	r.state = BPF_CORE_READ(u, sk.__sk_common.skc_state);
+	r.has_socket = BPF_CORE_READ(u, sk.sk_socket) != NULL;
 	r.uid = ctx->uid;
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;

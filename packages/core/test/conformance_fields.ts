@@ -88,6 +88,8 @@ export interface TargetResult {
   matched: number;
   /** Stable kernel objects the model does not have. */
   missing: string[];
+  /** Model objects the kernel had in neither read (and that no skip covers). */
+  extra: string[];
   /** Per field: mismatches (with up to 3 examples) and declared unknowns. */
   fields: Record<string, { mismatched: number; unknown: number; examples: string[]; differs?: string }>;
   /** Objects left out and why. */
@@ -101,7 +103,7 @@ const big = (v: bigint | number): string => BigInt(v).toString(16);
 export function stateLetter(state: number, exitState: number): string {
   let s = (state | exitState) & 0x7f;
   if ((state & 0x402) === 0x402) s = 0x80;
-  if (state & 0x1000) s = 2;
+  if (state & (0x1000 | 0x8000)) s = 2; // TASK_RTLOCK_WAIT, TASK_FROZEN
   return 'RSDTtXZPI'[s === 0 ? 0 : 32 - Math.clz32(s)]!;
 }
 
@@ -150,6 +152,7 @@ export const SPECS: TargetSpec<any>[] = [
         cgroup_id: t.cgroup ? t.cgroup.id : null,
       },
     group: (f) => `${f.tgid}`,
+    skip: { host: [(f) => f.tgid === 1, 'PID 1 is invisible to the kernel\'s task iterators on this machine (and /proc/1 refuses its fds and maps)'] },
     // A task that ran between the two kernel reads may have changed state while the model was read.
     moved: (r) => r.sum_exec_runtime,
     resolution: { host: { start_time: (v) => (typeof v === 'number' ? Math.floor(v / TICK_NS) : v) } },
@@ -276,7 +279,8 @@ export const SPECS: TargetSpec<any>[] = [
     ctxField: 'unix_sk',
     key: (r) => `${r.ino}`,
     kernel: (r) => ({ ino: r.ino, type: r.type, state: r.state, uid: r.uid }),
-    sdk: ({ unix_sk: s, uid }) => s && { key: `${s.ino}`, ino: s.ino, type: s.sk_type, state: s.skc_state, uid: uid ?? s.sk_uid },
+    sdk: ({ unix_sk: s, uid }) => s && { key: `${s.ino}`, ino: s.ino, type: s.sk_type, state: s.skc_state, uid: s.sk_uid_unknown ? null : (uid ?? s.sk_uid) },
+    unknownOn: { host: { uid: '/proc/net/unix prints no uid' } },
   },
   {
     target: 'netlink',
@@ -370,7 +374,9 @@ export const SPECS: TargetSpec<any>[] = [
     ctxField: 'prog',
     key: (r) => `${r.id}`,
     kernel: (r) => ({ id: r.id, type: r.type, expected_attach_type: r.expected_attach_type, tag: r.tag, name: r.name }),
-    sdk: ({ prog: p }) => p && { key: `${p.id}`, id: p.id, type: p.prog_type, expected_attach_type: p.expected_attach_type, tag: p.tag, name: p.name },
+    // The walking program itself (and its link) is the SDK's, loaded into the model for this read;
+    // the kernel's side shows its own dump_bpf_prog the same way, in both of its reads.
+    sdk: ({ prog: p }) => p && p.name !== SDK_WALKER && { key: `${p.id}`, id: p.id, type: p.prog_type, expected_attach_type: p.expected_attach_type, tag: p.tag, name: p.name },
   },
   {
     target: 'bpf_link',
@@ -378,9 +384,12 @@ export const SPECS: TargetSpec<any>[] = [
     ctxField: 'link',
     key: (r) => `${r.id}`,
     kernel: (r) => ({ id: r.id, type: r.type, prog_id: r.prog_id }),
-    sdk: ({ link: l }) => l && { key: `${l.id}`, id: l.id, type: l.type, prog_id: l.prog.id },
+    sdk: ({ link: l }) => l && l.prog.name !== SDK_WALKER && { key: `${l.id}`, id: l.id, type: l.type, prog_id: l.prog.id },
   },
 ];
+
+/** Name of the SDK program {@link sdkObjects} walks with. */
+const SDK_WALKER = 'conf_walk';
 
 /** Key of the {@link TargetSpec.moved} value in kernel objects: part of stability, not compared. */
 const MOVED = '(moved)';
@@ -414,7 +423,7 @@ export function sdkObjects(spec: TargetSpec<any>, model: Kernel): Map<string, Fi
   const lines = sdkLines(
     model,
     `iter/${spec.target}`,
-    (ctx) => {
+    function conf_walk(ctx) {
       const f = spec.sdk(ctx);
       if (f) bpf_seq_write(ctx.meta.seq, JSON.stringify(f, (_, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
       return 0;
@@ -439,11 +448,14 @@ export function compareTarget(
   kernel: Map<string, Fields>,
   model: Map<string, Fields>,
   skipped: string | null,
+  seen: (key: string) => boolean = (k) => kernel.has(k),
 ): TargetResult {
   const unknown = spec.unknownOn?.[source] ?? {};
   const differs = spec.differsOn?.[source] ?? {};
   const res = spec.resolution?.[source] ?? {};
-  const r: TargetResult = { target: spec.target, source, objects: 0, matched: 0, missing: [], fields: {}, skipped };
+  const r: TargetResult = { target: spec.target, source, objects: 0, matched: 0, missing: [], extra: [], fields: {}, skipped };
+  const [skip] = spec.skip?.[source] ?? [null];
+  for (const [key, m] of model) if (!seen(key) && !(skip && skip(m))) r.extra.push(key);
   for (const [key, k] of kernel) {
     const m = model.get(key);
     if (!m) {
@@ -489,7 +501,11 @@ export function resultTable(results: readonly TargetResult[]): string {
       .map(([n, f]) => (f.differs ? `${n} (another quantity: see below)` : n))
       .join(', ');
     const nFields = Object.keys(r.fields).length;
-    return `| ${r.target} | ${r.source} | ${r.objects} | ${nFields} | ${r.matched} | ${bad || '0'} | ${r.missing.length} | ${unk || '—'} |`;
+    return `| ${r.target} | ${r.source} | ${r.objects} | ${nFields} | ${r.matched} | ${bad || '0'} | ${r.missing.length} | ${r.extra.length} | ${unk || '—'} |`;
   });
-  return ['| target | source | objects | fields | matched | mismatched by field | missing | unknown on this source |', '|---|---|---|---|---|---|---|---|', ...rows].join('\n');
+  return [
+    '| target | source | objects | fields | matched | mismatched by field | missing | extra | unknown on this source |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }

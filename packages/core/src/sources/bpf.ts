@@ -98,6 +98,8 @@ export interface BpfTaskFileRec {
   mode: number;
   /** `i_sb->s_dev`, kernel MKDEV encoding. */
   dev: number;
+  /** The fd's close-on-exec bit (`files->fdt->close_on_exec`). */
+  cloexec: boolean;
   /** `bpf_d_path(&file->f_path)`; '' when it failed. */
   path: string;
 }
@@ -136,6 +138,8 @@ export interface BpfUnixRec {
   ino: number;
   type: number;
   state: number;
+  /** `sk->sk_socket != NULL` (false while a connection waits in its listener's accept queue). */
+  has_socket: boolean;
   uid: number;
 }
 /** `struct rec_netlink`. */
@@ -267,7 +271,7 @@ const DECODERS: { [T in BpfSourceTarget]: [size: number, decode: (b: Buffer, o: 
     }),
   ],
   task_file: [
-    48 + PATH_LEN,
+    56 + PATH_LEN,
     (b, o) => ({
       tgid: b.readUInt32LE(o),
       pid: b.readUInt32LE(o + 4),
@@ -278,7 +282,8 @@ const DECODERS: { [T in BpfSourceTarget]: [size: number, decode: (b: Buffer, o: 
       pos: Number(b.readBigInt64LE(o + 32)),
       mode: b.readUInt32LE(o + 40),
       dev: b.readUInt32LE(o + 44),
-      path: cstr(b, o + 48, PATH_LEN),
+      cloexec: b.readUInt32LE(o + 48) !== 0,
+      path: cstr(b, o + 56, PATH_LEN),
     }),
   ],
   task_vma: [
@@ -300,7 +305,7 @@ const DECODERS: { [T in BpfSourceTarget]: [size: number, decode: (b: Buffer, o: 
   ],
   tcp: [64, decodeInet],
   udp: [64, decodeInet],
-  unix: [16, (b, o) => ({ ino: u64(b, o), type: b.readUInt16LE(o + 8), state: b.readUInt8(o + 10), uid: b.readUInt32LE(o + 12) })],
+  unix: [16, (b, o) => ({ ino: u64(b, o), type: b.readUInt16LE(o + 8), state: b.readUInt8(o + 10), has_socket: b.readUInt8(o + 11) !== 0, uid: b.readUInt32LE(o + 12) })],
   netlink: [16, (b, o) => ({ ino: u64(b, o), portid: b.readUInt32LE(o + 8), protocol: b.readUInt32LE(o + 12) })],
   ipv6_route: [
     80,
@@ -770,13 +775,15 @@ export function readBpf(options: BpfSourceOptions = {}): Kernel {
 const TASK_REPORT = 0x7f; // INTERRUPTIBLE..PARKED, EXIT_DEAD 0x10 and EXIT_ZOMBIE 0x20 included
 const TASK_IDLE = 0x402; // TASK_UNINTERRUPTIBLE | TASK_NOLOAD
 const TASK_RTLOCK_WAIT = 0x1000;
+const TASK_FROZEN = 0x8000;
 const STATE_CHARS = 'RSDTtXZPI';
 
 /** The letter /proc prints for a task: the kernel's task_state_index (fs/proc/array.c), bit for bit. */
 function taskState(r: BpfTaskRec): TaskState {
   let state = (r.state | r.exit_state) & TASK_REPORT;
   if ((r.state & TASK_IDLE) === TASK_IDLE) state = TASK_REPORT + 1;
-  if (r.state & TASK_RTLOCK_WAIT) state = 2;
+  // Tasks waiting on an rtlock, and frozen ones, are reported as uninterruptible.
+  if (r.state & (TASK_RTLOCK_WAIT | TASK_FROZEN)) state = 2;
   return STATE_CHARS[state === 0 ? 0 : 32 - Math.clz32(state)] as TaskState;
 }
 
@@ -950,14 +957,15 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
   est.forEach((s, i) => addSock(s, spread(i, est.length, kernel.tcpEstablished.nBuckets)));
   for (const r of udp) addSock(inet('udp', r), r.bucket);
   const unix = recs('unix');
-  unix.forEach((r, i) =>
-    addSock(
-      new Socket('unix', AF_UNIX, r.type, 0, r.state, new Uint8Array(0), new Uint8Array(0), 0, 0, r.uid, r.ino, kernel.allocCookie()),
-      spread(i, unix.length, kernel.unix.nBuckets),
-    ),
-  );
+  unix.forEach((r, i) => {
+    const sk = new Socket('unix', AF_UNIX, r.type, 0, r.state, new Uint8Array(0), new Uint8Array(0), 0, 0, r.uid, r.ino, kernel.allocCookie(), 0, 0, '', r.has_socket);
+    sk.cookie_unknown = true; // the program reads no cookie for unix sockets: the model's is only an identity
+    addSock(sk, spread(i, unix.length, kernel.unix.nBuckets));
+  });
   for (const r of recs('netlink')) {
     const sk = new Socket('netlink', AF_NETLINK, SOCK_RAW, r.protocol, 0, new Uint8Array(0), new Uint8Array(0), 0, 0, 0, r.ino, kernel.allocCookie());
+    sk.cookie_unknown = true; // no cookie in the netlink record
+    sk.sk_uid_unknown = true; // nor a uid
     sk.netlink = { portid: r.portid, groups: 0, rmem: 0, wmem: 0, dump: 0, locks: 2, drops: 0 };
     addSock(sk, r.protocol);
   }
@@ -983,7 +991,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
     l.push(v);
   }
   const buildFiles = (rows: readonly BpfTaskFileRec[]): FilesStruct => {
-    const fs = new FilesStruct();
+    const fs = new FilesStruct([], rows.filter((r) => r.cloexec).map((r) => r.fd));
     for (const r of rows) {
       const sk = sockByIno.get(r.ino);
       const path = r.path || (sk ? `socket:[${r.ino}]` : '');
@@ -1038,6 +1046,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
       mm: vm && vm.length ? buildMm(vm) : null,
       cgroup: cgById.get(r.cgroup_id) ?? kernel.cgroupRoot,
       state: taskState(r),
+      __state: r.state,
       uid: r.uid,
       gid: r.gid,
       start_time: r.start_time,
@@ -1059,6 +1068,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
       ...(rows ? { files: buildFiles(rows) } : {}),
       cgroup: cgById.get(r.cgroup_id) ?? leader.cgroup,
       state: taskState(r),
+      __state: r.state,
       uid: r.uid,
       gid: r.gid,
       start_time: r.start_time,
