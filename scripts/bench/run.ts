@@ -15,7 +15,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bpfAvailable, readHostWithReport, readHostWithReportAsync, syntheticKernel, withKernel, type HostOptions, type Kernel, type Task, type Vma } from '@bpf-iter/core';
+import { bpfAvailable, openHostWithReport, readHostWithReport, readHostWithReportAsync, syntheticKernel, withKernel, type HostOptions, type Kernel, type Task, type Vma } from '@bpf-iter/core';
 import {
   BPF_MAX_LOOPS,
   BPF_TASK_ITER_ALL_PROCS,
@@ -402,9 +402,88 @@ async function hostSource(): Promise<void> {
       }
       ratioRow(`host/snapshot-vs-${cmd === 'sh' ? 'cat-maps' : cmd}`, 'host', `readHostAsync() of the ${unit} of every process`, unit, mine, label, base, target, extra);
     }
+    lazyVsSnapshot();
+    wholeCommands();
   } finally {
     await Promise.all(helpers.map((h) => h.stop()));
   }
+}
+
+/**
+ * The task_file dump over the lazy host source (openHost: each fd table read
+ * as the walk reaches it, fdinfo never: the dumper prints no flags) against
+ * a snapshot (readHost) and the same dump: source and dump timed together,
+ * what the CLI does.
+ */
+function lazyVsSnapshot(): void {
+  const opts: HostOptions = { files: true, vmas: false, sockets: false, routes: false, ksyms: false, realFops: true, slabs: false, cgroups: false };
+  const run = (open: (o: HostOptions) => { kernel: Kernel }) =>
+    wall(() => {
+      const r = readToEnd(open(opts).kernel, 'task_file', 65536);
+      return { n: r.lines, bytes: r.bytes };
+    });
+  let lazy: Sample | null = null;
+  let snap: Sample | null = null;
+  for (let r = 0; r < S.hostRounds; r++) {
+    const a = run(openHostWithReport);
+    const b = run(readHostWithReport);
+    if (!lazy || a.ns < lazy.ns) lazy = a;
+    if (!snap || b.ns < snap.ns) snap = b;
+  }
+  // Lines vary a little between rounds (other processes); each rate is over its own lines.
+  ratioRow('host/lazy-vs-snapshot/task_file', 'host', 'openHost() + task_file dump to the end (64 KiB reads)', 'lines', lazy!, 'readHost() + the same dump', snap!, { ratio: 1, text: '>= 1x the snapshot' });
+}
+
+/** The built bin (`pnpm build`), or null. */
+function builtBin(): string | null {
+  const bin = join(root, 'packages/iter-programs/dist/cli/main.js');
+  return existsSync(bin) ? bin : null;
+}
+
+/**
+ * Whole commands, start-up included (wall time of the process, best of
+ * rounds): the built `bpf-iter cat task_file --kernel host` against the
+ * kernel's own iterator (`bpftool iter pin` + `cat` + `rm` of the seed's
+ * task_file program) and `lsof -n -P` on the same fds; `bpf-iter targets`
+ * against `node -e 0`.
+ */
+function wholeCommands(): void {
+  const bin = builtBin();
+  if (!bin) {
+    log('  whole-command rows skipped: the bin is not built (pnpm build)');
+    return;
+  }
+  const rounds = Math.max(S.hostRounds, 3);
+  const node0 = bestCommand(process.execPath, ['-e', '0'], rounds);
+  const targets = bestCommand(process.execPath, [bin, 'targets'], rounds);
+  log(`  bpf-iter targets: ${(targets.ns / 1e9).toFixed(3)} s, node -e 0: ${(node0.ns / 1e9).toFixed(3)} s`);
+  ratioRow('host/cli/targets-vs-node', 'host', 'bpf-iter targets (built bin, whole process)', 'runs', { ns: targets.ns, n: 1 }, 'node -e 0', { ns: node0.ns, n: 1 }, { ratio: 1 / 1.5, text: '<= 1.5x node -e 0' });
+
+  const mine = bestCommand(process.execPath, [bin, 'cat', 'task_file', '--kernel', 'host'], rounds);
+  log(`  bpf-iter cat task_file --kernel host: ${(mine.ns / 1e9).toFixed(3)} s, ${mine.n} lines`);
+  let kern: Sample | string;
+  const avail = bpfAvailable();
+  if (!avail.ok) kern = `${avail.errno}: ${avail.reason}`;
+  else {
+    const b = spawnSync(process.execPath, [join(root, 'packages/core/scripts/build-bpf.mjs')], { encoding: 'utf8' });
+    if (b.status !== 0) kern = `BPF build failed: ${b.stdout.trim() || b.stderr.trim()}`;
+    else {
+      const obj = join(root, 'packages/core/bpf/.build/text_task_file.bpf.o');
+      const pin = `/sys/fs/bpf/bpf_iter_bench_cli_${process.pid}`;
+      const k = bestCommand('sh', ['-c', `bpftool iter pin ${obj} ${pin} && cat ${pin}; rm -f ${pin}`], rounds);
+      log(`  bpftool iter pin + cat + rm: ${(k.ns / 1e9).toFixed(3)} s, ${k.n} lines`);
+      kern = k;
+    }
+  }
+  ratioRow('host/cli/cat-task_file-vs-kernel', 'host', 'bpf-iter cat task_file --kernel host (built bin, whole process)', 'lines', mine, 'bpftool iter pin + cat + rm (kernel iter/task_file)', kern, { ratio: 1 / 4, text: '>= 1/4 of the kernel pipeline' });
+  let lsof: Sample | string = 'lsof not installed';
+  if (has('lsof')) {
+    const l = bestCommand('lsof', ['-n', '-P'], rounds);
+    log(`  lsof -n -P: ${(l.ns / 1e9).toFixed(3)} s (${l.n} lines)`);
+    // lsof's rate over the same fds (its lines include memory maps and cwd/txt rows).
+    lsof = { ns: l.ns, n: mine.n };
+  }
+  ratioRow('host/cli/cat-task_file-vs-lsof', 'host', 'bpf-iter cat task_file --kernel host (built bin, whole process)', 'lines', mine, 'lsof -n -P (same fds)', lsof);
 }
 
 // ------------------------------------------------------------------ memory

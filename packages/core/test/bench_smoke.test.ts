@@ -49,6 +49,7 @@ test('pnpm bench --smoke covers every workload with positive rates', { timeout: 
     'host/snapshot-vs-lsof',
     'host/snapshot-vs-ss',
     'host/snapshot-vs-cat-maps',
+    'host/lazy-vs-snapshot/task_file',
     'memory/task_file/2k',
     'memory/task_file/5k',
     'memory/task_file/10k',

@@ -544,19 +544,24 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   };
   if (o.vmas) for (const p of procs) for (const r of p.maps ?? []) if (r.ino || r.path.startsWith('/')) fopsNames.add(vmaFops(r));
 
-  // Real fops addresses: of the names above, or (lazy: files are read later) of every data symbol.
-  let fopsAddrs = new Map<string, bigint>();
-  const wantAddrs = o.realFops && (!s.lazy || o.files || o.vmas);
-  if (o.ksyms || wantAddrs) {
-    const text = tryRead(join(P, 'kallsyms'));
-    if (text) {
-      if (wantAddrs) fopsAddrs = findSymbols(text, s.lazy ? ANY_NAME : fopsNames);
-      if (o.ksyms) forEachKsym(text, (name, type, value, mod) => kernel.ksyms.add(name, type, value, mod));
-    }
+  // Real fops addresses: of the names above, or (lazy: files are read later) of every data
+  // symbol, read when the first file needs one.
+  let fopsAddrs: Map<string, bigint> | null = null;
+  let kallsyms: string | null | undefined;
+  const readKallsyms = (): string | null => (kallsyms === undefined ? (kallsyms = tryRead(join(P, 'kallsyms'))) : kallsyms);
+  if (o.ksyms || (o.realFops && !s.lazy)) {
+    const text = readKallsyms();
+    if (text && o.realFops && !s.lazy) fopsAddrs = findSymbols(text, fopsNames);
+    if (text && o.ksyms) forEachKsym(text, (name, type, value, mod) => kernel.ksyms.add(name, type, value, mod));
   }
   if (o.ksyms) kernel.stackReader = procStackReader(kernel, P);
   /** The fops table of a name, with its real address when kallsyms has it. */
   const fopsOf = (name: string): FileOperations => {
+    if (!fopsAddrs) {
+      const text = o.realFops ? readKallsyms() : null;
+      fopsAddrs = text ? findSymbols(text, ANY_NAME) : new Map();
+      kallsyms = null; // not needed any more
+    }
     const addr = fopsAddrs.get(name);
     return addr === undefined ? kernel.fops(name) : kernel.fops(name, addr, false);
   };
