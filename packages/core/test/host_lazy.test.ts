@@ -85,6 +85,11 @@ describe('lazy host source: a child process the test holds', () => {
     const lazy = openHostWithReport(opts).kernel;
     const snap = readHostWithReport({ ...opts, pids: [h.pid] }).kernel;
     expect(fileRows(lazy, lazy.task(h.pid))).toEqual(fileRows(snap, snap.task(h.pid)));
+    // close-on-exec (per fd, told by fdinfo): Node opens with O_CLOEXEC.
+    const cloexec = (k: Kernel) => [...k.task(h.pid).files!.close_on_exec].sort((a, b) => a - b);
+    expect(cloexec(openHostWithReport(opts).kernel)).toEqual(cloexec(snap)); // a fresh table: the set reads every fdinfo
+    expect(cloexec(lazy)).toContain(h.fds.ro);
+    expect(cloexec(lazy)).toEqual(cloexec(snap));
   });
 
   it('tells O_PATH fds (empty_fops) from the fd link, and reads fdinfo for the ambiguous O_RDWR|O_WRONLY', () => {
