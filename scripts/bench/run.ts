@@ -15,7 +15,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bpfAvailable, readHostWithReport, readHostWithReportAsync, syntheticKernel, withKernel, type HostOptions, type Kernel, type Task, type Vma } from '@bpf-iter/core';
+import { bpfAvailable, Kernel, KmemCache, openHostWithReport, readHostWithReport, readHostWithReportAsync, syntheticKernel, withKernel, type HostOptions, type Task, type Vma } from '@bpf-iter/core';
 import {
   BPF_MAX_LOOPS,
   BPF_TASK_ITER_ALL_PROCS,
@@ -36,6 +36,7 @@ import {
 } from '@bpf-iter/iter-kfuncs';
 import {
   bestCommand,
+  bestCommandCpu,
   bestOf,
   has,
   rateOf,
@@ -275,6 +276,19 @@ function programs(): Promise<void> | void {
       );
     }
   }
+  // kmem_cache: a list walked by position (each read's start counts from the head, then one node per step).
+  const slabs = new Kernel({ source: 'synthetic' });
+  const nCaches = smoke ? 2_000 : 20_000;
+  for (let i = 0; i < nCaches; i++) slabs.addKmemCache(new KmemCache(`cache-${i}`, 64, 64, 8, i, i, 1, 1));
+  ratioRow(
+    'programs/kmem_cache/synthetic/64KiB',
+    'programs',
+    `default kmem_cache dumper, read(65536) over ${nCaches.toLocaleString('en')} slab caches`,
+    'lines',
+    bestDump(slabs, 'kmem_cache', 65536),
+    'kernel iter/kmem_cache',
+    'the real kernel cannot iterate a synthetic model',
+  );
   return programsOnHost();
 }
 
@@ -402,9 +416,99 @@ async function hostSource(): Promise<void> {
       }
       ratioRow(`host/snapshot-vs-${cmd === 'sh' ? 'cat-maps' : cmd}`, 'host', `readHostAsync() of the ${unit} of every process`, unit, mine, label, base, target, extra);
     }
+    lazyVsSnapshot();
+    wholeCommands();
   } finally {
     await Promise.all(helpers.map((h) => h.stop()));
   }
+}
+
+/**
+ * The task_file dump over the lazy host source (openHost: each fd table read
+ * as the walk reaches it, fdinfo never: the dumper prints no flags) against
+ * a snapshot (readHost) and the same dump: source and dump timed together,
+ * what the CLI does.
+ */
+function lazyVsSnapshot(): void {
+  const opts: HostOptions = { files: true, vmas: false, sockets: false, routes: false, ksyms: false, realFops: true, slabs: false, cgroups: false };
+  // CPU time (the rows above use wall time against whole tools; here both sides are in-process).
+  const run = (open: (o: HostOptions) => { kernel: Kernel }): Sample => {
+    const c0 = process.cpuUsage();
+    const r = readToEnd(open(opts).kernel, 'task_file', 65536);
+    const c = process.cpuUsage(c0);
+    return { ns: (c.user + c.system) * 1000, n: r.lines, bytes: r.bytes };
+  };
+  let lazy: Sample | null = null;
+  let snap: Sample | null = null;
+  for (let r = 0; r < S.hostRounds; r++) {
+    const a = run(openHostWithReport);
+    const b = run(readHostWithReport);
+    if (!lazy || a.ns < lazy.ns) lazy = a;
+    if (!snap || b.ns < snap.ns) snap = b;
+  }
+  // Lines vary a little between rounds (other processes); each rate is over its own lines.
+  ratioRow('host/lazy-vs-snapshot/task_file', 'host', 'openHost() + task_file dump to the end (64 KiB reads, CPU time)', 'lines', lazy!, 'readHost() + the same dump', snap!, { ratio: 1, text: '>= 1x the snapshot' });
+}
+
+/** The built bin (`pnpm build`), or null. */
+function builtBin(): string | null {
+  const bin = join(root, 'packages/iter-programs/dist/cli/main.js');
+  return existsSync(bin) ? bin : null;
+}
+
+/**
+ * Whole commands, start-up included (CPU time of the process and its
+ * children, best of rounds: on a loaded machine wall time measures the
+ * load; wall times are logged and kept in `extra`): the built `bpf-iter cat task_file --kernel host` against the
+ * kernel's own iterator (`bpftool iter pin` + `cat` + `rm` of the seed's
+ * task_file program) and `lsof -n -P` on the same fds; `bpf-iter targets`
+ * against `node -e 0`.
+ */
+function wholeCommands(): void {
+  const bin = builtBin();
+  if (!bin) {
+    log('  whole-command rows skipped: the bin is not built (pnpm build)');
+    return;
+  }
+  const rounds = Math.max(S.hostRounds, 3);
+  const secs = (x: { ns: number; wallNs: number }) => `${(x.ns / 1e9).toFixed(3)} s CPU, ${(x.wallNs / 1e9).toFixed(3)} s wall`;
+  const node0 = bestCommandCpu(process.execPath, ['-e', '0'], rounds);
+  const targets = bestCommandCpu(process.execPath, [bin, 'targets'], rounds);
+  log(`  bpf-iter targets: ${secs(targets)}; node -e 0: ${secs(node0)}`);
+  ratioRow('host/cli/targets-vs-node', 'host', 'bpf-iter targets (built bin, whole process, CPU time)', 'runs', { ns: targets.ns, n: 1 }, 'node -e 0', { ns: node0.ns, n: 1 }, { ratio: 1 / 1.5, text: '<= 1.5x node -e 0' }, {
+    wallSeconds: targets.wallNs / 1e9,
+    baselineWallSeconds: node0.wallNs / 1e9,
+  });
+
+  const mine = bestCommandCpu(process.execPath, [bin, 'cat', 'task_file', '--kernel', 'host'], rounds);
+  log(`  bpf-iter cat task_file --kernel host: ${secs(mine)}, ${mine.n} lines`);
+  let kern: (Sample & { wallNs?: number }) | string;
+  const avail = bpfAvailable();
+  if (!avail.ok) kern = `${avail.errno}: ${avail.reason}`;
+  else {
+    const b = spawnSync(process.execPath, [join(root, 'packages/core/scripts/build-bpf.mjs')], { encoding: 'utf8' });
+    if (b.status !== 0) kern = `BPF build failed: ${b.stdout.trim() || b.stderr.trim()}`;
+    else {
+      const obj = join(root, 'packages/core/bpf/.build/text_task_file.bpf.o');
+      const pin = `/sys/fs/bpf/bpf_iter_bench_cli_${process.pid}`;
+      const k = bestCommandCpu('sh', ['-c', `bpftool iter pin ${obj} ${pin} && cat ${pin}; rm -f ${pin}`], rounds);
+      log(`  bpftool iter pin + cat + rm: ${secs(k)}, ${k.n} lines`);
+      kern = k;
+    }
+  }
+  const wallOf = (x: (Sample & { wallNs?: number }) | string): Record<string, number> => (typeof x === 'string' || x.wallNs === undefined ? {} : { baselineWallSeconds: x.wallNs / 1e9 });
+  ratioRow('host/cli/cat-task_file-vs-kernel', 'host', 'bpf-iter cat task_file --kernel host (built bin, whole process, CPU time)', 'lines', mine, 'bpftool iter pin + cat + rm (kernel iter/task_file)', kern, { ratio: 1 / 4, text: '>= 1/4 of the kernel pipeline' }, {
+    wallSeconds: mine.wallNs / 1e9,
+    ...wallOf(kern),
+  });
+  let lsof: (Sample & { wallNs: number }) | string = 'lsof not installed';
+  if (has('lsof')) {
+    const l = bestCommandCpu('lsof', ['-n', '-P'], rounds);
+    log(`  lsof -n -P: ${secs(l)} (${l.n} lines)`);
+    // lsof's rate over the same fds (its lines include memory maps and cwd/txt rows).
+    lsof = { ns: l.ns, n: mine.n, wallNs: l.wallNs };
+  }
+  ratioRow('host/cli/cat-task_file-vs-lsof', 'host', 'bpf-iter cat task_file --kernel host (built bin, whole process, CPU time)', 'lines', mine, 'lsof -n -P (same fds)', lsof, undefined, { wallSeconds: mine.wallNs / 1e9, ...wallOf(lsof) });
 }
 
 // ------------------------------------------------------------------ memory

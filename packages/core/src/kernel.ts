@@ -4,7 +4,7 @@ import { RcuList } from './rculist.js';
 import { refStats } from './refcount.js';
 import { BpfLink, BpfMap, BpfProg, type BpfMapSpec } from './model/bpf.js';
 import { Cgroup } from './model/cgroup.js';
-import { FileOperations, KFile, O_CLOEXEC, S_IFREG, type Inode } from './model/file.js';
+import { FileOperations, KFile, O_CLOEXEC, S_IFREG, type Inode, type KFileFields } from './model/file.js';
 import { FilesStruct } from './model/files_struct.js';
 import { KmemCache } from './model/kmem_cache.js';
 import type { DmaBuf } from './model/dmabuf.js';
@@ -71,6 +71,8 @@ export interface OpenOptions {
   /** Install at this fd (replacing what was there, like dup2) instead of the lowest free one. */
   fd?: number;
   private_data?: unknown;
+  /** Reader of `f_op` (when `f_op` is omitted) and of `f_flags`/`f_pos` (instead of `flags`), run on first access. */
+  fields?: KFileFields;
 }
 
 /** Options of {@link Kernel.mmap}. */
@@ -218,7 +220,8 @@ export class Kernel {
       s_dev: o.inode?.s_dev ?? 0x00800001,
     };
     // build_open_flags strips O_CLOEXEC: it lives in the fd table, not the file.
-    return new KFile(o.f_op ?? this.fops('ext4_file_operations'), path, inode, (o.flags ?? 0) & ~O_CLOEXEC, 0, o.private_data ?? null);
+    const f_op = o.f_op ?? (o.fields ? null : this.fops('ext4_file_operations'));
+    return new KFile(f_op, path, inode, (o.flags ?? 0) & ~O_CLOEXEC, 0, o.private_data ?? null, o.fields ?? null);
   }
 
   // ---------------------------------------------------------------- namespaces
@@ -425,13 +428,17 @@ export class Kernel {
    * with close-on-exec set if `cloexec`, returning the fd.
    */
   installFd(task: Task, file: KFile, fd?: number, cloexec = false): number {
-    const files = task.files ?? fail('EBADF', `task ${task.pid} has no file table`);
+    return this.fdInstall(task.files ?? fail('EBADF', `task ${task.pid} has no file table`), file, fd, cloexec);
+  }
+
+  /** Installs `file` in the table `files` at the lowest free fd (or `fd`), returning the fd (`fd_install`). */
+  fdInstall(files: FilesStruct, file: KFile, fd?: number, cloexec = false): number {
     const n = fd ?? files.unusedFd(0);
     if (!Number.isInteger(n) || n < 0) fail('EBADF', `bad fd ${fd}`);
     if (files.fd[n]) this.closeFile(files, n);
     while (files.fd.length < n) files.fd.push(null);
     files.fd[n] = file;
-    if (cloexec) files.close_on_exec.add(n);
+    if (cloexec) files.setCloseOnExec(n, true);
     file.fdRefs++;
     if (file.dead) fail('EBADF', 'file already released');
     if (file.fdRefs === 1 && file.refcnt === 0) file.refcnt = 1;
@@ -453,7 +460,7 @@ export class Kernel {
   private closeFile(files: FilesStruct, fd: number): void {
     const f = files.fd[fd]!;
     files.fd[fd] = null;
-    files.close_on_exec.delete(fd);
+    files.setCloseOnExec(fd, false);
     while (files.fd.length && !files.fd[files.fd.length - 1]) files.fd.pop();
     if (--f.fdRefs === 0) {
       if (f.private_data instanceof Socket) this.closeSocket(f.private_data);

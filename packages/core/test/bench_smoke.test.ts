@@ -45,10 +45,12 @@ test('pnpm bench --smoke covers every workload with positive rates', { timeout: 
     ...['task_file', 'task_vma', 'tcp'].flatMap((t) => ['synthetic/1B', 'synthetic/4KiB', 'synthetic/64KiB'].map((s) => `programs/${t}/${s}`)),
     // On this host's objects, next to the real kernel's iterators (or a skip reason); 1 B without the extra fds.
     ...['task_file', 'task_vma', 'tcp'].flatMap((t) => ['host/1B', 'host/4KiB', 'host/64KiB'].map((s) => `programs/${t}/${s}`)),
+    'programs/kmem_cache/synthetic/64KiB',
     'host/snapshot-vs-ps',
     'host/snapshot-vs-lsof',
     'host/snapshot-vs-ss',
     'host/snapshot-vs-cat-maps',
+    'host/lazy-vs-snapshot/task_file',
     'memory/task_file/2k',
     'memory/task_file/5k',
     'memory/task_file/10k',

@@ -25,9 +25,11 @@ import {
   bpf_iter_task_vma_new,
   bpf_iter_task_vma_next,
   bpfForEach,
+  iterKmemCache,
   iterTask,
   iterTaskVma,
 } from '../src/index.js';
+import { KmemCache, type Vma } from '@bpf-iter/core';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
 
@@ -78,6 +80,33 @@ function vmasForEach(): number {
   return n;
 }
 
+const vmaArray: Vma[] = [];
+withKernel(kernel, () => {
+  for (const p of procs) for (const v of bpfForEach(iterTaskVma, p, 0)) vmaArray.push(v);
+});
+
+function vmasPlain(): number {
+  let n = 0;
+  for (let i = 0; i < vmaArray.length; i++) if (vmaArray[i]!.vm_end > vmaArray[i]!.vm_start) n++;
+  return n;
+}
+
+// 100,000 slab caches (a list, like slab_caches): the kmem_cache kind against a plain loop over them.
+for (let i = 0; i < 100_000; i++) kernel.addKmemCache(new KmemCache(`cache-${i}`, 64, 64, 8, i, i, 1, 1));
+const cacheArray: KmemCache[] = kernel.kmemCaches.toArray();
+
+function cachesPlain(): number {
+  let n = 0;
+  for (let i = 0; i < cacheArray.length; i++) if (cacheArray[i]!.size > 0) n++;
+  return n;
+}
+
+function cachesForEach(): number {
+  let n = 0;
+  for (const c of bpfForEach(iterKmemCache)) if (c.size > 0) n++;
+  return n;
+}
+
 function vmasTrio(): number {
   let n = 0;
   const it = iterTaskVma.alloc();
@@ -121,11 +150,21 @@ withKernel(kernel, () => {
     console.log(`${name.padEnd(44)} ${m.n.toLocaleString('en').padStart(10)} tasks ${(rate(m) / 1e6).toFixed(1).padStart(7)} M tasks/s   ratio ${(rate(m) / base).toFixed(3)}`);
   }
   const vmas = bench([
+    ['plain loop over an array of VMAs', vmasPlain],
     ['task_vma trio over every process', vmasTrio],
     ['task_vma bpfForEach over every process', vmasForEach],
   ]);
+  const vbase = rate(vmas.get('plain loop over an array of VMAs')!);
   for (const [name, m] of vmas) {
-    console.log(`${name.padEnd(44)} ${m.n.toLocaleString('en').padStart(10)} VMAs  ${(rate(m) / 1e6).toFixed(1).padStart(7)} M VMAs/s`);
+    console.log(`${name.padEnd(44)} ${m.n.toLocaleString('en').padStart(10)} VMAs  ${(rate(m) / 1e6).toFixed(1).padStart(7)} M VMAs/s   ratio ${(rate(m) / vbase).toFixed(3)}`);
+  }
+  const caches = bench([
+    ['plain loop over an array of kmem caches', cachesPlain],
+    ['kmem_cache bpfForEach', cachesForEach],
+  ]);
+  const cbase = rate(caches.get('plain loop over an array of kmem caches')!);
+  for (const [name, m] of caches) {
+    console.log(`${name.padEnd(44)} ${m.n.toLocaleString('en').padStart(10)} caches ${(rate(m) / 1e6).toFixed(1).padStart(6)} M caches/s ratio ${(rate(m) / cbase).toFixed(3)}`);
   }
   const target = rate(tasks.get('for..of bpfForEach(iterTask, ALL_THREADS)')!);
   console.log(`target >= 20 M tasks/s for bpfForEach: ${target >= 20e6 ? 'met' : 'NOT met'}`);

@@ -47,30 +47,33 @@ export function openFrom(src: LoopSource): BpfIter {
  * one constructed iterator, destroyed exactly once.
  */
 export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
-  #it: BpfIter;
-  #next: (it: unknown) => unknown;
+  /** @internal */
+  protected readonly it: BpfIter;
+  /** @internal */
+  protected readonly nextFn: (it: unknown) => unknown;
   #destroy: (it: unknown) => void;
-  #done = false;
+  /** @internal */
+  protected done = false;
 
   /** @internal */
   constructor(src: LoopSource) {
-    this.#it = openFrom(src);
-    this.#next = src.home.raw.next;
+    this.it = openFrom(src);
+    this.nextFn = src.home.raw.next;
     this.#destroy = src.home.raw.destroy;
   }
 
   /** The next element; destroys the iterator when it returns NULL or throws. */
   next(): IteratorResult<E, undefined> {
-    if (this.#done) return DONE;
+    if (this.done) return DONE;
     let v: unknown;
     try {
-      v = this.#next(this.#it);
+      v = this.nextFn(this.it);
     } catch (e) {
-      this.#finish();
+      this.finish();
       throw e;
     }
     if (v === null) {
-      this.#finish();
+      this.finish();
       return DONE;
     }
     return { done: false, value: v as E };
@@ -78,7 +81,7 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
 
   /** Called by `for...of` on `break`, `return` and throw: destroys the iterator. */
   return(): IteratorResult<E, undefined> {
-    this.#finish();
+    this.finish();
     return DONE;
   }
 
@@ -88,15 +91,45 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
 
   /** Same as {@link return}: `using loop = bpfForEach(...)[Symbol.iterator]()`. */
   [Symbol.dispose](): void {
-    this.#finish();
+    this.finish();
   }
 
-  #finish(): void {
-    if (!this.#done) {
-      this.#done = true;
-      this.#destroy(this.#it);
+  /** @internal Destroys the iterator (once). */
+  protected finish(): void {
+    if (!this.done) {
+      this.done = true;
+      this.#destroy(this.it);
     }
   }
+}
+
+/**
+ * The loop iterator of the inline-range kind (num, behind `bpfFor` and
+ * `bpfRepeat`): {@link BpfLoopIterator} with a `next` of its own, the same
+ * code, so that its call of the kind's `next` stays monomorphic (inlined)
+ * however many other kinds loop through {@link BpfLoopIterator} in the process.
+ */
+class RangeLoopIterator<E> extends BpfLoopIterator<E> {
+  override next(): IteratorResult<E, undefined> {
+    if (this.done) return DONE;
+    let v: unknown;
+    try {
+      v = this.nextFn(this.it);
+    } catch (e) {
+      this.finish();
+      throw e;
+    }
+    if (v === null) {
+      this.finish();
+      return DONE;
+    }
+    return { done: false, value: v as E };
+  }
+}
+
+/** A new loop iterator over `src` (the range kind has its own class, see {@link RangeLoopIterator}). */
+function loopIterator<E>(src: LoopSource): BpfLoopIterator<E> {
+  return src.home.rec.inlineRange ? new RangeLoopIterator<E>(src) : new BpfLoopIterator<E>(src);
 }
 
 /** Async counterpart of {@link BpfLoopIterator} for `for await`. */
@@ -105,7 +138,7 @@ export class BpfAsyncLoopIterator<E> implements AsyncIterableIterator<E>, AsyncD
 
   /** @internal */
   constructor(src: LoopSource) {
-    this.#inner = new BpfLoopIterator<E>(src);
+    this.#inner = loopIterator<E>(src);
   }
 
   next(): Promise<IteratorResult<E, undefined>> {
@@ -143,7 +176,7 @@ export class BpfLoop<E> implements Iterable<E>, AsyncIterable<E> {
   }
 
   [Symbol.iterator](): BpfLoopIterator<E> {
-    return new BpfLoopIterator<E>(this.#src);
+    return loopIterator<E>(this.#src);
   }
 
   [Symbol.asyncIterator](): BpfAsyncLoopIterator<E> {

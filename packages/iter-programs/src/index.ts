@@ -38,6 +38,7 @@ export * from './btf.js';
 export * from './link.js';
 export * from './iter_fd.js';
 export * from './kernel_iter.js';
+export * from './iter_rx.js';
 export { openObject, BpfObject, BpfObjectProgram, BpfObjectMap, type OpenObjectOptions, type KernelLinkInfo, type GlobalValue, type GlobalVar } from '@bpf-iter/core';
 export * from './bpffs.js';
 export * as libbpf from './libbpf.js';

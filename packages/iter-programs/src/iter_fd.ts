@@ -1,11 +1,10 @@
 /**
  * Iterator fds (anon inode `bpf_iter`, `O_RDONLY|O_CLOEXEC`): `read()`
  * through the seq_file engine, plus Node-friendly views: sync/async chunk
- * iterators, lines, a `Readable` stream and an RxJS Observable.
+ * iterators, lines and a `Readable` stream (RxJS Observables: `iter_rx.ts`).
  */
 import { Readable, type ReadableOptions } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { Observable } from 'rxjs';
 import { BpfError, fail } from '@bpf-iter/core';
 import { MAX_RW_COUNT } from './constants.js';
 import { errorFor } from './errno.js';
@@ -37,7 +36,7 @@ export function checkSize(size: number): number {
  * What every iterator fd offers, whichever kernel runs it: the modelled one
  * ({@link IterFd}) or the real one (`KernelIterFd`, a real fd read with
  * `read(2)`). Subclasses give `read`, `readInto` and the release; the views
- * (readAll, chunks, lines, Readable, async iterator, Observable) and the
+ * (readAll, chunks, lines, Readable, async iterator; Observables: iter_rx.ts) and the
  * close-exactly-once rules live here.
  */
 export abstract class IterFdBase implements Disposable {
@@ -246,67 +245,4 @@ export function* splitLines(chunks: Iterable<Buffer>): Generator<string, void, u
 /** Something that can start a session: a link, or a factory. */
 export interface SessionSource {
   open(): IterFdBase;
-}
-
-/**
- * An Observable of an iterator's output chunks. Every subscription opens a
- * fresh session (new `session_id`) and closes it exactly once — at EOF, on
- * error, or on unsubscribe. Chunks are emitted in batches, yielding to the
- * event loop between batches.
- */
-export function iterObservable(src: SessionSource | (() => IterFdBase), opts: IterReadOptions & { batch?: number } = {}): Observable<Buffer> {
-  return new Observable<Buffer>((sub) => {
-    const fd = typeof src === 'function' ? src() : src.open();
-    const it = fd.chunks(opts);
-    let timer: NodeJS.Immediate | null = null;
-    const pump = () => {
-      timer = null;
-      try {
-        for (let i = 0; i < (opts.batch ?? 16); i++) {
-          if (sub.closed) return;
-          const r = it.next();
-          if (r.done) {
-            fd.closeQuietly();
-            sub.complete();
-            return;
-          }
-          sub.next(r.value);
-        }
-        if (!sub.closed) timer = setImmediate(pump);
-      } catch (e) {
-        fd.closeQuietly();
-        sub.error(e);
-      }
-    };
-    pump();
-    return () => {
-      if (timer) clearImmediate(timer);
-      fd.closeQuietly();
-    };
-  });
-}
-
-/** An Observable of an iterator's output lines (see {@link iterObservable}). */
-export function iterLines$(src: SessionSource | (() => IterFdBase), opts: IterReadOptions & { batch?: number } = {}): Observable<string> {
-  return new Observable<string>((sub) => {
-    const dec = new StringDecoder('utf8');
-    let rest = '';
-    const s = iterObservable(src, opts).subscribe({
-      next(c) {
-        const parts = (rest + dec.write(c)).split('\n');
-        rest = parts.pop()!;
-        for (const l of parts) {
-          if (sub.closed) return;
-          sub.next(l);
-        }
-      },
-      error: (e) => sub.error(e),
-      complete() {
-        rest += dec.end();
-        if (rest) sub.next(rest);
-        sub.complete();
-      },
-    });
-    return () => s.unsubscribe();
-  });
 }

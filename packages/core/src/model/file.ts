@@ -65,26 +65,90 @@ export interface Inode {
   readonly s_dev: number;
 }
 
+/**
+ * What a source reads about an open file only when a program asks for it
+ * (the lazy host source: `/proc/PID/fdinfo/N`, an lstat of the fd link).
+ */
+export interface KFileFields {
+  /** `f_op`, for a file created without one. */
+  f_op(file: KFile): FileOperations;
+  /** `f_flags` and `f_pos`, for a file created with `fields`. */
+  info(file: KFile): { f_flags: number; f_pos: number };
+}
+
 /** An open file (`struct file`). Shared between fds after dup and fork. */
 export class KFile extends KObject {
   /** Number of fd slots (in any table) that point at this file. */
   fdRefs = 0;
+  #f_op: FileOperations | null;
+  #f_flags: number;
+  #f_pos: number;
+  /** Reader of the fields not known at creation. */
+  readonly #fields: KFileFields | null;
+  /** True until `f_flags`/`f_pos` are read through {@link #fields}. */
+  #infoPending: boolean;
 
+  /**
+   * @param f_op null: read through `fields` on first access
+   * @param fields a source's reader of `f_op` (when null) and of `f_flags`/`f_pos`
+   *   (instead of the values given), each run once, on first access
+   */
   constructor(
-    readonly f_op: FileOperations,
+    f_op: FileOperations | null,
     /** The path as `/proc/PID/fd/N` shows it (`socket:[123]`, `pipe:[9]`, `anon_inode:[eventfd]`...). */
     readonly path: string,
     readonly f_inode: Inode,
     /** Open flags (`O_RDWR`, `O_APPEND`, `O_NONBLOCK`...; never O_CLOEXEC, which is per fd: `FilesStruct.close_on_exec`). */
-    public f_flags = 0,
+    f_flags = 0,
     /** Current position. */
-    public f_pos = 0,
+    f_pos = 0,
     /** What the file stands for (a socket for socket files). */
     public private_data: unknown = null,
+    fields: KFileFields | null = null,
   ) {
     super();
     // The kernel's reference is the one held by the fds; see fdRefs.
     this.refcnt = 0;
+    if (!f_op && !fields) throw new TypeError('KFile: no f_op and no reader of it');
+    this.#f_op = f_op;
+    this.#f_flags = f_flags;
+    this.#f_pos = f_pos;
+    this.#fields = fields;
+    this.#infoPending = fields !== null;
+  }
+
+  /** The file's kind (`struct file_operations`). */
+  get f_op(): FileOperations {
+    return this.#f_op ?? (this.#f_op = this.#fields!.f_op(this));
+  }
+
+  /** Open flags (`O_RDWR`, `O_APPEND`, `O_NONBLOCK`...; never O_CLOEXEC, which is per fd: `FilesStruct.close_on_exec`). */
+  get f_flags(): number {
+    if (this.#infoPending) this.#readInfo();
+    return this.#f_flags;
+  }
+
+  set f_flags(v: number) {
+    if (this.#infoPending) this.#readInfo();
+    this.#f_flags = v;
+  }
+
+  /** Current position. */
+  get f_pos(): number {
+    if (this.#infoPending) this.#readInfo();
+    return this.#f_pos;
+  }
+
+  set f_pos(v: number) {
+    if (this.#infoPending) this.#readInfo();
+    this.#f_pos = v;
+  }
+
+  #readInfo(): void {
+    this.#infoPending = false;
+    const i = this.#fields!.info(this);
+    this.#f_flags = i.f_flags;
+    this.#f_pos = i.f_pos;
   }
 
   /** `&file->f_path`, for `bpf_d_path`. */

@@ -67,7 +67,7 @@ export interface VmaLayout {
   readonly flags: Float64Array;
   /** Unknown `vm_flags` bits per VMA; null when every VMA's flags are fully known. */
   readonly flagsUnknown: Float64Array | null;
-  /** Which bias (index into {@link MmStruct.bias}) shifts this VMA. */
+  /** Which bias (index into the address space's biases) shifts this VMA. */
   readonly region: Uint8Array;
   readonly file: readonly (KFile | null)[];
   readonly name: readonly (string | null)[];
@@ -128,11 +128,35 @@ export class MmStruct {
   /** Bumped by every mmap/munmap, so walkers can notice change. */
   seq = 0;
 
-  constructor(
-    private layout: VmaLayout,
-    /** Per-region address shift; null when the layout is this mm's own. */
-    private bias: Float64Array | null = null,
-  ) {}
+  #layout: VmaLayout;
+  /** Per-region address shift; null when the layout is this mm's own. */
+  #bias: Float64Array | null;
+  /** Reads the VMAs on first access (the lazy host source reads `/proc/PID/maps` then); null once run. */
+  #load: ((mm: MmStruct) => VmaLayout) | null;
+
+  /**
+   * @param load a source's reader of the VMAs, run once on the first access
+   *   (the address space reads as `layout` until it returns)
+   */
+  constructor(layout: VmaLayout, bias: Float64Array | null = null, load: ((mm: MmStruct) => VmaLayout) | null = null) {
+    this.#layout = layout;
+    this.#bias = bias;
+    this.#load = load;
+  }
+
+  private get layout(): VmaLayout {
+    if (this.#load) {
+      const load = this.#load;
+      this.#load = null;
+      this.#layout = load(this);
+    }
+    return this.#layout;
+  }
+
+  /** False until a lazy address space has been read. */
+  get loaded(): boolean {
+    return this.#load === null;
+  }
 
   get vmaCount(): number {
     return this.layout.count;
@@ -141,13 +165,13 @@ export class MmStruct {
   /** Start of VMA `i`. */
   startOf(i: number): number {
     const l = this.layout;
-    return this.bias ? l.start[i]! + this.bias[l.region[i]!]! : l.start[i]!;
+    return this.#bias ? l.start[i]! + this.#bias[l.region[i]!]! : l.start[i]!;
   }
 
   /** End of VMA `i`. */
   endOf(i: number): number {
     const l = this.layout;
-    return this.bias ? l.end[i]! + this.bias[l.region[i]!]! : l.end[i]!;
+    return this.#bias ? l.end[i]! + this.#bias[l.region[i]!]! : l.end[i]!;
   }
 
   /** Index of the first VMA whose end is above `addr` (`find_vma`), or -1. */
@@ -165,7 +189,7 @@ export class MmStruct {
   /** A snapshot of VMA `i`. */
   vma(i: number): Vma {
     const l = this.layout;
-    const b = this.bias ? this.bias[l.region[i]!]! : 0;
+    const b = this.#bias ? this.#bias[l.region[i]!]! : 0;
     const p = l.pgoff[i]!;
     return {
       vm_pgoff:
@@ -195,15 +219,17 @@ export class MmStruct {
 
   /** Replaces the VMA list (used by mmap/munmap); the rows must be sorted and non-overlapping. */
   setVmas(rows: readonly Omit<Vma, 'vm_mm'>[]): void {
-    this.layout = vmaLayout(
+    this.#load = null;
+    this.#layout = vmaLayout(
       rows.map((r) => ({ start: r.vm_start, end: r.vm_end, flags: r.vm_flags, flagsUnknown: r.vm_flags_unknown, pgoff: r.vm_pgoff, file: r.vm_file, name: r.name })),
     );
-    this.bias = null;
+    this.#bias = null;
     this.seq++;
   }
 
   /** A private copy for fork (shares the layout until either side changes). */
   fork(): MmStruct {
-    return new MmStruct(this.layout, this.bias);
+    const l = this.layout;
+    return new MmStruct(l, this.#bias);
   }
 }

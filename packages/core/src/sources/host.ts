@@ -10,16 +10,16 @@
  * links (one readlink per fd, most of the time) on several threads and
  * builds the same model.
  */
-import { statSync, readdirSync } from 'node:fs';
+import { lstatSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism, cpus, hostname } from 'node:os';
 import { Kernel } from '../kernel.js';
 import type { Cgroup } from '../model/cgroup.js';
-import { mkdev, O_CLOEXEC, S_IFCHR, S_IFREG, type FileOperations, type KFile } from '../model/file.js';
-import { FilesStruct } from '../model/files_struct.js';
+import { KFile, mkdev, O_CLOEXEC, S_IFCHR, S_IFREG, type FileOperations, type KFileFields } from '../model/file.js';
+import { FilesStruct, type FilesLoader } from '../model/files_struct.js';
 import { KmemCache } from '../model/kmem_cache.js';
 import { DmaBuf } from '../model/dmabuf.js';
-import { MmStruct, VM_EXEC, VM_FLAGS_ALL, VM_MAYSHARE, VM_READ, VM_WRITE, vmaLayout } from '../model/mm.js';
+import { MmStruct, VM_EXEC, VM_FLAGS_ALL, VM_MAYSHARE, VM_READ, VM_WRITE, vmaLayout, type VmaLayout } from '../model/mm.js';
 import type { PidNamespace } from '../model/pid_namespace.js';
 import { Ipv6Route, RTF_GATEWAY } from '../model/route.js';
 import {
@@ -303,6 +303,115 @@ export async function readHostWithReportAsync(options: HostAsyncOptions = {}): P
   return buildHost(s);
 }
 
+/** Opens the host as a lazy {@link Kernel} (source `'host'`). See {@link openHostWithReport}. */
+export function openHost(options: HostOptions = {}): Kernel {
+  return openHostWithReport(options).kernel;
+}
+
+/**
+ * Opens the host as a {@link Kernel} that reads /proc as it is walked, so a
+ * walk costs what it visits rather than the whole machine. Tasks, pid
+ * namespaces, cgroups, sockets, routes, kmem caches and kernel symbols are
+ * read at once as by {@link readHostWithReport}; then
+ *
+ * - a process's fd table (`/proc/PID/fd`, one readlink per fd) is read when
+ *   it is first accessed (`task.files.fd`, `nextFd`: the task_file walker
+ *   when it reaches the task);
+ * - its address space (`/proc/PID/maps`) when it is first accessed (the
+ *   task_vma walker, `task.mm.findVma`...);
+ * - a file's `f_flags` and `f_pos` (`/proc/PID/fdinfo/N`) when a program
+ *   first reads one of them, and the `f_op` of a path fd when first read
+ *   (an lstat of the fd link tells an O_PATH fd, whose kind is `empty_fops`,
+ *   without fdinfo in all but rare cases).
+ *
+ * As in the kernel, what is gone when it is reached is skipped: a process
+ * that exited before its table was read has no files (`task.files` becomes
+ * null, as after `exit_files`), one without VMAs no `mm`, an fd closed
+ * before its link was read is left out. The report is live: reads made
+ * later add to its counts, `vanished`, `denied` and `errors`.
+ * Use {@link readHost} for a frozen model.
+ *
+ * @example
+ * ```ts
+ * import { openHost } from '@bpf-iter/core';
+ * const kernel = openHost({ vmas: false });
+ * const self = kernel.task(process.pid);
+ * console.log(self.files!.count); // reads /proc/<pid>/fd now
+ * ```
+ */
+export function openHostWithReport(options: HostOptions = {}): { kernel: Kernel; report: HostReport } {
+  const s = startSnapshot(options, true);
+  for (const pid of s.pids) {
+    const h = readProcessHead(s, pid);
+    if (h) s.procs.push({ pid, nsIno: h.nsIno, kthread: h.kthread, tasks: h.tasks, fds: null, maps: null });
+  }
+  return buildHost(s);
+}
+
+/** A predicate accepting every kernel symbol name (the lazy source keeps every data symbol's address). */
+const ANY_NAME: ReadonlySet<string> = { has: () => true } as unknown as ReadonlySet<string>;
+
+/**
+ * The fdinfo-backed fields of one file of the lazy source, read on first
+ * access: `f_flags` and `f_pos` from `/proc/PID/fdinfo/N`; a path fd's
+ * `f_op`, which depends on O_PATH. An O_PATH file has neither FMODE_READ
+ * nor FMODE_WRITE, and /proc gives the fd link's inode the permission bits
+ * of those (`tid_fd_update_inode`): an lstat with any bit set rules O_PATH
+ * out; only a link without any (O_PATH, or the rare `O_RDWR|O_WRONLY`) needs
+ * the fdinfo.
+ */
+class LazyFdFields implements KFileFields {
+  constructor(
+    private readonly proc: LazyProc,
+    private readonly fd: number,
+    private readonly link: string,
+    private readonly mode: number,
+    private readonly fstype: string,
+    /** The shared stat of the fd's path, which memoises the path's fops name. */
+    private readonly st: StatEntry | null,
+  ) {}
+
+  f_op(file: KFile): FileOperations {
+    const p = this.proc;
+    const l = lstatSync(`${p.base}/fd/${this.fd}`, { throwIfNoEntry: false });
+    const flags = l && (l.mode & 0o777) !== 0 ? 0 : file.f_flags;
+    const st = this.st;
+    if (st && st.fops !== undefined && st.fopsFlags === flags) return p.fopsOf(st.fops);
+    const name = fopsName({ link: this.link, mode: this.mode, fstype: this.fstype, flags });
+    if (st && flags === 0) {
+      st.fops = name;
+      st.fopsFlags = 0;
+    }
+    return p.fopsOf(name);
+  }
+
+  info(): { f_flags: number; f_pos: number } {
+    const p = this.proc;
+    const path = `${p.base}/fdinfo/${this.fd}`;
+    try {
+      const i = parseFdinfo(readText(path));
+      // fdinfo ORs in O_CLOEXEC from the fd table's close_on_exec bit.
+      p.files.setCloseOnExec(this.fd, (i.flags & O_CLOEXEC) !== 0);
+      return { f_flags: i.flags & ~O_CLOEXEC, f_pos: i.pos };
+    } catch (e) {
+      // Closed since its link was read: what it was is unknown; 0 as a snapshot without fdinfo says.
+      if (!isGone(e)) p.deny(p.pid, path, e);
+      return { f_flags: 0, f_pos: 0 };
+    }
+  }
+}
+
+/** What the lazy fields of one process's files share. */
+interface LazyProc {
+  /** `/proc/PID`. */
+  base: string;
+  pid: number;
+  /** The table the files are in (fdinfo tells their close-on-exec bits). */
+  files: FilesStruct;
+  fopsOf: (name: string) => FileOperations;
+  deny: Deny;
+}
+
 type Opts = Required<Omit<HostOptions, 'root' | 'pids' | 'cgroupMount'>>;
 
 /** One snapshot in progress: options, report, phase 1's caches and records. */
@@ -321,9 +430,11 @@ interface Snapshot {
   /** Stats of fd targets by mount namespace (its /proc/PID/ns/mnt link), then path. */
   pathStat: Map<string, Map<string, StatEntry>>;
   procs: RawProc[];
+  /** A lazy source ({@link openHost}): fd tables, address spaces and fdinfo are read on first access. */
+  lazy: boolean;
 }
 
-function startSnapshot(options: HostOptions): Snapshot {
+function startSnapshot(options: HostOptions, lazy = false): Snapshot {
   const t0 = performance.now();
   const o = {
     threads: true,
@@ -369,7 +480,7 @@ function startSnapshot(options: HostOptions): Snapshot {
       report.errors.push({ path: P, code: errCode(e) });
     }
   }
-  return { t0, options, o, root, P, report, denied, deny, pids, kindStat: new Map(), pathStat: new Map(), procs: [] };
+  return { t0, options, o, root, P, report, denied, deny, pids, kindStat: new Map(), pathStat: new Map(), procs: [], lazy };
 }
 
 /** Phase 2: the model from the process records (and the system-wide files). */
@@ -433,14 +544,27 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   };
   if (o.vmas) for (const p of procs) for (const r of p.maps ?? []) if (r.ino || r.path.startsWith('/')) fopsNames.add(vmaFops(r));
 
-  if (o.ksyms || o.realFops) {
-    const text = tryRead(join(P, 'kallsyms'));
-    if (text) {
-      if (o.realFops) for (const [name, addr] of findSymbols(text, fopsNames)) kernel.fops(name, addr, false);
-      if (o.ksyms) forEachKsym(text, (name, type, value, mod) => kernel.ksyms.add(name, type, value, mod));
-    }
+  // Real fops addresses: of the names above, or (lazy: files are read later) of every data
+  // symbol, read when the first file needs one.
+  let fopsAddrs: Map<string, bigint> | null = null;
+  let kallsyms: string | null | undefined;
+  const readKallsyms = (): string | null => (kallsyms === undefined ? (kallsyms = tryRead(join(P, 'kallsyms'))) : kallsyms);
+  if (o.ksyms || (o.realFops && !s.lazy)) {
+    const text = readKallsyms();
+    if (text && o.realFops && !s.lazy) fopsAddrs = findSymbols(text, fopsNames);
+    if (text && o.ksyms) forEachKsym(text, (name, type, value, mod) => kernel.ksyms.add(name, type, value, mod));
   }
   if (o.ksyms) kernel.stackReader = procStackReader(kernel, P);
+  /** The fops table of a name, with its real address when kallsyms has it. */
+  const fopsOf = (name: string): FileOperations => {
+    if (!fopsAddrs) {
+      const text = o.realFops ? readKallsyms() : null;
+      fopsAddrs = text ? findSymbols(text, ANY_NAME) : new Map();
+      kallsyms = null; // not needed any more
+    }
+    const addr = fopsAddrs.get(name);
+    return addr === undefined ? kernel.fops(name) : kernel.fops(name, addr, false);
+  };
 
   // Cgroups before tasks, so each task is attached as it is created.
   const cgByPath = new Map<string, Cgroup>([['/', kernel.cgroupRoot]]);
@@ -477,6 +601,56 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     report.errors.push({ path: join(P, 'self/ns/pid'), code: errCode(e) });
   }
 
+  const inodeOf = (f: RawFd) => ({ i_ino: f.ino, i_mode: f.mode, s_dev: f.dev >= 0 ? kdevOfStat(f.dev) : 0 });
+  const socketOf = (f: RawFd): Socket | null => (sockByIno.size && f.link.startsWith('socket:[') ? (sockByIno.get(f.ino) ?? null) : null);
+
+  // ---- the lazy source's readers, run on first access to a process's table or address space
+  const lateDeny: Deny = (pid, path, e) => {
+    s.deny(pid, path, e);
+    report.denied = [...denied].sort((a, b) => a - b);
+  };
+  /** A process whose table or address space cannot be read from /proc any more: gone (as after exit_files/exit_mm) or refused. */
+  const lost = (pid: number, path: string, e: unknown): void => {
+    if (isGone(e)) report.vanished.push(pid);
+    else lateDeny(pid, path, e);
+  };
+  const loadFiles = (files: FilesStruct, pid: number, leader: Task): void => {
+    const base = `${P}/${pid}`;
+    let raw: RawFd[];
+    try {
+      const listing = readFdListing(s, base);
+      raw = readFds(s, { pid, base, nsIno: -1, kthread: false, tasks: [], fdDir: `${base}/fd/`, ...listing }, (i) => readLink(`${base}/fd/${listing.fdNames![i]!}`));
+    } catch (e) {
+      lost(pid, `${base}/fd`, e);
+      for (const t of leader.signal.threads.toArray()) if (t.files === files) t.files = null;
+      return;
+    }
+    const proc: LazyProc = { base, pid, files, fopsOf, deny: lateDeny };
+    for (const f of raw) {
+      const fstype = f.dev >= 0 ? (fsByDev.get(kdevOfStat(f.dev)) ?? '') : '';
+      // fdinfo `flags` change the kind only for O_PATH (empty_fops), which only a path fd can be.
+      const isPath = f.link.charCodeAt(0) === 47;
+      const fields = o.fdinfo ? new LazyFdFields(proc, f.fd, f.link, f.mode, fstype, f.st) : null;
+      const f_op = isPath && fields ? null : fopsOf(fopsName({ link: f.link, mode: f.mode, fstype, flags: 0 }));
+      const file = new KFile(f_op, f.link, inodeOf(f), 0, 0, socketOf(f), fields);
+      kernel.fdInstall(files, file, f.fd);
+      report.counts.fds++;
+    }
+  };
+  const loadMm = (mm: MmStruct, pid: number, leader: Task): VmaLayout => {
+    const path = { at: `${P}/${pid}/maps` };
+    let rows: (MapsRow | SmapsRow)[] = [];
+    try {
+      rows = readVmaRows(o, `${P}/${pid}`, path);
+    } catch (e) {
+      lost(pid, path.at, e);
+    }
+    // No VMAs: an exiting process or a zombie, which the kernel shows without an mm (as a snapshot does).
+    if (!rows.length) for (const t of leader.signal.threads.toArray()) if (t.mm === mm) t.mm = null;
+    report.counts.vmas += rows.length;
+    return buildVmaLayout(kernel, rows, (r) => fopsOf(vmaFops(r)));
+  };
+
   // Tasks in creation order (start time), so kernel.processes is in fork order.
   procs.sort((a, b) => a.tasks[0]!.stat.starttime - b.tasks[0]!.stat.starttime || a.pid - b.pid);
   const byPid = new Map<number, Task>();
@@ -487,8 +661,18 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   for (const p of procs) {
     const lead = p.tasks[0]!;
     const pidNs = nsOf.get(p) ?? kernel.initPidNs;
-    const mm = p.maps && p.maps.length ? buildMm(kernel, p.maps, vmaFops) : null;
-    const files = p.kthread ? kthreadFiles : p.fds ? new FilesStruct() : null;
+    let mm = p.maps && p.maps.length ? buildMm(kernel, p.maps, (r) => fopsOf(vmaFops(r))) : null;
+    let files = p.kthread ? kthreadFiles : p.fds ? new FilesStruct() : null;
+    if (s.lazy && !p.kthread) {
+      // Read when a walker (or program) first looks: the process may be gone by then, as in the kernel.
+      if (o.files) {
+        const loader: FilesLoader = { fds: (fs) => loadFiles(fs, p.pid, leader) };
+        // close-on-exec is per fd, in fdinfo's flags: reading the set reads every fd's fdinfo.
+        if (o.fdinfo) loader.closeOnExec = (fs) => fs.fd.forEach((f) => f?.f_flags);
+        files = new FilesStruct([], [], loader);
+      }
+      if (o.vmas) mm = new MmStruct(vmaLayout([]), null, (m) => loadMm(m, p.pid, leader));
+    }
     const parent = lead.stat.ppid === 0 ? kernel.initTask : byPid.get(lead.stat.ppid);
     let leader: Task;
     try {
@@ -511,7 +695,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     byPid.set(p.pid, leader);
     report.counts.processes++;
     report.counts.threads++;
-    if (mm) report.counts.vmas += mm.vmaCount;
+    if (mm && !s.lazy) report.counts.vmas += mm.vmaCount;
     for (let i = 1; i < p.tasks.length; i++) {
       const t = p.tasks[i]!;
       try {
@@ -531,15 +715,14 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     }
     if (files && p.fds) {
       for (const f of p.fds) {
-        const sk = sockByIno.size && f.link.startsWith('socket:[') ? sockByIno.get(f.ino) : undefined;
-        if (f.fops !== lastFopsName) fops = kernel.fops((lastFopsName = f.fops));
+        if (f.fops !== lastFopsName) fops = fopsOf((lastFopsName = f.fops));
         // fdinfo's flags are f_flags with O_CLOEXEC ORed in from the fd table's close_on_exec bit.
         const flags = f.info?.flags ?? 0;
         const file = kernel.createFile(f.link, {
           f_op: fops!,
-          inode: { i_ino: f.ino, i_mode: f.mode, s_dev: f.dev >= 0 ? kdevOfStat(f.dev) : 0 },
+          inode: inodeOf(f),
           flags,
-          private_data: sk ?? null,
+          private_data: socketOf(f),
         });
         file.f_pos = f.info?.pos ?? 0;
         kernel.installFd(leader, file, f.fd, (flags & O_CLOEXEC) !== 0);
@@ -696,22 +879,10 @@ function readProcessHead(s: Snapshot, pid: number): ProcHead | null {
   } catch (e) {
     if (!isGone(e)) report.errors.push({ path: `${base}/ns/pid`, code: errCode(e) });
   }
-  let fdNames: string[] | null = null;
-  let paths: Map<string, StatEntry> | null = null;
-  if (o.files && !kthread) {
-    // Paths resolve per mount namespace: the stat cache is keyed by it.
-    let mntNs = '';
+  let listing: FdListing = { fdNames: null, paths: null };
+  if (o.files && !kthread && !s.lazy) {
     try {
-      mntNs = readLink(`${base}/ns/mnt`);
-    } catch {
-      // Unreadable: no caching for this process.
-    }
-    if (mntNs) {
-      paths = s.pathStat.get(mntNs) ?? null;
-      if (!paths) s.pathStat.set(mntNs, (paths = new Map()));
-    }
-    try {
-      fdNames = listDir(`${base}/fd`);
+      listing = readFdListing(s, base);
     } catch (e) {
       if (isGone(e)) {
         report.vanished.push(pid);
@@ -720,7 +891,27 @@ function readProcessHead(s: Snapshot, pid: number): ProcHead | null {
       deny(pid, `${base}/fd`, e);
     }
   }
-  return { pid, base, nsIno, kthread, tasks, fdDir: `${base}/fd/`, fdNames, paths };
+  return { pid, base, nsIno, kthread, tasks, fdDir: `${base}/fd/`, ...listing };
+}
+
+/** A process's fd directory listing and the stat cache of its mount namespace. */
+type FdListing = Pick<ProcHead, 'fdNames' | 'paths'>;
+
+/** Lists `/proc/PID/fd` (throws the listing's error). */
+function readFdListing(s: Snapshot, base: string): FdListing {
+  // Paths resolve per mount namespace: the stat cache is keyed by it.
+  let mntNs = '';
+  try {
+    mntNs = readLink(`${base}/ns/mnt`);
+  } catch {
+    // Unreadable: no caching for this process.
+  }
+  let paths: Map<string, StatEntry> | null = null;
+  if (mntNs) {
+    paths = s.pathStat.get(mntNs) ?? null;
+    if (!paths) s.pathStat.set(mntNs, (paths = new Map()));
+  }
+  return { fdNames: listDir(`${base}/fd`), paths };
 }
 
 /**
@@ -744,22 +935,28 @@ function readProcessRest(s: Snapshot, h: ProcHead, linkAt: (i: number) => string
     }
   }
   let maps: (MapsRow | SmapsRow)[] | null = null;
-  if (o.vmas && !h.kthread) {
-    let path = `${base}/maps`;
+  if (o.vmas && !h.kthread && !s.lazy) {
+    const path = { at: `${base}/maps` };
     try {
-      // smaps needs CONFIG_PROC_PAGE_MONITOR (and a captured tree may lack it): maps then.
-      const smaps = o.vmFlags ? readIfExists(`${base}/smaps`) : null;
-      if (smaps !== null) path = `${base}/smaps`;
-      maps = smaps !== null ? parseSmaps(smaps) : parseMaps(readUtf8(path));
+      maps = readVmaRows(o, base, path);
     } catch (e) {
       if (isGone(e)) {
         report.vanished.push(pid);
         return null;
       }
-      deny(pid, path, e);
+      deny(pid, path.at, e);
     }
   }
   return { pid, nsIno: h.nsIno, kthread: h.kthread, tasks: h.tasks, fds, maps };
+}
+
+/** A process's VMAs from smaps (exact vm_flags, with `vmFlags`) or maps; `path.at` names the file read. Throws the read's error. */
+function readVmaRows(o: Opts, base: string, path: { at: string }): (MapsRow | SmapsRow)[] {
+  path.at = `${base}/maps`;
+  // smaps needs CONFIG_PROC_PAGE_MONITOR (and a captured tree may lack it): maps then.
+  const smaps = o.vmFlags ? readIfExists(`${base}/smaps`) : null;
+  if (smaps !== null) path.at = `${base}/smaps`;
+  return smaps !== null ? parseSmaps(smaps) : parseMaps(readUtf8(path.at));
 }
 
 /** The file's text, or null when it does not exist (ENOENT); other errors are thrown. */
@@ -776,7 +973,7 @@ function readFds(s: Snapshot, h: ProcHead, linkAt: (i: number) => string): RawFd
   const names = h.fdNames!;
   const { fdDir, paths, base, pid } = h;
   const { kindStat, deny } = s;
-  const fdinfo = s.o.fdinfo;
+  const fdinfo = s.o.fdinfo && !s.lazy;
   const out: RawFd[] = [];
   let sorted = true;
   let last = -1;
@@ -897,7 +1094,11 @@ function vmFlagsOf(r: MapsRow | SmapsRow): { flags: number; flagsUnknown: number
   return { flags, flagsUnknown: VM_FLAGS_ALL - MAPS_KNOWN };
 }
 
-function buildMm(kernel: Kernel, rows: (MapsRow | SmapsRow)[], vmaFops: (r: MapsRow) => string): MmStruct {
+function buildMm(kernel: Kernel, rows: (MapsRow | SmapsRow)[], fileOps: (r: MapsRow) => FileOperations): MmStruct {
+  return new MmStruct(buildVmaLayout(kernel, rows, fileOps));
+}
+
+function buildVmaLayout(kernel: Kernel, rows: (MapsRow | SmapsRow)[], fileOps: (r: MapsRow) => FileOperations): VmaLayout {
   // One file per distinct (dev, inode, path), like the struct file shared by a library's segments.
   const files = new Map<string, KFile>();
   const out = rows.map((r) => {
@@ -909,7 +1110,7 @@ function buildMm(kernel: Kernel, rows: (MapsRow | SmapsRow)[], vmaFops: (r: Maps
       file = files.get(key) ?? null;
       if (!file) {
         file = kernel.createFile(r.path, {
-          f_op: kernel.fops(vmaFops(r)),
+          f_op: fileOps(r),
           inode: { i_ino: r.ino, i_mode: S_IFREG | 0o644, s_dev: mkdev(r.devMajor, r.devMinor) },
         });
         files.set(key, file);
@@ -918,7 +1119,7 @@ function buildMm(kernel: Kernel, rows: (MapsRow | SmapsRow)[], vmaFops: (r: Maps
     // /proc/PID/maps prints 0 for an anonymous mapping: its vm_pgoff (a page number) is unknown here.
     return { start: r.start, end: r.end, flags, flagsUnknown, pgoff: file ? Math.floor(r.offset / 4096) : null, file, name };
   });
-  return new MmStruct(vmaLayout(out));
+  return vmaLayout(out);
 }
 
 function buildPidNamespaces(kernel: Kernel, procs: RawProc[], P: string, report: HostReport): Map<RawProc, PidNamespace> {

@@ -28,7 +28,7 @@ import type { DmaBuf } from '../model/dmabuf.js';
 import type { KmemCache } from '../model/kmem_cache.js';
 import type { Ksym } from '../model/ksym.js';
 import type { Ipv6Route } from '../model/route.js';
-import type { RcuList, RcuNode } from '../rculist.js';
+import { RcuList, type RcuNode } from '../rculist.js';
 
 function nth<T>(list: RcuList<T>, pos: number): T | null {
   let n = list.head;
@@ -41,14 +41,48 @@ export function ksymWalker(kernel: Kernel): PositionWalker<Ksym> {
   return new PositionWalker((pos) => kernel.ksyms.at(pos));
 }
 
+/**
+ * A {@link PositionWalker} over an {@link RcuList} that steps by list node:
+ * `start()` finds the entry at the position from the head (the kernel's
+ * `seq_start` walking `*pos` entries), `next()` follows the node it stands
+ * on (`list_next_entry`), so a read costs its start plus O(1) per entry.
+ * `stop()` lets go of the node: the next `start()` counts from the head
+ * again, with the kernel's resume-by-position semantics.
+ */
+export class RcuListPositionWalker<T> extends PositionWalker<T> {
+  private node: RcuNode<T> | null = null;
+
+  constructor(private readonly list: RcuList<T>) {
+    super((pos) => nth(list, pos));
+  }
+
+  override start(): T | null {
+    let n = this.list.head;
+    for (let i = 0; n && i < this.pos; i++) n = n.next;
+    this.node = n;
+    return n ? n.value : null;
+  }
+
+  override next(): T | null {
+    this.pos++;
+    const n = this.node ? RcuList.nextLive(this.node) : null;
+    this.node = n;
+    return n ? n.value : null;
+  }
+
+  override stop(): void {
+    this.node = null;
+  }
+}
+
 /** `kmem_cache` target walker: the slab cache list in list order. */
 export function kmemCacheWalker(kernel: Kernel): PositionWalker<KmemCache> {
-  return new PositionWalker((pos) => nth(kernel.kmemCaches, pos));
+  return new RcuListPositionWalker(kernel.kmemCaches);
 }
 
 /** `ipv6_route` target walker: FIB walk order. */
 export function ipv6RouteWalker(kernel: Kernel): PositionWalker<Ipv6Route> {
-  return new PositionWalker((pos) => nth(kernel.ipv6Routes, pos));
+  return new RcuListPositionWalker(kernel.ipv6Routes);
 }
 
 /**
@@ -71,7 +105,7 @@ export class RcuListWalker<T> {
       this.started = true;
       n = this.list.head;
     } else {
-      n = this.node ? this.node.next : null;
+      n = this.node ? RcuList.nextLive(this.node) : null;
     }
     while (n && n.removed) n = n.next;
     this.node = n;

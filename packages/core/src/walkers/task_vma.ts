@@ -1,5 +1,5 @@
 import type { Kernel } from '../kernel.js';
-import type { Vma } from '../model/mm.js';
+import type { MmStruct, Vma } from '../model/mm.js';
 import type { Task } from '../model/task.js';
 import { taskSeqGetNext, type TaskCursor, type TaskIterSpec } from './task.js';
 import type { Walker } from './walker.js';
@@ -111,10 +111,17 @@ export class TaskVmaWalker implements Walker<TaskVma> {
 /**
  * The walker behind the open-coded `task_vma` iterator
  * (`bpf_iter_task_vma_new(it, task, addr)`): snapshots of one task's VMAs
- * whose end is above `addr`, ascending.
+ * whose end is above `addr`, ascending. Steps by index while the address
+ * space is unchanged (O(1) per VMA); after an mmap/munmap between steps it
+ * looks up the first VMA ending above the last one's end again, as the
+ * kernel's `find_vma` from the saved address does.
  */
 export class VmaWalker {
   private nextAddr: number;
+  /** Index of the next VMA in `mm` when `mm.seq` is still `seq`; -1 before the first lookup. */
+  private index = -1;
+  private mm: MmStruct | null = null;
+  private seq = 0;
 
   constructor(
     readonly task: Task,
@@ -126,11 +133,18 @@ export class VmaWalker {
   next(): Vma | null {
     const mm = this.task.mm;
     if (!mm || this.nextAddr < 0) return null;
-    const v = mm.findVma(this.nextAddr);
-    if (!v) {
+    let i = this.index;
+    if (i < 0 || mm !== this.mm || mm.seq !== this.seq) {
+      i = mm.findVmaIndex(this.nextAddr);
+      this.mm = mm;
+      this.seq = mm.seq;
+    } else if (i >= mm.vmaCount) i = -1;
+    if (i < 0) {
       this.nextAddr = -1;
       return null;
     }
+    const v = mm.vma(i);
+    this.index = i + 1;
     this.nextAddr = v.vm_end;
     return v;
   }

@@ -4,12 +4,11 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CGROUP_ORDER_NAMES } from '@bpf-iter/core';
-import { catCommand, type IterOptions } from './cat.js';
-import { errorLine, type CliIo } from './common.js';
-import { linkShowCommand } from './link.js';
-import { mkdirCommand, pinCommand, rmCommand } from './pin.js';
-import { runCommand } from './run.js';
-import { targetsCommand } from './targets.js';
+import type { IterOptions } from './cat.js';
+import type { CliIo } from './common.js';
+
+// Each command's module (and what it pulls in: programs, targets, links, the
+// BPF path) is imported when the command runs: start-up loads commander and the model.
 import { realKernelCommands } from './real.js';
 
 /** Exit code of a usage error (bad option, missing argument). */
@@ -56,7 +55,7 @@ export function buildCli(io: CliIo): Command {
     .command('targets')
     .description('list iterator targets, their ctx fields and link parameters')
     .option('--json', 'print a JSON array')
-    .action((o: { json?: boolean }) => targetsCommand(io, o));
+    .action(async (o: { json?: boolean }) => (await import('./targets.js')).targetsCommand(io, o));
 
   iterOptions(
     program
@@ -64,7 +63,7 @@ export function buildCli(io: CliIo): Command {
       .argument('<TARGET|PATH>', 'a target name, or a pinned iterator under /sys/fs/bpf')
       .description("run a target's default dumper (or --json), or read a pin: a fresh iteration each time"),
     { family: true, json: true },
-  ).action((what: string, o: IterOptions) => catCommand(io, what, o));
+  ).action(async (what: string, o: IterOptions) => (await import('./cat.js')).catCommand(io, what, o));
 
   iterOptions(
     program
@@ -74,7 +73,7 @@ export function buildCli(io: CliIo): Command {
     { set: true, prog: true },
   )
     .option('--pid-fd <N>', 'BPF objects: the process N, passed to the kernel as a pidfd', uint)
-    .action((file: string, o: IterOptions) => runCommand(io, file, o));
+    .action(async (file: string, o: IterOptions) => (await import('./run.js')).runCommand(io, file, o));
 
   iterOptions(
     program
@@ -83,20 +82,20 @@ export function buildCli(io: CliIo): Command {
       .argument('<PATH>', 'where to pin, under /sys/fs/bpf')
       .description('attach and pin an iterator link (persisted in $BPF_ITER_STATE or .bpf-iter/bpffs.json)'),
     { family: true, json: true, set: true, prog: true },
-  ).action((what: string, path: string, o: IterOptions) => pinCommand(io, what, path, o));
+  ).action(async (what: string, path: string, o: IterOptions) => (await import('./pin.js')).pinCommand(io, what, path, o));
 
   program
     .command('rm')
     .argument('<PATH>')
     .description('unpin')
-    .action((path: string) => rmCommand(io, path));
+    .action(async (path: string) => (await import('./pin.js')).rmCommand(io, path));
 
   program
     .command('mkdir')
     .argument('<PATH>')
     .option('-p, --parents', 'create missing parent directories')
     .description('create a bpffs directory')
-    .action((path: string, o: { parents?: boolean }) => mkdirCommand(io, path, o));
+    .action(async (path: string, o: { parents?: boolean }) => (await import('./pin.js')).mkdirCommand(io, path, o));
 
   const link = program.command('link').description('iterator links');
   link
@@ -104,7 +103,7 @@ export function buildCli(io: CliIo): Command {
     .alias('list')
     .option('--json', 'print a JSON array')
     .description('the live links: the pinned ones, with their parameters')
-    .action((o: { json?: boolean }) => linkShowCommand(io, o));
+    .action(async (o: { json?: boolean }) => (await import('./link.js')).linkShowCommand(io, o));
 
   realKernelCommands(program, io, uint);
   return program;
@@ -126,7 +125,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
-    io.stderr.write(errorLine(e) + '\n');
+    io.stderr.write((await import('./common.js')).errorLine(e) + '\n');
     return EXIT_FAILURE;
   }
 }

@@ -9,8 +9,8 @@ import {
   CGROUP_ORDER_NAMES,
   defaultKernel,
   fail,
+  openHost,
   readBpfWithReport,
-  readHost,
   syntheticKernel,
   type BpfSourceOptions,
   type HostOptions,
@@ -110,12 +110,28 @@ const TARGET_NEEDS: Record<string, TargetNeeds> = {
   dmabuf: { noBpf: 'the bpf source runs no dmabuf iterator yet (the host source reads debugfs dma_buf/bufinfo)' },
 };
 
-/** Only what a target walks is read from the host (a full read costs ~0.4 s); unknown targets read everything. */
+/**
+ * Only the kinds a target walks are read from the host (and, the host source
+ * being lazy, only as the walk reaches them); unknown targets read everything.
+ * Files and VMAs get the real addresses of their `file_operations` (kallsyms).
+ */
 export function hostOptionsFor(target: string | undefined): HostOptions {
   const n = target === undefined ? undefined : TARGET_NEEDS[target];
   if (!n) return {};
   const files = !!n.files;
-  return { threads: !!n.threads, files, fdinfo: files, vmas: !!n.vmas, sockets: !!n.sockets, routes: !!n.routes, ksyms: !!n.ksyms, slabs: !!n.slabs, cgroups: !!n.cgroups };
+  const vmas = !!n.vmas;
+  return {
+    threads: !!n.threads,
+    files,
+    fdinfo: files,
+    vmas,
+    sockets: !!n.sockets,
+    routes: !!n.routes,
+    ksyms: !!n.ksyms,
+    realFops: files || vmas,
+    slabs: !!n.slabs,
+    cgroups: !!n.cgroups,
+  };
 }
 
 /** Only what a target walks is read through the kernel's own iterators for `--kernel bpf`. */
@@ -151,7 +167,7 @@ export class KernelCache {
     const key = spec === 'host' || spec === 'bpf' ? `${spec}/${target ?? '*'}/${JSON.stringify(host)}` : spec;
     let k = this.cache.get(key);
     if (!k) {
-      if (spec === 'host') k = readHost({ ...hostOptionsFor(target), ...host });
+      if (spec === 'host') k = openHost({ ...hostOptionsFor(target), ...host });
       else if (spec === 'bpf') k = readBpfFor(target);
       else {
         const seed = Number(spec.slice('synthetic:'.length));

@@ -53,10 +53,10 @@ function readWhileMutating(w: World, it: IterFd, sizes: readonly number[], sched
   return text.split('\n').filter((l) => l !== '');
 }
 
-function walk(target: Target, shape: { fds: number; vmas: number }[], sizes: number[], schedule: { at: number; op: Op }[]): void {
+function walk(target: Target, shape: { fds: number; vmas: number }[], sizes: number[], schedule: { at: number; op: Op }[], lazy: boolean): void {
   const refs0 = refStats.outstanding;
   const fds0 = fdTable.list().join(',');
-  const w = new World(shape);
+  const w = new World(shape, 12, lazy);
   const snap = () => (target === 'task' ? w.tasks() : target === 'task_file' ? w.files() : target === 'task_vma' ? w.vmas() : new Set(w.mapKeys().map(String)));
   const prog = loadProgram(PROGS[target], { kernel: w.kernel });
   let linkInfo: BpfIterLinkInfoInit | undefined;
@@ -91,12 +91,15 @@ function walk(target: Target, shape: { fds: number; vmas: number }[], sizes: num
 }
 
 describe('programs under random interleavings (seeded)', () => {
-  for (const target of ['task', 'task_file', 'task_vma', 'bpf_map_elem'] as const) {
-    test(`${target}: survivors once, nothing twice, no leak (${RUNS} runs)`, () => {
-      fc.assert(
-        fc.property(shapeArb, fc.array(readSizeArb, { minLength: 1, maxLength: 8 }), scheduleArb, (shape, sizes, schedule) => walk(target, shape, sizes, schedule)),
-        { seed: SEED, numRuns: RUNS },
-      );
-    });
+  for (const lazy of [false, true]) {
+    // lazy: fd tables and address spaces read on first access, as the lazy host source (openHost) builds them.
+    for (const target of ['task', 'task_file', 'task_vma', 'bpf_map_elem'] as const) {
+      test(`${target}${lazy ? ' (lazy tables)' : ''}: survivors once, nothing twice, no leak (${RUNS} runs)`, () => {
+        fc.assert(
+          fc.property(shapeArb, fc.array(readSizeArb, { minLength: 1, maxLength: 8 }), scheduleArb, (shape, sizes, schedule) => walk(target, shape, sizes, schedule, lazy)),
+          { seed: SEED, numRuns: RUNS },
+        );
+      });
+    }
   }
 });

@@ -5,7 +5,7 @@
  * be checked against "every survivor exactly once, nothing twice".
  */
 import fc from 'fast-check';
-import { BPF_MAP_TYPE_HASH, Kernel, PAGE_SIZE, type BpfMap, type Task } from '@bpf-iter/core';
+import { BPF_MAP_TYPE_HASH, FilesStruct, Kernel, MmStruct, PAGE_SIZE, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WRITE, vmaLayout, type BpfMap, type Task } from '@bpf-iter/core';
 
 /** Seed of every property in the suite (reproducible runs; change it to explore). */
 export const SEED = 20240607;
@@ -59,16 +59,54 @@ export class World {
   touched: { pid: number; start: number; end: number }[] = [];
   deletes = 0;
 
-  constructor(shape: readonly ProcShape[], keys = 12) {
+  /** Identities a lazy table or address space will have once read (what its reader installs). */
+  private readonly pending = new Map<object, string[]>();
+
+  /**
+   * @param lazy build each process's fd table, address space and file fields
+   *   as a lazy source does (read on first access, like `openHost`): walks and
+   *   mutations then meet tables that fill in while they run
+   */
+  constructor(shape: readonly ProcShape[], keys = 12, lazy = false) {
     const k = this.kernel;
     this.map = k.createMap({ map_type: BPF_MAP_TYPE_HASH, name: 'robust', key_size: 4, value_size: 4, max_entries: 64 });
     for (let i = 0; i < keys; i++) this.map.update(u32(i * 2), u32(i));
     for (const s of shape) {
+      if (lazy) {
+        this.procs.push(this.lazyProc(s));
+        continue;
+      }
       const t = k.createTask({ comm: 'robust', mm: k.newMm() });
       for (let i = 0; i < s.fds; i++) k.open(t, `/tmp/r${i}`);
       for (let i = 0; i < s.vmas; i++) k.mmap(t, { addr: VMA_BASE + i * 3 * PAGE_SIZE, length: PAGE_SIZE * (1 + (i % 2)) });
       this.procs.push(t);
     }
+  }
+
+  /** A process of `s`'s shape whose table, VMAs and files' flags are read on first access. */
+  private lazyProc(s: ProcShape): Task {
+    const k = this.kernel;
+    const inos = Array.from({ length: s.fds }, () => k.allocIno());
+    const rows = Array.from({ length: s.vmas }, (_, i) => ({
+      start: VMA_BASE + i * 3 * PAGE_SIZE,
+      end: VMA_BASE + i * 3 * PAGE_SIZE + PAGE_SIZE * (1 + (i % 2)),
+      flags: VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE,
+    }));
+    const fields = { f_op: () => k.fops('ext4_file_operations'), info: () => ({ f_flags: 2, f_pos: 0 }) };
+    const files = new FilesStruct([], [], {
+      fds: (fs) => {
+        this.pending.delete(fs);
+        inos.forEach((ino, i) => k.fdInstall(fs, k.createFile(`/tmp/r${i}`, { inode: { i_ino: ino }, fields }), i));
+      },
+    });
+    const mm = new MmStruct(vmaLayout([]), null, (m) => {
+      this.pending.delete(m);
+      return vmaLayout(rows);
+    });
+    const t = k.createTask({ comm: 'robust', files, mm });
+    this.pending.set(files, inos.map((ino, fd) => `${t.pid} ${fd} ${ino}`));
+    this.pending.set(mm, rows.map((r) => vmaId(t.pid, r.start, r.end)));
+    return t;
   }
 
   /** Live processes of the world. */
@@ -133,14 +171,23 @@ export class World {
   /** Identities of every open file of every process (`pid fd ino`). */
   files(): Set<string> {
     const out = new Set<string>();
-    for (const t of this.live()) t.files?.fd.forEach((f, fd) => f && out.add(`${t.pid} ${fd} ${f.f_inode.i_ino}`));
+    for (const t of this.live()) {
+      // Without reading a lazy table (the walk must be the one to read it).
+      const ids = t.files && this.pending.get(t.files);
+      if (ids) for (const id of ids) out.add(id);
+      else t.files?.fd.forEach((f, fd) => f && out.add(`${t.pid} ${fd} ${f.f_inode.i_ino}`));
+    }
     return out;
   }
 
   /** Identities of every VMA of every process (`pid start end`, hex). */
   vmas(): Set<string> {
     const out = new Set<string>();
-    for (const t of this.live()) for (const v of t.mm?.vmas() ?? []) out.add(vmaId(t.pid, v.vm_start, v.vm_end));
+    for (const t of this.live()) {
+      const ids = t.mm && this.pending.get(t.mm);
+      if (ids) for (const id of ids) out.add(id);
+      else for (const v of t.mm?.vmas() ?? []) out.add(vmaId(t.pid, v.vm_start, v.vm_end));
+    }
     return out;
   }
 

@@ -4,7 +4,7 @@ import { Ipv6Route, KmemCache, Kernel, RTF_UP, RTF_GATEWAY } from '@bpf-iter/cor
 import { dumpKsym } from '../../src/targets/ksym.js';
 import { dumpKmemCache } from '../../src/targets/kmem_cache.js';
 import { dumpIpv6Route } from '../../src/targets/ipv6_route.js';
-import { recorder, session } from './helpers.js';
+import { drain, recorder, session } from './helpers.js';
 
 describe('ksym target', () => {
   it('the end call passes a non-NULL ksym (§5 item 11)', () => {
@@ -48,6 +48,49 @@ describe('kmem_cache target', () => {
     const d = session(k, dumpKmemCache);
     expect(d.text().split('\n')[1]).toBe('kmalloc-64           100    128     64   64    1');
     d.close();
+  });
+});
+
+describe('kmem_cache target: resume by position (kmem_cache_iter_seq_start walks *pos entries)', () => {
+  const caches = (k: Kernel, names: string[]) => names.map((n) => k.addKmemCache(new KmemCache(n, 64, 64, 8, 1, 1, 1, 1)));
+  const name = (line: string) => line.split(/\s+/)[0];
+
+  it('1-byte reads (a pause after every line) show every cache once, in list order', () => {
+    const k = new Kernel();
+    const names = Array.from({ length: 40 }, (_, i) => `c${i}`);
+    caches(k, names);
+    const s = session(k, dumpKmemCache);
+    const fd = s.open();
+    const lines = drain(fd, 1).toString().split('\n').slice(1, -1);
+    fd.close();
+    s.close();
+    expect(lines.map(name)).toEqual(names);
+  });
+
+  it('a cache destroyed before the position between reads makes the walk skip one entry (positions count live caches), never repeat', () => {
+    const k = new Kernel();
+    const cs = caches(k, ['a', 'b', 'c', 'd', 'e']);
+    const s = session(k, dumpKmemCache);
+    const fd = s.open();
+    const first = fd.read(4096).toString();
+    expect(first.split('\n').slice(1, -1).map(name)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    fd.close();
+    // A fresh read in 1-byte reads: destroy 'a' once the line of 'b' has been read.
+    const g = s.open();
+    let text = '';
+    for (let b = g.read(1); b.length; b = g.read(1)) {
+      text += b.toString();
+      if (!cs[0]!.dead && /\nb .*\n$/.test(text)) k.destroyKmemCache(cs[0]!);
+    }
+    g.close();
+    s.close();
+    expect(cs[0]!.dead).toBe(true);
+    const names = text.split('\n').slice(1, -1).map(name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.slice(0, 2)).toEqual(['a', 'b']);
+    // Resumed at position 2 of [b, c, d, e]: at most c is skipped.
+    expect(names.slice(-2)).toEqual(['d', 'e']);
+    expect(names).toContain('e');
   });
 });
 

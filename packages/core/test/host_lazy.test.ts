@@ -1,0 +1,129 @@
+/**
+ * The lazy host source (openHost) against this machine: a child process
+ * the test starts holds known fds; the lazy kernel must read its fd table,
+ * fdinfo and maps only when they are first accessed, give the values a
+ * snapshot (readHost) gives, and skip what is gone by then, as the kernel
+ * does.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openHostWithReport, readHostWithReport, TaskFileWalker, TaskVmaWalker, type Kernel, type Task } from '../src/index.js';
+
+const O_PATH = 0o10000000;
+let dir: string;
+
+/** A child holding fds: /dev/null read-only, O_PATH and O_RDWR|O_WRONLY (3); a file at pos 10; a FIFO. Each stdin line makes it write one byte to the file. */
+interface Holder {
+  child: ChildProcess;
+  pid: number;
+  fds: { ro: number; path: number; three: number; file: number; pipe: number };
+}
+
+async function startHolder(): Promise<Holder> {
+  const js = `const fs = require('node:fs');
+const fds = { ro: fs.openSync('/dev/null', 'r'), path: fs.openSync('/dev/null', ${O_PATH}), three: fs.openSync('/dev/null', 3),
+  file: fs.openSync(${JSON.stringify(path.join(dir, 'pos.bin'))}, 'w+'), pipe: fs.openSync(${JSON.stringify(path.join(dir, 'fifo'))}, fs.constants.O_RDWR) };
+fs.writeSync(fds.file, Buffer.alloc(10, 1));
+process.stdout.write(JSON.stringify(fds) + '\\n');
+process.stdin.on('data', () => { fs.writeSync(fds.file, Buffer.alloc(1, 2)); process.stdout.write('ok\\n'); });`;
+  const child = spawn(process.execPath, ['-e', js], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [line] = (await Promise.race([once(child.stdout!, 'data'), once(child, 'exit').then(() => Promise.reject(new Error('holder exited')))])) as [Buffer];
+  return { child, pid: child.pid!, fds: JSON.parse(line.toString()) };
+}
+
+async function stop(h: Holder): Promise<void> {
+  if (h.child.exitCode !== null || h.child.signalCode !== null) return;
+  const exited = once(h.child, 'exit');
+  h.child.kill('SIGKILL');
+  await exited;
+}
+
+let h: Holder;
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-iter-lazy-'));
+  execFileSync('mkfifo', [path.join(dir, 'fifo')]);
+  h = await startHolder();
+});
+afterAll(async () => {
+  if (h) await stop(h);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const opts = { sockets: false, routes: false, ksyms: false, slabs: false, cgroups: false } as const;
+
+function fileRows(kernel: Kernel, t: Task): string[] {
+  const out: string[] = [];
+  const w = new TaskFileWalker(kernel, { ns: kernel.initPidNs, type: 'TGID', pid: t.pid });
+  for (let e = w.start(); e; e = w.next()) {
+    const f = e.file;
+    out.push(`${e.fd} ${f.path} ${f.f_inode.i_ino} ${f.f_inode.i_mode} ${f.f_inode.s_dev} ${f.f_op.name} ${f.f_flags} ${f.f_pos}`);
+  }
+  w.stop();
+  return out;
+}
+
+describe('lazy host source: a child process the test holds', () => {
+  it('reads the fd table and address space only when first accessed', () => {
+    const { kernel, report } = openHostWithReport(opts);
+    const t = kernel.task(h.pid);
+    expect(t.files!.loaded).toBe(false);
+    expect(t.mm!.loaded).toBe(false);
+    const fds0 = report.counts.fds;
+    expect(t.files!.fd[h.fds.ro]!.path).toBe('/dev/null');
+    expect(t.files!.loaded).toBe(true);
+    expect(report.counts.fds).toBeGreaterThan(fds0);
+    expect(t.mm!.loaded).toBe(false);
+    expect(t.mm!.vmaCount).toBeGreaterThan(0);
+    expect(t.mm!.loaded).toBe(true);
+  });
+
+  it('walks the same files, with the same fields, as a snapshot of the process', () => {
+    const lazy = openHostWithReport(opts).kernel;
+    const snap = readHostWithReport({ ...opts, pids: [h.pid] }).kernel;
+    expect(fileRows(lazy, lazy.task(h.pid))).toEqual(fileRows(snap, snap.task(h.pid)));
+    // close-on-exec (per fd, told by fdinfo): Node opens with O_CLOEXEC.
+    const cloexec = (k: Kernel) => [...k.task(h.pid).files!.close_on_exec].sort((a, b) => a - b);
+    expect(cloexec(openHostWithReport(opts).kernel)).toEqual(cloexec(snap)); // a fresh table: the set reads every fdinfo
+    expect(cloexec(lazy)).toContain(h.fds.ro);
+    expect(cloexec(lazy)).toEqual(cloexec(snap));
+  });
+
+  it('tells O_PATH fds (empty_fops) from the fd link, and reads fdinfo for the ambiguous O_RDWR|O_WRONLY', () => {
+    const files = openHostWithReport(opts).kernel.task(h.pid).files!;
+    expect(files.fd[h.fds.path]!.f_op.name).toBe('empty_fops');
+    expect(files.fd[h.fds.path]!.f_flags & O_PATH).toBe(O_PATH);
+    expect(files.fd[h.fds.ro]!.f_op.name).toBe('null_fops');
+    expect(files.fd[h.fds.three]!.f_op.name).toBe('null_fops');
+    expect(files.fd[h.fds.three]!.f_flags & 3).toBe(3);
+    expect(files.fd[h.fds.pipe]!.f_op.name).toBe('pipefifo_fops');
+  });
+
+  it('reads f_pos and f_flags when a program first reads them, not with the table', async () => {
+    const files = openHostWithReport(opts).kernel.task(h.pid).files!;
+    const f = files.fd[h.fds.file]!; // the table is read here
+    h.child.stdin!.write('x\n');
+    await once(h.child.stdout!, 'data');
+    // fdinfo is read now: the position after the write, not at the table's read.
+    expect(f.f_pos).toBe(11);
+    expect(f.f_flags & 3).toBe(2); // O_RDWR
+  });
+
+  it('skips a process that exited before its table or address space was read (no files, no mm)', async () => {
+    const g = await startHolder();
+    const { kernel, report } = openHostWithReport(opts);
+    const t = kernel.task(g.pid);
+    await stop(g);
+    expect(fileRows(kernel, t)).toEqual([]);
+    expect(t.files).toBeNull();
+    const w = new TaskVmaWalker(kernel, { ns: kernel.initPidNs, type: 'TGID', pid: t.pid });
+    expect(w.start()).toBeNull();
+    w.stop();
+    expect(t.mm).toBeNull();
+    expect(report.vanished).toContain(g.pid);
+    expect(report.denied).not.toContain(g.pid);
+  });
+});
