@@ -200,7 +200,7 @@ export const SPECS: TargetSpec<any>[] = [
       path: r.kind === 1 ? r.path || null : VMA_NAMES[r.kind] ?? null,
     }),
     sdk: ({ task, vma: v }) =>
-      v && v.vm_start < 2 ** 63
+      v
         ? {
             key: `${task.tgid} ${v.vm_start}`,
             tgid: task.tgid,

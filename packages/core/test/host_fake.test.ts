@@ -235,7 +235,7 @@ describe('host source over a captured tree', () => {
 
   it('reads VMAs with every field of the maps line', () => {
     const v = kernel.task(100).mm!.vmas();
-    expect(v.length).toBe(7);
+    expect(v.length).toBe(6); // the seven maps lines less [vsyscall]
     expect(v[1]).toMatchObject({ vm_start: 0x5574cc2ec000, vm_end: 0x5574cc2f1000, vm_pgoff: 2, name: null });
     expect(v[1]!.vm_file!.path).toBe('/usr/bin/cat');
     expect(v[1]!.vm_file!.f_inode).toMatchObject({ i_ino: 260131, s_dev: mkdev(0xfe, 0) });
@@ -250,9 +250,8 @@ describe('host source over a captured tree', () => {
     expect(v[3]!.vm_flags_unknown & 0xf).toBe(0x8);
     expect(v[3]!.vm_flags_unknown & 0x80).toBe(0);
     expect(v[4]!.name).toBe('[anon:v8 heap]');
-    expect(v[6]!.vm_start).toBe(0xffffffffff600000);
-    expect(v[6]!.vm_start.toString(16)).toBe('ffffffffff600000');
-    expect(v[6]!.vm_flags).toBe(0x4);
+    // The [vsyscall] line /proc appends is the gate area, not a VMA of the mm: the kernel's task_vma never walks it.
+    expect(v.every((x) => x.vm_start < 2 ** 63)).toBe(true);
   });
 
   it('hashes sockets so walk order is file order', () => {

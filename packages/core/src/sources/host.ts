@@ -1094,6 +1094,9 @@ function vmFlagsOf(r: MapsRow | SmapsRow): { flags: number; flagsUnknown: number
   return { flags, flagsUnknown: VM_FLAGS_ALL - MAPS_KNOWN };
 }
 
+/** x86-64's vsyscall page (ffffffffff600000) and everything above 2^63: kernel addresses, not the mm's. */
+const GATE_AREA_START = 2 ** 63;
+
 function buildMm(kernel: Kernel, rows: (MapsRow | SmapsRow)[], fileOps: (r: MapsRow) => FileOperations): MmStruct {
   return new MmStruct(buildVmaLayout(kernel, rows, fileOps));
 }
@@ -1101,7 +1104,8 @@ function buildMm(kernel: Kernel, rows: (MapsRow | SmapsRow)[], fileOps: (r: Maps
 function buildVmaLayout(kernel: Kernel, rows: (MapsRow | SmapsRow)[], fileOps: (r: MapsRow) => FileOperations): VmaLayout {
   // One file per distinct (dev, inode, path), like the struct file shared by a library's segments.
   const files = new Map<string, KFile>();
-  const out = rows.map((r) => {
+  // /proc/PID/maps appends the gate area ([vsyscall]): not a VMA of the mm, never walked by task_vma.
+  const out = rows.filter((r) => r.start < GATE_AREA_START).map((r) => {
     const { flags, flagsUnknown } = vmFlagsOf(r);
     let file: KFile | null = null;
     let name: string | null = null;
