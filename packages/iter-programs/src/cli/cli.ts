@@ -80,7 +80,7 @@ export function buildCli(io: CliIo): Command {
       .command('pin')
       .argument('<PROGRAM|TARGET>', 'a program module or a target name (its default dumper)')
       .argument('<PATH>', 'where to pin, under /sys/fs/bpf')
-      .description('attach and pin an iterator link (persisted in $BPF_ITER_STATE or .bpf-iter/bpffs.json)'),
+      .description('attach and pin an iterator link (persisted in $BPF_ITER_STATE, else $XDG_STATE_HOME/bpf-iter or ~/.local/state/bpf-iter)'),
     { family: true, json: true, set: true, prog: true },
   ).action(async (what: string, path: string, o: IterOptions) => (await import('./pin.js')).pinCommand(io, what, path, o));
 

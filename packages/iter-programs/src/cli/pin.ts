@@ -12,16 +12,8 @@ import { isProgramFile, loadProgramModule, openSkeleton } from './run.js';
 import { CliState } from './state.js';
 import { isBpfObjectFile } from './real.js';
 
-/** Runs `fn` on the restored state, saves it if `fn` succeeded, and drops the links. */
-async function withState(io: CliIo, fn: (st: CliState) => void | Promise<void>): Promise<void> {
-  const st = await CliState.load(io);
-  try {
-    await fn(st);
-    st.save();
-  } finally {
-    st.dispose();
-  }
-}
+/** Runs `fn` on the restored state under the writers' lock and saves it if `fn` succeeded. */
+const withState = (io: CliIo, fn: (st: CliState) => void | Promise<void>): Promise<void> => CliState.update(io, fn);
 
 /** `bpf-iter pin`: attaches a program (or a target's dumper) and pins the link at `path`. */
 export async function pinCommand(io: CliIo, what: string, path: string, o: IterOptions): Promise<void> {

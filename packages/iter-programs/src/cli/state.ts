@@ -1,13 +1,23 @@
 /**
- * The CLI's bpffs across invocations: a state file (`$BPF_ITER_STATE`,
- * else `.bpf-iter/bpffs.json` under the current directory) holding
- * `BpfFs.serialize()` plus, per pin, the kernel it iterates and its link
- * parameters. Every invocation restores the pins into a fresh {@link BpfFs}
- * (programs reloaded, links re-attached), so a `cat` of a pin is a fresh
- * iteration, like `cat` of a bpffs file.
+ * The CLI's bpffs across invocations: a state file (`$BPF_ITER_STATE`, else
+ * `$XDG_STATE_HOME/bpf-iter/bpffs.json`, else
+ * `~/.local/state/bpf-iter/bpffs.json`) holding `BpfFs.serialize()` plus,
+ * per pin, the kernel it iterates and its link parameters. Every invocation
+ * restores the pins into a fresh {@link BpfFs} (programs reloaded, links
+ * re-attached), so a `cat` of a pin is a fresh iteration, like `cat` of a
+ * bpffs file.
+ *
+ * The file is the user's own: created 0600 in a 0700 folder, refused (EPERM)
+ * when another user owns it or its folder or either is group/world-writable.
+ * Writers hold a lock (proper-lockfile) across read-modify-write and replace
+ * the file with a temp file + rename, so parallel `pin`s all persist and a
+ * failed write leaves the old file and no temp file. A character device
+ * (`/dev/null`, `/dev/full`) reads as no state and is written in place.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, type Stats } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import lockfile from 'proper-lockfile';
 import { pathToFileURL } from 'node:url';
 import { BpfError, fail, withKernel } from '@bpf-iter/core';
 import { BpfFs, type BpffsState, type PinnedLinkState } from '../bpffs.js';
@@ -80,19 +90,28 @@ export class CliState {
 
   private constructor(readonly file: string) {}
 
-  /** The state file path for an environment. */
+  /**
+   * The state file path for an environment: `$BPF_ITER_STATE` (relative to
+   * the cwd), else `$XDG_STATE_HOME/bpf-iter/bpffs.json` (an absolute
+   * `XDG_STATE_HOME` only, as the XDG spec says), else
+   * `$HOME/.local/state/bpf-iter/bpffs.json`.
+   */
   static pathFor(io: CliIo): string {
     const env = io.env ?? process.env;
-    return env.BPF_ITER_STATE ? resolve(io.cwd ?? process.cwd(), env.BPF_ITER_STATE) : resolve(io.cwd ?? process.cwd(), '.bpf-iter', 'bpffs.json');
+    if (env.BPF_ITER_STATE) return resolve(io.cwd ?? process.cwd(), env.BPF_ITER_STATE);
+    const xdg = env.XDG_STATE_HOME;
+    const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.local', 'state');
+    return join(base, 'bpf-iter', 'bpffs.json');
   }
 
   /** Reads the state file (if any) and restores every pin. */
   static async load(io: CliIo): Promise<CliState> {
     const st = new CliState(CliState.pathFor(io));
-    if (!existsSync(st.file)) return st;
+    const text = readState(st.file);
+    if (text === null) return st;
     let data: CliStateFile;
     try {
-      data = JSON.parse(readFileSync(st.file, 'utf8')) as CliStateFile;
+      data = JSON.parse(text) as CliStateFile;
     } catch (e) {
       fail('EINVAL', `cannot parse state file ${st.file}: ${(e as Error).message}`);
     }
@@ -147,17 +166,35 @@ export class CliState {
     return [...this.broken.values()].map((b) => ({ path: b.pin.path, error: b.error }));
   }
 
-  /** Writes the state file (atomically). */
+  /**
+   * Runs `fn` on the state under the state file's lock and saves it if `fn`
+   * succeeded: the read-modify-write of one writer never loses another's.
+   * EAGAIN when the lock cannot be taken (another writer holds it too long).
+   */
+  static async update(io: CliIo, fn: (st: CliState) => void | Promise<void>): Promise<void> {
+    const file = CliState.pathFor(io);
+    const release = await lockState(file);
+    try {
+      const st = await CliState.load(io);
+      try {
+        await fn(st);
+        st.save();
+      } finally {
+        st.dispose();
+      }
+    } finally {
+      await release();
+    }
+  }
+
+  /** Writes the state file (temp file + rename; in place for a device). */
   save(): void {
     const s = this.fs.serialize();
     const pins = [...s.pins, ...[...this.broken.values()].map((b) => b.pin)].sort((a, b) => (a.path < b.path ? -1 : 1));
     const meta: Record<string, PinMeta> = {};
     for (const p of pins) meta[p.path] = this.meta.get(p.path) ?? this.broken.get(p.path)!.meta;
     const file: CliStateFile = { version: 1, bpffs: { ...s, pins }, pins: meta };
-    mkdirSync(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(file, null, 2) + '\n');
-    renameSync(tmp, this.file);
+    writeState(this.file, JSON.stringify(file, null, 2) + '\n');
   }
 
   /** Pinned paths (restored ones) in path order. */
@@ -175,6 +212,143 @@ export class CliState {
       }
     }
   }
+}
+
+// ---- the state file on disk --------------------------------------------------
+
+/** The failure of a file operation as a BpfError with its errno and the file named. */
+function fsError(e: unknown, what: string): BpfError {
+  if (e instanceof BpfError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  const errno = typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : 'EIO';
+  const msg = ((e as Error).message ?? String(e)).replace(/^E[A-Z0-9]+: /, '');
+  return new BpfError(errno as never, `${what}: ${msg}`);
+}
+
+function statOrNull(p: string): Stats | null {
+  try {
+    return statSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw fsError(e, `cannot stat ${p}`);
+  }
+}
+
+const euid = (): number => process.geteuid?.() ?? 0;
+
+/** EPERM unless `st` is owned by this user (or root) and not group/world-writable. */
+function checkOwned(p: string, st: Stats, what: string): void {
+  if (st.uid !== euid() && st.uid !== 0) fail('EPERM', `${what} ${p} is owned by uid ${st.uid}, not this user (${euid()}): refusing it`);
+  if (st.mode & 0o022) fail('EPERM', `${what} ${p} is group/world-writable (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}): refusing it`);
+}
+
+/**
+ * Checks the state file and its folder; returns the file's stats (null if
+ * there is none yet). The folder must be this user's and not writable by
+ * others (anyone who can write it could replace the file); so must the file.
+ * Character devices are taken as they are (`/dev/null`: no state).
+ */
+function checkStatePath(file: string): Stats | null {
+  const st = statOrNull(file);
+  if (st?.isCharacterDevice()) return st;
+  if (st && !st.isFile()) fail('EINVAL', `state file ${file} is not a regular file`);
+  const dir = statOrNull(dirname(file));
+  if (dir) {
+    if (!dir.isDirectory()) fail('ENOTDIR', `state folder ${dirname(file)} is not a directory`);
+    checkOwned(dirname(file), dir, 'state folder');
+  }
+  if (st) checkOwned(file, st, 'state file');
+  return st;
+}
+
+/** The state file's text, or null when there is none (or it is a device). */
+function readState(file: string): string | null {
+  const st = checkStatePath(file);
+  if (!st || st.isCharacterDevice()) return null;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw fsError(e, `cannot read state file ${file}`);
+  }
+}
+
+let tmpSeq = 0;
+
+/** Replaces the state file: a 0600 temp file beside it, fsync, rename; the temp file is removed on any failure. */
+function writeState(file: string, text: string): void {
+  const st = checkStatePath(file);
+  if (st?.isCharacterDevice()) {
+    // Renaming over a device node would replace it: write in place (/dev/full: ENOSPC).
+    try {
+      writeFileSync(file, text);
+    } catch (e) {
+      throw fsError(e, `cannot write state file ${file}`);
+    }
+    return;
+  }
+  ensureStateDir(file);
+  const tmp = `${file}.${process.pid}.${tmpSeq++}.tmp`;
+  let fd = -1;
+  try {
+    fd = openSync(tmp, 'wx', 0o600);
+    const buf = Buffer.from(text);
+    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    renameSync(tmp, file);
+  } catch (e) {
+    if (fd >= 0) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created, or already renamed
+    }
+    throw fsError(e, `cannot write state file ${file}`);
+  }
+}
+
+/** Creates the state folder (0700) if missing. */
+function ensureStateDir(file: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw fsError(e, `cannot create state folder ${dirname(file)}`);
+  }
+}
+
+/**
+ * Takes the writers' lock of the state file (`FILE.lock`, a directory made
+ * with mkdir, stale after 10 s so a killed writer does not block forever).
+ * No lock for a device (nothing is read back).
+ */
+async function lockState(file: string): Promise<() => Promise<void>> {
+  if (checkStatePath(file)?.isCharacterDevice()) return async () => {};
+  ensureStateDir(file);
+  let compromised: Error | null = null;
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(file, {
+      realpath: false,
+      lockfilePath: `${file}.lock`,
+      stale: 10_000,
+      retries: { retries: 1000, factor: 1.2, minTimeout: 5, maxTimeout: 100, randomize: true },
+      onCompromised: (e) => {
+        compromised = e;
+      },
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOCKED') fail('EAGAIN', `state file ${file} is locked by another bpf-iter (${file}.lock)`);
+    throw fsError(e, `cannot lock state file ${file}`);
+  }
+  return async () => {
+    try {
+      await release();
+    } catch {
+      // already released (compromised)
+    }
+    if (compromised) fail('EAGAIN', `state file lock ${file}.lock was taken over: ${(compromised as Error).message}`);
+  };
 }
 
 function normalize(p: string): string {
