@@ -34,7 +34,8 @@ export interface PinnedLinkState {
   path: string;
   kind: 'link';
   target: string;
-  prog: { name: string; sec: string; origin?: { module: string; export?: string } };
+  /** The program: name, section, where it comes from, and its `prog_tag` when pinned. */
+  prog: { name: string; sec: string; origin?: { module: string; export?: string }; tag?: string };
   /** `union bpf_iter_link_info` bytes as hex (32 chars). */
   link_info: string;
   /** Global data of the program at pin time (JSON-safe values). */
@@ -253,7 +254,7 @@ export class BpfFs {
             path: p,
             kind: 'link',
             target: n.link.target,
-            prog: { name: prog.name, sec: prog.sec, ...(prog.spec.origin ? { origin: prog.spec.origin } : {}) },
+            prog: { name: prog.name, sec: prog.sec, ...(prog.spec.origin ? { origin: prog.spec.origin } : {}), tag: prog.tag },
             link_info: n.link.linfo.toHex(),
             globals: { bss: jsonSafe(prog.globals.bss), data: jsonSafe(prog.globals.data), rodata: jsonSafe(prog.globals.rodata) },
           });

@@ -54,7 +54,7 @@ export async function catCommand(io: CliIo, what: string, o: IterOptions): Promi
   if (isBpffsPath(what)) {
     // A pin's program and parameters were fixed when it was pinned.
     if (linkOptionsGiven(params, o)) fail('EINVAL', `${what} is a pin: its program, parameters and kernel were fixed by 'pin'`);
-    const st = await CliState.load(io);
+    const st = await CliState.load(io, { run: what });
     try {
       st.checkUsable(what);
       await streamIter(io, st.fs.open(what));

@@ -24,9 +24,11 @@ export async function pinCommand(io: CliIo, what: string, path: string, o: IterO
   await withState(io, async (st) => {
     st.checkFree(path);
     let link: BpfIterLink;
+    let sha256: string | undefined;
     if (isProgramFile(what)) {
       if (o.json || o.family !== undefined) fail('EINVAL', '--json and --family apply to targets, not program modules');
       const mp = await loadProgramModule(io, what, o.prog);
+      sha256 = mp.sha256;
       const kernel = st.kernels.get(kspec, mp.target);
       const skel = openSkeleton(mp, kernel, o.set ?? []);
       try {
@@ -46,7 +48,7 @@ export async function pinCommand(io: CliIo, what: string, path: string, o: IterO
     } finally {
       link.close();
     }
-    st.meta.set(path.replace(/\/+$/, ''), { kernel: kspec, params });
+    st.meta.set(path.replace(/\/+$/, ''), { kernel: kspec, params, ...(sha256 ? { sha256 } : {}) });
   });
 }
 

@@ -11,7 +11,7 @@ import { fail, withKernel, type Kernel } from '@bpf-iter/core';
 import { openAndLoad } from '../libbpf.js';
 import { isProgramSpec, parseIterSec, type BpfProg, type BpfProgramSpec } from '../program.js';
 import { applySets, attachWith, KernelCache, paramsFromOpts, parseKernelSpec, streamIter, type CliIo } from './common.js';
-import { withOrigin } from './state.js';
+import { moduleSha256, withOrigin } from './state.js';
 import { isBpfObjectFile } from './real.js';
 import type { IterOptions } from './cat.js';
 
@@ -25,6 +25,8 @@ export interface ModuleProgram {
   spec: BpfProgramSpec;
   /** Target from the section. */
   target: string;
+  /** sha256 of the module's bytes, taken before it was imported. */
+  sha256: string;
   mod: Record<string, unknown>;
 }
 
@@ -41,6 +43,7 @@ export function isProgramFile(s: string): boolean {
 export async function loadProgramModule(io: CliIo, file: string, progName?: string): Promise<ModuleProgram> {
   const abs = resolve(io.cwd ?? process.cwd(), file);
   if (!existsSync(abs)) fail('ENOENT', `no such file or directory: ${file}`);
+  const sha256 = moduleSha256(abs);
   const mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
   const progs = Object.entries(mod).filter((e): e is [string, BpfProgramSpec] => isProgramSpec(e[1]));
   if (progs.length === 0) fail('ENOENT', `can't find bpf program in ${file} (export one made with SEC())`);
@@ -49,7 +52,7 @@ export async function loadProgramModule(io: CliIo, file: string, progName?: stri
   const [key, spec] = hit;
   const sec = parseIterSec(spec.sec);
   if (!sec) fail('EINVAL', `prog '${spec.name}': missing BPF prog type, check ELF section name '${spec.sec}'`);
-  return { file: abs, key, spec: spec.origin ? spec : withOrigin(spec, { module: abs, export: key }), target: sec.target, mod };
+  return { file: abs, key, spec: spec.origin ? spec : withOrigin(spec, { module: abs, export: key }), target: sec.target, sha256, mod };
 }
 
 /** A loaded skeleton of the picked program with `--set` applied; call `destroy()` when done. */

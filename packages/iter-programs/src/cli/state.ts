@@ -14,7 +14,8 @@
  * failed write leaves the old file and no temp file. A character device
  * (`/dev/null`, `/dev/full`) reads as no state and is written in place.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, type Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -22,7 +23,7 @@ import { pathToFileURL } from 'node:url';
 import { BpfError, fail, withKernel } from '@bpf-iter/core';
 import { BpfFs, type BpffsState, type PinnedLinkState } from '../bpffs.js';
 import { encodeLinkInfo } from '../link_info.js';
-import { isProgramSpec, type BpfProgramSpec } from '../program.js';
+import { defineProgram, isProgramSpec, type BpfProgramSpec } from '../program.js';
 import { defaultDumper } from '../targets/index.js';
 import { buildLinkInfo, closeFds, KernelCache, parseKernelSpec, type CliIo, type KernelSpec, type LinkParams } from './common.js';
 import { JSON_ORIGIN, jsonDumper } from './json.js';
@@ -36,6 +37,8 @@ export interface PinMeta {
   kernel: KernelSpec;
   /** Link parameters; fds (map, cgroup) are reopened on restore, so the ids/paths are kept, not fd numbers. */
   params: LinkParams;
+  /** For a program module: the sha256 of its bytes when pinned (it is imported again only while they match). */
+  sha256?: string;
 }
 
 /** The state file. */
@@ -57,8 +60,16 @@ export function builtinDumper(target: string): BpfProgramSpec | undefined {
   return d && withOrigin(d, { module: BUILTIN_ORIGIN, export: target });
 }
 
-/** Finds the program of a pin again: a built-in/JSON dumper by target, else the export of its module. */
-export async function resolvePin(pin: PinnedLinkState): Promise<BpfProgramSpec> {
+/**
+ * Finds the program of a pin again. A built-in/JSON dumper is ours: found by
+ * target. A program module is code: it is imported again only when
+ * `importModule` (the user runs this pin: `cat PIN`), only while it is
+ * byte-for-byte what was pinned (sha256) and only when no one else can
+ * write it. Otherwise the pin is restored from its record (name, section,
+ * tag, globals) with a body that refuses to run (EPERM): `link show`, `rm`
+ * and `pin` never run code named in a data file.
+ */
+export async function resolvePin(pin: PinnedLinkState, meta: PinMeta, importModule: boolean): Promise<BpfProgramSpec> {
   const origin = pin.prog.origin;
   if (!origin) fail('ENOENT', `pin ${pin.path}: program ${pin.prog.name} has no recorded origin`);
   if (origin.module === BUILTIN_ORIGIN || origin.module === JSON_ORIGIN) {
@@ -66,11 +77,40 @@ export async function resolvePin(pin: PinnedLinkState): Promise<BpfProgramSpec> 
     if (!spec) fail('ENOENT', `pin ${pin.path}: no dumper for target '${origin.export}'`);
     return spec;
   }
-  if (!existsSync(origin.module)) fail('ENOENT', `pin ${pin.path}: program module ${origin.module} no longer exists`);
+  if (!importModule) return recordedSpec(pin, origin);
+  checkModule(pin, origin.module, meta.sha256);
   const mod = (await import(pathToFileURL(origin.module).href)) as Record<string, unknown>;
   const cand = origin.export ? mod[origin.export] : Object.values(mod).find((v) => isProgramSpec(v) && v.name === pin.prog.name);
   if (!isProgramSpec(cand)) fail('ENOENT', `pin ${pin.path}: program ${origin.export ?? pin.prog.name} not exported by ${origin.module}`);
   return cand.origin ? cand : withOrigin(cand, origin);
+}
+
+/** The sha256 of a program module's bytes (recorded by `pin`, checked before a re-import). */
+export function moduleSha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/** EPERM unless the pinned module is still the user's own, unwritable by others, and unchanged. */
+function checkModule(pin: PinnedLinkState, file: string, sha256: string | undefined): void {
+  if (!isAbsolute(file)) fail('EPERM', `pin ${pin.path}: program module path ${file} is not absolute: not importing it`);
+  const st = statOrNull(file);
+  if (!st) fail('ENOENT', `pin ${pin.path}: program module ${file} no longer exists`);
+  checkOwned(dirname(file), statSync(dirname(file)), 'program module folder');
+  checkOwned(file, st, 'program module');
+  if (typeof sha256 !== 'string') fail('EPERM', `pin ${pin.path}: no sha256 recorded for ${file}: not importing it (pin it again)`);
+  const now = moduleSha256(file);
+  if (now !== sha256) fail('EPERM', `pin ${pin.path}: program module ${file} changed since it was pinned (sha256 ${now.slice(0, 12)}…, pinned ${sha256.slice(0, 12)}…): not importing it (pin it again)`);
+}
+
+/** A pinned module program as the record describes it; its body is not loaded, so running it is EPERM. */
+function recordedSpec(pin: PinnedLinkState, origin: { module: string; export?: string }): BpfProgramSpec {
+  const spec = defineProgram({
+    name: pin.prog.name,
+    sec: pin.prog.sec,
+    origin,
+    fn: () => fail('EPERM', `pin ${pin.path}: program module ${origin.module} was not imported by this command`),
+  });
+  return typeof pin.prog.tag === 'string' ? Object.freeze({ ...spec, tag: pin.prog.tag }) : spec;
 }
 
 /** A pin that could not be restored: kept in the file, reported when used. */
@@ -104,8 +144,11 @@ export class CliState {
     return join(base, 'bpf-iter', 'bpffs.json');
   }
 
-  /** Reads the state file (if any) and restores every pin. */
-  static async load(io: CliIo): Promise<CliState> {
+  /**
+   * Reads the state file (if any) and restores every pin; only the module
+   * of the pin at `opts.run` (the one `cat` reads) may be imported.
+   */
+  static async load(io: CliIo, opts: { run?: string } = {}): Promise<CliState> {
     const st = new CliState(CliState.pathFor(io));
     const text = readState(st.file);
     if (text === null) return st;
@@ -120,7 +163,7 @@ export class CliState {
     for (const pin of data.bpffs.pins) {
       const meta = data.pins?.[pin.path] ?? { kernel: 'synthetic:1', params: {} };
       try {
-        await st.restorePin(pin, meta);
+        await st.restorePin(pin, meta, opts.run !== undefined && normalize(opts.run) === pin.path);
         st.meta.set(pin.path, meta);
       } catch (e) {
         const err = e instanceof BpfError ? e : new BpfError('EINVAL', (e as Error).message ?? String(e));
@@ -130,7 +173,7 @@ export class CliState {
     return st;
   }
 
-  private async restorePin(pin: PinnedLinkState, meta: PinMeta): Promise<void> {
+  private async restorePin(pin: PinnedLinkState, meta: PinMeta, importModule: boolean): Promise<void> {
     const kspec = parseKernelSpec(meta.kernel);
     const kernel = this.kernels.get(kspec, pin.target);
     await withKernel(kernel, async () => {
@@ -138,7 +181,7 @@ export class CliState {
       const built = buildLinkInfo(pin.target, meta.params, kernel);
       try {
         const link_info = Buffer.from(encodeLinkInfo(built.linkInfo ?? {})).toString('hex');
-        await this.fs.restore({ version: 1, mount: this.fs.mount, dirs: [], pins: [{ ...pin, link_info }] }, resolvePin);
+        await this.fs.restore({ version: 1, mount: this.fs.mount, dirs: [], pins: [{ ...pin, link_info }] }, (p) => resolvePin(p, meta, importModule));
       } finally {
         closeFds(built.fds);
       }
