@@ -56,8 +56,9 @@ export async function catCommand(io: CliIo, what: string, o: IterOptions): Promi
     if (linkOptionsGiven(params, o)) fail('EINVAL', `${what} is a pin: its program, parameters and kernel were fixed by 'pin'`);
     const st = await CliState.load(io, { run: what });
     try {
-      st.checkUsable(what);
-      await streamIter(io, st.fs.open(what));
+      const path = st.fs.realpath(what);
+      st.checkUsable(path);
+      await streamIter(io, st.fs.open(path));
     } finally {
       st.dispose();
     }

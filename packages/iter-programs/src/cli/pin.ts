@@ -6,7 +6,7 @@
  */
 import { fail } from '@bpf-iter/core';
 import type { BpfIterLink } from '../link.js';
-import { applySets, attachWith, loadAndAttach, paramsFromOpts, parseKernelSpec, type CliIo } from './common.js';
+import { applySets, attachWith, checkPinName, loadAndAttach, paramsFromOpts, parseKernelSpec, type CliIo } from './common.js';
 import { dumperBss, targetDumper, type IterOptions } from './cat.js';
 import { isProgramFile, loadProgramModule, openSkeleton } from './run.js';
 import { CliState } from './state.js';
@@ -21,7 +21,9 @@ export async function pinCommand(io: CliIo, what: string, path: string, o: IterO
   if (isBpfObjectFile(what)) return (await import('./object.js')).iterPinCommand(io, what, path, [], o);
   const kspec = parseKernelSpec(o.kernel);
   const params = paramsFromOpts(o);
+  checkPinName(path);
   await withState(io, async (st) => {
+    path = st.fs.realpath(path);
     st.checkFree(path);
     let link: BpfIterLink;
     let sha256: string | undefined;
@@ -48,23 +50,28 @@ export async function pinCommand(io: CliIo, what: string, path: string, o: IterO
     } finally {
       link.close();
     }
-    st.meta.set(path.replace(/\/+$/, ''), { kernel: kspec, params, ...(sha256 ? { sha256 } : {}) });
+    st.meta.set(path, { kernel: kspec, params, ...(sha256 ? { sha256 } : {}) });
   });
 }
 
 /** `bpf-iter rm PATH`: unpins (the link goes when nothing else holds it). */
 export async function rmCommand(io: CliIo, path: string): Promise<void> {
   await withState(io, (st) => {
+    // A broken entry is removed by the path it has in the file (it may not walk: `/etc/x`).
     if (st.removeBroken(path)) return;
-    st.fs.rm(path);
-    st.meta.delete(path.replace(/\/+$/, ''));
+    const p = st.fs.realpath(path);
+    if (st.removeBroken(p)) return;
+    st.fs.rm(p);
+    st.meta.delete(p);
   });
 }
 
 /** `bpf-iter mkdir PATH [-p]`. */
 export async function mkdirCommand(io: CliIo, path: string, o: { parents?: boolean }): Promise<void> {
+  checkPinName(path);
   await withState(io, (st) => {
-    st.checkFree(path);
-    st.fs.mkdir(path, { recursive: o.parents === true });
+    const p = st.fs.realpath(path);
+    st.checkFree(p);
+    st.fs.mkdir(p, { recursive: o.parents === true });
   });
 }

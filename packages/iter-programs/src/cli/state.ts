@@ -113,12 +113,51 @@ function recordedSpec(pin: PinnedLinkState, origin: { module: string; export?: s
   return typeof pin.prog.tag === 'string' ? Object.freeze({ ...spec, tag: pin.prog.tag }) : spec;
 }
 
-/** A pin that could not be restored: kept in the file, reported when used. */
+/** A pin that could not be restored: kept in the file as it was, reported when used, removable with `rm`. */
 interface BrokenPin {
-  pin: PinnedLinkState;
-  meta: PinMeta;
+  /** The entry as read (JSON). */
+  raw: unknown;
+  /** Its `pins[path]` record as read. */
+  meta: unknown;
   error: BpfError;
 }
+
+/** A state entry that is not usable, as `link show` reports it. */
+export interface StateProblem {
+  /** The entry's path, when it has one (then `rm PATH` removes it). */
+  path?: string;
+  /** Where in the file: `dirs[0]`, `pins[2]`. */
+  where: string;
+  error: BpfError;
+}
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** EINVAL unless `x` has the shape of a pin entry (so restore never meets a TypeError). */
+function checkPinEntry(x: Record<string, unknown>): PinnedLinkState {
+  const prog = x.prog;
+  if (typeof x.target !== 'string') fail('EINVAL', 'no target');
+  if (!isObj(prog) || typeof prog.name !== 'string' || typeof prog.sec !== 'string') fail('EINVAL', 'no prog name/sec');
+  if (prog.origin !== undefined && (!isObj(prog.origin) || typeof prog.origin.module !== 'string' || (prog.origin.export !== undefined && typeof prog.origin.export !== 'string')))
+    fail('EINVAL', 'bad prog origin');
+  if (prog.tag !== undefined && (typeof prog.tag !== 'string' || !/^[0-9a-f]{16}$/.test(prog.tag))) fail('EINVAL', 'bad prog tag');
+  if (typeof x.link_info !== 'string' || !/^([0-9a-f]{2})*$/.test(x.link_info)) fail('EINVAL', 'bad link_info');
+  if (x.globals !== undefined && !isObj(x.globals)) fail('EINVAL', 'bad globals');
+  return x as unknown as PinnedLinkState;
+}
+
+/** EINVAL unless `x` is a pin's CLI record (kernel, u32 ids, string paths). */
+function checkPinMeta(x: unknown): PinMeta {
+  if (x === undefined) return { kernel: 'synthetic:1', params: {} };
+  if (!isObj(x) || typeof x.kernel !== 'string' || !isObj(x.params)) fail('EINVAL', 'bad kernel/params record');
+  const p = x.params;
+  for (const k of ['pid', 'tid', 'map'] as const) if (p[k] !== undefined && !(Number.isInteger(p[k]) && (p[k] as number) >= 0 && (p[k] as number) <= 0xffffffff)) fail('EINVAL', `bad ${k}`);
+  for (const k of ['cgroup', 'order'] as const) if (p[k] !== undefined && typeof p[k] !== 'string') fail('EINVAL', `bad ${k}`);
+  if (x.sha256 !== undefined && typeof x.sha256 !== 'string') fail('EINVAL', 'bad sha256');
+  return x as unknown as PinMeta;
+}
+
+const asBpfError = (e: unknown): BpfError => (e instanceof BpfError ? e : new BpfError('EINVAL', `malformed entry (${(e as Error).message ?? String(e)})`));
 
 /** One invocation's view of the persisted bpffs. */
 export class CliState {
@@ -127,6 +166,10 @@ export class CliState {
   readonly kernels = new KernelCache();
   readonly meta = new Map<string, PinMeta>();
   private readonly broken = new Map<string, BrokenPin>();
+  /** Directory entries that could not be made (kept as they were, removable with `rm`). */
+  private readonly brokenDirs = new Map<string, BpfError>();
+  /** Entries with no path at all (`null`, `{}`): reported, and dropped at the next write. */
+  private readonly dropped: StateProblem[] = [];
 
   private constructor(readonly file: string) {}
 
@@ -146,28 +189,57 @@ export class CliState {
 
   /**
    * Reads the state file (if any) and restores every pin; only the module
-   * of the pin at `opts.run` (the one `cat` reads) may be imported.
+   * of the pin at `opts.run` (the one `cat` reads) may be imported. A bad
+   * entry does not fail the load: it is kept aside ({@link problems}).
    */
   static async load(io: CliIo, opts: { run?: string } = {}): Promise<CliState> {
     const st = new CliState(CliState.pathFor(io));
     const text = readState(st.file);
     if (text === null) return st;
-    let data: CliStateFile;
+    let data: unknown;
     try {
-      data = JSON.parse(text) as CliStateFile;
+      data = JSON.parse(text);
     } catch (e) {
       fail('EINVAL', `cannot parse state file ${st.file}: ${(e as Error).message}`);
     }
-    if (data.version !== 1 || !data.bpffs) fail('EINVAL', `state file ${st.file}: unknown format`);
-    for (const d of data.bpffs.dirs) st.fs.mkdir(d, { recursive: true });
-    for (const pin of data.bpffs.pins) {
-      const meta = data.pins?.[pin.path] ?? { kernel: 'synthetic:1', params: {} };
+    if (!isObj(data) || data.version !== 1 || !isObj(data.bpffs)) fail('EINVAL', `state file ${st.file}: unknown format (want version 1 with a bpffs object)`);
+    const metas = isObj(data.pins) ? data.pins : {};
+    const list = (k: 'dirs' | 'pins'): unknown[] => {
+      const v = (data as { bpffs: Record<string, unknown> }).bpffs[k];
+      if (v === undefined) return [];
+      if (Array.isArray(v)) return v;
+      st.dropped.push({ where: k, error: new BpfError('EINVAL', `not a list (${JSON.stringify(v)})`) });
+      return [];
+    };
+    list('dirs').forEach((d, i) => {
+      if (typeof d !== 'string') return st.dropped.push({ where: `dirs[${i}]`, error: new BpfError('EINVAL', `not a path (${JSON.stringify(d)})`) });
       try {
-        await st.restorePin(pin, meta, opts.run !== undefined && normalize(opts.run) === pin.path);
-        st.meta.set(pin.path, meta);
+        st.fs.mkdir(d, { recursive: true });
       } catch (e) {
-        const err = e instanceof BpfError ? e : new BpfError('EINVAL', (e as Error).message ?? String(e));
-        st.broken.set(pin.path, { pin, meta, error: err });
+        st.brokenDirs.set(d, asBpfError(e));
+      }
+    });
+    let run: string | undefined;
+    try {
+      run = opts.run === undefined ? undefined : st.fs.realpath(opts.run);
+    } catch {
+      // a path that does not walk: no pin of it is run
+    }
+    const pins = list('pins');
+    for (let i = 0; i < pins.length; i++) {
+      const raw = pins[i];
+      if (!isObj(raw) || typeof raw.path !== 'string') {
+        st.dropped.push({ where: `pins[${i}]`, error: new BpfError('EINVAL', `not a pin (${JSON.stringify(raw)})`) });
+        continue;
+      }
+      const path = raw.path;
+      try {
+        const pin = checkPinEntry(raw);
+        const meta = checkPinMeta(metas[path]);
+        await st.restorePin(pin, meta, run === path);
+        st.meta.set(path, meta);
+      } catch (e) {
+        st.broken.set(path, { raw, meta: metas[path], error: asBpfError(e) });
       }
     }
     return st;
@@ -190,23 +262,27 @@ export class CliState {
 
   /** Throws the restore error of a broken pin at `path` (so `cat` says why). */
   checkUsable(path: string): void {
-    const b = this.broken.get(normalize(path));
-    if (b) throw new BpfError(b.error.errno, `cannot restore pin ${b.pin.path}: ${b.error.message.replace(/^E[A-Z0-9]+: /, '')}`);
+    const b = this.broken.get(path);
+    if (b) throw new BpfError(b.error.errno, `cannot restore pin ${path}: ${b.error.message.replace(/^E[A-Z0-9]+: /, '')}`);
   }
 
-  /** EEXIST when a broken pin occupies `path` (it is not in {@link fs}). */
+  /** EEXIST when a broken entry occupies `path` (it is not in {@link fs}). */
   checkFree(path: string): void {
-    if (this.broken.has(normalize(path))) fail('EEXIST', `${path} exists`);
+    if (this.broken.has(path) || this.brokenDirs.has(path)) fail('EEXIST', `${path} exists`);
   }
 
-  /** Removes a broken pin; true if there was one. */
+  /** Removes a broken entry (pin or directory) named exactly `path`; true if there was one. */
   removeBroken(path: string): boolean {
-    return this.broken.delete(normalize(path));
+    return this.broken.delete(path) || this.brokenDirs.delete(path);
   }
 
-  /** Pins that could not be restored, with the reason. */
-  brokenPins(): { path: string; error: BpfError }[] {
-    return [...this.broken.values()].map((b) => ({ path: b.pin.path, error: b.error }));
+  /** Entries that could not be used, in file order: broken dirs, broken pins, then pathless ones. */
+  problems(): StateProblem[] {
+    return [
+      ...[...this.brokenDirs].map(([path, error]) => ({ path, where: 'dirs', error })),
+      ...[...this.broken].map(([path, b]) => ({ path, where: 'pins', error: b.error })),
+      ...this.dropped,
+    ];
   }
 
   /**
@@ -233,10 +309,17 @@ export class CliState {
   /** Writes the state file (temp file + rename; in place for a device). */
   save(): void {
     const s = this.fs.serialize();
-    const pins = [...s.pins, ...[...this.broken.values()].map((b) => b.pin)].sort((a, b) => (a.path < b.path ? -1 : 1));
-    const meta: Record<string, PinMeta> = {};
-    for (const p of pins) meta[p.path] = this.meta.get(p.path) ?? this.broken.get(p.path)!.meta;
-    const file: CliStateFile = { version: 1, bpffs: { ...s, pins }, pins: meta };
+    // Broken entries are written back as they were read; pathless ones are dropped.
+    const pins: unknown[] = [...s.pins];
+    const meta: Record<string, unknown> = {};
+    for (const p of s.pins) meta[p.path] = this.meta.get(p.path);
+    for (const [path, b] of this.broken) {
+      pins.push(b.raw);
+      if (b.meta !== undefined) meta[path] = b.meta;
+    }
+    const pathOf = (p: unknown) => (p as { path: string }).path;
+    pins.sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : pathOf(a) > pathOf(b) ? 1 : 0));
+    const file = { version: 1, bpffs: { ...s, dirs: [...s.dirs, ...this.brokenDirs.keys()], pins }, pins: meta };
     writeState(this.file, JSON.stringify(file, null, 2) + '\n');
   }
 
@@ -394,6 +477,4 @@ async function lockState(file: string): Promise<() => Promise<void>> {
   };
 }
 
-function normalize(p: string): string {
-  return p.replace(/\/+$/, '').replace(/\/+/g, '/');
-}
+
