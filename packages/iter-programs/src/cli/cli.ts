@@ -16,18 +16,22 @@ export const EXIT_USAGE = 2;
 /** Exit code of a failed operation. */
 export const EXIT_FAILURE = 1;
 
-function uint(v: string): number {
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('expected a non-negative integer.');
-  return Number(v);
+/** A u32 option (`linfo.task.pid`, `tid`, map ids are __u32): decimal or 0x hex, 0..2^32-1, else EINVAL (exit 2). */
+function u32(v: string): number {
+  const s = v.trim();
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(s)) throw new InvalidArgumentError('EINVAL: expected a u32 (decimal or 0x hex).');
+  const n = Number(s);
+  if (n > 0xffffffff) throw new InvalidArgumentError('EINVAL: out of range for a u32 (0..4294967295).');
+  return n;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** The link-parameter and kernel options shared by `cat`, `run` and `pin`. */
 function iterOptions(c: Command, which: { family?: boolean; json?: boolean; set?: boolean; prog?: boolean }): Command {
-  c.option('--pid <N>', 'task targets: only the threads of process N', uint)
-    .option('--tid <N>', 'task targets: only thread N', uint)
-    .option('--map <ID>', 'bpf_map_elem: the map with this id', uint)
+  c.option('--pid <N>', 'task targets: only the threads of process N', u32)
+    .option('--tid <N>', 'task targets: only thread N', u32)
+    .option('--map <ID>', 'bpf_map_elem: the map with this id', u32)
     .option('--cgroup <PATH>', 'cgroup: start cgroup (default /)')
     .addOption(new Option('--order <ORDER>', 'cgroup: walk order (required)').choices(CGROUP_ORDER_NAMES.slice(1)))
     .option('--kernel <KERNEL>', 'host, bpf (the running kernel through real BPF iterators), synthetic or synthetic:SEED (default: synthetic, the embedded kernel)');

@@ -112,6 +112,13 @@ export const CASES: Case[] = [
     code: 0,
     err: /^bpf-iter: Warning: state file .*: bad entry pins\[\d\]: EINVAL: not a pin \((null|\{\})\); skipped \(dropped at the next change\)$/,
   },
+  // Numbers are the kernel's types: u32 pid/tid/map ids; --set checked against the global's type.
+  { name: '--pid 2^32: EINVAL, exit 2, not wrapped', args: ['cat', 'task', '--pid', '4294967296'], code: 2, err: /^bpf-iter: error: option '--pid <N>' argument '4294967296' is invalid\. EINVAL: out of range for a u32/ },
+  { name: '--tid 2^32+1: EINVAL, exit 2', args: ['pin', 'task', '/sys/fs/bpf/t', '--tid', '4294967297'], code: 2, err: /^bpf-iter: error: option '--tid <N>' .*EINVAL: out of range for a u32/, after: (s) => expect(s).toBeNull() },
+  { name: '--map -1: EINVAL, exit 2', args: ['cat', 'bpf_map_elem', '--map', '-1'], code: 2, err: /^bpf-iter: error: option '--map <ID>' .*EINVAL: expected a u32/ },
+  { name: '--pid 2^32-1 is a u32: no such process, nothing printed', args: ['cat', 'task', '--pid', '4294967295'], code: 0, err: '', out: /^$/ },
+  { name: '--set family=abc: EINVAL', args: ['pin', 'tcp', '/sys/fs/bpf/t', '--set', 'family=abc'], code: 1, err: /^bpf-iter: Error: EINVAL: --set family=abc: family is an integer/, after: (s) => expect(s).toBeNull() },
+  { name: '--set family=1e400: EINVAL', args: ['pin', 'tcp', '/sys/fs/bpf/t', '--set', 'family=1e400'], code: 1, err: /^bpf-iter: Error: EINVAL: --set family=1e400: family is an integer/ },
   { name: 'a state that is not an object: one EINVAL line', state: 'null', args: ['link', 'show'], code: 1, err: /^bpf-iter: Error: EINVAL: state file .*: unknown format/ },
 ];
 
