@@ -350,41 +350,11 @@ function parseValue(name: string, raw: string, current: unknown): unknown {
 
 // ---- names ---------------------------------------------------------------------
 
-const CONTROL = /[\x00-\x1f\x7f]/;
+export { errorLine, escapeText } from './exit.js';
 
-/**
- * A name as the CLI prints it: control characters and backslash escaped C
- * style (`\n`, `\t`, `\x1b`, `\\`, like `ls -b`), so a name can never
- * break a line or drive the terminal.
- */
-export function escapeText(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f\\]/g, (c) => {
-    if (c === '\\') return '\\\\';
-    if (c === '\n') return '\\n';
-    if (c === '\t') return '\\t';
-    if (c === '\r') return '\\r';
-    return '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0');
-  });
-}
+const CONTROL = /[\x00-\x1f\x7f]/;
 
 /** EINVAL for a path with a control character (newline, ESC...): the CLI does not create such names. */
 export function checkPinName(path: string): void {
   if (CONTROL.test(path)) fail('EINVAL', `names with control characters are refused: ${path}`);
-}
-
-// ---- errors -------------------------------------------------------------------
-
-/** One line for stderr: `bpf-iter: Error: <ERRNO>: <message>`, names in it escaped ({@link escapeText}). */
-export function errorLine(e: unknown): string {
-  let msg: string;
-  if (e instanceof BpfError) return `bpf-iter: Error: ${escapeText(e.message)}`;
-  if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND') msg = `ENOENT: ${e.message}`;
-    else if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && !e.message.startsWith(code)) msg = `${code}: ${e.message}`;
-    else if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) msg = e.message;
-    else msg = `EINVAL: ${e.message}`;
-  } else msg = `EINVAL: ${String(e)}`;
-  // A foreign error's first line is its message; the rest (a stack, a tool's output) stays out.
-  return `bpf-iter: Error: ${escapeText(msg.split('\n')[0]!)}`;
 }

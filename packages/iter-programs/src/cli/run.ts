@@ -45,6 +45,8 @@ export async function loadProgramModule(io: CliIo, file: string, progName?: stri
   if (!existsSync(abs)) fail('ENOENT', `no such file or directory: ${file}`);
   const sha256 = moduleSha256(abs);
   const mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+  // A promise the module rejected without handling surfaces now (one error line, exit 1), before anything runs.
+  await new Promise((r) => setImmediate(r));
   const progs = Object.entries(mod).filter((e): e is [string, BpfProgramSpec] => isProgramSpec(e[1]));
   if (progs.length === 0) fail('ENOENT', `can't find bpf program in ${file} (export one made with SEC())`);
   const hit = progName === undefined ? progs[0] : progs.find(([k, v]) => k === progName || v.name === progName);

@@ -80,6 +80,7 @@ export async function resolvePin(pin: PinnedLinkState, meta: PinMeta, importModu
   if (!importModule) return recordedSpec(pin, origin);
   checkModule(pin, origin.module, meta.sha256);
   const mod = (await import(pathToFileURL(origin.module).href)) as Record<string, unknown>;
+  await new Promise((r) => setImmediate(r)); // a stray rejection of the module surfaces before it runs
   const cand = origin.export ? mod[origin.export] : Object.values(mod).find((v) => isProgramSpec(v) && v.name === pin.prog.name);
   if (!isProgramSpec(cand)) fail('ENOENT', `pin ${pin.path}: program ${origin.export ?? pin.prog.name} not exported by ${origin.module}`);
   return cand.origin ? cand : withOrigin(cand, origin);

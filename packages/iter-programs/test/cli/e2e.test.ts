@@ -73,6 +73,33 @@ exports.dump = SEC('iter/task', function dump(ctx) {
     expect(r.stderr).toBe('');
   });
 
+  it('a program module that rejects a promise: one error line, exit 1, no stack', async () => {
+    const { dir, state } = tempState();
+    const stray = join(dir, 'stray.mjs');
+    writeFileSync(stray, `export const x = 1;\nPromise.reject(new Error('boom\\nsecond line'));\n`);
+    const awaited = join(dir, 'awaited.mjs');
+    writeFileSync(awaited, `await Promise.reject(42);\n`);
+    for (const [file, line] of [
+      [stray, 'bpf-iter: Error: EINVAL: boom'],
+      [awaited, 'bpf-iter: Error: EINVAL: 42'],
+    ] as const) {
+      const r = await spawnCli(['run', file], state);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(line + '\n');
+    }
+  });
+
+  it('stdout on a full device: ENOSPC once, exit 1', async () => {
+    const { state } = tempState();
+    const r = await new Promise<{ code: number; stderr: string }>((res) => {
+      execFile('/bin/sh', ['-c', `node --import tsx --conditions=@bpf-iter/source ${MAIN} cat task >/dev/full`], { cwd: ROOT, env: { ...process.env, BPF_ITER_STATE: state } }, (err, _o, stderr) =>
+        res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+      );
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('bpf-iter: Error: ENOSPC: no space left on device, write\n');
+  });
+
   describe('--kernel host', () => {
     let srv: net.Server | null = null;
     beforeAll(async () => {

@@ -1,0 +1,70 @@
+/**
+ * How the `bpf-iter` process ends: one error line for anything thrown or
+ * rejected, quiet on EPIPE, and on SIGINT/SIGTERM the cleanups of work in
+ * flight (real pins, temp dirs) before exiting 128+signal. Kept free of
+ * heavy imports: `main.ts` installs it before loading the commands.
+ */
+import { runCleanups } from '@bpf-iter/core';
+
+/**
+ * A name as the CLI prints it: control characters and backslash escaped C
+ * style (`\n`, `\t`, `\x1b`, `\\`, like `ls -b`), so a name can never
+ * break a line or drive the terminal.
+ */
+export function escapeText(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f\\]/g, (c) => {
+    if (c === '\\') return '\\\\';
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    return '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0');
+  });
+}
+
+/** One line for stderr: `bpf-iter: Error: <ERRNO>: <message>`, names in it escaped ({@link escapeText}). */
+export function errorLine(e: unknown): string {
+  let msg: string;
+  // Our own errors (BpfError: `ERRNO: message`) are one line once names are escaped.
+  if (e instanceof Error && e.name === 'BpfError') return `bpf-iter: Error: ${escapeText(e.message)}`;
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND') msg = `ENOENT: ${e.message}`;
+    else if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && !e.message.startsWith(code)) msg = `${code}: ${e.message}`;
+    else if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) msg = e.message;
+    else msg = `EINVAL: ${e.message}`;
+  } else msg = `EINVAL: ${String(e)}`;
+  // A foreign error's first line is its message; the rest (a stack, a tool's output) stays out.
+  return `bpf-iter: Error: ${escapeText(msg.split('\n')[0]!)}`;
+}
+
+const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+
+/**
+ * Installs the process-wide handlers of the bin: an uncaught exception or
+ * unhandled rejection (a program module's stray promise) is one error line
+ * and exit 1; a stdout error is one line (EPIPE: quiet exit 0); SIGINT,
+ * SIGTERM and SIGHUP run the registered cleanups and exit 128+signal.
+ */
+export function installExitHandlers(): void {
+  const die = (e: unknown) => {
+    process.stderr.write(errorLine(e) + '\n');
+    runCleanups();
+    process.exit(1);
+  };
+  process.on('uncaughtException', die);
+  process.on('unhandledRejection', die);
+  // `bpf-iter cat ... | head`: the reader went away; stop quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') {
+      runCleanups();
+      process.exit(0);
+    }
+    die(e);
+  });
+  for (const [sig, n] of Object.entries(SIGNALS)) {
+    process.on(sig, () => {
+      runCleanups();
+      process.exit(128 + n);
+    });
+  }
+}
