@@ -7,7 +7,6 @@
  * use; and the sources that fill the model (synthetic, this host).
  */
 export * from './errors.js';
-export * from './cleanup.js';
 export * from './refcount.js';
 export * from './rculist.js';
 export * from './idr.js';

@@ -4,11 +4,13 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CGROUP_ORDER_NAMES } from '@bpf-iter/core';
-import type { IterOptions } from './cat.js';
-import type { CliIo } from './common.js';
-
-// Each command's module (and what it pulls in: programs, targets, links, the
-// BPF path) is imported when the command runs: start-up loads commander and the model.
+import { catCommand, type IterOptions } from './cat.js';
+import { errorLine, type CliIo } from './common.js';
+import { interruptedBy } from './exit.js';
+import { linkShowCommand } from './link.js';
+import { mkdirCommand, pinCommand, rmCommand } from './pin.js';
+import { runCommand } from './run.js';
+import { targetsCommand } from './targets.js';
 import { realKernelCommands } from './real.js';
 
 /** Exit code of a usage error (bad option, missing argument). */
@@ -59,7 +61,7 @@ export function buildCli(io: CliIo): Command {
     .command('targets')
     .description('list iterator targets, their ctx fields and link parameters')
     .option('--json', 'print a JSON array')
-    .action(async (o: { json?: boolean }) => (await import('./targets.js')).targetsCommand(io, o));
+    .action((o: { json?: boolean }) => targetsCommand(io, o));
 
   iterOptions(
     program
@@ -67,7 +69,7 @@ export function buildCli(io: CliIo): Command {
       .argument('<TARGET|PATH>', 'a target name, or a pinned iterator under /sys/fs/bpf')
       .description("run a target's default dumper (or --json), or read a pin: a fresh iteration each time"),
     { family: true, json: true },
-  ).action(async (what: string, o: IterOptions) => (await import('./cat.js')).catCommand(io, what, o));
+  ).action((what: string, o: IterOptions) => catCommand(io, what, o));
 
   iterOptions(
     program
@@ -76,8 +78,8 @@ export function buildCli(io: CliIo): Command {
       .description('load, attach and read a program module, or a BPF object on the real kernel'),
     { set: true, prog: true },
   )
-    .option('--pid-fd <N>', 'BPF objects: the process N, passed to the kernel as a pidfd', uint)
-    .action(async (file: string, o: IterOptions) => (await import('./run.js')).runCommand(io, file, o));
+    .option('--pid-fd <N>', 'BPF objects: the process N, passed to the kernel as a pidfd', u32)
+    .action((file: string, o: IterOptions) => runCommand(io, file, o));
 
   iterOptions(
     program
@@ -86,20 +88,20 @@ export function buildCli(io: CliIo): Command {
       .argument('<PATH>', 'where to pin, under /sys/fs/bpf')
       .description('attach and pin an iterator link (persisted in $BPF_ITER_STATE, else $XDG_STATE_HOME/bpf-iter or ~/.local/state/bpf-iter)'),
     { family: true, json: true, set: true, prog: true },
-  ).action(async (what: string, path: string, o: IterOptions) => (await import('./pin.js')).pinCommand(io, what, path, o));
+  ).action((what: string, path: string, o: IterOptions) => pinCommand(io, what, path, o));
 
   program
     .command('rm')
     .argument('<PATH>')
     .description('unpin')
-    .action(async (path: string) => (await import('./pin.js')).rmCommand(io, path));
+    .action((path: string) => rmCommand(io, path));
 
   program
     .command('mkdir')
     .argument('<PATH>')
     .option('-p, --parents', 'create missing parent directories')
     .description('create a bpffs directory')
-    .action(async (path: string, o: { parents?: boolean }) => (await import('./pin.js')).mkdirCommand(io, path, o));
+    .action((path: string, o: { parents?: boolean }) => mkdirCommand(io, path, o));
 
   const link = program.command('link').description('iterator links');
   link
@@ -107,9 +109,9 @@ export function buildCli(io: CliIo): Command {
     .alias('list')
     .option('--json', 'print a JSON array')
     .description('the live links: the pinned ones, with their parameters')
-    .action(async (o: { json?: boolean }) => (await import('./link.js')).linkShowCommand(io, o));
+    .action((o: { json?: boolean }) => linkShowCommand(io, o));
 
-  realKernelCommands(program, io, uint);
+  realKernelCommands(program, io, u32);
   return program;
 }
 
@@ -129,7 +131,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
-    io.stderr.write((await import('./common.js')).errorLine(e) + '\n');
+    // Ctrl-C killed a child (the BPF build) too: the run was interrupted, not failed.
+    const sig = interruptedBy(e);
+    if (sig !== undefined) return sig;
+    io.stderr.write(errorLine(e) + '\n');
     return EXIT_FAILURE;
   }
 }

@@ -1,10 +1,10 @@
 /**
  * How the `bpf-iter` process ends: one error line for anything thrown or
- * rejected, quiet on EPIPE, and on SIGINT/SIGTERM the cleanups of work in
- * flight (real pins, temp dirs) before exiting 128+signal. Kept free of
- * heavy imports: `main.ts` installs it before loading the commands.
+ * rejected, quiet on EPIPE, and exit 128+signal on SIGINT/SIGTERM/SIGHUP
+ * (no error line; the kernel drops the links and programs of the process,
+ * and a writer's state lock is released by proper-lockfile's exit hook).
+ * Free of imports: `main.ts` installs it before loading the commands.
  */
-import { runCleanups } from '@bpf-iter/core';
 
 /**
  * A name as the CLI prints it: control characters and backslash escaped C
@@ -40,31 +40,38 @@ export function errorLine(e: unknown): string {
 const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 
 /**
+ * 128+signal when `e` is a child process killed by SIGINT/SIGTERM/SIGHUP
+ * (Ctrl-C reaches the whole process group: a child such as the first
+ * run's BPF build dies with the CLI),
+ * else undefined.
+ */
+export function interruptedBy(e: unknown): number | undefined {
+  for (let x = e as { signal?: unknown; cause?: unknown } | undefined, i = 0; x && typeof x === 'object' && i < 4; x = x.cause as typeof x, i++) {
+    const n = SIGNALS[x.signal as keyof typeof SIGNALS];
+    if (n !== undefined) return 128 + n;
+  }
+  return undefined;
+}
+
+/**
  * Installs the process-wide handlers of the bin: an uncaught exception or
  * unhandled rejection (a program module's stray promise) is one error line
  * and exit 1; a stdout error is one line (EPIPE: quiet exit 0); SIGINT,
- * SIGTERM and SIGHUP run the registered cleanups and exit 128+signal.
+ * SIGTERM and SIGHUP exit 128+signal.
  */
 export function installExitHandlers(): void {
   const die = (e: unknown) => {
     process.stderr.write(errorLine(e) + '\n');
-    runCleanups();
     process.exit(1);
   };
   process.on('uncaughtException', die);
   process.on('unhandledRejection', die);
   // `bpf-iter cat ... | head`: the reader went away; stop quietly.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') {
-      runCleanups();
-      process.exit(0);
-    }
+    if (e.code === 'EPIPE') process.exit(0);
     die(e);
   });
   for (const [sig, n] of Object.entries(SIGNALS)) {
-    process.on(sig, () => {
-      runCleanups();
-      process.exit(128 + n);
-    });
+    process.on(sig, () => process.exit(128 + n));
   }
 }
