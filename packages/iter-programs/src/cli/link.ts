@@ -4,6 +4,7 @@
  */
 import { BpfIterLink } from '../link.js';
 import { escapeText, out, type CliIo } from './common.js';
+import { jsonText, type OutputOptions } from './output.js';
 import { CliState, type StateProblem } from './state.js';
 
 /** One link as `link show --json` prints it. */
@@ -93,13 +94,13 @@ export function problemLine(st: CliState, p: StateProblem): string {
 }
 
 /** `bpf-iter link show`. */
-export async function linkShowCommand(io: CliIo, o: { json?: boolean }): Promise<void> {
+export async function linkShowCommand(io: CliIo, o: OutputOptions): Promise<void> {
   const st = await CliState.load(io);
   try {
     // Listing still works when a pin cannot be restored; say which and why.
     for (const b of st.problems()) io.stderr.write(problemLine(st, b) + '\n');
     const rows = describeLinks(st);
-    await out(io, o.json ? JSON.stringify(rows, null, 2) + '\n' : rows.map(formatLink).join(''));
+    await out(io, o.json ? jsonText(rows, o) : rows.map(formatLink).join(''));
   } finally {
     st.dispose();
   }

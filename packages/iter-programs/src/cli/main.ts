@@ -1,6 +1,6 @@
 /**
  * The `bpf-iter` bin, modelled on bpftool: `targets`, `cat`, `run`, `pin`,
- * `rm`, `mkdir`, `link show`. See `cli.ts`.
+ * `iter pin`, `rm`, `mkdir`, `link show`, `prog show`, `map show`, `version`. See `cli.ts`.
  * (No shebang here: tsup adds it to dist/cli/main.js.)
  */
 import { installExitHandlers } from './exit.js';

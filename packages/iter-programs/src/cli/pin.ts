@@ -28,7 +28,7 @@ export async function pinCommand(io: CliIo, what: string, path: string, o: IterO
     let link: BpfIterLink;
     let sha256: string | undefined;
     if (isProgramFile(what)) {
-      if (o.json || o.family !== undefined) fail('EINVAL', '--json and --family apply to targets, not program modules');
+      if (o.json || o.family !== undefined) fail('EINVAL', '-j/--json and --family apply to targets (their dumpers), not program modules');
       const mp = await loadProgramModule(io, what, o.prog);
       sha256 = mp.sha256;
       const kernel = st.kernels.get(kspec, mp.target);
@@ -40,7 +40,7 @@ export async function pinCommand(io: CliIo, what: string, path: string, o: IterO
       }
     } else {
       const spec = targetDumper(what, o.json);
-      const globals = { bss: dumperBss(what, o.family), data: {} };
+      const globals = { bss: dumperBss(what, o), data: {} };
       applySets(globals, o.set ?? []);
       link = loadAndAttach(spec, params, st.kernels.get(kspec, what), globals);
     }

@@ -74,6 +74,7 @@ export function openSkeleton(mp: ModuleProgram, kernel: Kernel, sets: readonly s
 /** `bpf-iter run`. */
 export async function runCommand(io: CliIo, file: string, o: IterOptions): Promise<void> {
   if (isBpfObjectFile(file)) return (await import('./object.js')).runObjectCommand(io, file, o);
+  if (o.json) fail('EINVAL', '-j/--json applies to targets (their JSON dumpers): a program module prints its own output');
   const mp = await loadProgramModule(io, file, o.prog);
   const kernel = new KernelCache().get(parseKernelSpec(o.kernel), mp.target);
   const skel = openSkeleton(mp, kernel, o.set ?? []);
