@@ -74,7 +74,7 @@ export async function catCommand(io: CliIo, what: string, o: IterOptions): Promi
   const spec = targetDumper(what, o.json);
   const bss = dumperBss(what, o);
   // The built-in dumpers print only what /proc/PID/maps shows of vm_flags: skip smaps' cost.
-  const kernel = new KernelCache().get(parseKernelSpec(o.kernel), what, { vmFlags: false });
+  const kernel = new KernelCache(io).get(parseKernelSpec(o.kernel), what, { vmFlags: false });
   const link = loadAndAttach(spec, params, kernel, { bss });
   try {
     await streamIter(io, link.open());

@@ -23,6 +23,7 @@ import { attachIter, type BpfIterLink } from '../link.js';
 import type { BpfIterLinkInfoInit } from '../link_info.js';
 import { loadProgram, type BpfGlobals, type BpfProg, type BpfProgramSpec } from '../program.js';
 import { bpf_map_get_fd_by_id, cgroup_open } from '../targets/index.js';
+import { dumpProgress, withStatus } from './progress.js';
 import { linkParamsOf } from './targets.js';
 
 /** Where a command writes; `process.stdout`/`stderr` in the bin, collectors in tests. */
@@ -48,13 +49,16 @@ export async function out(io: CliIo, s: string | Uint8Array): Promise<void> {
  * comes: the output is never buffered whole. Closes the fd.
  */
 export async function streamIter(io: CliIo, fd: IterFdBase): Promise<void> {
+  const progress = dumpProgress(io);
   try {
     for (;;) {
       const chunk = fd.read(CHUNK);
       if (chunk.length === 0) return;
+      progress.add(chunk.length);
       await out(io, chunk);
     }
   } finally {
+    progress.done();
     fd.closeQuietly();
   }
 }
@@ -159,6 +163,8 @@ export function readBpfFor(target: string | undefined): Kernel {
 /** Kernels built in this process, so pins of one kernel share it (and its ids). */
 export class KernelCache {
   private readonly cache = new Map<string, Kernel>();
+  /** `io`: where a live kernel read shows its status line (a terminal stderr only). */
+  constructor(private readonly io?: CliIo) {}
   /**
    * The kernel of a spec; `host` is read once per process per target set,
    * with `host` options on top of what the target needs.
@@ -167,8 +173,11 @@ export class KernelCache {
     const key = spec === 'host' || spec === 'bpf' ? `${spec}/${target ?? '*'}/${JSON.stringify(host)}` : spec;
     let k = this.cache.get(key);
     if (!k) {
+      const io = this.io;
+      const status = <T>(text: string, fn: () => T): T => (io ? withStatus(io, text, fn) : fn());
+      // The host source is lazy (read as the walk reaches each kind): nothing long to show here.
       if (spec === 'host') k = openHost({ ...hostOptionsFor(target), ...host });
-      else if (spec === 'bpf') k = readBpfFor(target);
+      else if (spec === 'bpf') k = status('reading the running kernel through BPF iterators (the first run builds them)…', () => readBpfFor(target));
       else {
         const seed = Number(spec.slice('synthetic:'.length));
         // The default kernel is shared with library code in this process.

@@ -76,7 +76,7 @@ export async function runCommand(io: CliIo, file: string, o: IterOptions): Promi
   if (isBpfObjectFile(file)) return (await import('./object.js')).runObjectCommand(io, file, o);
   if (o.json) fail('EINVAL', '-j/--json applies to targets (their JSON dumpers): a program module prints its own output');
   const mp = await loadProgramModule(io, file, o.prog);
-  const kernel = new KernelCache().get(parseKernelSpec(o.kernel), mp.target);
+  const kernel = new KernelCache(io).get(parseKernelSpec(o.kernel), mp.target);
   const skel = openSkeleton(mp, kernel, o.set ?? []);
   try {
     const link = attachWith(skel.prog, paramsFromOpts(o), kernel);

@@ -164,7 +164,7 @@ const asBpfError = (e: unknown): BpfError => (e instanceof BpfError ? e : new Bp
 export class CliState {
   /** This invocation's bpffs (not the process-wide one: tests run commands in-process). */
   readonly fs = new BpfFs();
-  readonly kernels = new KernelCache();
+  readonly kernels: KernelCache;
   readonly meta = new Map<string, PinMeta>();
   private readonly broken = new Map<string, BrokenPin>();
   /** Directory entries that could not be made (kept as they were, removable with `rm`). */
@@ -172,7 +172,12 @@ export class CliState {
   /** Entries with no path at all (`null`, `{}`): reported, and dropped at the next write. */
   private readonly dropped: StateProblem[] = [];
 
-  private constructor(readonly file: string) {}
+  private constructor(
+    readonly file: string,
+    io: CliIo,
+  ) {
+    this.kernels = new KernelCache(io);
+  }
 
   /**
    * The state file path for an environment: `$BPF_ITER_STATE` (relative to
@@ -194,7 +199,7 @@ export class CliState {
    * entry does not fail the load: it is kept aside ({@link problems}).
    */
   static async load(io: CliIo, opts: { run?: string } = {}): Promise<CliState> {
-    const st = new CliState(CliState.pathFor(io));
+    const st = new CliState(CliState.pathFor(io), io);
     const text = readState(st.file);
     if (text === null) return st;
     let data: unknown;
