@@ -26,15 +26,18 @@ async function run(args: string[], ttyErr: boolean): Promise<{ code: number; std
 
 describe('progress', () => {
   it('--kernel host: a status line on a terminal stderr, cleared at the end; none on a pipe', async () => {
-    const tty = await run(['cat', 'ksym', '--kernel', 'host'], true);
+    // kmem_cache: a small host read; the output is not compared (other processes change the host).
+    const tty = await run(['cat', 'kmem_cache', '--kernel', 'host'], true);
     expect(tty.code, tty.stderr).toBe(0);
     expect(tty.stderr).toContain('bpf-iter: reading this host (/proc, /sys)…');
     // Cleared: the last thing written erases the line (CSI K), so the terminal is left clean.
     expect(tty.stderr.endsWith('\x1b[1G\x1b[2K')).toBe(true);
-    const pipe = await run(['cat', 'ksym', '--kernel', 'host'], false);
+    const pipe = await run(['cat', 'kmem_cache', '--kernel', 'host'], false);
+    expect(pipe.code, pipe.stderr).toBe(0);
     expect(pipe.stderr).toBe('');
-    expect(pipe.stdout).toBe(tty.stdout);
-  });
+    expect(pipe.stdout.split('\n')[0]).toBe(tty.stdout.split('\n')[0]);
+    expect(tty.stdout.length).toBeGreaterThan(0);
+  }, 60_000);
 
   it('the embedded kernel and the lazy host source are not long work: no status line', async () => {
     for (const a of [['cat', 'task'], ['cat', 'kmem_cache', '--kernel', 'host']]) {
