@@ -4,16 +4,14 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CGROUP_ORDER_NAMES, fail } from '@bpf-iter/core';
-import { catCommand, type IterOptions } from './cat.js';
-import { errorLine, out, type CliIo } from './common.js';
-import { interruptedBy } from './exit.js';
-import { linkShowCommand } from './link.js';
+import type { IterOptions } from './cat.js';
+import type { CliIo } from './common.js';
+import { errorLine, interruptedBy } from './exit.js';
 import { jsonText, versionInfo, versionText, type OutputOptions } from './output.js';
-import { mapShowCommand, parseShowFilter, progShowCommand } from './show.js';
-import { mkdirCommand, pinCommand, rmCommand } from './pin.js';
-import { runCommand } from './run.js';
-import { targetsCommand } from './targets.js';
 import { isBpfObjectFile } from './real.js';
+
+// Each command's module (and what it pulls in: programs, targets, links, the
+// BPF path) is imported when the command runs: start-up loads commander and the model.
 
 /** Exit code of a usage error (bad option, missing argument). */
 export const EXIT_USAGE = 2;
@@ -79,7 +77,7 @@ function pinCommandSpec(c: Command, io: CliIo): Command {
       const o = opts<IterOptions>(cmd);
       if (isBpfObjectFile(what)) return nullUnderJson(io, o, (async () => (await import('./object.js')).iterPinCommand(io, what, path, mapWords, o))());
       if (mapWords.length) fail('EINVAL', `'${mapWords.join(' ')}': map MAP applies to BPF objects; a model target takes --map ID`);
-      return nullUnderJson(io, o, pinCommand(io, what, path, o));
+      return nullUnderJson(io, o, (async () => (await import('./pin.js')).pinCommand(io, what, path, o))());
     });
 }
 
@@ -104,13 +102,13 @@ export function buildCli(io: CliIo): Command {
     .description('print the version (-j: as JSON)')
     .action((_o: unknown, cmd: Command) => {
       const o = opts<object>(cmd);
-      return out(io, o.json ? jsonText(versionInfo(), o) : versionText());
+      io.stdout.write(o.json ? jsonText(versionInfo(), o) : versionText());
     });
 
   program
     .command('targets')
     .description('list iterator targets, their ctx fields and link parameters')
-    .action((_o: unknown, cmd: Command) => targetsCommand(io, opts<object>(cmd)));
+    .action(async (_o: unknown, cmd: Command) => (await import('./targets.js')).targetsCommand(io, opts<object>(cmd)));
 
   iterOptions(
     program
@@ -118,7 +116,7 @@ export function buildCli(io: CliIo): Command {
       .argument('<TARGET|PATH>', 'a target name, or a pinned iterator under /sys/fs/bpf')
       .description("run a target's default dumper (-j: its JSON dumper), or read a pin: a fresh iteration each time"),
     { family: true },
-  ).action((what: string, _o: unknown, cmd: Command) => catCommand(io, what, opts<IterOptions>(cmd)));
+  ).action(async (what: string, _o: unknown, cmd: Command) => (await import('./cat.js')).catCommand(io, what, opts<IterOptions>(cmd)));
 
   iterOptions(
     program
@@ -128,7 +126,7 @@ export function buildCli(io: CliIo): Command {
     { set: true, prog: true },
   )
     .option('--pid-fd <N>', 'BPF objects: the process N, passed to the kernel as a pidfd', u32)
-    .action((file: string, _o: unknown, cmd: Command) => runCommand(io, file, opts<IterOptions>(cmd)));
+    .action(async (file: string, _o: unknown, cmd: Command) => (await import('./run.js')).runCommand(io, file, opts<IterOptions>(cmd)));
 
   pinCommandSpec(program.command('pin'), io);
 
@@ -139,7 +137,7 @@ export function buildCli(io: CliIo): Command {
     .command('rm')
     .argument('<PATH>')
     .description('unpin (or remove a bad state entry by its path)')
-    .action((path: string, _o: unknown, cmd: Command) => nullUnderJson(io, opts<object>(cmd), rmCommand(io, path)));
+    .action(async (path: string, _o: unknown, cmd: Command) => nullUnderJson(io, opts<object>(cmd), (await import('./pin.js')).rmCommand(io, path)));
 
   program
     .command('mkdir')
@@ -148,7 +146,7 @@ export function buildCli(io: CliIo): Command {
     .description('create a bpffs directory')
     .action((path: string, _o: unknown, cmd: Command) => {
       const o = opts<{ parents?: boolean }>(cmd);
-      return nullUnderJson(io, o, mkdirCommand(io, path, o));
+      return nullUnderJson(io, o, (async () => (await import('./pin.js')).mkdirCommand(io, path, o))());
     });
 
   const link = program.command('link').description('iterator links, as bpftool link');
@@ -156,7 +154,7 @@ export function buildCli(io: CliIo): Command {
     .command('show')
     .alias('list')
     .description('the live links: the pinned ones, with their parameters')
-    .action((_o: unknown, cmd: Command) => linkShowCommand(io, opts<object>(cmd)));
+    .action(async (_o: unknown, cmd: Command) => (await import('./link.js')).linkShowCommand(io, opts<object>(cmd)));
 
   // bpftool's own: the real kernel (libbpf) unless --kernel names a model.
   const prog = program.command('prog').description('loaded programs, as bpftool prog');
@@ -168,9 +166,10 @@ export function buildCli(io: CliIo): Command {
     .description("the kernel's programs")
     .action(async (args: string[], _o: unknown, cmd: Command) => {
       const o = opts<{ kernel?: string }>(cmd);
-      const f = parseShowFilter(args, ['id', 'name', 'tag']);
+      const show = await import('./show.js');
+      const f = show.parseShowFilter(args, ['id', 'name', 'tag']);
       if (o.kernel === undefined || o.kernel === 'bpf') return (await import('./prog.js')).progShowCommand(io, o, f);
-      return progShowCommand(io, f, o);
+      return show.progShowCommand(io, f, o);
     });
 
   const map = program.command('map').description('maps, as bpftool map');
@@ -182,9 +181,10 @@ export function buildCli(io: CliIo): Command {
     .description("the kernel's maps")
     .action(async (args: string[], _o: unknown, cmd: Command) => {
       const o = opts<{ kernel?: string }>(cmd);
-      const f = parseShowFilter(args, ['id', 'name']);
+      const show = await import('./show.js');
+      const f = show.parseShowFilter(args, ['id', 'name']);
       if (o.kernel === undefined || o.kernel === 'bpf') return (await import('./prog.js')).mapShowCommand(io, o, f);
-      return mapShowCommand(io, f, o);
+      return show.mapShowCommand(io, f, o);
     });
 
   return program;
