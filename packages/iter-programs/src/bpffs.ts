@@ -9,7 +9,10 @@
  * - existing path → EEXIST;
  * - a component containing `.` → EPERM: `bpf_lookup()` rejects dots
  *   ("reserved for future extensions"; bpftool documents the same rule);
- * - a component longer than 255 bytes → ENAMETOOLONG.
+ * - a component longer than 255 bytes → ENAMETOOLONG;
+ * - `.`, `..` and repeated slashes resolve like the kernel's path walk: the
+ *   component before a `..` must exist and be a directory (ENOENT/ENOTDIR),
+ *   so `/sys/fs/bpf/a/../b` is `/sys/fs/bpf/b` only when `a` is a directory.
  */
 import { posix } from 'node:path';
 import { fail } from '@bpf-iter/core';
@@ -34,7 +37,8 @@ export interface PinnedLinkState {
   path: string;
   kind: 'link';
   target: string;
-  prog: { name: string; sec: string; origin?: { module: string; export?: string } };
+  /** The program: name, section, where it comes from, and its `prog_tag` when pinned. */
+  prog: { name: string; sec: string; origin?: { module: string; export?: string }; tag?: string };
   /** `union bpf_iter_link_info` bytes as hex (32 chars). */
   link_info: string;
   /** Global data of the program at pin time (JSON-safe values). */
@@ -62,10 +66,43 @@ export class BpfFs {
 
   constructor(readonly mount: string = BPF_FS_MOUNT) {}
 
+  /**
+   * The canonical form of an absolute path, walked like the kernel's
+   * `link_path_walk()`: empty and `.` components dropped; `..` steps back
+   * over a component that must exist as a directory when it is on this
+   * bpffs (ENOENT if missing, ENOTDIR if a pin). Components outside the
+   * mount are the host's and are taken as given. EINVAL for a relative path.
+   */
+  realpath(path: string): string {
+    if (typeof path !== 'string' || !path.startsWith('/')) fail('EINVAL', `path must be absolute: ${String(path)}`);
+    const out: string[] = [];
+    for (const c of path.split('/')) {
+      if (c === '' || c === '.') continue;
+      if (c !== '..') {
+        out.push(c);
+        continue;
+      }
+      if (out.length === 0) continue; // `/..` is `/`
+      const below = this.relParts('/' + out.join('/'));
+      if (below && below.length > 0) {
+        const n = this.walk(below, path);
+        if (n.kind !== 'dir') fail('ENOTDIR', `not a directory on the way to ${path}`);
+      }
+      out.pop();
+    }
+    return '/' + out.join('/');
+  }
+
+  /** Components of a canonical path below the mount ([] for the mount); null if outside. */
+  private relParts(p: string): string[] | null {
+    if (p === this.mount) return [];
+    if (!p.startsWith(this.mount + '/')) return null;
+    return p.slice(this.mount.length + 1).split('/');
+  }
+
   /** Splits a path into components below the mount; null if outside. */
   private rel(path: string): string[] | null {
-    if (typeof path !== 'string' || !path.startsWith('/')) fail('EINVAL', `path must be absolute: ${String(path)}`);
-    const p = posix.normalize(path).replace(/\/+$/, '') || '/';
+    const p = this.realpath(path);
     if (p === this.mount) return [];
     if (!p.startsWith(this.mount + '/')) return null;
     const parts = p.slice(this.mount.length + 1).split('/');
@@ -253,7 +290,7 @@ export class BpfFs {
             path: p,
             kind: 'link',
             target: n.link.target,
-            prog: { name: prog.name, sec: prog.sec, ...(prog.spec.origin ? { origin: prog.spec.origin } : {}) },
+            prog: { name: prog.name, sec: prog.sec, ...(prog.spec.origin ? { origin: prog.spec.origin } : {}), tag: prog.tag },
             link_info: n.link.linfo.toHex(),
             globals: { bss: jsonSafe(prog.globals.bss), data: jsonSafe(prog.globals.data), rodata: jsonSafe(prog.globals.rodata) },
           });

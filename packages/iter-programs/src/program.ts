@@ -64,6 +64,11 @@ export interface BpfProgramSpec<F extends object = any, G = any> {
   readonly origin?: { module: string; export?: string };
   /** How far the program reaches into the ctx's key/value buffers (checked at link creation). */
   readonly access?: BpfProgAccess;
+  /**
+   * @internal The `prog_tag` of a program restored from a record without its
+   * text (a pin whose module was not imported): the tag it had when pinned.
+   */
+  readonly tag?: string;
 }
 
 /**
@@ -186,7 +191,7 @@ export class BpfProg implements FdObject {
     this.globals = globals;
     this.fn = spec.fn;
     this.gpl_compatible = isGplCompatible(spec.license ?? 'GPL');
-    this.tag = createHash('sha1').update(`${spec.sec}\0${spec.name}\0${spec.fn.toString()}`).digest('hex').slice(0, BPF_TAG_SIZE * 2);
+    this.tag = spec.tag ?? createHash('sha1').update(`${spec.sec}\0${spec.name}\0${spec.fn.toString()}`).digest('hex').slice(0, BPF_TAG_SIZE * 2);
     this.kernel = kernel;
     this.kprog = new KernelProg(BPF_PROG_TYPE_TRACING, this.name.slice(0, 15), this.tag, 28 /* BPF_TRACE_ITER */, BPF_ITER_FUNC_PREFIX + target.reg.target);
     this.id = allocModelId('prog', kernel, this.kprog);

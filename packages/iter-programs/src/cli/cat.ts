@@ -19,7 +19,10 @@ export interface IterOptions {
   order?: string;
   family?: number;
   kernel?: string;
+  /** `-j`: a target's JSON dumper. */
   json?: boolean;
+  /** `-p`: the JSON dumper indents. */
+  pretty?: boolean;
   set?: string[];
   prog?: string;
 }
@@ -29,11 +32,15 @@ export function isBpffsPath(s: string): boolean {
   return s === BPF_FS_MOUNT || s.startsWith(BPF_FS_MOUNT + '/');
 }
 
-/** The `.bss` of a built-in dumper: tcp/udp take `family` (0 both, 4 or 6). EINVAL for `--family` elsewhere. */
-export function dumperBss(target: string, family: number | undefined): Record<string, unknown> {
-  if (target === 'tcp' || target === 'udp') return { family: family ?? 0 };
-  if (family !== undefined) fail('EINVAL', `--family applies to tcp and udp, not ${target}`);
-  return {};
+/**
+ * The `.bss` of a built-in dumper: tcp/udp take `family` (0 both, 4 or 6),
+ * the JSON dumpers `pretty` (`-p`). EINVAL for `--family` elsewhere.
+ */
+export function dumperBss(target: string, o: { family?: number | undefined; json?: boolean | undefined; pretty?: boolean | undefined }): Record<string, unknown> {
+  const bss: Record<string, unknown> = o.json ? { pretty: o.pretty === true } : {};
+  if (target === 'tcp' || target === 'udp') bss.family = o.family ?? 0;
+  else if (o.family !== undefined) fail('EINVAL', `--family applies to tcp and udp, not ${target}`);
+  return bss;
 }
 
 /** The dumper `cat`/`pin` run for a target: ENOENT for an unknown target. */
@@ -54,19 +61,20 @@ export async function catCommand(io: CliIo, what: string, o: IterOptions): Promi
   if (isBpffsPath(what)) {
     // A pin's program and parameters were fixed when it was pinned.
     if (linkOptionsGiven(params, o)) fail('EINVAL', `${what} is a pin: its program, parameters and kernel were fixed by 'pin'`);
-    const st = await CliState.load(io);
+    const st = await CliState.load(io, { run: what });
     try {
-      st.checkUsable(what);
-      await streamIter(io, st.fs.open(what));
+      const path = st.fs.realpath(what);
+      st.checkUsable(path);
+      await streamIter(io, st.fs.open(path));
     } finally {
       st.dispose();
     }
     return;
   }
   const spec = targetDumper(what, o.json);
-  const bss = dumperBss(what, o.family);
+  const bss = dumperBss(what, o);
   // The built-in dumpers print only what /proc/PID/maps shows of vm_flags: skip smaps' cost.
-  const kernel = new KernelCache().get(parseKernelSpec(o.kernel), what, { vmFlags: false });
+  const kernel = new KernelCache(io).get(parseKernelSpec(o.kernel), what, { vmFlags: false });
   const link = loadAndAttach(spec, params, kernel, { bss });
   try {
     await streamIter(io, link.open());

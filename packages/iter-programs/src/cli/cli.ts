@@ -3,39 +3,82 @@
  * Kept apart from `main.ts` so tests can run commands in-process.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CGROUP_ORDER_NAMES } from '@bpf-iter/core';
+import { CGROUP_ORDER_NAMES, fail } from '@bpf-iter/core';
 import type { IterOptions } from './cat.js';
 import type { CliIo } from './common.js';
+import { errorLine, interruptedBy } from './exit.js';
+import { jsonText, versionInfo, versionText, type OutputOptions } from './output.js';
+import { isBpfObjectFile } from './real.js';
 
 // Each command's module (and what it pulls in: programs, targets, links, the
 // BPF path) is imported when the command runs: start-up loads commander and the model.
-import { realKernelCommands } from './real.js';
 
 /** Exit code of a usage error (bad option, missing argument). */
 export const EXIT_USAGE = 2;
 /** Exit code of a failed operation. */
 export const EXIT_FAILURE = 1;
 
-function uint(v: string): number {
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('expected a non-negative integer.');
-  return Number(v);
+/** A u32 option (`linfo.task.pid`, `tid`, map ids are __u32): decimal or 0x hex, 0..2^32-1, else EINVAL (exit 2). */
+function u32(v: string): number {
+  const s = v.trim();
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(s)) throw new InvalidArgumentError('EINVAL: expected a u32 (decimal or 0x hex).');
+  const n = Number(s);
+  if (n > 0xffffffff) throw new InvalidArgumentError('EINVAL: out of range for a u32 (0..4294967295).');
+  return n;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** The link-parameter and kernel options shared by `cat`, `run` and `pin`. */
-function iterOptions(c: Command, which: { family?: boolean; json?: boolean; set?: boolean; prog?: boolean }): Command {
-  c.option('--pid <N>', 'task targets: only the threads of process N', uint)
-    .option('--tid <N>', 'task targets: only thread N', uint)
-    .option('--map <ID>', 'bpf_map_elem: the map with this id', uint)
+function iterOptions(c: Command, which: { family?: boolean; set?: boolean; prog?: boolean }): Command {
+  c.option('--pid <N>', 'task targets: only the threads of process N', u32)
+    .option('--tid <N>', 'task targets: only thread N', u32)
+    .option('--map <ID>', 'bpf_map_elem: the map with this id', u32)
     .option('--cgroup <PATH>', 'cgroup: start cgroup (default /)')
     .addOption(new Option('--order <ORDER>', 'cgroup: walk order (required)').choices(CGROUP_ORDER_NAMES.slice(1)))
-    .option('--kernel <KERNEL>', 'host, bpf (the running kernel through real BPF iterators), synthetic or synthetic:SEED (default: synthetic, the embedded kernel)');
+    .option('--kernel <KERNEL>', KERNEL_HELP);
   if (which.family) c.addOption(new Option('--family <F>', 'tcp/udp: only IPv4 (4) or IPv6 (6) sockets').choices(['4', '6']).argParser(Number));
-  if (which.json) c.option('--json', 'one JSON object per line instead of the text dumper');
   if (which.set) c.option('--set <NAME=VALUE>', "set a .bss/.data global (repeatable)", collect, [] as string[]);
   if (which.prog) c.option('--prog <NAME>', 'the program to use when the module exports several');
   return c;
+}
+
+const KERNEL_HELP = 'host, bpf (the running kernel through real BPF iterators), synthetic or synthetic:SEED (default: synthetic, the embedded kernel)';
+
+/** A command's options with the global ones (`-j`, `-p`); `-p` implies `-j`, as in bpftool. */
+function opts<T>(cmd: Command): T & OutputOptions {
+  const o = cmd.optsWithGlobals() as T & OutputOptions;
+  if (o.pretty) o.json = true;
+  return o;
+}
+
+/** bpftool prints `null` under `-j` for a command with no output (`pin`, `rm`...). */
+async function nullUnderJson(io: CliIo, o: OutputOptions, done: Promise<void>): Promise<void> {
+  await done;
+  if (o.json) io.stdout.write('null\n');
+}
+
+/**
+ * The `pin` command's arguments and options (`pin` and `iter pin` share
+ * them): a program module or target is pinned on the model's bpffs (state
+ * file); a BPF object (`.bpf.o`/`.bpf.c`) on the real bpffs through libbpf.
+ */
+function pinCommandSpec(c: Command, io: CliIo): Command {
+  return iterOptions(
+    c
+      .argument('<PROGRAM|TARGET|OBJ>', 'a program module, a target name (its default dumper; -j: its JSON dumper), or a BPF object .bpf.o/.bpf.c (the real kernel)')
+      .argument('<PATH>', 'where to pin, under /sys/fs/bpf')
+      .argument('[MAP...]', "BPF objects of a map target: 'map id N', 'map pinned PATH' or 'map name NAME'")
+      .description('attach and pin an iterator link (model pins persist in $BPF_ITER_STATE, else $XDG_STATE_HOME/bpf-iter or ~/.local/state/bpf-iter)'),
+    { family: true, set: true, prog: true },
+  )
+    .option('--pid-fd <N>', 'BPF objects: the process N, passed to the kernel as a pidfd', u32)
+    .action(async (what: string, path: string, mapWords: string[], _o: unknown, cmd: Command) => {
+      const o = opts<IterOptions>(cmd);
+      if (isBpfObjectFile(what)) return nullUnderJson(io, o, (async () => (await import('./object.js')).iterPinCommand(io, what, path, mapWords, o))());
+      if (mapWords.length) fail('EINVAL', `'${mapWords.join(' ')}': map MAP applies to BPF objects; a model target takes --map ID`);
+      return nullUnderJson(io, o, (async () => (await import('./pin.js')).pinCommand(io, what, path, o))());
+    });
 }
 
 /** Builds the commander program writing to `io`. */
@@ -43,6 +86,9 @@ export function buildCli(io: CliIo): Command {
   const program = new Command('bpf-iter');
   program
     .description('BPF iterators over a modelled kernel, modelled on bpftool')
+    .option('-j, --json', 'JSON output (cat/pin of a target: its JSON dumper, one object per line)')
+    .option('-p, --pretty', 'indented JSON (implies -j)')
+    .version(versionText().trimEnd(), '-V, --version', 'print the version')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
@@ -52,18 +98,25 @@ export function buildCli(io: CliIo): Command {
     .showSuggestionAfterError(true);
 
   program
+    .command('version')
+    .description('print the version (-j: as JSON)')
+    .action((_o: unknown, cmd: Command) => {
+      const o = opts<object>(cmd);
+      io.stdout.write(o.json ? jsonText(versionInfo(), o) : versionText());
+    });
+
+  program
     .command('targets')
     .description('list iterator targets, their ctx fields and link parameters')
-    .option('--json', 'print a JSON array')
-    .action(async (o: { json?: boolean }) => (await import('./targets.js')).targetsCommand(io, o));
+    .action(async (_o: unknown, cmd: Command) => (await import('./targets.js')).targetsCommand(io, opts<object>(cmd)));
 
   iterOptions(
     program
       .command('cat')
       .argument('<TARGET|PATH>', 'a target name, or a pinned iterator under /sys/fs/bpf')
-      .description("run a target's default dumper (or --json), or read a pin: a fresh iteration each time"),
-    { family: true, json: true },
-  ).action(async (what: string, o: IterOptions) => (await import('./cat.js')).catCommand(io, what, o));
+      .description("run a target's default dumper (-j: its JSON dumper), or read a pin: a fresh iteration each time"),
+    { family: true },
+  ).action(async (what: string, _o: unknown, cmd: Command) => (await import('./cat.js')).catCommand(io, what, opts<IterOptions>(cmd)));
 
   iterOptions(
     program
@@ -72,40 +125,68 @@ export function buildCli(io: CliIo): Command {
       .description('load, attach and read a program module, or a BPF object on the real kernel'),
     { set: true, prog: true },
   )
-    .option('--pid-fd <N>', 'BPF objects: the process N, passed to the kernel as a pidfd', uint)
-    .action(async (file: string, o: IterOptions) => (await import('./run.js')).runCommand(io, file, o));
+    .option('--pid-fd <N>', 'BPF objects: the process N, passed to the kernel as a pidfd', u32)
+    .action(async (file: string, _o: unknown, cmd: Command) => (await import('./run.js')).runCommand(io, file, opts<IterOptions>(cmd)));
 
-  iterOptions(
-    program
-      .command('pin')
-      .argument('<PROGRAM|TARGET>', 'a program module or a target name (its default dumper)')
-      .argument('<PATH>', 'where to pin, under /sys/fs/bpf')
-      .description('attach and pin an iterator link (persisted in $BPF_ITER_STATE or .bpf-iter/bpffs.json)'),
-    { family: true, json: true, set: true, prog: true },
-  ).action(async (what: string, path: string, o: IterOptions) => (await import('./pin.js')).pinCommand(io, what, path, o));
+  pinCommandSpec(program.command('pin'), io);
+
+  const iter = program.command('iter').description('iterators, as bpftool iter');
+  pinCommandSpec(iter.command('pin'), io);
 
   program
     .command('rm')
     .argument('<PATH>')
-    .description('unpin')
-    .action(async (path: string) => (await import('./pin.js')).rmCommand(io, path));
+    .description('unpin (or remove a bad state entry by its path)')
+    .action(async (path: string, _o: unknown, cmd: Command) => nullUnderJson(io, opts<object>(cmd), (await import('./pin.js')).rmCommand(io, path)));
 
   program
     .command('mkdir')
     .argument('<PATH>')
-    .option('-p, --parents', 'create missing parent directories')
+    .option('--parents', 'create missing parent directories')
     .description('create a bpffs directory')
-    .action(async (path: string, o: { parents?: boolean }) => (await import('./pin.js')).mkdirCommand(io, path, o));
+    .action((path: string, _o: unknown, cmd: Command) => {
+      const o = opts<{ parents?: boolean }>(cmd);
+      return nullUnderJson(io, o, (async () => (await import('./pin.js')).mkdirCommand(io, path, o))());
+    });
 
-  const link = program.command('link').description('iterator links');
+  const link = program.command('link').description('iterator links, as bpftool link');
   link
     .command('show')
     .alias('list')
-    .option('--json', 'print a JSON array')
     .description('the live links: the pinned ones, with their parameters')
-    .action(async (o: { json?: boolean }) => (await import('./link.js')).linkShowCommand(io, o));
+    .action(async (_o: unknown, cmd: Command) => (await import('./link.js')).linkShowCommand(io, opts<object>(cmd)));
 
-  realKernelCommands(program, io, uint);
+  // bpftool's own: the real kernel (libbpf) unless --kernel names a model.
+  const prog = program.command('prog').description('loaded programs, as bpftool prog');
+  prog
+    .command('show')
+    .alias('list')
+    .argument('[PROG...]', 'id ID | name NAME | tag TAG')
+    .option('--kernel <KERNEL>', 'bpf (default: the running kernel, like bpftool), host, synthetic or synthetic:SEED (a model, with the programs its pins hold)')
+    .description("the kernel's programs")
+    .action(async (args: string[], _o: unknown, cmd: Command) => {
+      const o = opts<{ kernel?: string }>(cmd);
+      const show = await import('./show.js');
+      const f = show.parseShowFilter(args, ['id', 'name', 'tag']);
+      if (o.kernel === undefined || o.kernel === 'bpf') return (await import('./prog.js')).progShowCommand(io, o, f);
+      return show.progShowCommand(io, f, o);
+    });
+
+  const map = program.command('map').description('maps, as bpftool map');
+  map
+    .command('show')
+    .alias('list')
+    .argument('[MAP...]', 'id ID | name NAME')
+    .option('--kernel <KERNEL>', 'bpf (default: the running kernel, like bpftool), host, synthetic or synthetic:SEED (a model)')
+    .description("the kernel's maps")
+    .action(async (args: string[], _o: unknown, cmd: Command) => {
+      const o = opts<{ kernel?: string }>(cmd);
+      const show = await import('./show.js');
+      const f = show.parseShowFilter(args, ['id', 'name']);
+      if (o.kernel === undefined || o.kernel === 'bpf') return (await import('./prog.js')).mapShowCommand(io, o, f);
+      return show.mapShowCommand(io, f, o);
+    });
+
   return program;
 }
 
@@ -125,7 +206,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
-    io.stderr.write((await import('./common.js')).errorLine(e) + '\n');
+    // Ctrl-C killed a child (the BPF build) too: the run was interrupted, not failed.
+    const sig = interruptedBy(e);
+    if (sig !== undefined) return sig;
+    io.stderr.write(errorLine(e) + '\n');
     return EXIT_FAILURE;
   }
 }

@@ -23,6 +23,7 @@ import { attachIter, type BpfIterLink } from '../link.js';
 import type { BpfIterLinkInfoInit } from '../link_info.js';
 import { loadProgram, type BpfGlobals, type BpfProg, type BpfProgramSpec } from '../program.js';
 import { bpf_map_get_fd_by_id, cgroup_open } from '../targets/index.js';
+import { dumpProgress, withStatus } from './progress.js';
 import { linkParamsOf } from './targets.js';
 
 /** Where a command writes; `process.stdout`/`stderr` in the bin, collectors in tests. */
@@ -48,13 +49,16 @@ export async function out(io: CliIo, s: string | Uint8Array): Promise<void> {
  * comes: the output is never buffered whole. Closes the fd.
  */
 export async function streamIter(io: CliIo, fd: IterFdBase): Promise<void> {
+  const progress = dumpProgress(io);
   try {
     for (;;) {
       const chunk = fd.read(CHUNK);
       if (chunk.length === 0) return;
+      progress.add(chunk.length);
       await out(io, chunk);
     }
   } finally {
+    progress.done();
     fd.closeQuietly();
   }
 }
@@ -159,6 +163,8 @@ export function readBpfFor(target: string | undefined): Kernel {
 /** Kernels built in this process, so pins of one kernel share it (and its ids). */
 export class KernelCache {
   private readonly cache = new Map<string, Kernel>();
+  /** `io`: where a live kernel read shows its status line (a terminal stderr only). */
+  constructor(private readonly io?: CliIo) {}
   /**
    * The kernel of a spec; `host` is read once per process per target set,
    * with `host` options on top of what the target needs.
@@ -167,8 +173,11 @@ export class KernelCache {
     const key = spec === 'host' || spec === 'bpf' ? `${spec}/${target ?? '*'}/${JSON.stringify(host)}` : spec;
     let k = this.cache.get(key);
     if (!k) {
+      const io = this.io;
+      const status = <T>(text: string, fn: () => T): T => (io ? withStatus(io, text, fn) : fn());
+      // The host source is lazy (read as the walk reaches each kind): nothing long to show here.
       if (spec === 'host') k = openHost({ ...hostOptionsFor(target), ...host });
-      else if (spec === 'bpf') k = readBpfFor(target);
+      else if (spec === 'bpf') k = status('reading the running kernel through BPF iterators (the first run builds them)…', () => readBpfFor(target));
       else {
         const seed = Number(spec.slice('synthetic:'.length));
         // The default kernel is shared with library code in this process.
@@ -291,10 +300,12 @@ export function loadAndAttach(spec: BpfProgramSpec, params: LinkParams, kernel: 
 }
 
 /**
- * Applies `--set NAME=VALUE` to a program's `.bss` / `.data` (first match).
- * Values: decimal or `0x` hex numbers (bigint when the global is one or the
- * value is beyond 2^53), `true`/`false` for booleans, else the string.
- * EINVAL for an unknown name or a missing `=`.
+ * Applies `--set NAME=VALUE` to a program's `.bss` / `.data` (first match),
+ * checked against the type of the global's initial value: an integer
+ * global takes a decimal or `0x` integer that fits (a bigint global any
+ * integer), a boolean `true`/`false`, a string anything; a non-integer
+ * number a finite number. EINVAL for an unknown name, a missing `=`, or a
+ * value that is not of the global's type (`n=abc`, `n=1e400`, `flag=yes`).
  */
 export function applySets(globals: { bss: Record<string, unknown>; data: Record<string, unknown> }, sets: readonly string[]): void {
   for (const s of sets) {
@@ -307,35 +318,52 @@ export function applySets(globals: { bss: Record<string, unknown>; data: Record<
       const known = [...Object.keys(globals.bss), ...Object.keys(globals.data)];
       fail('EINVAL', `unknown global '${name}' (the program's .bss/.data have: ${known.length ? known.join(', ') : 'none'})`);
     }
-    sec[name] = parseValue(raw, sec[name]);
+    sec[name] = parseValue(name, raw, sec[name]);
   }
 }
 
-function parseValue(raw: string, current: unknown): unknown {
+const INTEGER = /^-?(0x[0-9a-f]+|\d+)$/i;
+
+function parseInteger(v: string): bigint {
+  const neg = v.startsWith('-');
+  return BigInt(neg ? v.slice(1) : v) * (neg ? -1n : 1n);
+}
+
+function parseValue(name: string, raw: string, current: unknown): unknown {
   const v = raw.trim();
-  if (typeof current === 'boolean' && (v === 'true' || v === 'false')) return v === 'true';
-  if (/^-?(0x[0-9a-f]+|\d+)$/i.test(v)) {
-    const neg = v.startsWith('-');
-    const b = BigInt(neg ? v.slice(1) : v) * (neg ? -1n : 1n);
-    if (typeof current === 'bigint') return b;
-    return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
+  const bad = (want: string): never => fail('EINVAL', `--set ${name}=${raw}: ${name} is ${want}`);
+  switch (typeof current) {
+    case 'boolean':
+      if (v === 'true' || v === 'false') return v === 'true';
+      return bad('a bool: true or false');
+    case 'bigint':
+      if (INTEGER.test(v)) return parseInteger(v);
+      return bad('an integer (decimal or 0x hex)');
+    case 'number': {
+      if (Number.isInteger(current)) {
+        if (!INTEGER.test(v)) return bad('an integer (decimal or 0x hex)');
+        const b = parseInteger(v);
+        if (b < BigInt(Number.MIN_SAFE_INTEGER) || b > BigInt(Number.MAX_SAFE_INTEGER)) return bad('an integer within ±2^53-1 (the global is a number, not a bigint)');
+        return Number(b);
+      }
+      const n = INTEGER.test(v) ? Number(parseInteger(v)) : /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(v) ? Number(v) : NaN;
+      if (!Number.isFinite(n)) return bad('a finite number');
+      return n;
+    }
+    case 'string':
+      return raw;
+    default:
+      return fail('EINVAL', `--set ${name}: the global's type (${current === null ? 'null' : typeof current}) cannot be set from the command line`);
   }
-  if (/^-?(\d+\.\d*|\.\d+)(e[-+]?\d+)?$/i.test(v)) return Number(v);
-  return raw;
 }
 
-// ---- errors -------------------------------------------------------------------
+// ---- names ---------------------------------------------------------------------
 
-/** One line for stderr: `bpf-iter: Error: <ERRNO>: <message>`. */
-export function errorLine(e: unknown): string {
-  let msg: string;
-  if (e instanceof BpfError) msg = e.message;
-  else if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND') msg = `ENOENT: ${e.message}`;
-    else if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && !e.message.startsWith(code)) msg = `${code}: ${e.message}`;
-    else if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) msg = e.message;
-    else msg = `EINVAL: ${e.message}`;
-  } else msg = `EINVAL: ${String(e)}`;
-  return `bpf-iter: Error: ${msg.split('\n')[0]}`;
+export { errorLine, escapeText } from './exit.js';
+
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+/** EINVAL for a path with a control character (newline, ESC...): the CLI does not create such names. */
+export function checkPinName(path: string): void {
+  if (CONTROL.test(path)) fail('EINVAL', `names with control characters are refused: ${path}`);
 }

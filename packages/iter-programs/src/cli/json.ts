@@ -1,7 +1,7 @@
 /**
  * JSON dumper programs (`bpf-iter cat TARGET --json`): one generic program
  * per target that writes one JSON object per line with the ctx's stable
- * fields. Addresses are hex strings (they do not fit a JSON number).
+ * fields (indented when `bss.pretty`: `-p`). Addresses are hex strings (they do not fit a JSON number).
  */
 import { AF_INET, AF_INET6, VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE, type Socket } from '@bpf-iter/core';
 import { bpf_seq_write } from '../helpers/seq_write.js';
@@ -105,9 +105,9 @@ export function jsonDumper(target: string): BpfProgramSpec | undefined {
       sec: `iter/${target}`,
       // Marks the program for pins: restore finds it again by target.
       origin: { module: JSON_ORIGIN, export: target },
-      fn(this: { bss: { family?: number } }, ctx: BpfIterCtx) {
+      fn(this: { bss: { family?: number; pretty?: boolean } }, ctx: BpfIterCtx) {
         const o = row(ctx, this.bss ?? {});
-        if (o) bpf_seq_write(ctx.meta.seq, JSON.stringify(o) + '\n');
+        if (o) bpf_seq_write(ctx.meta.seq, JSON.stringify(o, null, this.bss?.pretty ? 2 : undefined) + '\n');
         return 0;
       },
     });

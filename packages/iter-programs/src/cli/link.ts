@@ -3,8 +3,9 @@
  * the pinned ones, restored — printed like `bpftool link show`.
  */
 import { BpfIterLink } from '../link.js';
-import { out, type CliIo } from './common.js';
-import { CliState } from './state.js';
+import { escapeText, out, type CliIo } from './common.js';
+import { jsonText, type OutputOptions } from './output.js';
+import { CliState, type StateProblem } from './state.js';
 
 /** One link as `link show --json` prints it. */
 export interface LinkShowEntry {
@@ -72,27 +73,34 @@ export function describeLinks(st: CliState): LinkShowEntry[] {
   return rows.sort((a, b) => a.id - b.id);
 }
 
-/** bpftool's text form: `ID: iter  prog ID  target_name T  pid N`, then name, kernel and pin lines. */
+/** bpftool's text form: `ID: iter  prog ID  target_name T  pid N`, then name, kernel and pin lines; names escaped. */
 export function formatLink(e: LinkShowEntry): string {
-  let s = `${e.id}: ${e.type}  prog ${e.prog_id}  target_name ${e.target_name}`;
+  let s = `${e.id}: ${e.type}  prog ${e.prog_id}  target_name ${escapeText(e.target_name)}`;
   if (e.task_type !== undefined) s += `  task_type ${e.task_type}`;
   if (e.pid !== undefined) s += `  pid ${e.pid}`;
   if (e.tid !== undefined) s += `  tid ${e.tid}`;
   if (e.map_id !== undefined) s += `  map_id ${e.map_id}`;
-  if (e.cgroup_id !== undefined) s += `  cgroup_id ${e.cgroup_id}  cgroup_path ${e.cgroup_path}  order ${e.order}`;
-  s += `\n\tprog_name ${e.prog_name}  tag ${e.prog_tag}  kernel ${e.kernel}\n`;
-  for (const p of e.pinned) s += `\tpinned ${p}\n`;
+  if (e.cgroup_id !== undefined) s += `  cgroup_id ${e.cgroup_id}  cgroup_path ${escapeText(e.cgroup_path ?? '')}  order ${e.order}`;
+  s += `\n\tprog_name ${escapeText(e.prog_name)}  tag ${e.prog_tag}  kernel ${escapeText(e.kernel)}\n`;
+  for (const p of e.pinned) s += `\tpinned ${escapeText(p)}\n`;
   return s;
 }
 
+/** One line for a bad state entry: where it is, why, and how to remove it. */
+export function problemLine(st: CliState, p: StateProblem): string {
+  const what = p.path !== undefined ? `${p.where === 'dirs' ? 'directory' : 'pin'} ${p.path}` : p.where;
+  const fix = p.path !== undefined ? `skipped (bpf-iter rm ${p.path} removes it)` : 'skipped (dropped at the next change)';
+  return `bpf-iter: Warning: state file ${escapeText(st.file)}: bad entry ${escapeText(what)}: ${escapeText(p.error.message)}; ${escapeText(fix)}`;
+}
+
 /** `bpf-iter link show`. */
-export async function linkShowCommand(io: CliIo, o: { json?: boolean }): Promise<void> {
+export async function linkShowCommand(io: CliIo, o: OutputOptions): Promise<void> {
   const st = await CliState.load(io);
   try {
     // Listing still works when a pin cannot be restored; say which and why.
-    for (const b of st.brokenPins()) io.stderr.write(`bpf-iter: Warning: cannot restore pin ${b.path}: ${b.error.message}\n`);
+    for (const b of st.problems()) io.stderr.write(problemLine(st, b) + '\n');
     const rows = describeLinks(st);
-    await out(io, o.json ? JSON.stringify(rows, null, 2) + '\n' : rows.map(formatLink).join(''));
+    await out(io, o.json ? jsonText(rows, o) : rows.map(formatLink).join(''));
   } finally {
     st.dispose();
   }

@@ -6,22 +6,14 @@
  */
 import { fail } from '@bpf-iter/core';
 import type { BpfIterLink } from '../link.js';
-import { applySets, attachWith, loadAndAttach, paramsFromOpts, parseKernelSpec, type CliIo } from './common.js';
+import { applySets, attachWith, checkPinName, loadAndAttach, paramsFromOpts, parseKernelSpec, type CliIo } from './common.js';
 import { dumperBss, targetDumper, type IterOptions } from './cat.js';
 import { isProgramFile, loadProgramModule, openSkeleton } from './run.js';
 import { CliState } from './state.js';
 import { isBpfObjectFile } from './real.js';
 
-/** Runs `fn` on the restored state, saves it if `fn` succeeded, and drops the links. */
-async function withState(io: CliIo, fn: (st: CliState) => void | Promise<void>): Promise<void> {
-  const st = await CliState.load(io);
-  try {
-    await fn(st);
-    st.save();
-  } finally {
-    st.dispose();
-  }
-}
+/** Runs `fn` on the restored state under the writers' lock and saves it if `fn` succeeded. */
+const withState = (io: CliIo, fn: (st: CliState) => void | Promise<void>): Promise<void> => CliState.update(io, fn);
 
 /** `bpf-iter pin`: attaches a program (or a target's dumper) and pins the link at `path`. */
 export async function pinCommand(io: CliIo, what: string, path: string, o: IterOptions): Promise<void> {
@@ -29,12 +21,16 @@ export async function pinCommand(io: CliIo, what: string, path: string, o: IterO
   if (isBpfObjectFile(what)) return (await import('./object.js')).iterPinCommand(io, what, path, [], o);
   const kspec = parseKernelSpec(o.kernel);
   const params = paramsFromOpts(o);
+  checkPinName(path);
   await withState(io, async (st) => {
+    path = st.fs.realpath(path);
     st.checkFree(path);
     let link: BpfIterLink;
+    let sha256: string | undefined;
     if (isProgramFile(what)) {
-      if (o.json || o.family !== undefined) fail('EINVAL', '--json and --family apply to targets, not program modules');
+      if (o.json || o.family !== undefined) fail('EINVAL', '-j/--json and --family apply to targets (their dumpers), not program modules');
       const mp = await loadProgramModule(io, what, o.prog);
+      sha256 = mp.sha256;
       const kernel = st.kernels.get(kspec, mp.target);
       const skel = openSkeleton(mp, kernel, o.set ?? []);
       try {
@@ -44,7 +40,7 @@ export async function pinCommand(io: CliIo, what: string, path: string, o: IterO
       }
     } else {
       const spec = targetDumper(what, o.json);
-      const globals = { bss: dumperBss(what, o.family), data: {} };
+      const globals = { bss: dumperBss(what, o), data: {} };
       applySets(globals, o.set ?? []);
       link = loadAndAttach(spec, params, st.kernels.get(kspec, what), globals);
     }
@@ -54,23 +50,28 @@ export async function pinCommand(io: CliIo, what: string, path: string, o: IterO
     } finally {
       link.close();
     }
-    st.meta.set(path.replace(/\/+$/, ''), { kernel: kspec, params });
+    st.meta.set(path, { kernel: kspec, params, ...(sha256 ? { sha256 } : {}) });
   });
 }
 
 /** `bpf-iter rm PATH`: unpins (the link goes when nothing else holds it). */
 export async function rmCommand(io: CliIo, path: string): Promise<void> {
   await withState(io, (st) => {
+    // A broken entry is removed by the path it has in the file (it may not walk: `/etc/x`).
     if (st.removeBroken(path)) return;
-    st.fs.rm(path);
-    st.meta.delete(path.replace(/\/+$/, ''));
+    const p = st.fs.realpath(path);
+    if (st.removeBroken(p)) return;
+    st.fs.rm(p);
+    st.meta.delete(p);
   });
 }
 
 /** `bpf-iter mkdir PATH [-p]`. */
 export async function mkdirCommand(io: CliIo, path: string, o: { parents?: boolean }): Promise<void> {
+  checkPinName(path);
   await withState(io, (st) => {
-    st.checkFree(path);
-    st.fs.mkdir(path, { recursive: o.parents === true });
+    const p = st.fs.realpath(path);
+    st.checkFree(p);
+    st.fs.mkdir(p, { recursive: o.parents === true });
   });
 }

@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { BPF_MAP_TYPES, BPF_PROG_TYPES, kernelFdinfo, kernelIds, objInfo, progMapIds, PROG_INFO_SIZE, withKernelObject } from '@bpf-iter/core';
 import { out, type CliIo } from './common.js';
+import { jsonText, type OutputOptions } from './output.js';
+import { select, type ShowFilter } from './show.js';
 
 /** `sizeof(struct bpf_map_info)` in libbpf 1.1's uapi header. */
 const MAP_INFO_SIZE = 88;
@@ -119,9 +121,9 @@ export function listMaps(): MapShowRow[] {
 }
 
 /** `bpf-iter prog show [-j]`. */
-export async function progShowCommand(io: CliIo, o: { json?: boolean }): Promise<void> {
-  const rows = listProgs();
-  if (o.json) return out(io, JSON.stringify(rows) + '\n');
+export async function progShowCommand(io: CliIo, o: OutputOptions, f?: ShowFilter): Promise<void> {
+  const rows = select(listProgs(), f, 'program');
+  if (o.json) return out(io, jsonText(rows, o));
   let s = '';
   for (const r of rows) {
     s += `${r.id}: ${r.type}  name ${r.name}  tag ${r.tag}${r.gpl_compatible ? '  gpl' : ''}\n`;
@@ -133,9 +135,9 @@ export async function progShowCommand(io: CliIo, o: { json?: boolean }): Promise
 }
 
 /** `bpf-iter map show [-j]`. */
-export async function mapShowCommand(io: CliIo, o: { json?: boolean }): Promise<void> {
-  const rows = listMaps();
-  if (o.json) return out(io, JSON.stringify(rows) + '\n');
+export async function mapShowCommand(io: CliIo, o: OutputOptions, f?: ShowFilter): Promise<void> {
+  const rows = select(listMaps(), f, 'map');
+  if (o.json) return out(io, jsonText(rows, o));
   let s = '';
   for (const r of rows) {
     s += `${r.id}: ${r.type}  name ${r.name}  flags 0x${r.flags.toString(16)}\n`;

@@ -11,7 +11,7 @@ import { fail, withKernel, type Kernel } from '@bpf-iter/core';
 import { openAndLoad } from '../libbpf.js';
 import { isProgramSpec, parseIterSec, type BpfProg, type BpfProgramSpec } from '../program.js';
 import { applySets, attachWith, KernelCache, paramsFromOpts, parseKernelSpec, streamIter, type CliIo } from './common.js';
-import { withOrigin } from './state.js';
+import { moduleSha256, withOrigin } from './state.js';
 import { isBpfObjectFile } from './real.js';
 import type { IterOptions } from './cat.js';
 
@@ -25,6 +25,8 @@ export interface ModuleProgram {
   spec: BpfProgramSpec;
   /** Target from the section. */
   target: string;
+  /** sha256 of the module's bytes, taken before it was imported. */
+  sha256: string;
   mod: Record<string, unknown>;
 }
 
@@ -41,7 +43,10 @@ export function isProgramFile(s: string): boolean {
 export async function loadProgramModule(io: CliIo, file: string, progName?: string): Promise<ModuleProgram> {
   const abs = resolve(io.cwd ?? process.cwd(), file);
   if (!existsSync(abs)) fail('ENOENT', `no such file or directory: ${file}`);
+  const sha256 = moduleSha256(abs);
   const mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+  // A promise the module rejected without handling surfaces now (one error line, exit 1), before anything runs.
+  await new Promise((r) => setImmediate(r));
   const progs = Object.entries(mod).filter((e): e is [string, BpfProgramSpec] => isProgramSpec(e[1]));
   if (progs.length === 0) fail('ENOENT', `can't find bpf program in ${file} (export one made with SEC())`);
   const hit = progName === undefined ? progs[0] : progs.find(([k, v]) => k === progName || v.name === progName);
@@ -49,7 +54,7 @@ export async function loadProgramModule(io: CliIo, file: string, progName?: stri
   const [key, spec] = hit;
   const sec = parseIterSec(spec.sec);
   if (!sec) fail('EINVAL', `prog '${spec.name}': missing BPF prog type, check ELF section name '${spec.sec}'`);
-  return { file: abs, key, spec: spec.origin ? spec : withOrigin(spec, { module: abs, export: key }), target: sec.target, mod };
+  return { file: abs, key, spec: spec.origin ? spec : withOrigin(spec, { module: abs, export: key }), target: sec.target, sha256, mod };
 }
 
 /** A loaded skeleton of the picked program with `--set` applied; call `destroy()` when done. */
@@ -69,8 +74,9 @@ export function openSkeleton(mp: ModuleProgram, kernel: Kernel, sets: readonly s
 /** `bpf-iter run`. */
 export async function runCommand(io: CliIo, file: string, o: IterOptions): Promise<void> {
   if (isBpfObjectFile(file)) return (await import('./object.js')).runObjectCommand(io, file, o);
+  if (o.json) fail('EINVAL', '-j/--json applies to targets (their JSON dumpers): a program module prints its own output');
   const mp = await loadProgramModule(io, file, o.prog);
-  const kernel = new KernelCache().get(parseKernelSpec(o.kernel), mp.target);
+  const kernel = new KernelCache(io).get(parseKernelSpec(o.kernel), mp.target);
   const skel = openSkeleton(mp, kernel, o.set ?? []);
   try {
     const link = attachWith(skel.prog, paramsFromOpts(o), kernel);

@@ -6,6 +6,7 @@ import { BPF_ITER_RESCHED } from '../constants.js';
 import { findTarget, listTargets } from '../registry.js';
 import '../targets/index.js';
 import { out, type CliIo } from './common.js';
+import { jsonText, type OutputOptions } from './output.js';
 
 /** Which link parameters a target accepts (`union bpf_iter_link_info` member). */
 export type LinkParamKind = 'task' | 'map' | 'cgroup' | 'none';
@@ -84,9 +85,9 @@ export function describeTargets(): TargetDescription[] {
 }
 
 /** `bpf-iter targets`: one line per target (`--json`: an array). */
-export async function targetsCommand(io: CliIo, opts: { json?: boolean }): Promise<void> {
+export async function targetsCommand(io: CliIo, opts: OutputOptions): Promise<void> {
   const all = describeTargets();
-  if (opts.json) return out(io, JSON.stringify(all, null, 2) + '\n');
+  if (opts.json) return out(io, jsonText(all, opts));
   let s = '';
   for (const t of all) {
     const ctx = t.ctx.map((f) => `${f.field} (${f.type}${f.nullable ? ', nullable' : ''})`).join(', ');

@@ -3,8 +3,8 @@
  * codes and stderr, a pin shared by separate processes, EPIPE, and the host
  * kernel against /proc/net/tcp.
  */
-import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,55 @@ exports.dump = SEC('iter/task', function dump(ctx) {
     expect(r.code).toBe(0);
     expect(lines(r.stdout)).toHaveLength(2);
     expect(r.stderr).toBe('');
+  });
+
+  it('a program module that rejects a promise: one error line, exit 1, no stack', async () => {
+    const { dir, state } = tempState();
+    const stray = join(dir, 'stray.mjs');
+    writeFileSync(stray, `export const x = 1;\nPromise.reject(new Error('boom\\nsecond line'));\n`);
+    const awaited = join(dir, 'awaited.mjs');
+    writeFileSync(awaited, `await Promise.reject(42);\n`);
+    for (const [file, line] of [
+      [stray, 'bpf-iter: Error: EINVAL: boom'],
+      [awaited, 'bpf-iter: Error: EINVAL: 42'],
+    ] as const) {
+      const r = await spawnCli(['run', file], state);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(line + '\n');
+    }
+  });
+
+  it('SIGINT / SIGTERM: exit 128+signal, no error line', async () => {
+    const { dir, state } = tempState();
+    const ready = join(dir, 'ready');
+    const slow = join(dir, 'slow.mjs');
+    // A module that is still loading when the signal comes (top-level await).
+    writeFileSync(slow, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(ready)}, '');\nawait new Promise((r) => setTimeout(r, 600000));\n`);
+    for (const [sig, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      rmSync(ready, { force: true });
+      const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@bpf-iter/source', MAIN, 'run', slow], { cwd: ROOT, env: { ...process.env, BPF_ITER_STATE: state } });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<{ code: number | null; signal: string | null }>((res) => child.on('exit', (c, s) => res({ code: c, signal: s })));
+      while (!existsSync(ready)) await new Promise((r) => setTimeout(r, 20));
+      child.kill(sig);
+      expect(await exited).toEqual({ code, signal: null });
+      expect(stderr).toBe('');
+    }
+  }, 60_000);
+
+  it('stdout on a full device: ENOSPC once, exit 1', async () => {
+    const { state } = tempState();
+    const r = await new Promise<{ code: number; stderr: string }>((res) => {
+      execFile('/bin/sh', ['-c', `node --import tsx --conditions=@bpf-iter/source ${MAIN} cat task >/dev/full`], { cwd: ROOT, env: { ...process.env, BPF_ITER_STATE: state } }, (err, _o, stderr) =>
+        res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+      );
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('bpf-iter: Error: ENOSPC: no space left on device, write\n');
   });
 
   describe('--kernel host', () => {

@@ -36,19 +36,27 @@ export function tempState(): { dir: string; state: string } {
 
 /** Runs the CLI in this process with `BPF_ITER_STATE=state`. */
 export async function cli(args: string[], state: string, cwd?: string): Promise<CliResult> {
+  return cliEnv(args, { BPF_ITER_STATE: state }, cwd);
+}
+
+/** Runs the CLI in this process with exactly the environment `env`. */
+export async function cliEnv(args: string[], env: Record<string, string | undefined>, cwd?: string): Promise<CliResult> {
   const stdout = new Collector();
   const stderr = new Collector();
-  const code = await runCli(args, { stdout, stderr, env: { BPF_ITER_STATE: state }, ...(cwd ? { cwd } : {}) });
+  const code = await runCli(args, { stdout, stderr, env, ...(cwd ? { cwd } : {}) });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
+/** The argv that spawns the CLI from source: `node --import tsx --conditions=@bpf-iter/source main.ts ARGS`. */
+export const cliArgv = (args: string[]): string[] => ['--import', 'tsx', '--conditions=@bpf-iter/source', MAIN, ...args];
+
 /** Spawns the CLI (`node --import tsx --conditions=@bpf-iter/source main.ts ...`) from the repo root. */
-export function spawnCli(args: string[], state: string): Promise<CliResult> {
+export function spawnCli(args: string[], state: string, env: Record<string, string | undefined> = {}): Promise<CliResult> {
   return new Promise((res) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', '--conditions=@bpf-iter/source', MAIN, ...args],
-      { cwd: ROOT, env: { ...process.env, BPF_ITER_STATE: state }, maxBuffer: 64 << 20 },
+      cliArgv(args),
+      { cwd: ROOT, env: { ...process.env, BPF_ITER_STATE: state, ...env }, maxBuffer: 64 << 20 },
       (err, stdout, stderr) => res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

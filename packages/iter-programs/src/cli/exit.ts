@@ -1,0 +1,77 @@
+/**
+ * How the `bpf-iter` process ends: one error line for anything thrown or
+ * rejected, quiet on EPIPE, and exit 128+signal on SIGINT/SIGTERM/SIGHUP
+ * (no error line; the kernel drops the links and programs of the process,
+ * and a writer's state lock is released by proper-lockfile's exit hook).
+ * Free of imports: `main.ts` installs it before loading the commands.
+ */
+
+/**
+ * A name as the CLI prints it: control characters and backslash escaped C
+ * style (`\n`, `\t`, `\x1b`, `\\`, like `ls -b`), so a name can never
+ * break a line or drive the terminal.
+ */
+export function escapeText(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f\\]/g, (c) => {
+    if (c === '\\') return '\\\\';
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    return '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0');
+  });
+}
+
+/** One line for stderr: `bpf-iter: Error: <ERRNO>: <message>`, names in it escaped ({@link escapeText}). */
+export function errorLine(e: unknown): string {
+  let msg: string;
+  // Our own errors (BpfError: `ERRNO: message`) are one line once names are escaped.
+  if (e instanceof Error && e.name === 'BpfError') return `bpf-iter: Error: ${escapeText(e.message)}`;
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND') msg = `ENOENT: ${e.message}`;
+    else if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && !e.message.startsWith(code)) msg = `${code}: ${e.message}`;
+    else if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) msg = e.message;
+    else msg = `EINVAL: ${e.message}`;
+  } else msg = `EINVAL: ${String(e)}`;
+  // A foreign error's first line is its message; the rest (a stack, a tool's output) stays out.
+  return `bpf-iter: Error: ${escapeText(msg.split('\n')[0]!)}`;
+}
+
+const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+
+/**
+ * 128+signal when `e` is a child process killed by SIGINT/SIGTERM/SIGHUP
+ * (Ctrl-C reaches the whole process group: a child such as the first
+ * run's BPF build dies with the CLI),
+ * else undefined.
+ */
+export function interruptedBy(e: unknown): number | undefined {
+  for (let x = e as { signal?: unknown; cause?: unknown } | undefined, i = 0; x && typeof x === 'object' && i < 4; x = x.cause as typeof x, i++) {
+    const n = SIGNALS[x.signal as keyof typeof SIGNALS];
+    if (n !== undefined) return 128 + n;
+  }
+  return undefined;
+}
+
+/**
+ * Installs the process-wide handlers of the bin: an uncaught exception or
+ * unhandled rejection (a program module's stray promise) is one error line
+ * and exit 1; a stdout error is one line (EPIPE: quiet exit 0); SIGINT,
+ * SIGTERM and SIGHUP exit 128+signal.
+ */
+export function installExitHandlers(): void {
+  const die = (e: unknown) => {
+    process.stderr.write(errorLine(e) + '\n');
+    process.exit(1);
+  };
+  process.on('uncaughtException', die);
+  process.on('unhandledRejection', die);
+  // `bpf-iter cat ... | head`: the reader went away; stop quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    die(e);
+  });
+  for (const [sig, n] of Object.entries(SIGNALS)) {
+    process.on(sig, () => process.exit(128 + n));
+  }
+}
