@@ -1,0 +1,170 @@
+/**
+ * The default metric set: one iterator program per built-in target, each
+ * writing sample lines that the collector sums per series. Only what the
+ * kernel model knows is reported: there is no RSS (the model has VMAs, not
+ * page counts), so per-process memory is the mapped size of the VMAs.
+ */
+import { AF_INET6, type Kernel, type Socket, type Task } from '@bpf-iter/core';
+import { bpf_seq_write, defineProgram, type BpfProgramSpec } from '@bpf-iter/iter-programs';
+import { programSource } from './program.js';
+import type { MetricInfo, SampleSource } from './records.js';
+import { sampleLine } from './samples.js';
+
+/** Default top-N of the per-process metrics. */
+export const DEFAULT_TOP_N = 20;
+
+/** `include/net/tcp_states.h` names (unix sockets use CLOSE, LISTEN, ESTABLISHED too). */
+export const TCP_STATE_NAMES: Readonly<Record<number, string>> = {
+  1: 'ESTABLISHED',
+  2: 'SYN_SENT',
+  3: 'SYN_RECV',
+  4: 'FIN_WAIT1',
+  5: 'FIN_WAIT2',
+  6: 'TIME_WAIT',
+  7: 'CLOSE',
+  8: 'CLOSE_WAIT',
+  9: 'LAST_ACK',
+  10: 'LISTEN',
+  11: 'CLOSING',
+  12: 'NEW_SYN_RECV',
+  13: 'BOUND_INACTIVE',
+};
+
+const stateName = (n: number): string => TCP_STATE_NAMES[n] ?? String(n);
+
+/** The default metrics' names, help texts and caps (Prometheus names; see docs/metrics.md). */
+export function defaultMetricInfos(topN = DEFAULT_TOP_N): MetricInfo[] {
+  return [
+    { name: 'bpf_iter_tasks', help: 'tasks (threads) by state letter, from the task iterator' },
+    { name: 'bpf_iter_process_threads', help: `threads per process (top ${topN}), from the task iterator`, topN },
+    { name: 'bpf_iter_process_fds', help: `open fds per process (top ${topN}), from the task_file iterator`, topN },
+    { name: 'bpf_iter_process_vmas', help: `VMAs per process (top ${topN}), from the task_vma iterator`, topN },
+    { name: 'bpf_iter_process_vma_bytes', help: `mapped bytes (sum of VMA sizes, not RSS) per process (top ${topN}), from the task_vma iterator`, topN },
+    { name: 'bpf_iter_sockets', help: 'sockets by protocol, family, state and local port, from the tcp, udp and unix iterators' },
+    { name: 'bpf_iter_kmem_cache_active_objects', help: 'active objects per slab cache, from the kmem_cache iterator' },
+    { name: 'bpf_iter_kmem_cache_objects', help: 'allocated objects per slab cache, from the kmem_cache iterator' },
+  ];
+}
+
+const proc = (t: Task): { tgid: number; comm: string } => ({ tgid: t.tgid, comm: t.group_leader.comm });
+const opts = { helpers: ['bpf_seq_write'] };
+const emit = (ctx: { meta: { seq: never } }, name: string, labels: Record<string, string | number>, v: number): void => {
+  bpf_seq_write(ctx.meta.seq, sampleLine(name, labels, v));
+};
+
+/** `iter/task`: one line per thread for its state, one for its process. */
+export const tasksProgram: BpfProgramSpec = defineProgram({
+  name: 'metrics_task',
+  sec: 'iter/task',
+  ...opts,
+  fn(ctx: any) {
+    const t: Task | null = ctx.task;
+    if (!t) return 0;
+    emit(ctx, 'bpf_iter_tasks', { state: t.state }, 1);
+    emit(ctx, 'bpf_iter_process_threads', proc(t), 1);
+    return 0;
+  },
+});
+
+/** `iter/task_file`: one line per open fd. */
+export const filesProgram: BpfProgramSpec = defineProgram({
+  name: 'metrics_task_file',
+  sec: 'iter/task_file',
+  ...opts,
+  fn(ctx: any) {
+    if (ctx.task && ctx.file) emit(ctx, 'bpf_iter_process_fds', proc(ctx.task), 1);
+    return 0;
+  },
+});
+
+/** `iter/task_vma`: one line per VMA, with its size. */
+export const vmasProgram: BpfProgramSpec = defineProgram({
+  name: 'metrics_task_vma',
+  sec: 'iter/task_vma',
+  ...opts,
+  fn(ctx: any) {
+    const { task: t, vma: v } = ctx;
+    if (!t || !v) return 0;
+    emit(ctx, 'bpf_iter_process_vmas', proc(t), 1);
+    emit(ctx, 'bpf_iter_process_vma_bytes', proc(t), v.vm_end - v.vm_start);
+    return 0;
+  },
+});
+
+function inet(protocol: string, sk: Socket): Record<string, string | number> {
+  return { protocol, family: sk.skc_family === AF_INET6 ? 6 : 4, state: stateName(sk.skc_state), port: sk.skc_num };
+}
+
+/** `iter/tcp`, `iter/udp`, `iter/unix`: one line per socket. */
+export const socketPrograms: readonly BpfProgramSpec[] = [
+  defineProgram({
+    name: 'metrics_tcp',
+    sec: 'iter/tcp',
+    ...opts,
+    fn(ctx: any) {
+      if (ctx.sk_common) emit(ctx, 'bpf_iter_sockets', inet('tcp', ctx.sk_common), 1);
+      return 0;
+    },
+  }),
+  defineProgram({
+    name: 'metrics_udp',
+    sec: 'iter/udp',
+    ...opts,
+    fn(ctx: any) {
+      if (ctx.udp_sk) emit(ctx, 'bpf_iter_sockets', inet('udp', ctx.udp_sk), 1);
+      return 0;
+    },
+  }),
+  defineProgram({
+    name: 'metrics_unix',
+    sec: 'iter/unix',
+    ...opts,
+    fn(ctx: any) {
+      if (ctx.unix_sk) emit(ctx, 'bpf_iter_sockets', { protocol: 'unix', family: 'unix', state: stateName(ctx.unix_sk.skc_state), port: '' }, 1);
+      return 0;
+    },
+  }),
+];
+
+/** `iter/kmem_cache`: two lines per cache. */
+export const kmemCacheProgram: BpfProgramSpec = defineProgram({
+  name: 'metrics_kmem_cache',
+  sec: 'iter/kmem_cache',
+  ...opts,
+  fn(ctx: any) {
+    const s = ctx.s;
+    if (!s) return 0;
+    emit(ctx, 'bpf_iter_kmem_cache_active_objects', { cache: s.name }, s.active_objs);
+    emit(ctx, 'bpf_iter_kmem_cache_objects', { cache: s.name }, s.num_objs);
+    return 0;
+  },
+});
+
+/** Every default program, in the order they run. */
+export const DEFAULT_PROGRAMS: readonly BpfProgramSpec[] = [tasksProgram, filesProgram, vmasProgram, ...socketPrograms, kmemCacheProgram];
+
+/** Options of {@link defaultMetrics}. */
+export interface DefaultMetricsOptions {
+  /** Top-N of the per-process metrics (default {@link DEFAULT_TOP_N}). */
+  topN?: number;
+}
+
+/**
+ * The default metric set over `kernel()`: one source running every
+ * default program on the same kernel read (so one collection is one
+ * consistent model), called once per collection.
+ * @example
+ * const im = new IterMetrics([defaultMetrics(() => syntheticKernel({ seed: 1 }))]);
+ */
+export function defaultMetrics(kernel: () => Kernel, o: DefaultMetricsOptions = {}): SampleSource {
+  const infos = defaultMetricInfos(o.topN ?? DEFAULT_TOP_N);
+  return {
+    metrics: infos,
+    async collect() {
+      const k = kernel();
+      const out = [];
+      for (const p of DEFAULT_PROGRAMS) out.push(...(await programSource(p, () => k).collect()));
+      return out;
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Iterator programs as sample sources: every collection loads the program
+ * into the kernel of the moment, attaches it, reads one session to EOF and
+ * parses its output lines as samples (see `samples.ts`). The program, link
+ * and fd are destroyed exactly once, on success and on error.
+ */
+import type { Kernel } from '@bpf-iter/core';
+import { attachIter, loadProgram, type BpfGlobals, type BpfIterLinkInfoInit, type BpfProgramSpec, type IterFdBase } from '@bpf-iter/iter-programs';
+import type { MetricInfo, SampleSource } from './records.js';
+import { parseSampleLine, type Sample } from './samples.js';
+
+/** Parses a session's output lines as samples; closes the fd. EINVAL for a line that is not a sample. */
+export function readSamples(fd: IterFdBase): Sample[] {
+  const out: Sample[] = [];
+  try {
+    for (const line of fd.lines()) {
+      const s = parseSampleLine(line);
+      if (s) out.push(s);
+    }
+  } finally {
+    fd.closeQuietly();
+  }
+  return out;
+}
+
+/** Something that opens an iterator session: a link (modelled or real), or a factory of fds. */
+export interface SessionOpener {
+  open(): IterFdBase;
+}
+
+/**
+ * A source reading a session of `link` per collection: for a link that
+ * stays attached (a pinned or real-kernel link, `KernelIterLink`).
+ * @example
+ * const src = sessionSource(attachIter(obj.program('dump_tasks')));
+ */
+export function sessionSource(link: SessionOpener, metrics: readonly MetricInfo[] = []): SampleSource {
+  return { metrics, collect: async () => readSamples(link.open()) };
+}
+
+/** Options of {@link programSource}. */
+export interface ProgramSourceOptions {
+  /** Global data given to `loadProgram`. */
+  globals?: Partial<BpfGlobals>;
+  /** `union bpf_iter_link_info` for `attachIter`. */
+  linkInfo?: BpfIterLinkInfoInit;
+  /** The metrics the program emits (help texts, kinds, top-N); others get a generic help. */
+  metrics?: readonly MetricInfo[];
+}
+
+/**
+ * A source running a modelled iterator program over `kernel()` (called per
+ * collection: a host or bpf kernel is read afresh each time).
+ * @example
+ * const src = programSource(SEC('iter/task', function tasks(ctx) {
+ *   if (ctx.task) bpf_seq_write(ctx.meta.seq, sampleLine('tasks', { state: ctx.task.state }, 1));
+ *   return 0;
+ * }, { helpers: ['bpf_seq_write'] }), () => kernel);
+ */
+export function programSource(spec: BpfProgramSpec, kernel: () => Kernel, opts: ProgramSourceOptions = {}): SampleSource {
+  return {
+    metrics: opts.metrics ?? [],
+    async collect() {
+      const k = kernel();
+      const prog = loadProgram(spec, { kernel: k, globals: opts.globals ?? {} });
+      let link;
+      try {
+        link = attachIter(prog, { kernel: k, linkInfo: opts.linkInfo ?? null });
+      } finally {
+        prog.put();
+      }
+      try {
+        return readSamples(link.open());
+      } finally {
+        link.close();
+      }
+    },
+  };
+}
