@@ -9,6 +9,7 @@ import type { CliIo } from './common.js';
 import { errorLine, interruptedBy } from './exit.js';
 import { jsonText, versionInfo, versionText, type OutputOptions } from './output.js';
 import { isBpfObjectFile } from './real.js';
+import { serveCommand } from './serve.js';
 
 // Each command's module (and what it pulls in: programs, targets, links, the
 // BPF path) is imported when the command runs: start-up loads commander and the model.
@@ -187,6 +188,7 @@ export function buildCli(io: CliIo): Command {
       return show.mapShowCommand(io, f, o);
     });
 
+  serveCommand(program, io, u32);
   return program;
 }
 

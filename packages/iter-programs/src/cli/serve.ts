@@ -1,0 +1,157 @@
+/**
+ * `bpf-iter serve`: iterator results as metrics — `/metrics` in the
+ * Prometheus text format (each scrape a fresh iteration) and, with
+ * `--otlp URL`, OTLP/HTTP pushes on an interval. The metrics SDK
+ * (`@bpf-iter/metrics`, OpenTelemetry) is imported only when the command
+ * runs, so no other command loads it.
+ */
+import type { Command } from 'commander';
+import { BpfError, fail, readBpfWithReport, readHost, type BpfSourceOptions, type HostOptions, type Kernel } from '@bpf-iter/core';
+import type { CliIo, KernelSpec } from './common.js';
+import { isBpfObjectFile } from './real.js';
+
+// Only commander types and the model are loaded with the CLI: `common.js` (programs, targets,
+// links) and the metrics SDK are imported when `serve` runs.
+
+/** Options of `serve` (commander's parsed options). */
+export interface ServeCliOptions {
+  listen: string;
+  kernel?: string;
+  program?: string;
+  prog?: string;
+  set?: string[];
+  pid?: number;
+  tid?: number;
+  otlp?: string;
+  otlpInterval: number;
+  maxSeries: number;
+  top: number;
+  cacheMs: number;
+}
+
+/** The targets the default metric set walks. */
+const DEFAULT_TARGETS = ['task', 'task_file', 'task_vma', 'tcp', 'udp', 'unix', 'kmem_cache'];
+
+function union<T extends object>(parts: T[]): T {
+  const o: Record<string, boolean> = {};
+  for (const p of parts) for (const [k, v] of Object.entries(p)) o[k] = o[k] || v === true;
+  return o as T;
+}
+
+/**
+ * The kernel of each collection: a synthetic kernel is built once (the
+ * same objects every scrape), `host` and `bpf` are read afresh each time,
+ * only for what `targets` walk. Never silently empty: a bpf read that
+ * skipped a target is an error.
+ */
+export async function kernelReader(spec: KernelSpec, targets: readonly string[]): Promise<() => Kernel> {
+  const { bpfOptionsFor, hostOptionsFor, KernelCache } = await import('./common.js');
+  if (spec === 'host') {
+    const o: HostOptions = { ...union(targets.map(hostOptionsFor)), vmFlags: false };
+    return () => readHost(o);
+  }
+  if (spec === 'bpf') {
+    const o: BpfSourceOptions = union(targets.map(bpfOptionsFor));
+    return () => {
+      const { kernel, report } = readBpfWithReport(o);
+      const bad = report.skipped[0];
+      if (bad) throw new BpfError(bad.errno, bad.message.startsWith(`${bad.target}: `) ? bad.message : `${bad.target}: ${bad.message}`);
+      return kernel;
+    };
+  }
+  const k = new KernelCache().get(spec);
+  return () => k;
+}
+
+/** Adds `serve` to `program`. */
+export function serveCommand(program: Command, io: CliIo, uint: (v: string) => number): void {
+  program
+    .command('serve')
+    .description('serve iterator results as metrics: /metrics (Prometheus text format, a fresh iteration per scrape) and OTLP/HTTP push (see docs/metrics.md)')
+    .option('--listen <HOST:PORT>', 'where /metrics listens (port 0: any free port, printed at start)', '127.0.0.1:9464')
+    .option('--kernel <KERNEL>', 'host, bpf, synthetic or synthetic:SEED (default: synthetic)')
+    .option('--program <MODULE_OR_OBJ>', "instead of the default set: a program module (.js/.ts) or BPF object (.bpf.o/.bpf.c) whose output lines are samples, 'name{label=\"v\"} value'")
+    .option('--prog <NAME>', 'the program to use when --program has several')
+    .option('--set <NAME=VALUE>', 'set a .bss/.data global of --program (repeatable)', (v: string, prev: string[] = []) => [...prev, v], [] as string[])
+    .option('--pid <N>', '--program on a task target: only the threads of process N', uint)
+    .option('--tid <N>', '--program on a task target: only thread N', uint)
+    .option('--otlp <URL>', 'also push OTLP/HTTP (JSON) to this URL, e.g. http://127.0.0.1:4318/v1/metrics')
+    .option('--otlp-interval <MS>', 'OTLP push interval in ms', uint, 10_000)
+    .option('--max-series <N>', 'cardinality cap: most series per metric (the rest are counted in bpf_iter_dropped_series)', uint, 1000)
+    .option('--top <N>', 'series kept by the per-process metrics (top N by value)', uint, 20)
+    .option('--cache-ms <MS>', 'reuse an iteration finished less than MS ago (scrapes under load)', uint, 1000)
+    .action((o: ServeCliOptions) => serve(io, o));
+}
+
+/** Resolves when SIGINT or SIGTERM arrives (the handlers are removed again). */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+/** `bpf-iter serve`: runs until SIGINT/SIGTERM (or `stop` resolves), then stops everything it started. */
+export async function serve(io: CliIo, o: ServeCliOptions, stop: Promise<unknown> = untilSignal()): Promise<void> {
+  const m = await import('@bpf-iter/metrics').catch((e: unknown) => {
+    throw new BpfError('ENOENT', `bpf-iter serve needs @bpf-iter/metrics (npm install @bpf-iter/metrics): ${(e as Error).message}`);
+  });
+  if (o.top < 1 || o.maxSeries < 1) fail('EINVAL', '--top and --max-series must be at least 1');
+  const { attachWith, paramsFromOpts, parseKernelSpec } = await import('./common.js');
+  const cleanups: (() => void)[] = [];
+  try {
+    let source;
+    if (o.program === undefined) {
+      if (o.prog !== undefined || o.set?.length || o.pid !== undefined || o.tid !== undefined) fail('EINVAL', '--prog, --set, --pid and --tid apply to --program');
+      source = m.defaultMetrics(await kernelReader(parseKernelSpec(o.kernel), DEFAULT_TARGETS), { topN: o.top });
+    } else if (isBpfObjectFile(o.program)) {
+      const { openCliObject, attachObjectProgram } = await import('./object.js');
+      const { obj, prog } = openCliObject(io, o.program, o);
+      cleanups.push(() => obj.close());
+      const link = attachObjectProgram(obj, prog, o);
+      cleanups.push(() => link.close());
+      source = m.sessionSource(link);
+    } else {
+      const { loadProgramModule, openSkeleton } = await import('./run.js');
+      const mp = await loadProgramModule(io, o.program, o.prog);
+      const kernel = await kernelReader(parseKernelSpec(o.kernel), [mp.target]);
+      const params = paramsFromOpts(o);
+      source = {
+        metrics: [],
+        async collect() {
+          const k = kernel();
+          const skel = openSkeleton(mp, k, o.set ?? []);
+          try {
+            const link = attachWith(skel.prog, params, k);
+            try {
+              return m.readSamples(link.open());
+            } finally {
+              link.close();
+            }
+          } finally {
+            skel.destroy();
+          }
+        },
+      };
+    }
+    const im = new m.IterMetrics([source], { maxSeries: o.maxSeries, cacheMs: o.cacheMs });
+    // The first iteration runs before listening: a program that cannot run fails here, with its errno.
+    await im.read();
+    const srv = await m.serveMetrics(im, {
+      listen: o.listen,
+      ...(o.otlp !== undefined ? { otlp: o.otlp, otlpIntervalMs: o.otlpInterval } : {}),
+      onError: (e) => io.stderr.write(`bpf-iter: serve: ${e instanceof Error ? e.message : String(e)}\n`),
+    });
+    cleanups.push(() => void srv.close());
+    io.stdout.write(`serving ${srv.url}${o.otlp !== undefined ? ` and pushing OTLP to ${o.otlp} every ${o.otlpInterval} ms` : ''}\n`);
+    await stop;
+    await srv.close();
+  } finally {
+    for (const c of cleanups.reverse()) c();
+  }
+}
