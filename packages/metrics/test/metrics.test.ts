@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { BPF_TASK_ITER_ALL_THREADS, defaultKernel, syntheticKernel, type Task } from '@bpf-iter/core';
+import { bpfForEach, fromIter, iterTask } from '@bpf-iter/iter-kfuncs';
+import { runCli } from '../../iter-programs/src/cli/cli.js';
+import { Writable } from 'node:stream';
+import {
+  aggregate,
+  defaultMetrics,
+  DROPPED_SERIES,
+  IterMetrics,
+  parseSampleLine,
+  recordSource,
+  sampleLine,
+  serveMetrics,
+  type Sample,
+  type SampleSource,
+} from '../src/index.js';
+
+/** Tasks by state as `bpf-iter cat task --json --kernel SPEC` prints them. */
+export async function catTaskStates(kernel: string): Promise<Record<string, number>> {
+  let text = '';
+  const stdout = new Writable({ write: (c, _e, cb) => ((text += c.toString()), cb()) });
+  const stderr = new Writable({ write: (_c, _e, cb) => cb() });
+  const code = await runCli(['cat', 'task', '--json', '--kernel', kernel], { stdout, stderr, env: {} });
+  expect(code).toBe(0);
+  const out: Record<string, number> = {};
+  for (const l of text.split('\n').filter(Boolean)) {
+    const s = (JSON.parse(l) as { state: string }).state;
+    out[s] = (out[s] ?? 0) + 1;
+  }
+  return out;
+}
+
+const byLabel = (snapSeries: { labels: Record<string, string>; value: number }[], k: string): Record<string, number> =>
+  Object.fromEntries(snapSeries.map((s) => [s.labels[k]!, s.value]));
+
+describe('sample lines', () => {
+  it('round-trips names, labels with quotes/backslashes/newlines, and values', () => {
+    const line = sampleLine('bpf_iter_x', { comm: 'a"b\\c\nd', tgid: 7 }, 2.5);
+    expect(parseSampleLine(line)).toEqual({ name: 'bpf_iter_x', labels: { comm: 'a"b\\c\nd', tgid: '7' }, value: 2.5 });
+    expect(parseSampleLine('up 1')).toEqual({ name: 'up', labels: {}, value: 1 });
+    expect(parseSampleLine('# comment')).toBeNull();
+    expect(parseSampleLine('   ')).toBeNull();
+  });
+  it('refuses what is not a sample with EINVAL, naming the line', () => {
+    for (const bad of ['1abc 1', 'x{a=b} 1', 'x{a="b} 1', 'x abc', 'x', 'x{1a="v"} 1']) expect(() => parseSampleLine(bad)).toThrow(/^EINVAL: not a sample line/);
+  });
+});
+
+describe('aggregation and caps', () => {
+  const s = (name: string, v: number, k = 'a'): Sample => ({ name, labels: { k }, value: v });
+  it('sums one series, keeps the top N, counts what the cap dropped', () => {
+    const infos = new Map([['m', { name: 'm', help: 'h', topN: 2 }]]);
+    const agg = aggregate([s('m', 1, 'a'), s('m', 1, 'a'), s('m', 5, 'b'), s('m', 3, 'c'), s('m', 1, 'd')], infos, 1000);
+    expect(agg.metrics.get('m')!.series).toEqual([
+      { labels: { k: 'b' }, value: 5 },
+      { labels: { k: 'c' }, value: 3 },
+    ]);
+    expect(agg.dropped.get('m')).toBe(2);
+    const capped = aggregate([s('n', 1, 'a'), s('n', 2, 'b'), s('n', 3, 'c')], new Map(), 1);
+    expect(capped.metrics.get('n')!.series).toEqual([{ labels: { k: 'c' }, value: 3 }]);
+    expect(capped.dropped.get('n')).toBe(2);
+  });
+});
+
+describe('any iterator stream as metrics', () => {
+  // The open-coded task iterator starts at init_task (the idle task, pid 0), which the task target's pid walk never visits.
+  const states = (t: Task) => (t.pid === 0 ? null : { state: t.state });
+  it('an open-coded loop, an Observable and the default task program count the same tasks by state as `cat task`', async () => {
+    const kernel = defaultKernel();
+    const spec = [{ name: 'tasks', help: 'tasks by state', labels: states }];
+    const loop = new IterMetrics([recordSource(() => bpfForEach(iterTask, null, BPF_TASK_ITER_ALL_THREADS), spec)]);
+    const rx = new IterMetrics([recordSource(() => fromIter(iterTask, null, BPF_TASK_ITER_ALL_THREADS), spec)]);
+    const prog = new IterMetrics([defaultMetrics(() => kernel)]);
+    const a = byLabel((await loop.read()).metrics.get('tasks')!.series, 'state');
+    const b = byLabel((await rx.read()).metrics.get('tasks')!.series, 'state');
+    const c = byLabel((await prog.read()).metrics.get('bpf_iter_tasks')!.series, 'state');
+    const cat = await catTaskStates('synthetic');
+    expect(Object.keys(cat).length).toBeGreaterThan(1);
+    expect(a).toEqual(cat);
+    expect(b).toEqual(cat);
+    expect(c).toEqual(cat);
+  });
+
+  it('an unknown value (null) is left out, not counted as 0', async () => {
+    const src = recordSource(() => [1, null, 3], [{ name: 'v', help: 'v', value: (x: number | null) => x }]);
+    const snap = await new IterMetrics([src]).read();
+    expect(snap.metrics.get('v')!.series).toEqual([{ labels: {}, value: 4 }]);
+    const counted = await new IterMetrics([recordSource(() => [null], [{ name: 'v', help: 'v', value: (x: null) => x }])]).read();
+    expect(counted.metrics.has('v')).toBe(false);
+  });
+
+  it('the default set reports per-process fds, VMAs, sockets and slab objects the model holds', async () => {
+    const k = syntheticKernel({ seed: 3 });
+    const snap = await new IterMetrics([defaultMetrics(() => k, { topN: 5 })]).read();
+    const slab = k.slabs?.[0] as { name: string; active_objs: number } | undefined;
+    for (const n of ['bpf_iter_process_fds', 'bpf_iter_process_vmas', 'bpf_iter_process_vma_bytes', 'bpf_iter_sockets', 'bpf_iter_kmem_cache_objects'])
+      expect(snap.metrics.get(n)?.series.length, n).toBeGreaterThan(0);
+    expect(snap.metrics.get('bpf_iter_process_fds')!.series.length).toBe(5);
+    if (slab) expect(byLabel(snap.metrics.get('bpf_iter_kmem_cache_active_objects')!.series, 'cache')[slab.name]).toBe(slab.active_objs);
+  });
+
+  it('reads at most once at a time and reuses a read within cacheMs', async () => {
+    let now = 0;
+    let runs = 0;
+    const src: SampleSource = {
+      metrics: [{ name: 'runs', help: 'runs' }],
+      async collect() {
+        runs++;
+        await new Promise((r) => setTimeout(r, 5));
+        return [{ name: 'runs', labels: {}, value: runs }];
+      },
+    };
+    const im = new IterMetrics([src], { cacheMs: 100, now: () => now });
+    const [x, y] = await Promise.all([im.read(), im.read()]);
+    expect(x).toBe(y);
+    expect(runs).toBe(1);
+    now = 99;
+    await im.read();
+    expect(runs).toBe(1);
+    now = 100;
+    await im.read();
+    expect(runs).toBe(2);
+  });
+
+  it('reports through OpenTelemetry instruments, including a metric first seen in a read', async () => {
+    const { MetricReader } = await import('@opentelemetry/sdk-metrics');
+    class Reader extends MetricReader {
+      protected override async onForceFlush(): Promise<void> {}
+      protected override async onShutdown(): Promise<void> {}
+    }
+    const reader = new Reader();
+    const provider = new MeterProvider({ readers: [reader] });
+    let n = 0;
+    const im = new IterMetrics([{ metrics: [], collect: async () => [{ name: 'late', labels: { n: String(++n) }, value: 1 }] }], { cacheMs: 0 });
+    im.register(provider.getMeter('t'));
+    const names = async () => (await reader.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name));
+    expect(await names()).not.toContain('late');
+    expect(await names()).toContain('late');
+    im.unregister();
+    await provider.shutdown();
+  });
+});
+
+describe('serveMetrics', () => {
+  it('answers a failed iteration with 500 and its errno line, never an empty page', async () => {
+    const im = new IterMetrics([{ metrics: [{ name: 'x', help: 'x' }], collect: async () => Promise.reject(new Error('EACCES: target not readable')) }]);
+    const srv = await serveMetrics(im, { listen: '127.0.0.1:0' });
+    try {
+      const r = await fetch(srv.url!);
+      expect(r.status).toBe(500);
+      expect(await r.text()).toContain('EACCES: target not readable');
+      expect((await fetch(srv.url!.replace('/metrics', '/nope'))).status).toBe(404);
+    } finally {
+      await srv.close();
+    }
+  });
+  it('refuses a bad --listen and --otlp with EINVAL', async () => {
+    const im = new IterMetrics([]);
+    await expect(serveMetrics(im, { listen: 'nope' })).rejects.toThrow(/^EINVAL: --listen/);
+    await expect(serveMetrics(im, { listen: null, otlp: 'ftp://x' })).rejects.toThrow(/^EINVAL: --otlp/);
+  });
+  it('serves the cardinality cap count as bpf_iter_dropped_series', async () => {
+    const src = recordSource(() => [1, 2, 3], [{ name: 'per_x', help: 'x', labels: (x: number) => ({ x }) }]);
+    const srv = await serveMetrics(new IterMetrics([src], { maxSeries: 2 }), { listen: '127.0.0.1:0' });
+    try {
+      const t = await (await fetch(srv.url!)).text();
+      expect(t.split('\n').filter((l) => l.startsWith('per_x{'))).toHaveLength(2);
+      expect(t).toContain(`${DROPPED_SERIES}{metric="per_x"} 1`);
+    } finally {
+      await srv.close();
+    }
+  });
+});
