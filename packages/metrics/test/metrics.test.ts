@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BPF_TASK_ITER_ALL_THREADS, defaultKernel, syntheticKernel, type Task } from '@bpf-iter/core';
 import { bpfForEach, fromIter, iterTask } from '@bpf-iter/iter-kfuncs';
-import { runCli } from '../../iter-programs/src/cli/cli.js';
-import { Writable } from 'node:stream';
+import { catTaskStates } from './helpers.js';
 import {
   aggregate,
   defaultMetrics,
@@ -16,21 +15,6 @@ import {
   type Sample,
   type SampleSource,
 } from '../src/index.js';
-
-/** Tasks by state as `bpf-iter cat task --json --kernel SPEC` prints them. */
-export async function catTaskStates(kernel: string): Promise<Record<string, number>> {
-  let text = '';
-  const stdout = new Writable({ write: (c, _e, cb) => ((text += c.toString()), cb()) });
-  const stderr = new Writable({ write: (_c, _e, cb) => cb() });
-  const code = await runCli(['cat', 'task', '--json', '--kernel', kernel], { stdout, stderr, env: {} });
-  expect(code).toBe(0);
-  const out: Record<string, number> = {};
-  for (const l of text.split('\n').filter(Boolean)) {
-    const s = (JSON.parse(l) as { state: string }).state;
-    out[s] = (out[s] ?? 0) + 1;
-  }
-  return out;
-}
 
 const byLabel = (snapSeries: { labels: Record<string, string>; value: number }[], k: string): Record<string, number> =>
   Object.fromEntries(snapSeries.map((s) => [s.labels[k]!, s.value]));
