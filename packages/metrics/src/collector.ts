@@ -40,7 +40,17 @@ export interface IterMetricsOptions {
   now?: () => number;
 }
 
-const keyOf = (l: Labels): string => JSON.stringify(Object.keys(l).sort().map((k) => [k, l[k]]));
+/** A series' identity: its labels in name order (NUL never occurs in a label name; values are escaped by length). */
+function keyOf(l: Labels): string {
+  const keys = Object.keys(l);
+  if (keys.length > 1) keys.sort();
+  let k = '';
+  for (const key of keys) {
+    const v = l[key]!;
+    k += `${key}\0${v.length}\0${v}`;
+  }
+  return k;
+}
 
 /** Sums samples into series per metric and applies `topN` and `maxSeries`. */
 export function aggregate(samples: Iterable<Sample>, infos: ReadonlyMap<string, MetricInfo>, maxSeries: number): Omit<Snapshot, 'at'> {
