@@ -161,4 +161,14 @@ describe('serveMetrics', () => {
       await srv.close();
     }
   });
+  it('serves a counter as a Prometheus counter with _total, its value the sum of the iteration', async () => {
+    const src = recordSource(() => [5, 7], [{ name: 'cpu_ns', help: 'cpu', kind: 'counter', value: (x: number) => x }]);
+    const srv = await serveMetrics(new IterMetrics([src]), { listen: '127.0.0.1:0' });
+    try {
+      const t = await (await fetch(srv.url!)).text();
+      expect(t).toContain('# TYPE cpu_ns_total counter\ncpu_ns_total 12\n');
+    } finally {
+      await srv.close();
+    }
+  });
 });
