@@ -91,7 +91,10 @@ describe.skipIf(reason !== null)(title, () => {
 
   afterAll(async () => {
     prometheus?.kill('SIGTERM');
-    if (serve && serve.exitCode === null) serve.kill('SIGTERM');
+    if (serve && serve.exitCode === null) {
+      serve.kill('SIGTERM');
+      await new Promise((r) => serve!.once('exit', r));
+    }
     await new Promise<void>((r) => (receiver ? receiver.close(() => r()) : r()));
     if (prometheus && prometheus.exitCode === null) await new Promise((r) => prometheus!.once('exit', r));
     if (dir) rmSync(dir, { recursive: true, force: true });
