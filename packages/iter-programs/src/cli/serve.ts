@@ -83,21 +83,43 @@ export function serveCommand(program: Command, io: CliIo, uint: (v: string) => n
     .action((o: ServeCliOptions) => serve(io, o));
 }
 
-/** Resolves when SIGINT or SIGTERM arrives (the handlers are removed again). */
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (sig: string): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * Waits for SIGINT/SIGTERM in place of the bin's handlers (which exit at
+ * once), so serve can shut down cleanly; the first signal gives them back,
+ * so a second one during shutdown exits at once (128+signal). `release()`
+ * gives them back too.
+ */
+function takeStopSignals(): { stopped: Promise<string>; release(): void } {
+  const saved = STOP_SIGNALS.map((sig) => [sig, process.listeners(sig)] as const);
+  let resolve!: (sig: string) => void;
+  const stopped = new Promise<string>((r) => (resolve = r));
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    for (const [sig, ls] of saved) {
+      process.removeListener(sig, on);
+      for (const l of ls) process.on(sig, l as never);
+    }
+  };
+  const on = (sig: string): void => {
+    release();
+    resolve(sig);
+  };
+  for (const [sig] of saved) {
+    process.removeAllListeners(sig);
+    process.on(sig, on);
+  }
+  return { stopped, release };
 }
 
-/** `bpf-iter serve`: runs until SIGINT/SIGTERM (or `stop` resolves), then stops everything it started. */
-export async function serve(io: CliIo, o: ServeCliOptions, stop: Promise<unknown> = untilSignal()): Promise<void> {
+/**
+ * `bpf-iter serve`: runs until SIGINT/SIGTERM (or `stop` resolves), then
+ * stops everything it started and returns (exit 0: stopping is how serve ends).
+ */
+export async function serve(io: CliIo, o: ServeCliOptions, stop?: Promise<unknown>): Promise<void> {
   const m = await import('@bpf-iter/metrics').catch((e: unknown) => {
     throw new BpfError('ENOENT', `bpf-iter serve needs @bpf-iter/metrics (npm install @bpf-iter/metrics): ${(e as Error).message}`);
   });
@@ -149,7 +171,12 @@ export async function serve(io: CliIo, o: ServeCliOptions, stop: Promise<unknown
     });
     cleanups.push(() => void srv.close());
     io.stdout.write(`serving ${srv.url}${o.otlp !== undefined ? ` and pushing OTLP to ${o.otlp} every ${o.otlpInterval} ms` : ''}\n`);
-    await stop;
+    if (stop) await stop;
+    else {
+      const signals = takeStopSignals();
+      cleanups.push(signals.release);
+      await signals.stopped;
+    }
     await srv.close();
   } finally {
     for (const c of cleanups.reverse()) c();
