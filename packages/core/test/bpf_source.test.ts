@@ -11,6 +11,14 @@ import { availability, startFixture, suiteTitle, type Fixture } from './bpf_fixt
 
 const avail = availability('bpf source');
 
+/** The inode column of /proc/net/netlink. */
+const procNetlinkInodes = (): number[] =>
+  readFileSync('/proc/net/netlink', 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => Number(l.trim().split(/\s+/)[9]));
+
 describe('bpf source without the kernel', () => {
   it('parseBpfRecords rejects a partial record with EPROTO', () => {
     expect(() => parseBpfRecords('task', Buffer.alloc(71))).toThrow(BpfError);
@@ -41,9 +49,14 @@ describe.skipIf(!avail.ok)(suiteTitle('bpf source: readBpf over the running kern
   let bpf: Kernel;
   let host: Kernel;
   let report: BpfReport;
+  /** Inodes of /proc/net/netlink read just before the model (sockets of other processes come and go). */
+  let netlinkBefore: number[];
+  let slabinfoBefore: string;
 
   beforeAll(async () => {
     fx = await startFixture();
+    netlinkBefore = procNetlinkInodes();
+    slabinfoBefore = readFileSync('/proc/slabinfo', 'utf8');
     const r = readBpfWithReport();
     bpf = r.kernel;
     report = r.report;
@@ -89,14 +102,22 @@ describe.skipIf(!avail.ok)(suiteTitle('bpf source: readBpf over the running kern
   });
 
   it('netlink sockets carry the inode /proc/net/netlink prints, kernel sockets (no file) included', () => {
-    const proc = readFileSync('/proc/net/netlink', 'utf8').trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[9]));
+    // The sockets that were there before the model was read and still are after: the model has every one.
+    const after = new Set(procNetlinkInodes());
+    const stable = netlinkBefore.filter((i) => after.has(i));
     const ours = new Set(bpf.sockets('netlink').map((s) => s.ino));
-    expect(proc.filter((i) => !ours.has(i))).toEqual([]);
+    expect(stable).toContain(fx.child.netlink.ino);
+    expect(stable.filter((i) => !ours.has(i))).toEqual([]);
     expect(ours.has(0)).toBe(false);
   });
 
   it('kmem_cache: every cache of /proc/slabinfo with its sizes and slab geometry', () => {
-    const rows = readFileSync('/proc/slabinfo', 'utf8').trim().split('\n').slice(2).map((l) => l.split(/\s+/));
+    // Caches there before the model was read and still there now (some come and go with their users).
+    const names = (t: string): Set<string> => new Set(t.trim().split('\n').slice(2).map((l) => l.split(/\s+/)[0]!));
+    const now = readFileSync('/proc/slabinfo', 'utf8');
+    const first = names(slabinfoBefore);
+    const rows = now.trim().split('\n').slice(2).map((l) => l.split(/\s+/)).filter((r) => first.has(r[0]!));
+    expect(rows.length).toBeGreaterThan(10);
     const byName = new Map(bpf.kmemCaches.toArray().map((c) => [c.name, c]));
     for (const r of rows) {
       const c = byName.get(r[0]!);
