@@ -50,9 +50,10 @@ describe.skipIf(!avail.ok)(suiteTitle('conformance, every field: kernel iterator
 
   for (const spec of SPECS) {
     for (const source of ['bpf', 'host'] as const) {
-      // /proc has no BPF object tables: the host model holds only what the SDK itself loads into it.
-      const na = source === 'host' && spec.part === 'bpfObjects';
-      it.skipIf(na)(`${spec.target} over the ${source} model: every field of every stable object equals the kernel's`, () => {
+      // /proc has no BPF object tables: the host model holds only what the SDK itself loads into it,
+      // so there is nothing of the kernel's to compare there.
+      if (source === 'host' && spec.part === 'bpfObjects') continue;
+      it(`${spec.target} over the ${source} model: every field of every stable object equals the kernel's`, () => {
         let a = attempt(spec, source);
         // Objects that exist only while the model is read (a JIT's mapping, another test's program)
         // are extra in one attempt, not in all: only those in every attempt are the model's own.
