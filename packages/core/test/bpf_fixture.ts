@@ -7,12 +7,12 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { bpfAvailable, buildBpfPrograms, type BpfAvailability, type Kernel } from '@bpf-iter/core';
+import { bpfAvailable, buildBpfPrograms, cgroup2MountPoint, type BpfAvailability, type Kernel } from '@bpf-iter/core';
 import { attachIter, bpf_iter_new_session, loadProgram, SEC, type BpfIterLinkInfoInit } from '@bpf-iter/iter-programs';
 
 /** Availability, printed once per file when the suite skips (never a silent pass). */
@@ -134,10 +134,7 @@ export async function startFixture(): Promise<Fixture> {
 
 /** A parent and a child cgroup under the cgroup2 mount (so the cgroup walk has levels and names), removed at stop. */
 function makeCgroups(name: string): { made: string[]; remove(): void } {
-  const mount = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' '))
-    .find((f) => f[f.indexOf('-') + 1] === 'cgroup2')?.[4];
+  const mount = cgroup2MountPoint();
   const made: string[] = [];
   if (mount)
     for (const rel of [name, `${name}/child`]) {

@@ -37,7 +37,7 @@ import { MmStruct, vmaLayout } from '../model/mm.js';
 import { KmemCache } from '../model/kmem_cache.js';
 import { Ipv6Route } from '../model/route.js';
 import { AF_INET, AF_NETLINK, AF_UNIX, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, Socket, TCP_LISTEN } from '../model/socket.js';
-import { PF_KTHREAD, type Task, type TaskState } from '../model/task.js';
+import { PF_KTHREAD, TASK_FROZEN, TASK_NOLOAD, TASK_RTLOCK_WAIT, TASK_UNINTERRUPTIBLE, type Task, type TaskState } from '../model/task.js';
 import { fopsName } from './procfs/fops.js';
 import { parseMaps, type MapsRow } from './procfs/maps.js';
 import { parseMountinfo } from './procfs/mountinfo.js';
@@ -771,11 +771,9 @@ export function readBpf(options: BpfSourceOptions = {}): Kernel {
   return readBpfWithReport(options).kernel;
 }
 
-/** include/linux/sched.h bits task_state_index reads. */
-const TASK_REPORT = 0x7f; // INTERRUPTIBLE..PARKED, EXIT_DEAD 0x10 and EXIT_ZOMBIE 0x20 included
-const TASK_IDLE = 0x402; // TASK_UNINTERRUPTIBLE | TASK_NOLOAD
-const TASK_RTLOCK_WAIT = 0x1000;
-const TASK_FROZEN = 0x8000;
+/** TASK_REPORT (include/linux/sched.h): INTERRUPTIBLE..PARKED, EXIT_DEAD 0x10 and EXIT_ZOMBIE 0x20 included. */
+const TASK_REPORT = 0x7f;
+const TASK_IDLE = TASK_UNINTERRUPTIBLE | TASK_NOLOAD;
 const STATE_CHARS = 'RSDTtXZPI';
 
 /** The letter /proc prints for a task: the kernel's task_state_index (fs/proc/array.c), bit for bit. */
@@ -783,7 +781,7 @@ function taskState(r: BpfTaskRec): TaskState {
   let state = (r.state | r.exit_state) & TASK_REPORT;
   if ((r.state & TASK_IDLE) === TASK_IDLE) state = TASK_REPORT + 1;
   // Tasks waiting on an rtlock, and frozen ones, are reported as uninterruptible.
-  if (r.state & (TASK_RTLOCK_WAIT | TASK_FROZEN)) state = 2;
+  if (r.state & (TASK_RTLOCK_WAIT | TASK_FROZEN)) state = TASK_UNINTERRUPTIBLE;
   return STATE_CHARS[state === 0 ? 0 : 32 - Math.clz32(state)] as TaskState;
 }
 
