@@ -18,9 +18,8 @@ import {
   type KernelLink,
   type KernelLinkInfo,
 } from '@bpf-iter/core';
-import { BPF_ITER_LINK_INFO_SIZE } from './constants.js';
 import { checkSize, DEFAULT_READ_SIZE, IterFdBase } from './iter_fd.js';
-import { encodeLinkInfo } from './link_info.js';
+import { linkInfoBytes } from './link_info.js';
 import type { AttachIterOptions } from './link.js';
 
 /** A Node fs error as a {@link BpfError} with the same errno name. */
@@ -150,18 +149,7 @@ export class KernelIterLink implements Disposable {
 export function attachKernelIterLink(prog: BpfObjectProgram, opts: AttachIterOptions = {}): KernelIterLink {
   if ((opts.targetFd ?? 0) !== 0 || (opts.flags ?? 0) !== 0) fail('EINVAL', 'link_create.target_fd and flags must be 0');
   if (opts.kernel) fail('EINVAL', 'a program of a real BPF object runs on the real kernel: the kernel option is for model programs');
-  const li = opts.linkInfo ?? null;
-  let bytes: Uint8Array | null = null;
-  let len: number;
-  if (li === null) len = opts.linkInfoLen ?? 0;
-  else if (li instanceof Uint8Array) {
-    bytes = li;
-    len = opts.linkInfoLen ?? li.length;
-  } else {
-    bytes = encodeLinkInfo(li);
-    len = opts.linkInfoLen ?? BPF_ITER_LINK_INFO_SIZE;
-  }
-  if (!Number.isInteger(len) || len < 0 || len > 0xffffffff) fail('EINVAL', 'iter_info_len must be a u32');
+  const { bytes, len } = linkInfoBytes(opts.linkInfo, opts.linkInfoLen);
   // libbpf reads link_info_len bytes of the buffer: never past what we hold.
   if (bytes && len > bytes.length) fail('EFAULT', `iter_info_len ${len} exceeds the ${bytes.length} bytes given`);
   return new KernelIterLink(attachKernelIter(prog, bytes, len));

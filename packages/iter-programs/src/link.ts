@@ -8,7 +8,7 @@ import { BPF_ITER_LINK_INFO_SIZE, PAGE_SIZE } from './constants.js';
 import { errorFor, neg } from './errno.js';
 import { fdTable, type FdObject } from './fd_table.js';
 import { allocModelId, freeModelId } from './ids.js';
-import { BpfIterLinkInfo, encodeLinkInfo, type BpfIterLinkInfoInit } from './link_info.js';
+import { BpfIterLinkInfo, linkInfoBytes, type BpfIterLinkInfoInit } from './link_info.js';
 import { BpfProg } from './program.js';
 import {
   findTargetByBtfId,
@@ -351,18 +351,7 @@ export function attachIter(prog: BpfProg | BpfObjectProgram, opts: AttachIterOpt
   // 2. target_fd / flags.
   if ((opts.targetFd ?? 0) !== 0 || (opts.flags ?? 0) !== 0) fail('EINVAL', 'link_create.target_fd and flags must be 0');
   // 3-4. iter_info / iter_info_len.
-  let bytes: Uint8Array | null = null;
-  let len: number;
-  const li = opts.linkInfo ?? null;
-  if (li === null) len = opts.linkInfoLen ?? 0;
-  else if (li instanceof Uint8Array) {
-    bytes = li;
-    len = opts.linkInfoLen ?? li.length;
-  } else {
-    bytes = encodeLinkInfo(li);
-    len = opts.linkInfoLen ?? BPF_ITER_LINK_INFO_SIZE;
-  }
-  if (!Number.isInteger(len) || len < 0 || len > 0xffffffff) fail('EINVAL', 'iter_info_len must be a u32');
+  const { bytes, len } = linkInfoBytes(opts.linkInfo, opts.linkInfoLen);
   if (!bytes !== !len) fail('EINVAL', 'iter_info and iter_info_len must be both zero or both non-zero');
   let linfo = new BpfIterLinkInfo();
   if (bytes) {

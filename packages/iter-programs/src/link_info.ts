@@ -3,6 +3,7 @@
  * The members overlap exactly as in C: a task target given
  * `map.map_fd = 7` sees `task.tid === 7`.
  */
+import { fail } from '@bpf-iter/core';
 import { BPF_ITER_LINK_INFO_SIZE } from './constants.js';
 
 /** Typed input form; members overlap, later ones (map, cgroup, task) win. */
@@ -10,6 +11,27 @@ export interface BpfIterLinkInfoInit {
   map?: { map_fd?: number };
   cgroup?: { order?: number; cgroup_fd?: number; cgroup_id?: bigint | number };
   task?: { tid?: number; pid?: number; pid_fd?: number };
+}
+
+/**
+ * `iter_info` and `iter_info_len` of a link_create from attach options: a
+ * typed link info is encoded (length: the whole union), raw bytes are taken
+ * as given (length: theirs), none is a null buffer of length 0; an explicit
+ * `linkInfoLen` wins. EINVAL when the length is not a u32.
+ */
+export function linkInfoBytes(linkInfo: BpfIterLinkInfoInit | Uint8Array | null | undefined, linkInfoLen?: number): { bytes: Uint8Array | null; len: number } {
+  let bytes: Uint8Array | null = null;
+  let len: number;
+  if (linkInfo == null) len = linkInfoLen ?? 0;
+  else if (linkInfo instanceof Uint8Array) {
+    bytes = linkInfo;
+    len = linkInfoLen ?? linkInfo.length;
+  } else {
+    bytes = encodeLinkInfo(linkInfo);
+    len = linkInfoLen ?? BPF_ITER_LINK_INFO_SIZE;
+  }
+  if (!Number.isInteger(len) || len < 0 || len > 0xffffffff) fail('EINVAL', 'iter_info_len must be a u32');
+  return { bytes, len };
 }
 
 /** Encodes a typed link info into the 16-byte union (zero-filled). */
