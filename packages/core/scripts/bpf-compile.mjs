@@ -102,3 +102,85 @@ export function compileObject({ src, cache = defaultCacheDir(), force = false })
   return { obj, cached: false };
 }
 
+
+/**
+ * The variants a program source declares in a `bpf-iter variants: a b` line:
+ * objects to try, in order, after the default one when the verifier of the
+ * running kernel rejects it.
+ */
+export function bpfVariants(source) {
+  const m = /bpf-iter variants:([ \w]*)/.exec(source);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+
+/**
+ * Every object of the programs in `srcDir` (`*.bpf.c`): the default one and
+ * one per declared variant, as `{ src, file, base, variant, name }`.
+ */
+export function programObjects(srcDir) {
+  const out = [];
+  for (const file of readdirSync(srcDir).filter((x) => x.endsWith('.bpf.c')).sort()) {
+    const base = file.slice(0, -'.bpf.c'.length);
+    for (const variant of [null, ...bpfVariants(readFileSync(join(srcDir, file), 'utf8'))])
+      out.push({ src: join(srcDir, file), file, base, variant, name: variant ? `${base}.${variant}.bpf.o` : `${base}.bpf.o` });
+  }
+  return out;
+}
+
+/** target -> its variants in the order to try them (`variants.json`, read by src/sources/bpf.ts). */
+export function variantsManifest(srcDir) {
+  const m = {};
+  for (const o of programObjects(srcDir)) if (o.variant) (m[o.base] ??= []).push(o.variant);
+  return m;
+}
+
+/**
+ * The clang arguments of one of the bpf source's programs. Paths under
+ * `srcDir` are recorded relative to it (`-fdebug-prefix-map`), so the
+ * object's BTF line info does not name the clone's folder and a rebuild
+ * elsewhere gives the same bytes.
+ */
+export function programArgs(srcDir, vmlinuxDir, src, variant, out) {
+  const define = variant ? [`-DVARIANT_${variant.toUpperCase()}`] : [];
+  return [...BPF_CFLAGS, `-fdebug-prefix-map=${srcDir}=.`, ...define, `-I${vmlinuxDir}`, `-I${srcDir}`, '-c', src, '-o', out];
+}
+
+/** `llvm-strip` (drops DWARF; CO-RE needs only .BTF and .BTF.ext), or null. */
+export function stripTool() {
+  return which('llvm-strip') ?? which('llvm-strip-14');
+}
+
+/**
+ * What the prebuilt objects were built from: sha256 over the name and bytes
+ * of every `*.bpf.c` and `*.h` in `srcDir`, the clang flags and the strip
+ * step. Not the kernel: the objects are CO-RE, relocated at load.
+ */
+export function sourcesDigest(srcDir) {
+  const h = createHash('sha256').update(`${BPF_CFLAGS.join(' ')}\0-fdebug-prefix-map\0llvm-strip -g\0`);
+  for (const f of readdirSync(srcDir).filter((x) => x.endsWith('.bpf.c') || x.endsWith('.h')).sort()) h.update(`${f}\0`).update(readFileSync(join(srcDir, f))).update('\0');
+  return h.digest('hex');
+}
+
+/** sha256 of a file, hex. */
+export function fileDigest(path) {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Where the bpf source's committed CO-RE objects live, under its `bpf/` folder. */
+export const PREBUILT = 'prebuilt';
+
+/**
+ * The prebuilt objects' folder (`srcDir/prebuilt`) when its manifest was
+ * built from exactly these sources, else `{ dir: null, reason }`.
+ */
+export function prebuiltDir(srcDir) {
+  const dir = join(srcDir, PREBUILT);
+  let m;
+  try {
+    m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  } catch {
+    return { dir: null, reason: `no prebuilt objects (${join(dir, 'manifest.json')})` };
+  }
+  if (m.sources !== sourcesDigest(srcDir)) return { dir: null, reason: `the prebuilt objects in ${dir} are older than the sources (regenerate: node packages/core/scripts/build-bpf.mjs --prebuilt)` };
+  return { dir, reason: null };
+}

@@ -3,8 +3,10 @@
  * programs (source `'bpf'`).
  *
  * The programs (`packages/core/bpf/*.bpf.c`) emit fixed-size binary records
- * with `bpf_seq_write`; `scripts/build-bpf.mjs` compiles them on demand
- * (clang, bpftool, libbpf headers) into `bpf/.build/`. They are loaded
+ * with `bpf_seq_write`. They ship compiled as CO-RE objects
+ * (`bpf/prebuilt/`, made by `scripts/build-bpf.mjs --prebuilt`), so no
+ * clang is needed; when those are older than the sources the programs are
+ * compiled on demand (clang, bpftool, libbpf headers) into `bpf/.build/`. They are loaded
  * in-process through libbpf (`../libbpf/`, koffi): each object once per
  * process, its link kept, so a later read only creates a new iterator fd
  * (`bpf_iter_create`) and reads it (the iteration runs in this process, so
@@ -25,6 +27,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, readFileSync, readSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prebuiltDir, which } from '../../scripts/bpf-compile.mjs';
 import { BpfError, ERRNO, errnoName, type ErrnoName } from '../errors.js';
 import { attachKernelIter, type KernelLink } from '../libbpf/link.js';
 import { openObject, type BpfObject, type BpfObjectProgram } from '../libbpf/object.js';
@@ -405,14 +408,6 @@ function packageRoot(): string {
   throw new BpfError('ENOENT', `bpf sources not found above ${here} (packages/core/bpf, packages/core/scripts/build-bpf.mjs)`);
 }
 
-function which(tool: string): string | null {
-  for (const d of (process.env.PATH ?? '/usr/bin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
-    const p = join(d, tool);
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-
 function bpffsMounted(): boolean {
   try {
     return statfsSync(BPFFS).type === BPF_FS_MAGIC;
@@ -426,8 +421,10 @@ export type BpfAvailability = { ok: true } | { ok: false; errno: ErrnoName; reas
 
 /**
  * Whether this host can run the bpf source, checked in the order the
- * failures would occur: Linux, root (EPERM), kernel BTF (ENOENT), clang,
- * bpftool and libbpf headers (ENOENT, the tool named), bpffs mounted or
+ * failures would occur: Linux, root (EPERM), kernel BTF (ENOENT), the
+ * package's program sources (ENOENT); clang, bpftool and libbpf headers
+ * (ENOENT, the tool named) only when the prebuilt objects do not match
+ * the sources; bpffs mounted or
  * mountable (ENODEV; mounts it at /sys/fs/bpf when missing). Never throws.
  */
 export function bpfAvailable(): BpfAvailability {
@@ -435,8 +432,19 @@ export function bpfAvailable(): BpfAvailability {
   if (typeof process.getuid === 'function' && process.getuid() !== 0)
     return { ok: false, errno: 'EPERM', reason: 'loading BPF iterator programs needs root (CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN)' };
   if (!existsSync(BTF_PATH)) return { ok: false, errno: 'ENOENT', reason: `no kernel BTF at ${BTF_PATH} (CONFIG_DEBUG_INFO_BTF)` };
-  for (const tool of ['clang', 'bpftool']) if (!which(tool)) return { ok: false, errno: 'ENOENT', reason: `${tool} not found (apt-get install clang llvm bpftool libbpf-dev)` };
-  if (!existsSync('/usr/include/bpf/bpf_helpers.h')) return { ok: false, errno: 'ENOENT', reason: 'libbpf headers not found (apt-get install libbpf-dev)' };
+  let root: string;
+  try {
+    root = packageRoot();
+  } catch (e) {
+    return { ok: false, errno: 'ENOENT', reason: (e as Error).message };
+  }
+  // The build tools only where the committed objects do not match the sources.
+  const pre = prebuiltDir(join(root, 'bpf'));
+  if (!pre.dir) {
+    for (const tool of ['clang', 'bpftool'])
+      if (!which(tool)) return { ok: false, errno: 'ENOENT', reason: `${tool} not found (apt-get install clang llvm bpftool libbpf-dev), needed because ${pre.reason}` };
+    if (!existsSync('/usr/include/bpf/bpf_helpers.h')) return { ok: false, errno: 'ENOENT', reason: `libbpf headers not found (apt-get install libbpf-dev), needed because ${pre.reason}` };
+  }
   if (!bpffsMounted()) {
     try {
       execFileSync('mount', ['-t', 'bpf', 'bpf', BPFFS], { stdio: 'pipe' });
@@ -444,11 +452,6 @@ export function bpfAvailable(): BpfAvailability {
       return { ok: false, errno: 'ENODEV', reason: `no bpffs at ${BPFFS} and mounting it failed: ${String((e as { stderr?: unknown }).stderr ?? e).trim()}` };
     }
     if (!bpffsMounted()) return { ok: false, errno: 'ENODEV', reason: `mounted bpf at ${BPFFS} but it is not a bpffs` };
-  }
-  try {
-    packageRoot();
-  } catch (e) {
-    return { ok: false, errno: 'ENOENT', reason: (e as Error).message };
   }
   return { ok: true };
 }
@@ -461,14 +464,18 @@ function requireAvailable(): void {
 let builtDir: string | null = null;
 
 /**
- * Builds the programs if needed (`node scripts/build-bpf.mjs`, incremental,
- * cached in `bpf/.build/`) and returns the build directory. Throws
+ * The folder of the programs' objects: the committed CO-RE objects
+ * (`bpf/prebuilt/`, no clang needed) when they were built from these
+ * sources, else (or with `force`) the on-demand build (`node
+ * scripts/build-bpf.mjs`, incremental, cached in `bpf/.build/`). Throws
  * {@link BpfError} with the build's errno (ENOENT for a missing tool, EINVAL
  * for a compile failure).
  */
 export function buildBpfPrograms(options: { force?: boolean } = {}): string {
   if (builtDir && !options.force) return builtDir;
   const root = packageRoot();
+  const pre = prebuiltDir(join(root, 'bpf'));
+  if (pre.dir && !options.force) return (builtDir = pre.dir);
   let out: string;
   try {
     out = execFileSync(process.execPath, [join(root, 'scripts/build-bpf.mjs'), ...(options.force ? ['--force'] : [])], { stdio: 'pipe', encoding: 'utf8' });
@@ -477,7 +484,7 @@ export function buildBpfPrograms(options: { force?: boolean } = {}): string {
     if (!out.trim()) throw new BpfError('EINVAL', `build-bpf.mjs failed: ${String((e as { stderr?: unknown }).stderr ?? e)}`);
   }
   const r = JSON.parse(out.trim().split('\n').pop()!) as { ok: boolean; dir?: string; errno?: ErrnoName; message?: string };
-  if (!r.ok) throw new BpfError(r.errno ?? 'EINVAL', r.message ?? 'bpf build failed');
+  if (!r.ok) throw new BpfError(r.errno ?? 'EINVAL', `${r.message ?? 'bpf build failed'}${pre.reason ? `; built on demand because ${pre.reason}` : ''}`);
   builtDir = r.dir!;
   return builtDir;
 }
