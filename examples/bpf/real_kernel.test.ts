@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstValueFrom, toArray } from 'rxjs';
-import { readHost, type Kernel } from '@bpf-iter/core';
+import { buildBpfPrograms, readHost, type Kernel } from '@bpf-iter/core';
 import { attachIter, iterObservable, loadProgram, openObject, type BpfProgramSpec, type BpfIterLinkInfoInit } from '@bpf-iter/iter-programs';
 import { runCli } from '../../packages/iter-programs/src/cli/cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -300,5 +300,44 @@ describe.skipIf(!a.ok)(suiteTitle('real kernel: the seed programs in C, in-proce
     const maps = JSON.parse(m.out.toString()) as { id: number; name: string }[];
     for (const mid of mine!.map_ids) expect(maps.some((x) => x.id === mid)).toBe(true);
     expect((await cli('prog', 'show')).out.toString()).toContain(`${id}: tracing  name dump_task_file  tag `);
+  });
+
+  it('link show --kernel bpf lists the real kernel\'s links like bpftool link show (-j): task pid / tid, cgroup id + order', async () => {
+    using obj = openObject(TASK_EX);
+    obj.program('dump_task_file_target_pid').autoload = false;
+    obj.load();
+    using cg = openObject(join(buildBpfPrograms(), 'cgroup.bpf.o')).load();
+    const tid = pid; // `sleep` has one thread: its tid is its pid
+    using byPid = attachIter(obj.program('dump_task_file'), { linkInfo: { task: { pid } } });
+    using byTid = attachIter(obj.program('dump_task_file'), { linkInfo: { task: { tid } } });
+    using plain = attachIter(obj.program('dump_task_file'));
+    using tree = attachIter(cg.firstIterProgram(), { linkInfo: { cgroup: { cgroup_id: 1, order: 3 } } });
+    const progId = byPid.info().prog_id;
+    const cgProg = tree.info().prog_id;
+    const want = [
+      { id: byPid.id, type: 'iter', prog_id: progId, target_name: 'task_file', pid },
+      { id: byTid.id, type: 'iter', prog_id: progId, target_name: 'task_file', tid },
+      { id: plain.id, type: 'iter', prog_id: progId, target_name: 'task_file' },
+      { id: tree.id, type: 'iter', prog_id: cgProg, target_name: 'cgroup', cgroup_id: 1, order: 'descendants_post' },
+    ];
+    const r = await cli('link', 'show', '--kernel', 'bpf', '-j');
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out.toString()) as Record<string, unknown>[];
+    for (const w of want) expect(rows.find((x) => x.id === w.id)).toEqual(w);
+    // bpftool prints the same keys (its version may omit the task parameters: it prints what it knows).
+    for (const w of want) {
+      const b = JSON.parse(execFileSync('bpftool', ['link', 'show', 'id', String(w.id), '-j'], { encoding: 'utf8' })) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(b)) if (k !== 'pinned' && k !== 'pids') expect(rows.find((x) => x.id === w.id)![k], `link ${w.id} ${k}`).toEqual(v);
+      expect(Object.keys(b).filter((k) => !(k in w) && k !== 'pinned' && k !== 'pids')).toEqual([]);
+    }
+    // Text: bpftool's line for a link without parameters, byte for byte; `id ID` selects one, an unknown id is ENOENT.
+    const one = await cli('link', 'show', '--kernel', 'bpf', 'id', String(plain.id));
+    expect(one.out.toString()).toBe(execFileSync('bpftool', ['link', 'show', 'id', String(plain.id)], { encoding: 'utf8' }));
+    expect((await cli('link', 'show', '--kernel', 'bpf', 'id', String(tree.id))).out.toString()).toBe(`${tree.id}: iter  prog ${cgProg}  target_name cgroup  cgroup_id 1  order descendants_post  \n`);
+    expect((await cli('link', 'show', '--kernel', 'bpf', 'id', String(byPid.id))).out.toString()).toBe(`${byPid.id}: iter  prog ${progId}  target_name task_file  pid ${pid} \n`);
+    const gone = await cli('link', 'show', '--kernel', 'bpf', 'id', '4294967295');
+    expect(gone.code).toBe(1);
+    expect(gone.err).toMatch(/ENOENT: no link with id 4294967295/);
+    expect((await cli('link', 'show', '--kernel', 'host')).err).toMatch(/EINVAL: link show --kernel takes only bpf/);
   });
 });

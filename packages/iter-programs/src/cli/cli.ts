@@ -154,8 +154,19 @@ export function buildCli(io: CliIo): Command {
   link
     .command('show')
     .alias('list')
+    .argument('[LINK...]', 'id ID (with --kernel bpf)')
+    .option('--kernel <KERNEL>', "bpf: the running kernel's links, like bpftool link show (default: the links pinned by bpf-iter, with their model parameters)")
     .description('the live links: the pinned ones, with their parameters')
-    .action(async (_o: unknown, cmd: Command) => (await import('./link.js')).linkShowCommand(io, opts<object>(cmd)));
+    .action(async (args: string[], _o: unknown, cmd: Command) => {
+      const o = opts<{ kernel?: string }>(cmd);
+      if (o.kernel === 'bpf') {
+        const f = (await import('./show.js')).parseShowFilter(args, ['id']);
+        return (await import('./prog.js')).kernelLinkShowCommand(io, o, f);
+      }
+      if (o.kernel !== undefined) fail('EINVAL', `link show --kernel takes only bpf (the running kernel), not '${o.kernel}'; without it, the links bpf-iter pinned`);
+      if (args.length) fail('EINVAL', `link show takes 'id ID' only with --kernel bpf`);
+      return (await import('./link.js')).linkShowCommand(io, o);
+    });
 
   // bpftool's own: the real kernel (libbpf) unless --kernel names a model.
   const prog = program.command('prog').description('loaded programs, as bpftool prog');

@@ -1,11 +1,26 @@
 /**
- * `bpf-iter prog show` / `map show` on the real kernel, like bpftool: walk
- * the ids (`BPF_PROG_GET_NEXT_ID`), open each (`BPF_*_GET_FD_BY_ID`), read
- * `BPF_OBJ_GET_INFO_BY_FD`. `-j` prints a JSON array with bpftool's key
- * names. Objects that go away during the walk are skipped (ENOENT).
+ * `bpf-iter prog show` / `map show` / `link show --kernel bpf` on the real
+ * kernel, like bpftool: walk the ids (`BPF_{PROG,MAP,LINK}_GET_NEXT_ID`),
+ * open each (`BPF_*_GET_FD_BY_ID`), read `BPF_OBJ_GET_INFO_BY_FD`. `-j`
+ * prints a JSON array with bpftool's key names. Objects that go away during
+ * the walk are skipped (ENOENT).
  */
 import { readFileSync } from 'node:fs';
-import { BPF_MAP_TYPES, BPF_PROG_TYPES, kernelFdinfo, kernelIds, objInfo, progMapIds, PROG_INFO_SIZE, withKernelObject } from '@bpf-iter/core';
+import {
+  BPF_LINK_TYPE_ITER,
+  BPF_LINK_TYPES,
+  BPF_MAP_TYPES,
+  BPF_PROG_TYPES,
+  CGROUP_ORDER_NAMES,
+  fail,
+  kernelFdinfo,
+  kernelIds,
+  kernelLinkInfo,
+  objInfo,
+  progMapIds,
+  PROG_INFO_SIZE,
+  withKernelObject,
+} from '@bpf-iter/core';
 import { out, type CliIo } from './common.js';
 import { jsonText, type OutputOptions } from './output.js';
 import { select, type ShowFilter } from './show.js';
@@ -146,4 +161,88 @@ export async function mapShowCommand(io: CliIo, o: OutputOptions, f?: ShowFilter
     if (tail) s += `\t${tail}\n`;
   }
   return out(io, s);
+}
+
+/** `sizeof(struct bpf_link_info)` in libbpf 1.1's uapi header. */
+const LINK_INFO_SIZE = 48;
+
+
+/** A link as `link show --kernel bpf -j` prints it: bpftool's keys, in its order. */
+export interface LinkShowRow {
+  id: number;
+  type: string;
+  prog_id: number;
+  /** Iterator links: the target, then its parameters as bpftool prints them. */
+  target_name?: string;
+  /** bpf_map_elem, bpf_sk_storage_map. */
+  map_id?: number;
+  /** task, task_file, task_vma with `linfo.task.tid` (shown instead of pid, as bpftool does). */
+  tid?: number;
+  /** task, task_file, task_vma with `linfo.task.pid`. */
+  pid?: number;
+  /** cgroup: the start cgroup. */
+  cgroup_id?: number;
+  /** cgroup: `enum bpf_cgroup_iter_order`, bpftool's name. */
+  order?: string;
+}
+
+/**
+ * The row of link fd `fd`. The type comes first from a bare info call
+ * (every link type accepts one with no buffers); only an iterator link is
+ * asked again with a buffer for its target name. Other link types show
+ * their id, type and program.
+ */
+function linkRow(fd: number): LinkShowRow {
+  const head = objInfo(fd, LINK_INFO_SIZE);
+  const type = head.readUInt32LE(0);
+  const row: LinkShowRow = { id: head.readUInt32LE(4), type: BPF_LINK_TYPES[type] ?? String(type), prog_id: head.readUInt32LE(8) };
+  if (type !== BPF_LINK_TYPE_ITER) return row;
+  const { iter } = kernelLinkInfo(fd);
+  const t = iter.target_name;
+  row.target_name = t;
+  if (t === 'bpf_map_elem' || t === 'bpf_sk_storage_map') row.map_id = iter.map.map_id;
+  else if (t === 'task' || t === 'task_file' || t === 'task_vma') {
+    if (iter.task.tid) row.tid = iter.task.tid;
+    else if (iter.task.pid) row.pid = iter.task.pid;
+  }
+  if (t === 'cgroup') {
+    row.cgroup_id = Number(iter.cgroup.cgroup_id);
+    // bpftool's names: the kernel's, with 0 as order_unspec.
+    row.order = iter.cgroup.order === 0 ? 'order_unspec' : (CGROUP_ORDER_NAMES[iter.cgroup.order] ?? 'unknown');
+  }
+  return row;
+}
+
+/** The real kernel's links in id order, or the one of `id` (ENOENT when there is none, as bpftool). */
+export function listLinks(id?: number): LinkShowRow[] {
+  if (id !== undefined) {
+    const row = withKernelObject('link', id, linkRow);
+    if (!row) fail('ENOENT', `no link with id ${id}`);
+    return [row];
+  }
+  const rows: LinkShowRow[] = [];
+  for (const i of kernelIds('link')) {
+    const row = withKernelObject('link', i, linkRow);
+    if (row) rows.push(row);
+  }
+  return rows;
+}
+
+/** bpftool's plain line of a link: `ID: iter  prog P  target_name T  pid N ` (its spacing). */
+export function formatKernelLink(r: LinkShowRow): string {
+  let s = `${r.id}: ${r.type}  prog ${r.prog_id}  `;
+  if (r.target_name !== undefined) {
+    s += `target_name ${r.target_name}  `;
+    if (r.map_id !== undefined) s += `map_id ${r.map_id}  `;
+    if (r.tid !== undefined) s += `tid ${r.tid} `;
+    if (r.pid !== undefined) s += `pid ${r.pid} `;
+    if (r.cgroup_id !== undefined) s += `cgroup_id ${r.cgroup_id}  order ${r.order}  `;
+  }
+  return `${s}\n`;
+}
+
+/** `bpf-iter link show --kernel bpf [id ID] [-j]`. */
+export async function kernelLinkShowCommand(io: CliIo, o: OutputOptions, f?: ShowFilter): Promise<void> {
+  const rows = listLinks(f ? Number(f.value) : undefined);
+  return out(io, o.json ? jsonText(rows, o) : rows.map(formatKernelLink).join(''));
 }
