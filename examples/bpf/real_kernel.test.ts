@@ -28,6 +28,7 @@ const TASK_EX = here('./bpf_iter_task_ex.bpf.c');
 const VMAS = here('./bpf_iter_task_vmas.bpf.c');
 const IPV6 = here('./bpf_iter_ipv6_route.bpf.c');
 const TCP4 = here('./bpf_iter_tcp4.bpf.c');
+const MAP_ELEM = here('./bpf_iter_bpf_map_elem.bpf.c');
 
 const a = availability('real kernel examples');
 
@@ -300,6 +301,27 @@ describe.skipIf(!a.ok)(suiteTitle('real kernel: the seed programs in C, in-proce
     const maps = JSON.parse(m.out.toString()) as { id: number; name: string }[];
     for (const mid of mine!.map_ids) expect(maps.some((x) => x.id === mid)).toBe(true);
     expect((await cli('prog', 'show')).out.toString()).toContain(`${id}: tracing  name dump_task_file  tag `);
+  });
+
+  it('iter/bpf_map_elem over the object\'s own .data map prints its one element with link show\'s map_id, or the kernel refuses the program with the reason', async () => {
+    using obj = openObject(MAP_ELEM);
+    obj.data.seed = 4242;
+    try {
+      obj.load();
+    } catch (e) {
+      // This kernel (6.18.44-fc) refuses iter/bpf_map_elem (and bpf_sk_storage_map, sockmap) before verifying anything.
+      expect(e).toMatchObject({ errno: 'EPERM' });
+      expect((e as Error).message).toMatch(/refused before the first instruction \(processed 0 insns, no message\)/);
+      console.warn('bpf_map_elem: this kernel refuses the program at load (EPERM); the read half of this test did not run');
+      return;
+    }
+    const data = obj.map('.data');
+    using link = attachIter(obj.program('dump_map_elem'), { linkInfo: { map: { map_fd: data.fd } } });
+    expect(link.open().readText()).toBe('0 4242\n');
+    const mapId = link.info().iter.map.map_id;
+    expect(mapId).toBeGreaterThan(0);
+    const rows = JSON.parse((await cli('link', 'show', '--kernel', 'bpf', 'id', String(link.id), '-j')).out.toString()) as unknown[];
+    expect(rows).toEqual([{ id: link.id, type: 'iter', prog_id: link.info().prog_id, target_name: 'bpf_map_elem', map_id: mapId }]);
   });
 
   it('link show --kernel bpf lists the real kernel\'s links like bpftool link show (-j): task pid / tid, cgroup id + order', async () => {

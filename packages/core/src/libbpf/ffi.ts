@@ -201,10 +201,15 @@ export function libbpfError(err: number, what: string, mark = printed.length): B
 function reason(lines: readonly string[]): string | null {
   const end = lines.findIndex((l) => l.includes('-- END PROG LOAD LOG --'));
   if (end > 0) {
+    let none = false;
     for (let i = end - 1; i >= 0 && !lines[i]!.includes('-- BEGIN PROG LOAD LOG --'); i--) {
       const l = lines[i]!.trim();
+      if (/^processed 0 insns/.test(l)) none = true;
       if (l && !/^(processed \d+ insns|verification time|stack depth|mark_precise)/.test(l)) return `verifier: ${l}`;
     }
+    // Refused in the checks before the first instruction (attach target, BTF), with no message:
+    // libbpf's hint for EPERM ('ulimit -l') does not apply.
+    if (none) return 'verifier: refused before the first instruction (processed 0 insns, no message): the kernel does not accept this attach target';
   }
   const first = lines.find((l) => l.startsWith('libbpf: '));
   return first ? first.slice(8) : null;
