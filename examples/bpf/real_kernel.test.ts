@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstValueFrom, toArray } from 'rxjs';
-import { buildBpfPrograms, readHost, type Kernel } from '@bpf-iter/core';
+import { buildBpfPrograms, readBpf, readHost, type Kernel } from '@bpf-iter/core';
 import { attachIter, iterObservable, loadProgram, openObject, type BpfProgramSpec, type BpfIterLinkInfoInit } from '@bpf-iter/iter-programs';
 import { runCli } from '../../packages/iter-programs/src/cli/cli.js';
+import { kernelTextObject, targetDumper } from '../../packages/iter-programs/src/cli/cat.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availability, suiteTitle } from '../../packages/core/test/bpf_fixture.js';
 import * as taskExPort from '../programs/bpf_iter_task_ex.js';
@@ -322,6 +323,18 @@ describe.skipIf(!a.ok)(suiteTitle('real kernel: the seed programs in C, in-proce
     expect(mapId).toBeGreaterThan(0);
     const rows = JSON.parse((await cli('link', 'show', '--kernel', 'bpf', 'id', String(link.id), '-j')).out.toString()) as unknown[];
     expect(rows).toEqual([{ id: link.id, type: 'iter', prog_id: link.info().prog_id, target_name: 'bpf_map_elem', map_id: mapId }]);
+  });
+
+  it('cat task_file --kernel bpf streams the in-kernel dumper: the bytes `cat` prints over the bpf model, for the test\'s process', async () => {
+    expect(kernelTextObject('task_file', { kernel: 'bpf', pid })).toMatch(/text_task_file\.bpf\.o$/);
+    for (const o of [{ kernel: 'bpf', json: true }, { kernel: 'host' }, { kernel: 'bpf', set: ['x=1'] }]) expect(kernelTextObject('task_file', o)).toBeNull();
+    expect(kernelTextObject('task', { kernel: 'bpf' })).toBeNull();
+    const streamed = await cli('cat', 'task_file', '--kernel', 'bpf', '--pid', String(pid));
+    expect(streamed.code).toBe(0);
+    const model = readBpf({ vmas: false, sockets: false, routes: false, ksyms: false, bpfObjects: false, cgroups: false, slabs: false });
+    const viaModel = runPort(model, targetDumper('task_file', false), { task: { pid } });
+    expect(viaModel.split('\n').length).toBeGreaterThan(4); // header, sleep's fds 0-2, end
+    expect(streamed.out.toString()).toBe(viaModel);
   });
 
   it('link show --kernel bpf lists the real kernel\'s links like bpftool link show (-j): task pid / tid, cgroup id + order', async () => {
