@@ -501,6 +501,16 @@ function wholeCommands(): void {
     wallSeconds: mine.wallNs / 1e9,
     ...wallOf(kern),
   });
+  // --kernel bpf streams the prebuilt in-kernel dumper (no model): the same pipeline as bpftool's, in one process.
+  if (typeof kern === 'string') log(`  bpf-iter cat task_file --kernel bpf: skipped (${kern})`);
+  else {
+    const viaBpf = bestCommandCpu(process.execPath, [bin, 'cat', 'task_file', '--kernel', 'bpf'], rounds);
+    log(`  bpf-iter cat task_file --kernel bpf: ${secs(viaBpf)}, ${viaBpf.n} lines`);
+    ratioRow('host/cli/cat-task_file-bpf-vs-kernel', 'host', 'bpf-iter cat task_file --kernel bpf (built bin, whole process, CPU time)', 'lines', viaBpf, 'bpftool iter pin + cat + rm (kernel iter/task_file)', kern, { ratio: 1 / 2, text: '>= 1/2 of the kernel pipeline' }, {
+      wallSeconds: viaBpf.wallNs / 1e9,
+      ...wallOf(kern),
+    });
+  }
   let lsof: (Sample & { wallNs: number }) | string = 'lsof not installed';
   if (has('lsof')) {
     const l = bestCommandCpu('lsof', ['-n', '-P'], rounds);
