@@ -13,7 +13,6 @@ import {
   bpf_link__fd,
   bpf_program__attach_iter,
   defineSkeleton,
-  getpid,
   libbpf,
   LIBBPF_OPTS,
   type bpf_iter_attach_opts,
@@ -21,7 +20,7 @@ import {
 } from '@bpf-iter/iter-programs';
 import * as progs from './programs/bpf_iter_task_ex.js';
 
-const { bpf_iter_create, read, close } = libbpf;
+const { bpf_iter_create, read, close, getpid } = libbpf;
 
 // #include "bpf_iter_task_ex.skel.h"
 const bpf_iter_task_ex = defineSkeleton({ progs: { dump_task_file: progs.dump_task_file }, bss: progs.bss });

@@ -6,11 +6,11 @@
  *   pnpm example examples/bpf_iter_task_ex_target_pid.ts
  */
 import { asTask } from '@bpf-iter/core';
-import { bpf_link__destroy, bpf_link__fd, bpf_program__attach_iter, defineSkeleton, getpid, libbpf } from '@bpf-iter/iter-programs';
+import { bpf_link__destroy, bpf_link__fd, bpf_program__attach_iter, defineSkeleton, libbpf } from '@bpf-iter/iter-programs';
 import { exampleSelf } from './bpf_iter_task_ex.js';
 import * as progs from './programs/bpf_iter_task_ex.js';
 
-const { bpf_iter_create, read, close } = libbpf;
+const { bpf_iter_create, read, close, getpid } = libbpf;
 const bpf_iter_task_ex = defineSkeleton({ progs: { dump_task_file: progs.dump_task_file_target_pid }, bss: progs.bss });
 
 export function test_task_file(out: (s: string) => void): void {

@@ -15,8 +15,6 @@ import {
   bpfFor,
   bpfForEach,
   bpfRepeat,
-  checkIterContract,
-  fromIter,
   iterBits,
   iterNum,
   KF_ITER_DESTROY,
@@ -26,6 +24,8 @@ import {
   liveIterators,
   registerIterKind,
 } from '@bpf-iter/iter-kfuncs';
+import { checkIterContract } from '@bpf-iter/iter-kfuncs/testing';
+import { fromIter } from '@bpf-iter/iter-kfuncs/rx';
 
 // 1. The trio, as a BPF program would call it.
 const it = iterNum.alloc(); // struct bpf_iter_num it;  (uninitialized stack slots)

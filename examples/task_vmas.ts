@@ -6,11 +6,11 @@
  *   pnpm example examples/task_vmas.ts [--host]
  */
 import { asTask, readHost, setDefaultKernel } from '@bpf-iter/core';
-import { bpf_iter_link_info, bpf_link__destroy, bpf_link__fd, bpf_program__attach_iter, defineSkeleton, getpid, libbpf, LIBBPF_OPTS } from '@bpf-iter/iter-programs';
+import { bpf_iter_link_info, bpf_link__destroy, bpf_link__fd, bpf_program__attach_iter, defineSkeleton, libbpf, LIBBPF_OPTS } from '@bpf-iter/iter-programs';
 import { exampleSelf } from './bpf_iter_task_ex.js';
 import * as progs from './programs/bpf_iter_task_vmas.js';
 
-const { bpf_iter_create, read, close } = libbpf;
+const { bpf_iter_create, read, close, getpid } = libbpf;
 const bpf_iter_task_vmas = defineSkeleton({ progs: { proc_maps: progs.proc_maps }, bss: progs.bss });
 
 export function test_task_vma(out: (s: string) => void): number {

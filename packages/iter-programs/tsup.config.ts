@@ -1,24 +1,12 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../scripts/tsup-package.js';
 
-export default defineConfig([
-  {
-    // One ESM build for the library and the CLI with shared chunks, so a user
-    // program imported by `bpf-iter run` and the CLI use the same module
-    // instances (the helpers recognise the CLI's seq files).
-    entry: { index: 'src/index.ts', 'cli/main': 'src/cli/main.ts' },
-    format: ['esm'],
-    splitting: true,
-    dts: { entry: { index: 'src/index.ts' } },
-    sourcemap: true,
-    clean: true,
-    target: 'node20',
-    banner: { js: '#!/usr/bin/env node' },
-  },
-  {
-    entry: ['src/index.ts'],
-    format: ['cjs'],
-    dts: false,
-    sourcemap: true,
-    target: 'node20',
-  },
-]);
+export default packageConfig({
+  entries: { index: 'src/index.ts', rx: 'src/rx.ts', internal: 'src/internal.ts' },
+  // The CLI shares the library's chunks, so a user program imported by
+  // `bpf-iter run` and the CLI use the same module instances.
+  programs: { 'cli/main': 'src/cli/main.ts' },
+  // `bpf-iter serve` imports @bpf-iter/metrics when it runs; metrics depends
+  // on this package, so it is not a dependency here (no cycle) and never bundled.
+  external: ['@bpf-iter/metrics'],
+  banner: '#!/usr/bin/env node',
+});

@@ -5,7 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { BPF_SOURCE_TARGETS, BpfError, bpfAvailable, bpfTargetVariant, parseBpfRecords, readBpf, readBpfWithReport, readHost, S_IFMT, S_IFSOCK, verifierReason, type BpfReport, type Kernel } from '@bpf-iter/core';
+import { BPF_SOURCE_TARGETS, BpfError, bpfAvailable, parseBpfRecords, readBpf, readBpfWithReport, readHost, S_IFMT, S_IFSOCK, verifierReason, type BpfReport, type Kernel } from '@bpf-iter/core';
+import { bpfTargetVariant } from '@bpf-iter/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availability, startFixture, suiteTitle, type Fixture } from './bpf_fixture.js';
 

@@ -12,7 +12,8 @@
  * the model shows with another value than the kernel's is a mismatch
  * whatever the declarations say: no invented value passes.
  */
-import { bpfRecords, nameVmaFiles, readBpf, readHost, type BpfRecordOf, type BpfSourceOptions, type BpfSourceTarget, type HostOptions, type Kernel } from '@bpf-iter/core';
+import { bpfRecords, readBpf, readHost, type BpfRecordOf, type BpfSourceOptions, type BpfSourceTarget, type HostOptions, type Kernel } from '@bpf-iter/core';
+import { nameVmaFiles } from '@bpf-iter/core/internal';
 import { bpf_seq_write, type BpfIterLinkInfoInit } from '@bpf-iter/iter-programs';
 import { sdkLines } from './bpf_fixture.js';
 

@@ -10,7 +10,8 @@ import { closeSync, mkdtempSync, readSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { attachKernelIter, openObject, Btf, type BpfObject } from '@bpf-iter/core';
+import { attachKernelIter } from '@bpf-iter/core/internal';
+import { openObject, Btf, type BpfObject } from '@bpf-iter/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availability, suiteTitle } from './bpf_fixture.js';
 

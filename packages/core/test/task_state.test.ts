@@ -7,7 +7,6 @@
 import { describe, expect, test } from 'vitest';
 import {
   Kernel,
-  stateUnknownOf,
   TASK_FREEZABLE,
   TASK_INTERRUPTIBLE,
   TASK_NOLOAD,
@@ -16,6 +15,7 @@ import {
   TASK_DEAD,
   TASK_WAKEKILL,
 } from '@bpf-iter/core';
+import { stateUnknownOf } from '@bpf-iter/core/internal';
 
 describe('__state', () => {
   test('a read __state is kept; without one the letter stands for it; exit makes it TASK_DEAD', () => {

@@ -21,9 +21,9 @@ import {
   bpf_iter_num_next,
   bpfFor,
   bpfForEach,
-  fromIter,
   iterNum,
 } from '../src/index.js';
+import { fromIter } from '../src/rx.js';
 
 import { loadavg } from 'node:os';
 import { range, reduce } from 'rxjs';

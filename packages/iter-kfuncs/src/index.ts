@@ -1,7 +1,9 @@
 /**
  * `@bpf-iter/iter-kfuncs`: open-coded BPF iterators
  * (`bpf_iter_<type>_{new,next,destroy}`) with libbpf-style loops, async
- * iteration and RxJS observables.
+ * iteration. RxJS observables are on `@bpf-iter/iter-kfuncs/rx` (rxjs is a
+ * peer dependency), the iterator contract checker on
+ * `@bpf-iter/iter-kfuncs/testing` (with fast-check).
  *
  * @packageDocumentation
  */
@@ -63,5 +65,3 @@ export {
   bpfForEachAsync,
   bpfRepeat,
 } from './loops.js';
-export { bpfForEach$, fromIter } from './rx.js';
-export { checkIterContract, iterContractProperty, type IterContractOptions } from './check.js';

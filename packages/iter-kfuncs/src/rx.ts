@@ -1,5 +1,9 @@
 /**
- * RxJS adapter: an open-coded iterator as a cold Observable.
+ * `@bpf-iter/iter-kfuncs/rx`: an open-coded iterator as a cold RxJS
+ * Observable. `rxjs` (7.x) is a peer dependency: install it beside this
+ * package so that one `Observable` type exists in your app.
+ *
+ * @packageDocumentation
  */
 import { Observable } from 'rxjs';
 import type { IterKind } from './registry.js';
@@ -40,5 +44,3 @@ export function fromIter<N extends string, A extends unknown[], E>(kind: IterKin
   });
 }
 
-/** Alias of {@link fromIter}, named after libbpf's `bpf_for_each`. */
-export const bpfForEach$ = fromIter;

@@ -4,9 +4,7 @@ import { EMPTY, filter, map, Observable, Subject, take, takeUntil, toArray, catc
 import {
   bindKernel,
   bpfForEach,
-  bpfForEach$,
   bpfForEachAsync,
-  fromIter,
   iterBits,
   iterNum,
   iterStats,
@@ -18,6 +16,7 @@ import {
   registerIterKind,
   withKernel,
 } from '../src/index.js';
+import { fromIter } from '../src/rx.js';
 import { countingKind, uniqueType } from './helpers.js';
 
 describe('contract: constructor', () => {
@@ -289,7 +288,7 @@ describe('bpfForEachAsync', () => {
   });
 });
 
-describe('fromIter / bpfForEach$ (RxJS)', () => {
+describe('fromIter (RxJS)', () => {
   it('is cold: each subscription constructs, completes and destroys its own iterator', () => {
     const { kind, calls } = countingKind();
     const obs = fromIter(kind, 3);
@@ -313,7 +312,7 @@ describe('fromIter / bpfForEach$ (RxJS)', () => {
 
   it('works with filter and map', () => {
     let out: number[] = [];
-    bpfForEach$(iterNum, 0, 10).pipe(filter((v) => v % 2 === 1), map((v) => v * 10), toArray()).subscribe((v) => (out = v));
+    fromIter(iterNum, 0, 10).pipe(filter((v) => v % 2 === 1), map((v) => v * 10), toArray()).subscribe((v) => (out = v));
     expect(out).toEqual([10, 30, 50, 70, 90]);
     expect(liveIterators(iterNum)).toBe(0);
   });

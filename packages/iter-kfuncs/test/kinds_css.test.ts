@@ -16,13 +16,13 @@ import {
   bpf_iter_css_task_new,
   bpf_iter_css_task_next,
   bpfForEach,
-  checkIterContract,
-  fromIter,
   iterCss,
   iterCssTask,
   iterStats,
   liveIterators,
 } from '../src/index.js';
+import { checkIterContract } from '../src/testing.js';
+import { fromIter } from '../src/rx.js';
 import { take, toArray } from 'rxjs';
 
 const EINVAL = -22;

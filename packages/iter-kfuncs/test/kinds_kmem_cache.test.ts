@@ -7,13 +7,13 @@ import {
   bpf_iter_kmem_cache_new,
   bpf_iter_kmem_cache_next,
   bpfForEach,
-  checkIterContract,
   iterKmemCache,
   iterStats,
   liveIterators,
   setDefaultKernel,
   withKernel,
 } from '../src/index.js';
+import { checkIterContract } from '../src/testing.js';
 
 function slabKernel() {
   const k = new Kernel();

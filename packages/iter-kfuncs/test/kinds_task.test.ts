@@ -12,14 +12,14 @@ import {
   bpf_iter_task_next,
   bpfForEach,
   bpfForEachAsync,
-  checkIterContract,
-  fromIter,
   iterStats,
   iterTask,
   liveIterators,
   setDefaultKernel,
   withKernel,
 } from '../src/index.js';
+import { checkIterContract } from '../src/testing.js';
+import { fromIter } from '../src/rx.js';
 
 const EINVAL = -22;
 

@@ -6,11 +6,11 @@ import {
   bpf_iter_task_vma_new,
   bpf_iter_task_vma_next,
   bpfForEach,
-  checkIterContract,
   iterStats,
   iterTaskVma,
   liveIterators,
 } from '../src/index.js';
+import { checkIterContract } from '../src/testing.js';
 
 const ENOENT = -2;
 

@@ -4,7 +4,6 @@ import { fail } from '@bpf-iter/core';
 import {
   BITS_ITER_NR_WORDS_MAX,
   BPF_MAX_LOOPS,
-  checkIterContract,
   iterBits,
   iterNum,
   KF_ITER_DESTROY,
@@ -15,6 +14,7 @@ import {
   registerIterKind,
   type BitsWords,
 } from '../src/index.js';
+import { checkIterContract } from '../src/testing.js';
 import { countingKind, uniqueType } from './helpers.js';
 
 const INT_MIN = -(2 ** 31);

@@ -9,7 +9,6 @@ import {
   bpf_iter_num_next,
   bpfFor,
   bpfForEach,
-  fromIter,
   iterBits,
   iterNum,
   KF_ITER_DESTROY,
@@ -22,6 +21,7 @@ import {
   type BpfIterNum,
   type IterKind,
 } from '../src/index.js';
+import { fromIter } from '../src/rx.js';
 
 describe('iterator states are branded by kind', () => {
   it('num and bits states have distinct types', () => {

@@ -1,7 +1,7 @@
 /**
  * Iterator fds (anon inode `bpf_iter`, `O_RDONLY|O_CLOEXEC`): `read()`
  * through the seq_file engine, plus Node-friendly views: sync/async chunk
- * iterators, lines and a `Readable` stream (RxJS Observables: `iter_rx.ts`).
+ * iterators, lines and a `Readable` stream (RxJS Observables: `rx.ts`).
  */
 import { Readable, type ReadableOptions } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -36,7 +36,7 @@ export function checkSize(size: number): number {
  * What every iterator fd offers, whichever kernel runs it: the modelled one
  * ({@link IterFd}) or the real one (`KernelIterFd`, a real fd read with
  * `read(2)`). Subclasses give `read`, `readInto` and the release; the views
- * (readAll, chunks, lines, Readable, async iterator; Observables: iter_rx.ts) and the
+ * (readAll, chunks, lines, Readable, async iterator; Observables: rx.ts) and the
  * close-exactly-once rules live here.
  */
 export abstract class IterFdBase implements Disposable {

@@ -8,8 +8,8 @@
  * loaded on first use.
  */
 import { closeSync, readSync } from 'node:fs';
+import { attachKernelIter } from '@bpf-iter/core/internal';
 import {
-  attachKernelIter,
   BpfError,
   BpfObjectProgram,
   ERRNO,

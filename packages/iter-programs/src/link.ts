@@ -3,7 +3,8 @@
  * (`BPF_ITER_CREATE`), link info, fdinfo, `BPF_LINK_UPDATE` and
  * lifetimes — reference §3.
  */
-import { BpfError, BpfLink as KernelLink, explicitKernel, fail, type BpfObjectProgram, type Kernel } from '@bpf-iter/core';
+import { BpfError, BpfLink as KernelLink, fail, type BpfObjectProgram, type Kernel } from '@bpf-iter/core';
+import { explicitKernel } from '@bpf-iter/core/internal';
 import { BPF_ITER_LINK_INFO_SIZE, PAGE_SIZE } from './constants.js';
 import { errorFor, neg } from './errno.js';
 import { fdTable, type FdObject } from './fd_table.js';

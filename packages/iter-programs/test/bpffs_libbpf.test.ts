@@ -13,8 +13,6 @@ import {
   bpf_program__attach_iter,
   BPF_SEQ_PRINTF,
   defineSkeleton,
-  iterLines$,
-  iterObservable,
   libbpf,
   LIBBPF_OPTS,
   loadProgram,
@@ -22,6 +20,7 @@ import {
   SEC,
   type BpfIterLink,
 } from '../src/index.js';
+import { iterLines$, iterObservable } from '../src/rx.js';
 import { arrayTarget, objs, registerArray, tname } from './fixtures.js';
 import { bpf_iter_reg_target } from '../src/index.js';
 

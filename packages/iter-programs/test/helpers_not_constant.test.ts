@@ -20,7 +20,7 @@ import {
   type Socket,
   type Task,
 } from '@bpf-iter/core';
-import { BPF_FUNC_IDS, bpf_iter_func_proto, currentRun, findTarget, listTargets, SEC, SO_SNDBUF, SOL_SOCKET, type ProgLike } from '../src/index.js';
+import { BPF_FUNC_IDS, bpf_iter_func_proto, findTarget, listTargets, SEC, SO_SNDBUF, SOL_SOCKET, type ProgLike, currentRun } from '../src/internal.js';
 import { mkSock, session, smallKernel } from './targets/helpers.js';
 
 type Fn = (...args: any[]) => any;

@@ -13,15 +13,15 @@ import {
   BPF_SEQ_PRINTF,
   BpfIterLink,
   BpfLink,
-  emptyLinkInfo,
-  fdTable,
   loadProgram,
-  neg,
-  procFdinfo,
   SEC,
   type BpfIterAuxInfo,
   type BpfProg,
-} from '../src/index.js';
+  emptyLinkInfo,
+  fdTable,
+  neg,
+  procFdinfo,
+} from '../src/internal.js';
 import { arrayTarget, objs, registerArray, tname } from './fixtures.js';
 import { libbpf } from '../src/index.js';
 

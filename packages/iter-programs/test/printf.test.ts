@@ -13,11 +13,11 @@ import {
   cstr,
   kaddr,
   ksprintf,
-  printkConfig,
-  setKallsymsResolver,
   uaddr,
   type SeqFile,
-} from '../src/index.js';
+  printkConfig,
+  setKallsymsResolver,
+} from '../src/internal.js';
 import { drain, rig } from './fixtures.js';
 
 let body: (seq: SeqFile) => number = () => 0;

@@ -7,18 +7,18 @@ import {
   BPF_SEQ_PRINTF,
   attachIter,
   callHelper,
-  checkHelper,
-  CyclicIdAllocator,
   findTarget,
-  getIdAllocator,
   listTargets,
   loadProgram,
-  registerTarget,
   SEC,
+  defineProgram,
+  checkHelper,
+  CyclicIdAllocator,
+  getIdAllocator,
+  registerTarget,
   setIdAllocator,
   unregisterTarget,
-  defineProgram,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { arrayTarget, objs, registerArray, tname } from './fixtures.js';
 
 function errOf(f: () => unknown): string | undefined {

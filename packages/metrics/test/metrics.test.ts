@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BPF_TASK_ITER_ALL_THREADS, defaultKernel, syntheticKernel, withKernel, type Task } from '@bpf-iter/core';
-import { bpfForEach, fromIter, iterKmemCache, iterTask } from '@bpf-iter/iter-kfuncs';
+import { bpfForEach, iterKmemCache, iterTask } from '@bpf-iter/iter-kfuncs';
+import { fromIter } from '@bpf-iter/iter-kfuncs/rx';
 import { catTaskStates } from './helpers.js';
 import {
   aggregate,

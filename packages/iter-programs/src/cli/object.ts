@@ -7,7 +7,8 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { CGROUP_ORDER_NAMES, cgroup2MountPoint, fail, mapFdById, objGet, openObject, pidfdOpen, type BpfObject, type BpfObjectProgram } from '@bpf-iter/core';
+import { CGROUP_ORDER_NAMES, cgroup2MountPoint, fail, openObject, type BpfObject, type BpfObjectProgram } from '@bpf-iter/core';
+import { mapFdById, objGet, pidfdOpen } from '@bpf-iter/core/internal';
 import type { BpfIterLinkInfoInit } from '../link_info.js';
 import { attachKernelIterLink, type KernelIterLink } from '../kernel_iter.js';
 import { applySets, streamIter, type CliIo } from './common.js';

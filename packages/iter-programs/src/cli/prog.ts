@@ -13,6 +13,8 @@ import {
   BPF_PROG_TYPES,
   CGROUP_ORDER_NAMES,
   fail,
+} from '@bpf-iter/core';
+import {
   kernelFdinfo,
   kernelIds,
   kernelLinkInfo,
@@ -20,7 +22,7 @@ import {
   progMapIds,
   PROG_INFO_SIZE,
   withKernelObject,
-} from '@bpf-iter/core';
+} from '@bpf-iter/core/internal';
 import { out, type CliIo } from './common.js';
 import { jsonText, type OutputOptions } from './output.js';
 import { select, type ShowFilter } from './show.js';

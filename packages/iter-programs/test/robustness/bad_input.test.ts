@@ -13,12 +13,12 @@ import {
   bpf_seq_printf,
   BPF_SEQ_PRINTF,
   bpffs,
-  fdTable,
   loadProgram,
   SEC,
   taskReg,
   type BpfProg,
-} from '../../src/index.js';
+  fdTable,
+} from '../../src/internal.js';
 import { objs, rig, unregister } from '../fixtures.js';
 import { SEED } from './world.js';
 

@@ -5,7 +5,8 @@
  * be checked against "every survivor exactly once, nothing twice".
  */
 import fc from 'fast-check';
-import { BPF_MAP_TYPE_HASH, FilesStruct, Kernel, MmStruct, PAGE_SIZE, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WRITE, vmaLayout, type BpfMap, type Task } from '@bpf-iter/core';
+import { BPF_MAP_TYPE_HASH, FilesStruct, Kernel, MmStruct, PAGE_SIZE, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WRITE, type BpfMap, type Task } from '@bpf-iter/core';
+import { vmaLayout } from '@bpf-iter/core/internal';
 
 /** Seed of every property in the suite (reproducible runs; change it to explore). */
 export const SEED = 20240607;

@@ -1,7 +1,7 @@
 /** The `bpf_map_elem` target (reference §3.3, §3.8, §5.2, §3 items 4 and 11, §5 items 2-4). */
 import { describe, expect, it } from 'vitest';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_RINGBUF, Kernel, withKernel } from '@bpf-iter/core';
-import { fdTable } from '../../src/index.js';
+import { fdTable } from '../../src/internal.js';
 import { mapFd, pidfd_open } from '../../src/targets/common.js';
 import { errOf, recorder, session, smallKernel } from './helpers.js';
 

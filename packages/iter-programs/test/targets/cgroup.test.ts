@@ -10,7 +10,7 @@ import {
   withKernel,
   type Cgroup,
 } from '@bpf-iter/core';
-import { BPF_SEQ_PRINTF, fdTable } from '../../src/index.js';
+import { BPF_SEQ_PRINTF, fdTable } from '../../src/internal.js';
 import { cgroup_open } from '../../src/targets/common.js';
 import { dumpCgroup } from '../../src/targets/cgroup.js';
 import { errOf, recorder, session } from './helpers.js';

@@ -19,7 +19,7 @@ import {
   type Kernel,
   type Socket,
 } from '@bpf-iter/core';
-import { BPF_SK_STORAGE_GET_F_CREATE, bpf_map_delete_elem, bpf_map_update_elem, bpf_sk_storage_delete, bpf_sk_storage_get, fdTable, SEC } from '../../src/index.js';
+import { BPF_SK_STORAGE_GET_F_CREATE, bpf_map_delete_elem, bpf_map_update_elem, bpf_sk_storage_delete, bpf_sk_storage_get, SEC, fdTable } from '../../src/internal.js';
 import { mapFd, pidfd_open } from '../../src/targets/common.js';
 import { errOf, LOOPBACK6, mkSock, recorder, session, smallKernel } from './helpers.js';
 

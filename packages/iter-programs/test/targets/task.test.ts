@@ -1,6 +1,6 @@
 /** The `task` target (reference §3.3, §3.5, §3.6, §4.1, §4.2, §4.5). */
 import { describe, expect, it } from 'vitest';
-import { BPF_SEQ_PRINTF, procFdinfo, bpf_link_create, fdTable, loadProgram, neg } from '../../src/index.js';
+import { BPF_SEQ_PRINTF, bpf_link_create, loadProgram, procFdinfo, fdTable, neg } from '../../src/internal.js';
 import { dumpTask } from '../../src/targets/task.js';
 import { pidfd_open } from '../../src/targets/common.js';
 import { withKernel, type Kernel, type Task } from '@bpf-iter/core';

@@ -1,6 +1,9 @@
 /**
- * RxJS views of iterator fds. Apart from `iter_fd.ts` so that what reads
- * an iterator without RxJS (the CLI) does not load it.
+ * `@bpf-iter/iter-programs/rx`: RxJS views of iterator fds. Apart from
+ * `iter_fd.ts` so that what reads an iterator without RxJS (the CLI) does not
+ * load it; `rxjs` (7.x) is a peer dependency, needed by this entry only.
+ *
+ * @packageDocumentation
  */
 import { StringDecoder } from 'node:string_decoder';
 import { Observable } from 'rxjs';
