@@ -9,11 +9,12 @@
  *   with require(), so a CommonJS consumer gets the very same module instances
  *   as an ESM one (`BpfError`, the default kernel, the registries): one
  *   instance per process.
- * - Types: `<entry>.d.ts` for `import`, `<entry>.d.cts` for `require` (the
- *   same declarations in CommonJS form, so `.cts` files and
- *   `moduleResolution: node16` see a CommonJS module where Node gives one).
+ * - Types: `<entry>.d.ts` for `import`; `scripts/dts-cts.mjs` (run after
+ *   tsup by each package's `build`) writes `<entry>.d.cts` for `require`:
+ *   the same declarations in CommonJS form, so `.cts` files under node16 /
+ *   nodenext see a CommonJS module where Node gives one.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 
@@ -29,9 +30,7 @@ export interface PackageBuild {
 }
 
 export function packageConfig(b: PackageBuild): Options[] {
-  // Cleaned once here, not by tsup: the two builds below run concurrently.
-  rmSync('dist', { recursive: true, force: true });
-  const common: Options = { target: 'node20', sourcemap: true, clean: false, external: b.external ?? [] };
+  const common: Options = { target: 'node20', sourcemap: true, clean: true, external: b.external ?? [] };
   return defineConfig([
     {
       ...common,
@@ -48,12 +47,6 @@ export function packageConfig(b: PackageBuild): Options[] {
           );
         }
       },
-    },
-    {
-      ...common,
-      entry: b.entries,
-      format: ['cjs'],
-      dts: { only: true, entry: b.entries },
     },
   ]) as Options[];
 }

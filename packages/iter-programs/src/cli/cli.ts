@@ -96,7 +96,18 @@ export function buildCli(io: CliIo): Command {
       outputError: (s, write) => write(`bpf-iter: ${s.trimEnd()}\n`),
     })
     .exitOverride()
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    // A bad --kernel value is a usage error (exit 2) like any bad option, caught before the command runs.
+    .hook('preAction', async (_root, action) => {
+      const kernel = action.opts<{ kernel?: unknown }>().kernel;
+      if (typeof kernel !== 'string') return;
+      const { parseKernelSpec } = await import('./common.js');
+      try {
+        parseKernelSpec(kernel);
+      } catch (e) {
+        action.error(`error: ${(e as Error).message}`, { exitCode: EXIT_USAGE, code: 'bpf-iter.kernel' });
+      }
+    });
 
   program
     .command('version')
