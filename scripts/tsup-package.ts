@@ -9,10 +9,12 @@
  *   with require(), so a CommonJS consumer gets the very same module instances
  *   as an ESM one (`BpfError`, the default kernel, the registries): one
  *   instance per process.
- * - Types: `<entry>.d.ts` for `import`; `scripts/dts-cts.mjs` (run after
- *   tsup by each package's `build`) writes `<entry>.d.cts` for `require`:
- *   the same declarations in CommonJS form, so `.cts` files under node16 /
- *   nodenext see a CommonJS module where Node gives one.
+ * - Types: not bundled (rollup-plugin-dts renamed namespace members into
+ *   duplicate identifiers, e.g. `libbpf_errno`). Each package's `build` runs
+ *   `tsc -p tsconfig.build.json` (one `.d.ts` per source file in dist/, the
+ *   entries' `<entry>.d.ts` for `import`) and then `scripts/dts-cts.mjs`,
+ *   which writes the `.d.cts` twin of every `.d.ts` for `require`, so `.cts`
+ *   files under node16/nodenext see a CommonJS module where Node gives one.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,7 +39,7 @@ export function packageConfig(b: PackageBuild): Options[] {
       entry: { ...b.entries, ...b.programs },
       format: ['esm'],
       splitting: true,
-      dts: { entry: b.entries },
+      dts: false,
       ...(b.banner ? { banner: { js: b.banner } } : {}),
       async onSuccess() {
         for (const name of Object.keys(b.entries)) {

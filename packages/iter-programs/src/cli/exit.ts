@@ -29,6 +29,8 @@ export function errorLine(e: unknown): string {
   if (e instanceof Error) {
     const code = (e as { code?: unknown }).code;
     if (code === 'ERR_MODULE_NOT_FOUND') msg = `ENOENT: ${e.message}`;
+    // Node 20 runs no TypeScript by itself: say how to run a .ts/.mts program module.
+    else if (code === 'ERR_UNKNOWN_FILE_EXTENSION') msg = `EINVAL: ${e.message} (TypeScript program modules need a loader: NODE_OPTIONS='--import tsx' bpf-iter ..., with tsx installed; or compile the module to .js/.mjs)`;
     else if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && !e.message.startsWith(code)) msg = `${code}: ${e.message}`;
     else if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) msg = e.message;
     else msg = `EINVAL: ${e.message}`;
