@@ -6,8 +6,20 @@
  *   npm run demo
  */
 import { bpfAvailable, defaultKernel, readBpf } from '@bpf-iter/core';
-import { bpfForEach, iterTask, BPF_TASK_ITER_ALL_PROCS } from '@bpf-iter/iter-kfuncs';
-import { attachIter, bpffs, defaultDumper, dumpTaskFile, loadProgram, type BpfIterLinkInfoInit } from '@bpf-iter/iter-programs';
+import { bpfForEach, iterTask, liveIterators, BPF_TASK_ITER_ALL_PROCS } from '@bpf-iter/iter-kfuncs';
+import { fromIter } from '@bpf-iter/iter-kfuncs/rx';
+import {
+  attachIter,
+  BPF_SEQ_PRINTF,
+  bpffs,
+  defaultDumper,
+  dumpTaskFile,
+  loadProgram,
+  SEC,
+  type BpfIterLinkInfoInit,
+  type BpfIterTaskCtx,
+} from '@bpf-iter/iter-programs';
+import { filter, map, take, toArray } from 'rxjs';
 
 const kernel = defaultKernel();
 console.log(`# kernel: ${kernel.description}: ${kernel.taskCount} tasks, ${kernel.processes.size - 1} processes`);
@@ -40,17 +52,42 @@ show('iter/task_vma with link parameter pid=1  (like /proc/1/maps)', 'task_vma',
 show('iter/tcp, IPv4  (like /proc/net/tcp)', 'tcp', null, 6);
 show('iter/cgroup, descendants_pre from the root', 'cgroup', { cgroup: { order: 2 } }, 8);
 
-// 3. Open-coded iterators: bpf_for_each(task, pos, NULL, BPF_TASK_ITER_ALL_PROCS).
-const byState = new Map<string, number>();
+// 3. Open-coded iterators: bpf_for_each(task, pos, NULL, BPF_TASK_ITER_ALL_PROCS) as a plain for...of.
+console.log(`\n## open-coded: for (const t of bpfForEach(iterTask, null, BPF_TASK_ITER_ALL_PROCS)) console.log(t.pid, t.comm)`);
 let procs = 0;
 for (const t of bpfForEach(iterTask, null, BPF_TASK_ITER_ALL_PROCS)) {
-  procs++;
-  byState.set(t.state, (byState.get(t.state) ?? 0) + 1);
+  if (procs++ < 6) console.log(t.pid, t.comm);
 }
-console.log(`\n## bpf_for_each(task, ..., BPF_TASK_ITER_ALL_PROCS): ${procs} processes (idle task included)`);
-console.log(`   by state: ${[...byState].map(([s, n]) => `${s}=${n}`).join(' ')}`);
+console.log(`... ${procs} processes (the idle task included); live task iterators after the loop: ${liveIterators(iterTask)}`);
 
-// 4. The running kernel, through real BPF iterator programs, where this machine allows it (root, BTF, clang, bpftool).
+// 4. The same iterator as an RxJS pipeline: a cold Observable, destroyed on complete/unsubscribe (take).
+console.log(`\n## RxJS: fromIter(iterTask, null, BPF_TASK_ITER_ALL_PROCS).pipe(filter(t => t.state === 'S'), map(t => \`\${t.pid} \${t.comm}\`), take(4), toArray())`);
+fromIter(iterTask, null, BPF_TASK_ITER_ALL_PROCS)
+  .pipe(
+    filter((t) => t.state === 'S'),
+    map((t) => `${t.pid} ${t.comm}`),
+    take(4),
+    toArray(),
+  )
+  .subscribe((rows) => console.log(rows.join('\n')));
+console.log(`(synchronous: live task iterators once take(4) unsubscribed: ${liveIterators(iterTask)})`);
+
+// 5. A seq_file program of our own: SEC("iter/task") with BPF_SEQ_PRINTF, a header at seq_num 0.
+const dumpComm = SEC<BpfIterTaskCtx>('iter/task', function dump_comm(ctx) {
+  const task = ctx.task;
+  if (task === null) return 0; // the end of the walk (the stop call)
+  if (ctx.meta.seq_num === 0n) BPF_SEQ_PRINTF(ctx.meta.seq, '%8s %8s %s\n', 'tgid', 'pid', 'comm');
+  if (task.tgid === task.pid) BPF_SEQ_PRINTF(ctx.meta.seq, '%8d %8d %s\n', task.tgid, task.pid, task.comm);
+  return 0;
+});
+const commLink = attachIter(loadProgram(dumpComm));
+const commRows = commLink.open().readAll().toString().split('\n');
+commLink.close();
+console.log(`\n## seq_file program: SEC("iter/task", ctx => BPF_SEQ_PRINTF(ctx.meta.seq, "%8d %8d %s\\n", task->tgid, task->pid, task->comm))`);
+for (const r of commRows.slice(0, 6)) console.log(r);
+console.log('...');
+
+// 6. The running kernel, through real BPF iterator programs, where this machine allows it (root, BTF, clang, bpftool).
 const bpf = bpfAvailable();
 if (bpf.ok) {
   try {
