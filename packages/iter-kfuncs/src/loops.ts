@@ -196,6 +196,19 @@ export class BpfLoop<E> implements Iterable<E>, AsyncIterable<E> {
  * The kernel for kinds that need one comes from a {@link bindKernel} view,
  * else it is the ambient kernel (core's `withKernel` / `setDefaultKernel`)
  * when iteration starts.
+ *
+ * @throws Never for a failed constructor: like `bpf_for_each`, the loop runs
+ * zero times (EINVAL, E2BIG, ENOENT... stay in the iterator). A `next` that
+ * breaks the iterator contract throws {@link @bpf-iter/core!BpfError} (EINVAL).
+ *
+ * @example
+ * ```ts
+ * import { bpfForEach, iterTask, BPF_TASK_ITER_ALL_PROCS } from '@bpf-iter/iter-kfuncs';
+ * // bpf_for_each(task, pos, NULL, BPF_TASK_ITER_ALL_PROCS)
+ * for (const t of bpfForEach(iterTask, null, BPF_TASK_ITER_ALL_PROCS)) {
+ *   if (t.comm === 'sshd') break; // destroyed exactly once, on break too
+ * }
+ * ```
  */
 export function bpfForEach<N extends string, A extends unknown[], E>(kind: IterKind<N, A, E>, ...args: A): BpfLoop<E> {
   return new BpfLoop<E>(loopSource(kind, args));
@@ -204,6 +217,11 @@ export function bpfForEach<N extends string, A extends unknown[], E>(kind: IterK
 /**
  * `for await` flavour of {@link bpfForEach}: the same loop, destroyed on
  * `break` / `return` / throw, usable with async loop bodies.
+ *
+ * @example
+ * ```ts
+ * for await (const t of bpfForEachAsync(iterTask, null, BPF_TASK_ITER_ALL_PROCS)) await record(t);
+ * ```
  */
 export function bpfForEachAsync<N extends string, A extends unknown[], E>(
   kind: IterKind<N, A, E>,
@@ -216,12 +234,23 @@ export function bpfForEachAsync<N extends string, A extends unknown[], E>(
  * libbpf's `bpf_for(i, start, end)`: the numbers `start..end-1` from a num
  * iterator. Runs zero times when the constructor fails: `bpfFor(5, 1)`
  * (-EINVAL) and `bpfFor(0, 10_000_000)` (-E2BIG, more than 8388608).
+ *
+ * @example
+ * ```ts
+ * let sum = 0;
+ * for (const i of bpfFor(0, 10)) sum += i; // 45
+ * ```
  */
 export function bpfFor(start: number, end: number): BpfLoop<number> {
   return bpfForEach(iterNum, start, end);
 }
 
-/** libbpf's `bpf_repeat(n)`: `n` iterations (yielding 0..n-1); zero if n > 8388608 or n < 0. */
+/** libbpf's `bpf_repeat(n)`: `n` iterations (yielding 0..n-1); zero if n > 8388608 or n < 0. *
+ * @example
+ * ```ts
+ * for (const _ of bpfRepeat(3)) console.log('hi');
+ * ```
+ */
 export function bpfRepeat(n: number): BpfLoop<number> {
   return bpfForEach(iterNum, 0, n);
 }

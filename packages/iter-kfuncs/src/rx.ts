@@ -18,8 +18,21 @@ import { loopSource, openFrom } from './loops.js';
  * after that). A throw from `next` (a contract violation) becomes an error
  * notification.
  *
- * The kernel is resolved like {@link bpfForEach}: a {@link bindKernel} view,
+ * The kernel is resolved like `bpfForEach`: a `bindKernel` view,
  * else the ambient kernel at subscription.
+ *
+ * @throws Never at call time; a contract violation of `next` is an error
+ * notification carrying {@link @bpf-iter/core!BpfError} (EINVAL).
+ *
+ * @example
+ * ```ts
+ * import { fromIter } from '@bpf-iter/iter-kfuncs/rx';
+ * import { iterTask, BPF_TASK_ITER_ALL_PROCS } from '@bpf-iter/iter-kfuncs';
+ * import { filter, map, take } from 'rxjs';
+ * fromIter(iterTask, null, BPF_TASK_ITER_ALL_PROCS)
+ *   .pipe(filter((t) => t.state === 'R'), map((t) => t.comm), take(5))
+ *   .subscribe(console.log); // the iterator is destroyed once take(5) unsubscribes
+ * ```
  */
 export function fromIter<N extends string, A extends unknown[], E>(kind: IterKind<N, A, E>, ...args: A): Observable<E> {
   const src = loopSource(kind, args);

@@ -114,7 +114,16 @@ export abstract class IterFdBase implements Disposable {
     yield* splitLines(this.chunks(opts));
   }
 
-  /** A Node `Readable` of the output; destroying/ending it closes the fd (once). */
+  /** A Node `Readable` of the output; destroying/ending it closes the fd (once). *
+ * @throws Through the stream's `error` event: the read's {@link @bpf-iter/core!BpfError}
+ * (E2BIG for a record larger than the buffer, EAGAIN after a target's
+ * restart, EBADF once closed...).
+ *
+ * @example
+ * ```ts
+ * link.open().toStream().pipe(process.stdout);
+ * ```
+ */
   toStream(opts: IterReadOptions & ReadableOptions = {}): Readable {
     const size = opts.chunkSize ?? DEFAULT_READ_SIZE;
     const it = this.chunks({ ...opts, chunkSize: size });

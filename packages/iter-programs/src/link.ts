@@ -341,6 +341,17 @@ export function attachIter(prog: BpfObjectProgram, opts?: AttachIterOptions): Ke
  * program on a target without BPF_ITER_RESCHED), E2BIG (`iter_info_len`
  * > 4096, or non-zero bytes past 16), EFAULT (length beyond the bytes
  * given), ENOENT (target gone), or the target's `attach_target` error.
+ *
+ * @throws {@link @bpf-iter/core!BpfError} with the errno named above.
+ *
+ * @example
+ * ```ts
+ * import { attachIter, dumpTaskFile, loadProgram } from '@bpf-iter/iter-programs';
+ * // SEC("iter/task_file") with linfo.task.pid = 1
+ * const link = attachIter(loadProgram(dumpTaskFile), { linkInfo: { task: { pid: 1 } } });
+ * process.stdout.write(link.open().readAll()); // a fresh seq_file session per open()
+ * link.destroy();
+ * ```
  */
 export function attachIter(prog: BpfProg, opts?: AttachIterOptions, attachType?: string | number): BpfIterLink;
 export function attachIter(prog: BpfProg | BpfObjectProgram, opts: AttachIterOptions = {}, attachType: string | number = 'BPF_TRACE_ITER'): BpfIterLink | KernelIterLink {

@@ -99,6 +99,17 @@ export interface SecOptions {
  * Declares an iterator program, like `SEC("iter/task_file") int
  * dump_task_file(struct bpf_iter__task_file *ctx)`.
  * The name defaults to the function's name.
+ *
+ * @throws Never: the section is checked by {@link loadProgram} (EINVAL for a non-`iter/` section).
+ *
+ * @example
+ * ```ts
+ * export const dump_task = SEC<BpfIterTaskCtx>('iter/task', function dump_task(ctx) {
+ *   if (ctx.task === null) return 0; // the stop call
+ *   BPF_SEQ_PRINTF(ctx.meta.seq, '%8d %s\n', ctx.task.pid, ctx.task.comm);
+ *   return 0;
+ * });
+ * ```
  */
 export function SEC<F extends object = any, G = any>(sec: string, fn: BpfIterProgFn<F, G>, opts: SecOptions = {}): BpfProgramSpec<F, G> {
   return defineProgram({ sec, fn, name: opts.name ?? fn.name, helpers: opts.helpers, license: opts.license, origin: opts.origin, access: opts.access });
@@ -243,6 +254,18 @@ export interface LoadProgramOptions {
  *   `unknown func <name>#<id>` (verifier);
  * - a bpf_seq_* helper declared by a non-GPL program → EINVAL
  *   (`cannot call GPL-restricted function from non-GPL compatible program`).
+ *
+ * @throws {@link @bpf-iter/core!BpfError}: EINVAL, ENAMETOOLONG or ESRCH as listed.
+ *
+ * @example
+ * ```ts
+ * import { attachIter, loadProgram, SEC, BPF_SEQ_PRINTF, type BpfIterTaskCtx } from '@bpf-iter/iter-programs';
+ * const dump = SEC<BpfIterTaskCtx>('iter/task', (ctx) => {
+ *   if (ctx.task) BPF_SEQ_PRINTF(ctx.meta.seq, '%d %s\n', ctx.task.pid, ctx.task.comm);
+ *   return 0;
+ * });
+ * const link = attachIter(loadProgram(dump));
+ * ```
  */
 export function loadProgram(spec: BpfProgramSpec, opts: LoadProgramOptions = {}): BpfProg {
   if (!isProgramSpec(spec)) fail('EINVAL', 'not a program spec (use SEC() or defineProgram())');

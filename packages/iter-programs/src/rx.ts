@@ -14,6 +14,14 @@ import type { IterFdBase, IterReadOptions, SessionSource } from './iter_fd.js';
  * fresh session (new `session_id`) and closes it exactly once — at EOF, on
  * error, or on unsubscribe. Chunks are emitted in batches, yielding to the
  * event loop between batches.
+ *
+ * @throws Never at call time; a read error (E2BIG, EAGAIN...) is the error notification.
+ *
+ * @example
+ * ```ts
+ * import { iterObservable } from '@bpf-iter/iter-programs/rx';
+ * iterObservable(link).subscribe((chunk) => process.stdout.write(chunk));
+ * ```
  */
 export function iterObservable(src: SessionSource | (() => IterFdBase), opts: IterReadOptions & { batch?: number } = {}): Observable<Buffer> {
   return new Observable<Buffer>((sub) => {

@@ -73,7 +73,7 @@ export class KernelLink implements Disposable {
   /** The program the link runs now. */
   prog: BpfObjectProgram;
 
-  /** @internal use {@link attachKernelIter}. */
+  /** @internal use `attachKernelIter` (`@bpf-iter/core/internal`). */
   constructor(ptr: Ptr, prog: BpfObjectProgram) {
     this.ptr = ptr;
     this.prog = prog;

@@ -287,6 +287,9 @@ export class BpfObject implements Disposable {
  * obj.bss.target_pid = process.pid;
  * obj.load();
  * ```
+ *
+ * @throws {@link BpfError}: ENOENT (no such file), EINVAL (clang's error), or the
+ * errno of `bpf_object__open_file` (with libbpf's lines in the message).
  */
 export function openObject(path: string, opts: OpenObjectOptions = {}): BpfObject {
   const abs = resolve(path);

@@ -100,7 +100,7 @@ export class Task extends KObject {
   /**
    * Bits of {@link __state} the source could not learn (they read as 0): 0
    * when `__state` is the kernel's or, in a synthetic kernel, when the letter
-   * is all there is; the host source sets {@link stateUnknownOf} its letter.
+   * is all there is; the host source sets `stateUnknownOf` its letter.
    * See docs/kernel-model.md "Unknown values".
    */
   __state_unknown = 0;

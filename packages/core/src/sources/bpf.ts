@@ -773,7 +773,19 @@ export interface BpfReport {
   vmaPaths: { fromProcMaps: number; unknown: number };
 }
 
-/** Reads the running kernel into a new {@link Kernel} (source `'bpf'`). See {@link readBpfWithReport}. */
+/** Reads the running kernel into a new {@link Kernel} (source `'bpf'`). See {@link readBpfWithReport}. *
+ * @throws {@link BpfError}: EPERM (not root), ENOENT (no BTF, clang, bpftool or
+ * libbpf headers), ENODEV (no bpffs), or the `task` program's load error.
+ *
+ * @example
+ * ```ts
+ * import { bpfAvailable, readBpf } from '@bpf-iter/core';
+ * if (bpfAvailable().ok) {
+ *   const real = readBpf({ sockets: false }); // the running kernel, read by real BPF iterators
+ *   console.log(real.taskCount);
+ * }
+ * ```
+ */
 export function readBpf(options: BpfSourceOptions = {}): Kernel {
   return readBpfWithReport(options).kernel;
 }

@@ -212,7 +212,17 @@ function linkIno(link: string): number {
   return /^\d+$/.test(s) ? Number(s) : -1;
 }
 
-/** Reads the host into a new {@link Kernel} (source `'host'`). See {@link readHostWithReport}. */
+/** Reads the host into a new {@link Kernel} (source `'host'`). See {@link readHostWithReport}. *
+ * @throws The fs error (its `code` the errno name, e.g. EACCES, ENOENT) when a
+ * system-wide table (/proc/net/*, /proc/kallsyms, the cgroup tree...) cannot be
+ * read; per-task failures never throw (the task keeps `files`/`mm` null).
+ *
+ * @example
+ * ```ts
+ * import { readHost, setDefaultKernel } from '@bpf-iter/core';
+ * setDefaultKernel(readHost()); // iterators now walk this machine's /proc snapshot
+ * ```
+ */
 export function readHost(options: HostOptions = {}): Kernel {
   return readHostWithReport(options).kernel;
 }
