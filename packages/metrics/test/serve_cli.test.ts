@@ -85,7 +85,7 @@ describe('bpf-iter serve --program', () => {
     await expect(withServe({ program: join(dir, 'bad.mts') }, () => 0)).rejects.toThrow(/^EINVAL: not a sample line \(value\): "pid 1 is here"/);
   });
 
-  it('refuses options that only apply to --program, a bad --listen, an unknown kernel (one errno line, exit 1)', async () => {
+  it('refuses options that only apply to --program, a bad --listen (one errno line, exit 1), an unknown kernel (usage: exit 2)', async () => {
     const run = async (args: string[]) => {
       const stdout = new Text();
       const stderr = new Text();
@@ -94,7 +94,7 @@ describe('bpf-iter serve --program', () => {
     };
     expect(await run(['--prog', 'x'])).toEqual({ code: 1, err: 'bpf-iter: Error: EINVAL: --prog, --set, --pid and --tid apply to --program' });
     expect(await run(['--listen', 'nowhere'])).toEqual({ code: 1, err: "bpf-iter: Error: EINVAL: --listen wants HOST:PORT, not 'nowhere'" });
-    expect((await run(['--kernel', 'mars'])).err).toMatch(/^bpf-iter: Error: EINVAL: --kernel must be host, bpf, synthetic/);
+    expect(await run(['--kernel', 'mars'])).toEqual({ code: 2, err: expect.stringMatching(/^bpf-iter: error: EINVAL: --kernel must be host, bpf, synthetic/) });
     expect((await run(['--program', join(dir, 'missing.mts')])).err).toMatch(/^bpf-iter: Error: ENOENT: no such file/);
     expect((await run(['--top', '0'])).err).toBe('bpf-iter: Error: EINVAL: --top and --max-series must be at least 1');
   });

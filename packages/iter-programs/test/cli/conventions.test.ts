@@ -77,7 +77,10 @@ describe('bpftool conventions', () => {
     for (const m of maps) expect(m).toEqual(expect.objectContaining({ id: expect.any(Number), type: expect.any(String), bytes_key: expect.any(Number), bytes_value: expect.any(Number), max_entries: expect.any(Number), flags: expect.any(Number) }));
     const m0 = maps[0]!;
     expect((await cli(['map', 'show', 'id', String(m0.id), ...K], state)).stdout).toMatch(new RegExp(`^${m0.id}: ${m0.type}  name \\S*  flags 0x[0-9a-f]+\\n\\tkey ${m0.bytes_key}B  value \\d+B  max_entries ${m0.max_entries}\\n$`));
-    expect(errLine(await cli(['map', 'show', '--kernel', 'mars'], state))).toMatch(/^bpf-iter: Error: EINVAL: --kernel/);
+    // A bad --kernel is a usage error: exit 2, one line naming the errno.
+    const bad = await cli(['map', 'show', '--kernel', 'mars'], state);
+    expect(bad.code).toBe(2);
+    expect(errLine(bad)).toMatch(/^bpf-iter: error: EINVAL: --kernel/);
   });
 
   it('help per command (bpftool: PROG help)', async () => {
