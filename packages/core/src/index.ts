@@ -7,6 +7,7 @@
  * use; and the sources that fill the model (synthetic, this host).
  */
 export * from './errors.js';
+export * from './uapi.js';
 export * from './refcount.js';
 export * from './rculist.js';
 export * from './idr.js';

@@ -1,3 +1,4 @@
+import { PAGE_SIZE } from './uapi.js';
 import { BpfError, fail, type ErrnoName } from './errors.js';
 import { Idr } from './idr.js';
 import { RcuList } from './rculist.js';
@@ -9,7 +10,7 @@ import { FilesStruct } from './model/files_struct.js';
 import { KmemCache } from './model/kmem_cache.js';
 import type { DmaBuf } from './model/dmabuf.js';
 import { KsymTable } from './model/ksym.js';
-import { MmStruct, PAGE_SIZE, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, vmaLayout, type Vma } from './model/mm.js';
+import { MmStruct, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, vmaLayout, type Vma } from './model/mm.js';
 import { initialSockOpts, NetConfig, type SockOpts } from './model/net.js';
 import { PidNamespace, RESERVED_PIDS } from './model/pid_namespace.js';
 import type { Ipv6Route } from './model/route.js';

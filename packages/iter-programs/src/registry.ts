@@ -7,7 +7,7 @@ import { fail } from '@bpf-iter/core';
 import { BPF_ITER_CTX_ARG_MAX, BPF_ITER_RESCHED } from './constants.js';
 import type { ErrPtr } from './ptr.js';
 import type { SeqFile } from './seq_file.js';
-import type { BpfProg } from './program.js';
+import type { BpfProgFd } from './program.js';
 import type { BpfIterLinkInfo } from './link_info.js';
 
 /** `loff_t *pos`: a mutable position box (the seq file's `index`). */
@@ -120,7 +120,7 @@ export interface BpfIterReg<V = any, P = any> {
   /** Unique target name, e.g. `'task_file'`; programs use `SEC("iter/<target>")`. */
   target: string;
   /** Link-create hook: validate `linfo`, fill `aux`; return 0 or -errno. */
-  attach_target?(prog: BpfProg, linfo: BpfIterLinkInfo, aux: BpfIterAuxInfo): number;
+  attach_target?(prog: BpfProgFd, linfo: BpfIterLinkInfo, aux: BpfIterAuxInfo): number;
   /** Called when the link is freed (drop references taken by attach). */
   detach_target?(aux: BpfIterAuxInfo): void;
   /** Extra fdinfo lines after `target_name:\t<target>\n`. */
@@ -128,7 +128,7 @@ export interface BpfIterReg<V = any, P = any> {
   /** Fill target-specific `bpf_link_info.iter` members; return 0 or -errno. */
   fill_link_info?(aux: BpfIterAuxInfo, info: BpfLinkInfoIter): number;
   /** Extra helpers for programs of this target (e.g. `bpf_setsockopt`). */
-  get_func_proto?(func: string, prog: BpfProg): BpfFuncProto | null | undefined;
+  get_func_proto?(func: string, prog: BpfProgFd): BpfFuncProto | null | undefined;
   /** Must equal `ctx_arg_info.length` when given (≤ {@link BPF_ITER_CTX_ARG_MAX}). */
   ctx_arg_info_size?: number;
   /** ctx pointer fields that may be NULL (at most 2). */

@@ -1,3 +1,4 @@
+import { PAGE_SIZE } from '../uapi.js';
 import type { KFile } from './file.js';
 
 /**
@@ -14,7 +15,6 @@ export const VM_MAYWRITE = 0x20;
 export const VM_MAYEXEC = 0x40;
 export const VM_MAYSHARE = 0x80;
 export const VM_GROWSDOWN = 0x100;
-export const PAGE_SIZE = 4096;
 
 /** Every bit a `vm_flags` number can hold (0..52). */
 export const VM_FLAGS_ALL = 2 ** 53 - 1;

@@ -1,5 +1,6 @@
+import { BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_PROG_TYPE_TRACING, BPF_LINK_TYPE_ITER } from '../uapi.js';
 import { Kernel } from '../kernel.js';
-import { BpfLink, BpfProg, BPF_LINK_TYPE_ITER, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_PROG_TYPE_TRACING } from '../model/bpf.js';
+import { BpfLink, BpfProg } from '../model/bpf.js';
 import type { Cgroup } from '../model/cgroup.js';
 import { type KFile, mkdev, S_IFCHR, S_IFIFO, S_IFREG } from '../model/file.js';
 import { FilesStruct } from '../model/files_struct.js';

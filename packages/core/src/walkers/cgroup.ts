@@ -1,14 +1,7 @@
+import { BPF_CGROUP_ITER_SELF_ONLY, BPF_CGROUP_ITER_DESCENDANTS_PRE, BPF_CGROUP_ITER_DESCENDANTS_POST, BPF_CGROUP_ITER_ANCESTORS_UP, BPF_CGROUP_ITER_CHILDREN } from '../uapi.js';
 import { RcuList } from '../rculist.js';
 import type { Cgroup } from '../model/cgroup.js';
 import type { Task } from '../model/task.js';
-
-/** `enum bpf_cgroup_iter_order`. */
-export const BPF_CGROUP_ITER_ORDER_UNSPEC = 0;
-export const BPF_CGROUP_ITER_SELF_ONLY = 1;
-export const BPF_CGROUP_ITER_DESCENDANTS_PRE = 2;
-export const BPF_CGROUP_ITER_DESCENDANTS_POST = 3;
-export const BPF_CGROUP_ITER_ANCESTORS_UP = 4;
-export const BPF_CGROUP_ITER_CHILDREN = 5;
 
 /** Order names as fdinfo prints them, index = order value. */
 export const CGROUP_ORDER_NAMES = ['unspec', 'self_only', 'descendants_pre', 'descendants_post', 'ancestors_up', 'children'] as const;

@@ -21,7 +21,7 @@ import { fdTable } from '../fd_table.js';
 import type { IterFdBase } from '../iter_fd.js';
 import { attachIter, type BpfIterLink } from '../link.js';
 import type { BpfIterLinkInfoInit } from '../link_info.js';
-import { loadProgram, type BpfGlobals, type BpfProg, type BpfProgramSpec } from '../program.js';
+import { loadProgram, type BpfGlobals, type BpfProgFd, type BpfProgramSpec } from '../program.js';
 import { bpf_map_get_fd_by_id, cgroup_open } from '../targets/index.js';
 import { dumpProgress, withStatus } from './progress.js';
 import { linkParamsOf } from './targets.js';
@@ -280,7 +280,7 @@ export function paramsFromOpts(o: { pid?: number; tid?: number; map?: number; cg
 // ---- programs and links -----------------------------------------------------
 
 /** Attaches a loaded program with the CLI's link parameters; fds opened for the link info are closed again. */
-export function attachWith(prog: BpfProg, params: LinkParams, kernel: Kernel): BpfIterLink {
+export function attachWith(prog: BpfProgFd, params: LinkParams, kernel: Kernel): BpfIterLink {
   const built = buildLinkInfo(prog.targetName, params, kernel);
   try {
     return attachIter(prog, { linkInfo: built.linkInfo, kernel });

@@ -6,7 +6,7 @@
 import { currentKernel, currentPidNs, type Kernel, type PidNamespace, type TaskIterSpec } from '@bpf-iter/core';
 import { neg } from '../errno.js';
 import type { BpfIterLinkInfo } from '../link_info.js';
-import type { BpfIterMeta, BpfProg, BpfProgAccess } from '../program.js';
+import type { BpfIterMeta, BpfProgFd, BpfProgAccess } from '../program.js';
 import type { BpfIterAuxInfo, BpfLinkInfoIter, FdinfoSeq } from '../registry.js';
 import { bpf_iter_get_info, bpf_iter_run_prog, type SeqFile } from '../seq_file.js';
 import { fdTable } from '../fd_table.js';
@@ -129,7 +129,7 @@ export class MapFd {
  * target does not walk → -EINVAL, then the program's buffer reach
  * (`access`, -EACCES). The link takes a reference on the map.
  */
-export function attachMapFd(prog: BpfProg, linfo: BpfIterLinkInfo, aux: BpfIterAuxInfo, accepts: (m: BpfMap) => boolean, reach: (m: BpfMap, access: BpfProgAccess) => boolean): number {
+export function attachMapFd(prog: BpfProgFd, linfo: BpfIterLinkInfo, aux: BpfIterAuxInfo, accepts: (m: BpfMap) => boolean, reach: (m: BpfMap, access: BpfProgAccess) => boolean): number {
   const fd = linfo.map.map_fd;
   if (!fd) return neg('EBADF');
   const obj = fdTable.lookup(fd);
