@@ -199,6 +199,11 @@ export class Kernel {
   }
 
   /** Every file kind known to the model. */
+  /** The table named `name`, if one is registered (without creating it). */
+  fopsNamed(name: string): FileOperations | undefined {
+    return this.fopsByName.get(name);
+  }
+
   allFops(): FileOperations[] {
     return [...this.fopsByName.values()];
   }

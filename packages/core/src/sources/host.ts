@@ -1308,28 +1308,7 @@ function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpR
   };
   const inet = (proto: 'tcp' | 'udp', family: number, r: InetRow): Socket => {
     const refcnt = Number(r.tail.split(' ')[0]);
-    return new Socket(
-      proto,
-      family,
-      proto === 'tcp' ? SOCK_STREAM : SOCK_DGRAM,
-      proto === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP,
-      r.state,
-      r.saddr,
-      r.daddr,
-      r.sport,
-      r.dport,
-      r.uid,
-      r.ino,
-      kernel.allocCookie(),
-      r.tx_queue,
-      r.rx_queue,
-      '',
-      true,
-      r.addr,
-      { tr: r.tr, tm_when: r.tm_when, retrnsmt: r.retrnsmt, timeout: r.timeout, tail: r.tail },
-      null,
-      Number.isFinite(refcnt) ? refcnt : 2,
-    );
+    return new Socket({ proto, skc_family: family, sk_type: proto === 'tcp' ? SOCK_STREAM : SOCK_DGRAM, sk_protocol: proto === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP, skc_state: r.state, skc_rcv_saddr: r.saddr, skc_daddr: r.daddr, skc_num: r.sport, dport: r.dport, sk_uid: r.uid, ino: r.ino, cookie: kernel.allocCookie(), tx_queue: r.tx_queue, rx_queue: r.rx_queue, addr: r.addr, inet: { tr: r.tr, tm_when: r.tm_when, retrnsmt: r.retrnsmt, timeout: r.timeout, tail: r.tail }, sk_refcnt: Number.isFinite(refcnt) ? refcnt : 2 });
   };
   const table = (name: string): InetRow[] => {
     const t = tryRead(join(P, 'net', name));
@@ -1353,56 +1332,14 @@ function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpR
   const unix = unixText ? parseUnix(unixText) : [];
   unix.forEach((r, i) => {
     const { sk_state, sk_socket } = unixSkState(r);
-    const sk = new Socket(
-      'unix',
-      AF_UNIX,
-      r.type,
-      r.protocol,
-      sk_state,
-      new Uint8Array(0),
-      new Uint8Array(0),
-      0,
-      0,
-      0,
-      r.ino,
-      kernel.allocCookie(),
-      0,
-      0,
-      r.path,
-      sk_socket,
-      r.addr,
-      null,
-      null,
-      r.refcnt,
-    );
+    const sk = new Socket({ proto: 'unix', skc_family: AF_UNIX, sk_type: r.type, sk_protocol: r.protocol, skc_state: sk_state, ino: r.ino, cookie: kernel.allocCookie(), path: r.path, sk_socket, addr: r.addr, sk_refcnt: r.refcnt });
     sk.sk_uid_unknown = true; // /proc/net/unix prints no uid
     add(sk, spread(i, unix.length, kernel.unix));
   });
 
   const nlText = tryRead(join(P, 'net/netlink'));
   for (const r of nlText ? parseNetlink(nlText) : []) {
-    const sk = new Socket(
-      'netlink',
-      AF_NETLINK,
-      SOCK_RAW,
-      r.protocol,
-      0,
-      new Uint8Array(0),
-      new Uint8Array(0),
-      0,
-      0,
-      0,
-      r.ino,
-      kernel.allocCookie(),
-      0,
-      0,
-      '',
-      true,
-      r.addr,
-      null,
-      { portid: r.portid, groups: r.groups, rmem: r.rmem, wmem: r.wmem, dump: r.dump, locks: r.locks, drops: r.drops },
-      r.locks,
-    );
+    const sk = new Socket({ proto: 'netlink', skc_family: AF_NETLINK, sk_type: SOCK_RAW, sk_protocol: r.protocol, skc_state: 0, ino: r.ino, cookie: kernel.allocCookie(), addr: r.addr, netlink: { portid: r.portid, groups: r.groups, rmem: r.rmem, wmem: r.wmem, dump: r.dump, locks: r.locks, drops: r.drops }, sk_refcnt: r.locks });
     sk.sk_uid_unknown = true; // /proc/net/netlink prints no uid
     add(sk, r.protocol);
   }
