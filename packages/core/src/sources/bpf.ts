@@ -34,14 +34,14 @@ import { openObject, type BpfObject, type BpfObjectProgram } from '../libbpf/obj
 import { Kernel } from '../kernel.js';
 import { BpfLink, BpfMap, BpfProg } from '../model/bpf.js';
 import type { Cgroup } from '../model/cgroup.js';
-import type { FileOperations, KFile } from '../model/file.js';
+import type { FileOperations } from '../model/file.js';
 import { FilesStruct } from '../model/files_struct.js';
 import { MmStruct } from '../model/mm.js';
 import { KmemCache } from '../model/kmem_cache.js';
 import { Ipv6Route } from '../model/route.js';
 import { AF_INET, AF_NETLINK, AF_UNIX, Socket } from '../model/socket.js';
 import { PF_KTHREAD, TASK_FROZEN, TASK_NOLOAD, TASK_RTLOCK_WAIT, TASK_UNINTERRUPTIBLE, type Task, type TaskState } from '../model/task.js';
-import { buildVmaLayout, installFdRecord, possibleCpus, readTextOrNull, SocketTableBuilder, TaskTreeBuilder, type VmaRecord } from './build.js';
+import { buildVmaLayout, installFdRecord, possibleCpus, readUdpHashEntries, SocketTableBuilder, TaskTreeBuilder, type VmaRecord } from './build.js';
 import { fopsName } from './procfs/fops.js';
 import { parseMaps, type MapsRow } from './procfs/maps.js';
 import { parseMountinfo } from './procfs/mountinfo.js';
@@ -957,7 +957,7 @@ function buildBpfKernel(recs: BpfRecords, report: BpfReport): Kernel {
   const kernel = new Kernel({
     source: 'bpf',
     nrCpus: possibleCpus(),
-    udpHashEntries: udpHashSlots(readTextOrNull('/proc/sys/net/ipv4/udp_hash_entries'), udp.reduce((m, r) => Math.max(m, r.bucket), -1)),
+    udpHashEntries: udpHashSlots(readUdpHashEntries(), udp.reduce((m, r) => Math.max(m, r.bucket), -1)),
   });
   kernel.description = `bpf ${readOr('/proc/sys/kernel/hostname')} (Linux ${readOr('/proc/sys/kernel/osrelease')})`;
   const uptime = readOr('/proc/uptime');

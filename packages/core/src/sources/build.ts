@@ -13,7 +13,7 @@ import type { FilesStruct } from '../model/files_struct.js';
 import { vmaLayout, type VmaLayout } from '../model/mm.js';
 import { TCP_LISTEN, type Socket } from '../model/socket.js';
 import type { Task } from '../model/task.js';
-import { readText } from './procfs/read.js';
+import { errCode, readText } from './procfs/read.js';
 
 // ---------------------------------------------------------------- CPUs
 
@@ -40,15 +40,23 @@ export function possibleCpus(root = '/'): number {
 }
 
 /**
- * The text of a file, or null where it cannot be read (a missing sysctl on
- * an older kernel, a captured tree without it).
+ * The text of a file, or null when it is absent: by default when it does not
+ * exist (ENOENT: smaps without CONFIG_PROC_PAGE_MONITOR, a captured tree
+ * without it); `absent` widens that (a sysctl that older kernels lack and
+ * some network namespaces refuse with ENOMEM). Other errors are thrown.
  */
-export function readTextOrNull(path: string): string | null {
+export function readIfExists(path: string, read: (path: string) => string = readText, absent: (code: string) => boolean = (c) => c === 'ENOENT'): string | null {
   try {
-    return readText(path);
-  } catch {
-    return null;
+    return read(path);
+  } catch (e) {
+    if (absent(errCode(e))) return null;
+    throw e;
   }
+}
+
+/** `net.ipv4.udp_hash_entries` under `proc`, or null where it cannot be read (before 6.2: missing; some namespaces: ENOMEM). */
+export function readUdpHashEntries(proc = '/proc'): string | null {
+  return readIfExists(join(proc, 'sys/net/ipv4/udp_hash_entries'), readText, () => true);
 }
 
 // ---------------------------------------------------------------- tasks

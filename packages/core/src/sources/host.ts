@@ -12,7 +12,7 @@
  */
 import { lstatSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { availableParallelism, cpus, hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { Kernel } from '../kernel.js';
 import type { Cgroup } from '../model/cgroup.js';
 import { KFile, mkdev, O_CLOEXEC, S_IFCHR, S_IFREG, type FileOperations, type KFileFields } from '../model/file.js';
@@ -22,27 +22,9 @@ import { DmaBuf } from '../model/dmabuf.js';
 import { MmStruct, VM_EXEC, VM_FLAGS_ALL, VM_MAYSHARE, VM_READ, VM_WRITE, vmaLayout, type VmaLayout } from '../model/mm.js';
 import type { PidNamespace } from '../model/pid_namespace.js';
 import { Ipv6Route, RTF_GATEWAY } from '../model/route.js';
-import {
-  AF_INET,
-  AF_INET6,
-  AF_NETLINK,
-  AF_UNIX,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
-  SOCK_DGRAM,
-  SOCK_RAW,
-  SOCK_STREAM,
-  Socket,
-  SS_CONNECTED,
-  SS_CONNECTING,
-  SS_UNCONNECTED,
-  TCP_CLOSE,
-  TCP_ESTABLISHED,
-  TCP_LISTEN,
-  __SO_ACCEPTCON,
-} from '../model/socket.js';
-import type { SockTable } from '../model/sock_table.js';
+import { AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, Socket, SS_CONNECTED, SS_CONNECTING, SS_UNCONNECTED, TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, __SO_ACCEPTCON } from '../model/socket.js';
 import { PF_KTHREAD, PF_WQ_WORKER, stateUnknownOf, type Task, type TaskState } from '../model/task.js';
+import { buildVmaLayout, installFdRecord, possibleCpus, readIfExists, readUdpHashEntries, SocketTableBuilder, TaskTreeBuilder, type VmaRecord } from './build.js';
 import { parseCgroupV2Path } from './procfs/cgroup.js';
 import { parseFdinfo, type FdInfo } from './procfs/fdinfo.js';
 import { findSymbols, forEachKsym } from './procfs/kallsyms.js';
@@ -589,8 +571,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   };
 
   // Sockets before files, so socket fds can point at them.
-  const sockByIno = new Map<number, Socket>();
-  if (o.sockets) readSockets(kernel, P, sockByIno, udpRows, tryRead);
+  const sockByIno = o.sockets ? readSockets(kernel, P, udpRows, tryRead).byIno : new Map<number, Socket>();
 
   // Pid namespaces: one per /proc/PID/ns/pid inode, nested by NSpid depth.
   let nsOf = new Map<RawProc, PidNamespace>();
@@ -648,20 +629,19 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     // No VMAs: an exiting process or a zombie, which the kernel shows without an mm (as a snapshot does).
     if (!rows.length) for (const t of leader.signal.threads.toArray()) if (t.mm === mm) t.mm = null;
     report.counts.vmas += rows.length;
-    return buildVmaLayout(kernel, rows, (r) => fopsOf(vmaFops(r)));
+    return buildVmaLayout(kernel, rows, vmaRecordOf, (r) => fopsOf(vmaFops(r)));
   };
 
   // Tasks in creation order (start time), so kernel.processes is in fork order.
   procs.sort((a, b) => a.tasks[0]!.stat.starttime - b.tasks[0]!.stat.starttime || a.pid - b.pid);
-  const byPid = new Map<number, Task>();
+  const tree = new TaskTreeBuilder(kernel);
   const kthreadFiles = new FilesStruct(); // kthreads share init's (empty) table via CLONE_FILES
-  const needParent: Task[] = [];
   let lastFopsName = '';
   let fops: FileOperations | undefined;
   for (const p of procs) {
     const lead = p.tasks[0]!;
     const pidNs = nsOf.get(p) ?? kernel.initPidNs;
-    let mm = p.maps && p.maps.length ? buildMm(kernel, p.maps, (r) => fopsOf(vmaFops(r))) : null;
+    let mm = p.maps && p.maps.length ? new MmStruct(buildVmaLayout(kernel, p.maps, vmaRecordOf, (r) => fopsOf(vmaFops(r)))) : null;
     let files = p.kthread ? kthreadFiles : p.fds ? new FilesStruct() : null;
     if (s.lazy && !p.kthread) {
       // Read when a walker (or program) first looks: the process may be gone by then, as in the kernel.
@@ -673,13 +653,11 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       }
       if (o.vmas) mm = new MmStruct(vmaLayout([]), null, (m) => loadMm(m, p.pid, leader));
     }
-    const parent = lead.stat.ppid === 0 ? kernel.initTask : byPid.get(lead.stat.ppid);
     let leader: Task;
     try {
-      leader = kernel.createTask({
+      leader = tree.addLeader(lead.stat.ppid, {
         pid: p.pid,
         comm: taskComm(lead.stat),
-        parent: parent ?? null,
         pidNs,
         nsPids: lead.status.nspid.slice(1),
         files,
@@ -691,18 +669,15 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       report.errors.push({ path: join(P, String(p.pid)), code: errCode(e) });
       continue;
     }
-    if (!parent) needParent.push(leader);
-    byPid.set(p.pid, leader);
     report.counts.processes++;
     report.counts.threads++;
     if (mm && !s.lazy) report.counts.vmas += mm.vmaCount;
     for (let i = 1; i < p.tasks.length; i++) {
       const t = p.tasks[i]!;
       try {
-        kernel.createTask({
+        tree.addThread(leader, {
           pid: t.tid,
           comm: taskComm(t.stat),
-          group: leader,
           pidNs,
           nsPids: t.status.nspid.slice(1),
           cgroup: cgroupOf(t.cgroup),
@@ -718,24 +693,13 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
         if (f.fops !== lastFopsName) fops = fopsOf((lastFopsName = f.fops));
         // fdinfo's flags are f_flags with O_CLOEXEC ORed in from the fd table's close_on_exec bit.
         const flags = f.info?.flags ?? 0;
-        const file = kernel.createFile(f.link, {
-          f_op: fops!,
-          inode: inodeOf(f),
-          flags,
-          private_data: socketOf(f),
-        });
-        file.f_pos = f.info?.pos ?? 0;
-        kernel.installFd(leader, file, f.fd, (flags & O_CLOEXEC) !== 0);
+        installFdRecord(kernel, files, { fd: f.fd, path: f.link, f_op: fops!, inode: inodeOf(f), flags, private_data: socketOf(f), f_pos: f.info?.pos ?? 0, cloexec: (flags & O_CLOEXEC) !== 0 });
         report.counts.fds++;
       }
     }
   }
   // Parents created later than their children (pid reuse, equal start ticks) or not visible at all.
-  for (const t of needParent) {
-    const ppid = procs.find((p) => p.pid === t.pid)!.tasks[0]!.stat.ppid;
-    const parent = byPid.get(ppid) ?? kernel.initTask;
-    for (const th of t.signal.threads.values()) th.real_parent = parent;
-  }
+  tree.linkParents(() => kernel.initTask);
 
   if (o.routes) {
     const text = tryRead(join(P, 'net/ipv6_route'));
@@ -954,19 +918,9 @@ function readProcessRest(s: Snapshot, h: ProcHead, linkAt: (i: number) => string
 function readVmaRows(o: Opts, base: string, path: { at: string }): (MapsRow | SmapsRow)[] {
   path.at = `${base}/maps`;
   // smaps needs CONFIG_PROC_PAGE_MONITOR (and a captured tree may lack it): maps then.
-  const smaps = o.vmFlags ? readIfExists(`${base}/smaps`) : null;
+  const smaps = o.vmFlags ? readIfExists(`${base}/smaps`, readUtf8) : null;
   if (smaps !== null) path.at = `${base}/smaps`;
   return smaps !== null ? parseSmaps(smaps) : parseMaps(readUtf8(path.at));
-}
-
-/** The file's text, or null when it does not exist (ENOENT); other errors are thrown. */
-function readIfExists(path: string): string | null {
-  try {
-    return readUtf8(path);
-  } catch (e) {
-    if (errCode(e) === 'ENOENT') return null;
-    throw e;
-  }
 }
 
 function readFds(s: Snapshot, h: ProcHead, linkAt: (i: number) => string): RawFd[] {
@@ -1055,21 +1009,6 @@ function readFds(s: Snapshot, h: ProcHead, linkAt: (i: number) => string): RawFd
 
 // ---------------------------------------------------------------- phase 2 helpers
 
-function possibleCpus(root: string): number {
-  try {
-    const text = readText(join(root, 'sys/devices/system/cpu/possible')).trim();
-    let n = 0;
-    for (const part of text.split(',')) {
-      const [a, b] = part.split('-').map(Number);
-      n += b === undefined ? 1 : b - a! + 1;
-    }
-    if (n > 0) return n;
-  } catch {
-    // fall through
-  }
-  return root === '/' ? cpus().length || 1 : 1;
-}
-
 function readMounts(P: string, report: HostReport): MountInfo[] {
   try {
     return parseMountinfo(readUtf8(join(P, 'self/mountinfo')));
@@ -1097,33 +1036,24 @@ function vmFlagsOf(r: MapsRow | SmapsRow): { flags: number; flagsUnknown: number
 /** x86-64's vsyscall page (ffffffffff600000) and everything above 2^63: kernel addresses, not the mm's. */
 const GATE_AREA_START = 2 ** 63;
 
-function buildMm(kernel: Kernel, rows: (MapsRow | SmapsRow)[], fileOps: (r: MapsRow) => FileOperations): MmStruct {
-  return new MmStruct(buildVmaLayout(kernel, rows, fileOps));
-}
-
-function buildVmaLayout(kernel: Kernel, rows: (MapsRow | SmapsRow)[], fileOps: (r: MapsRow) => FileOperations): VmaLayout {
-  // One file per distinct (dev, inode, path), like the struct file shared by a library's segments.
-  const files = new Map<string, KFile>();
-  // /proc/PID/maps appends the gate area ([vsyscall]): not a VMA of the mm, never walked by task_vma.
-  const out = rows.filter((r) => r.start < GATE_AREA_START).map((r) => {
-    const { flags, flagsUnknown } = vmFlagsOf(r);
-    let file: KFile | null = null;
-    let name: string | null = null;
-    if (r.ino !== 0 || r.path.startsWith('/')) {
-      const key = `${r.devMajor}:${r.devMinor}:${r.ino}:${r.path}`;
-      file = files.get(key) ?? null;
-      if (!file) {
-        file = kernel.createFile(r.path, {
-          f_op: fileOps(r),
-          inode: { i_ino: r.ino, i_mode: S_IFREG | 0o644, s_dev: mkdev(r.devMajor, r.devMinor) },
-        });
-        files.set(key, file);
-      }
-    } else if (r.path) name = r.path;
-    // /proc/PID/maps prints 0 for an anonymous mapping: its vm_pgoff (a page number) is unknown here.
-    return { start: r.start, end: r.end, flags, flagsUnknown, pgoff: file ? Math.floor(r.offset / 4096) : null, file, name };
-  });
-  return vmaLayout(out);
+/**
+ * A maps/smaps row as a VMA: /proc/PID/maps appends the gate area
+ * ([vsyscall]), not a VMA of the mm and never walked by task_vma; it prints 0
+ * for an anonymous mapping's offset, whose vm_pgoff (a page number) is unknown here.
+ */
+function vmaRecordOf(r: MapsRow | SmapsRow): VmaRecord | null {
+  if (r.start >= GATE_AREA_START) return null;
+  const { flags, flagsUnknown } = vmFlagsOf(r);
+  const isFile = r.ino !== 0 || r.path.startsWith('/');
+  return {
+    start: r.start,
+    end: r.end,
+    flags,
+    flagsUnknown,
+    pgoff: isFile ? Math.floor(r.offset / 4096) : null,
+    name: !isFile && r.path ? r.path : null,
+    file: isFile ? { path: r.path, i_ino: r.ino, s_dev: mkdev(r.devMajor, r.devMinor) } : null,
+  };
 }
 
 function buildPidNamespaces(kernel: Kernel, procs: RawProc[], P: string, report: HostReport): Map<RawProc, PidNamespace> {
@@ -1169,11 +1099,6 @@ function buildPidNamespaces(kernel: Kernel, procs: RawProc[], P: string, report:
   return out;
 }
 
-/** Spreads `n` rows in order over a table's buckets: bucket order = row order. */
-function spread(i: number, n: number, table: SockTable): number {
-  return Math.floor((i * table.nBuckets) / Math.max(n, 1));
-}
-
 /** The rows of /proc/net/udp and udp6, by family. */
 interface UdpRows {
   family: number;
@@ -1195,15 +1120,7 @@ function readUdp(P: string, tryRead: (p: string) => string | null): UdpRows[] {
  * power of two above every `sl` seen (at least 128), so each socket keeps its slot.
  */
 function udpHashEntries(P: string, rows: UdpRows[]): number {
-  return udpHashSlots(tryReadText(join(P, 'sys/net/ipv4/udp_hash_entries')), rows.reduce((m, r) => Math.max(m, r.row.sl), -1));
-}
-
-function tryReadText(path: string): string | null {
-  try {
-    return readText(path);
-  } catch {
-    return null; // older kernels (before 6.2) or a captured tree without it
-  }
+  return udpHashSlots(readUdpHashEntries(P), rows.reduce((m, r) => Math.max(m, r.row.sl), -1));
 }
 
 /**
@@ -1297,18 +1214,14 @@ function readNetSysctls(kernel: Kernel, P: string): void {
   net.txrehash = int('core/txrehash') ?? net.txrehash;
 }
 
-function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpRows: UdpRows[], tryRead: (p: string, r?: (p: string) => string) => string | null): void {
+function readSockets(kernel: Kernel, P: string, udpRows: UdpRows[], tryRead: (p: string, r?: (p: string) => string) => string | null): SocketTableBuilder {
   readNetSysctls(kernel, P);
-  const add = (sk: Socket, bucket: number): void => {
-    sk.cookie_unknown = true; // /proc/net prints no cookie: the model's allocCookie() is only an identity
-    // /proc/net shows no socket options: buffers, congestion control etc. stay unknown.
-    sk.optsKnown = false;
-    kernel.addSocket(sk, bucket);
-    if (sk.ino) byIno.set(sk.ino, sk);
-  };
+  const b = new SocketTableBuilder(kernel);
   const inet = (proto: 'tcp' | 'udp', family: number, r: InetRow): Socket => {
     const refcnt = Number(r.tail.split(' ')[0]);
-    return new Socket({ proto, skc_family: family, sk_type: proto === 'tcp' ? SOCK_STREAM : SOCK_DGRAM, sk_protocol: proto === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP, skc_state: r.state, skc_rcv_saddr: r.saddr, skc_daddr: r.daddr, skc_num: r.sport, dport: r.dport, sk_uid: r.uid, ino: r.ino, cookie: kernel.allocCookie(), tx_queue: r.tx_queue, rx_queue: r.rx_queue, addr: r.addr, inet: { tr: r.tr, tm_when: r.tm_when, retrnsmt: r.retrnsmt, timeout: r.timeout, tail: r.tail }, sk_refcnt: Number.isFinite(refcnt) ? refcnt : 2 });
+    return unknownCookie(
+      new Socket({ proto, skc_family: family, skc_state: r.state, skc_rcv_saddr: r.saddr, skc_daddr: r.daddr, skc_num: r.sport, dport: r.dport, sk_uid: r.uid, ino: r.ino, cookie: kernel.allocCookie(), tx_queue: r.tx_queue, rx_queue: r.rx_queue, addr: r.addr, inet: { tr: r.tr, tm_when: r.tm_when, retrnsmt: r.retrnsmt, timeout: r.timeout, tail: r.tail }, sk_refcnt: Number.isFinite(refcnt) ? refcnt : 2 }),
+    );
   };
   const table = (name: string): InetRow[] => {
     const t = tryRead(join(P, 'net', name));
@@ -1317,32 +1230,37 @@ function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpR
 
   // TCP: /proc/net/tcp lists the listening hash, then the established hash. The v4
   // and v6 files are merged (the BPF iterator walks both families in one table).
-  const tcp = [...table('tcp').map((r) => inet('tcp', AF_INET, r)), ...table('tcp6').map((r) => inet('tcp', AF_INET6, r))];
-  const listen = tcp.filter((s) => s.skc_state === TCP_LISTEN);
-  const est = tcp.filter((s) => s.skc_state !== TCP_LISTEN);
-  listen.forEach((s, i) => add(s, spread(i, listen.length, kernel.tcpListen)));
-  est.forEach((s, i) => add(s, spread(i, est.length, kernel.tcpEstablished)));
+  b.addTcp([...table('tcp').map((r) => inet('tcp', AF_INET, r)), ...table('tcp6').map((r) => inet('tcp', AF_INET6, r))]);
 
   // UDP: `sl` is the socket's hash slot, and the table is as large as the kernel's: keep it.
   // Within a slot each file keeps its order (the v4 and v6 files are walked separately).
   const udp = udpRows.map((u) => ({ sl: u.row.sl, sk: inet('udp', u.family, u.row) })).sort((a, b) => a.sl - b.sl);
-  for (const u of udp) add(u.sk, u.sl);
+  for (const u of udp) b.add(u.sk, u.sl);
 
   const unixText = tryRead(join(P, 'net/unix'), readUtf8);
   const unix = unixText ? parseUnix(unixText) : [];
-  unix.forEach((r, i) => {
-    const { sk_state, sk_socket } = unixSkState(r);
-    const sk = new Socket({ proto: 'unix', skc_family: AF_UNIX, sk_type: r.type, sk_protocol: r.protocol, skc_state: sk_state, ino: r.ino, cookie: kernel.allocCookie(), path: r.path, sk_socket, addr: r.addr, sk_refcnt: r.refcnt });
-    sk.sk_uid_unknown = true; // /proc/net/unix prints no uid
-    add(sk, spread(i, unix.length, kernel.unix));
-  });
+  b.addUnix(
+    unix.map((r) => {
+      const { sk_state, sk_socket } = unixSkState(r);
+      const sk = unknownCookie(new Socket({ proto: 'unix', skc_family: AF_UNIX, sk_type: r.type, sk_protocol: r.protocol, skc_state: sk_state, ino: r.ino, cookie: kernel.allocCookie(), path: r.path, sk_socket, addr: r.addr, sk_refcnt: r.refcnt }));
+      sk.sk_uid_unknown = true; // /proc/net/unix prints no uid
+      return sk;
+    }),
+  );
 
   const nlText = tryRead(join(P, 'net/netlink'));
   for (const r of nlText ? parseNetlink(nlText) : []) {
-    const sk = new Socket({ proto: 'netlink', skc_family: AF_NETLINK, sk_type: SOCK_RAW, sk_protocol: r.protocol, skc_state: 0, ino: r.ino, cookie: kernel.allocCookie(), addr: r.addr, netlink: { portid: r.portid, groups: r.groups, rmem: r.rmem, wmem: r.wmem, dump: r.dump, locks: r.locks, drops: r.drops }, sk_refcnt: r.locks });
+    const sk = unknownCookie(new Socket({ proto: 'netlink', skc_family: AF_NETLINK, sk_protocol: r.protocol, skc_state: 0, ino: r.ino, cookie: kernel.allocCookie(), addr: r.addr, netlink: { portid: r.portid, groups: r.groups, rmem: r.rmem, wmem: r.wmem, dump: r.dump, locks: r.locks, drops: r.drops }, sk_refcnt: r.locks }));
     sk.sk_uid_unknown = true; // /proc/net/netlink prints no uid
-    add(sk, r.protocol);
+    b.add(sk, r.protocol);
   }
+  return b;
+}
+
+/** /proc/net prints no cookie: the model's allocCookie() is only an identity. */
+function unknownCookie(sk: Socket): Socket {
+  sk.cookie_unknown = true;
+  return sk;
 }
 
 /**
