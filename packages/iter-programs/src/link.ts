@@ -116,7 +116,7 @@ export class BpfIterLink extends BpfLinkFd {
 
   /** @internal use {@link bpf_link_create} / {@link attachIter}. */
   constructor(prog: BpfProgFd, tinfo: BpfIterTargetInfo, linfo: BpfIterLinkInfo, aux: BpfIterAuxInfo) {
-    super(prog, aux.kernel as Kernel);
+    super(prog, aux.kernel);
     this.tinfo = tinfo;
     this.linfo = linfo;
     this.aux = aux;

@@ -44,7 +44,7 @@ export function currentSeq(): SeqFile | null {
 
 /** The kernel the running session iterates (the link's), else the ambient one: what helpers act on. */
 export function runKernel(): Kernel {
-  return (curSeq?.aux.kernel as Kernel | undefined) ?? currentKernel();
+  return curSeq?.aux.kernel ?? currentKernel();
 }
 
 /**

@@ -206,22 +206,25 @@ export function bpf_iter_run_prog(prog: BpfProgFd, ctx: { meta: BpfIterMeta | { 
 }
 
 /**
- * Convenience for a target's show/stop: builds `{ meta, ...fields }`,
- * fetches the program with {@link bpf_iter_get_info} and runs it.
- * `fields` must be a fresh object (it becomes the ctx and is frozen).
- * Returns 0 when there is nothing to run (end call already done).
+ * A target's show/stop: builds `{ meta, ...fields }`, fetches the program
+ * with {@link bpf_iter_get_info} and runs it, with `seq_num` lowered by
+ * `seqNumAdjust` (socket targets skip their header token: their first
+ * socket sees 0, and an empty walk's end call sees 2^64-1). `fields` must be
+ * a fresh object (it becomes the ctx and is frozen). Returns 0 when there is
+ * nothing to run (end call already done).
  *
  * ```ts
  * show: (seq, task) => bpf_iter_show(seq, { task }, false),
  * stop: (seq, v) => { if (v === null) bpf_iter_show(seq, { task: null }, true); },
  * ```
  */
-export function bpf_iter_show<F extends object>(seq: SeqFile, fields: F, in_stop: boolean): number {
-  const meta = { seq } as { seq: SeqFile; session_id: bigint; seq_num: bigint };
+export function bpf_iter_show(seq: SeqFile, fields: { meta?: BpfIterMeta; [field: string]: unknown }, in_stop: boolean, seqNumAdjust = 0): number {
+  const meta: { seq: SeqFile; session_id: bigint; seq_num: bigint } = { seq, session_id: 0n, seq_num: 0n };
   const prog = bpf_iter_get_info(meta, in_stop);
   if (!prog) return 0;
-  (fields as { meta?: unknown }).meta = meta;
-  return bpf_iter_run_prog(prog, fields as unknown as { meta: BpfIterMeta });
+  if (seqNumAdjust) meta.seq_num = BigInt.asUintN(64, meta.seq_num - BigInt(seqNumAdjust));
+  fields.meta = meta;
+  return bpf_iter_run_prog(prog, fields as { meta: BpfIterMeta });
 }
 
 /** True when the target asked for `BPF_ITER_RESCHED`. */

@@ -5,7 +5,7 @@
 import { F_OP_UNKNOWN, TaskFileWalker, type KFile, type Task, type TaskFile } from '@bpf-iter/core';
 import { SEC } from '../program.js';
 import { BPF_SEQ_PRINTF } from '../helpers/seq_printf.js';
-import { taskTargetReg } from './common.js';
+import { taskTargetReg } from './task_params.js';
 
 /** ctx fields of `iter/task_file` programs. */
 export interface BpfIterTaskFileCtx {
