@@ -689,9 +689,15 @@ function liveIter(path: string): LiveIter {
     obj.close();
     throw err;
   }
+  // What is kept is released exactly once: by releaseBpfSource(), or at exit.
+  if (!releaseAtExit) {
+    releaseAtExit = true;
+    process.once('exit', releaseBpfSource);
+  }
   live.set(key, e);
   return e;
 }
+let releaseAtExit = false;
 
 /**
  * Reads one new session of `link` to EOF into `sb.buf` (doubled when full,
@@ -723,7 +729,8 @@ function readSession(link: KernelLink, sb: SessionBuffer): Buffer {
 
 /**
  * Destroys the links and closes the objects the bpf source keeps loaded
- * (each once). The next read loads them again.
+ * (each once), and drops their read buffers. The next read loads them
+ * again. Runs at process exit for whatever is still kept.
  */
 export function releaseBpfSource(): void {
   for (const e of live.values()) {
