@@ -41,7 +41,7 @@ import { KmemCache } from '../model/kmem_cache.js';
 import { Ipv6Route } from '../model/route.js';
 import { AF_INET, AF_NETLINK, AF_UNIX, Socket } from '../model/socket.js';
 import { PF_KTHREAD, TASK_FROZEN, TASK_NOLOAD, TASK_RTLOCK_WAIT, TASK_UNINTERRUPTIBLE, type Task, type TaskState } from '../model/task.js';
-import { buildVmaLayout, installFdRecord, possibleCpus, readUdpHashEntries, SocketTableBuilder, TaskTreeBuilder, type VmaRecord } from './build.js';
+import { buildVmaLayout, installFdRecord, type FdRecord, possibleCpus, readUdpHashEntries, SocketTableBuilder, TaskTreeBuilder, type VmaRecord } from './build.js';
 import { fopsName } from './procfs/fops.js';
 import { parseMaps, type MapsRow } from './procfs/maps.js';
 import { parseMountinfo } from './procfs/mountinfo.js';
@@ -1134,21 +1134,21 @@ function addTasks(kernel: Kernel, recs: BpfRecords, report: BpfReport, ctx: Task
   const filesByPid = groupBy(recs.of('task_file'), (f) => f.pid);
   const vmasByTgid = groupBy(vmas, (v) => v.tgid);
   const { fopsOf, cgById, sockByIno } = ctx;
+  // One scratch record for every fd (installFdRecord keeps none of it).
+  const rec: FdRecord = { fd: 0, path: '' };
   const buildFiles = (rows: readonly BpfTaskFileRec[]): FilesStruct => {
     const fs = new FilesStruct();
     for (const r of rows) {
       const sk = sockByIno.get(r.ino);
-      const path = r.path || (sk ? `socket:[${r.ino}]` : '');
-      installFdRecord(kernel, fs, {
-        fd: r.fd,
-        path,
-        f_op: fopsOf(r.f_op, path, r.mode, r.dev, r.f_flags),
-        inode: { i_ino: r.ino, i_mode: r.mode, s_dev: r.dev },
-        flags: r.f_flags,
-        private_data: sk && (r.mode & 0o170000) === 0o140000 ? sk : null,
-        f_pos: r.pos,
-        cloexec: r.cloexec,
-      });
+      rec.fd = r.fd;
+      rec.path = r.path || (sk ? `socket:[${r.ino}]` : '');
+      rec.f_op = fopsOf(r.f_op, rec.path, r.mode, r.dev, r.f_flags);
+      rec.inode = { i_ino: r.ino, i_mode: r.mode, s_dev: r.dev };
+      rec.flags = r.f_flags;
+      rec.private_data = sk && (r.mode & 0o170000) === 0o140000 ? sk : null;
+      rec.f_pos = r.pos;
+      rec.cloexec = r.cloexec;
+      installFdRecord(kernel, fs, rec);
     }
     return fs;
   };

@@ -24,7 +24,7 @@ import type { PidNamespace } from '../model/pid_namespace.js';
 import { Ipv6Route, RTF_GATEWAY } from '../model/route.js';
 import { AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, Socket, SS_CONNECTED, SS_CONNECTING, SS_UNCONNECTED, TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, __SO_ACCEPTCON } from '../model/socket.js';
 import { PF_KTHREAD, PF_WQ_WORKER, stateUnknownOf, type Task, type TaskState } from '../model/task.js';
-import { buildVmaLayout, installFdRecord, possibleCpus, readIfExists, readUdpHashEntries, SocketTableBuilder, TaskTreeBuilder, type VmaRecord } from './build.js';
+import { buildVmaLayout, installFdRecord, type FdRecord, possibleCpus, readIfExists, readUdpHashEntries, SocketTableBuilder, TaskTreeBuilder, type VmaRecord } from './build.js';
 import { parseCgroupV2Path } from './procfs/cgroup.js';
 import { parseFdinfo, type FdInfo } from './procfs/fdinfo.js';
 import { findSymbols, forEachKsym } from './procfs/kallsyms.js';
@@ -636,6 +636,8 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   procs.sort((a, b) => a.tasks[0]!.stat.starttime - b.tasks[0]!.stat.starttime || a.pid - b.pid);
   const tree = new TaskTreeBuilder(kernel);
   const kthreadFiles = new FilesStruct(); // kthreads share init's (empty) table via CLONE_FILES
+  // One scratch record for every fd (installFdRecord keeps none of it): 100k fds make no 100k objects.
+  const rec: FdRecord = { fd: 0, path: '' };
   let lastFopsName = '';
   let fops: FileOperations | undefined;
   for (const p of procs) {
@@ -693,7 +695,15 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
         if (f.fops !== lastFopsName) fops = fopsOf((lastFopsName = f.fops));
         // fdinfo's flags are f_flags with O_CLOEXEC ORed in from the fd table's close_on_exec bit.
         const flags = f.info?.flags ?? 0;
-        installFdRecord(kernel, files, { fd: f.fd, path: f.link, f_op: fops!, inode: inodeOf(f), flags, private_data: socketOf(f), f_pos: f.info?.pos ?? 0, cloexec: (flags & O_CLOEXEC) !== 0 });
+        rec.fd = f.fd;
+        rec.path = f.link;
+        rec.f_op = fops!;
+        rec.inode = inodeOf(f);
+        rec.flags = flags;
+        rec.private_data = socketOf(f);
+        rec.f_pos = f.info?.pos ?? 0;
+        rec.cloexec = (flags & O_CLOEXEC) !== 0;
+        installFdRecord(kernel, files, rec);
         report.counts.fds++;
       }
     }
