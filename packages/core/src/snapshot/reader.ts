@@ -129,6 +129,8 @@ export class SnapshotLoader {
       this.apply(obj(r, 'a record'));
     } catch (e) {
       if (e instanceof Bad) this.fail('EINVAL', e.message);
+      // The header's own verdict (a newer format: EOPNOTSUPP) stands as it is.
+      if (e instanceof BpfError && this.n === 1) throw e;
       // A record the model refuses (a map spec, a taken pid...) is a bad file, not a crash.
       if (e instanceof BpfError) this.fail('EINVAL', `${(r as J).k} record: ${e.message}`);
       if (e instanceof RangeError || e instanceof TypeError) this.fail('EINVAL', `${(r as J).k} record: ${e.message}`);
@@ -606,7 +608,8 @@ function feedLines(loader: SnapshotLoader, buf: Buffer): Buffer {
 
 function openError(where: string, e: unknown): BpfError {
   const code = (e as { code?: string }).code;
-  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'EPERM') return new BpfError(code, `${where}: ${(e as Error).message}`);
+  const why: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EPERM: 'operation not permitted', EISDIR: 'is a directory' };
+  if (code && why[code]) return new BpfError(code as ErrnoName, `${where}: ${why[code]}`);
   // zlib: not gzip at all, or cut short.
   return new BpfError('EINVAL', `${where}: not a readable gzip-compressed snapshot (${(e as Error).message})`);
 }
