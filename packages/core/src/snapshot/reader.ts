@@ -41,6 +41,11 @@ function num(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${what} must be a number, not ${JSON.stringify(v)}`);
   return v as number;
 }
+/** A non-negative number the model holds as a double (a file position can pass 2^53). */
+function nonNeg(v: unknown, what: string): number {
+  if (num(v, what) < 0) bad(`${what} must not be negative`);
+  return v as number;
+}
 function str(v: unknown, what: string): string {
   if (typeof v !== 'string') bad(`${what} must be a string, not ${JSON.stringify(v)}`);
   return v as string;
@@ -217,7 +222,7 @@ export class SnapshotLoader {
         if (int(r.i, 'file index') !== this.files.length) bad(`file index ${r.i} out of order (expected ${this.files.length})`);
         const sk = r.sk === null ? null : ref(this.sockets, r.sk, 'file socket');
         const inode = { i_ino: int(r.ino, 'file ino'), i_mode: int(r.mode, 'file mode', 0, 0xffff), s_dev: int(r.dev, 'file dev', 0, 0xffffffff) };
-        this.files.push(new KFile(ref(this.fops, r.fop, 'file fops'), str(r.path, 'file path'), inode, int(r.flags, 'file flags', 0, 0xffffffff), int(r.pos, 'file pos'), sk));
+        this.files.push(new KFile(ref(this.fops, r.fop, 'file fops'), str(r.path, 'file path'), inode, int(r.flags, 'file flags', 0, 0xffffffff), nonNeg(r.pos, 'file pos'), sk));
         return;
       }
       case 'files': {
