@@ -6,11 +6,30 @@ import { loadAndAttach, type LinkParams } from '../../src/cli/common.js';
 import { linkParamsOf } from '../../src/cli/targets.js';
 
 /** The runs of one target: its link parameters for every object they can name in `k`. */
-function paramSets(target: string, k: Kernel): { label: string; params: LinkParams }[] {
+export function paramSets(target: string, k: Kernel): { label: string; params: LinkParams }[] {
   const kind = linkParamsOf(target);
   if (kind === 'map') return [...k.maps.entries()].map(([id]) => ({ label: `map ${id}`, params: { map: id } }));
   if (kind === 'cgroup') return CGROUP_ORDER_NAMES.slice(1).map((order) => ({ label: order, params: { order } }));
   return [{ label: '', params: {} }];
+}
+
+/** What `cat target` (`-j`: its JSON dumper) prints over `k` with link parameters `params`, or `ERROR errno: message`. */
+export function dumpTarget(k: Kernel, target: string, json: boolean, params: LinkParams): string {
+  try {
+    const link = loadAndAttach(targetDumper(target, json), params, k, { bss: dumperBss(target, { json }) });
+    try {
+      const fd = link.open();
+      try {
+        return fd.readText();
+      } finally {
+        fd.close();
+      }
+    } finally {
+      link.close();
+    }
+  } catch (e) {
+    return `ERROR ${(e as Error).message}`;
+  }
 }
 
 /** `target[ params][ -j]` -> what cat prints, or `ERROR errno: message` (an error is a result too). */
@@ -19,22 +38,7 @@ export function dumpTargets(k: Kernel, targets: readonly string[] = BUILTIN_TARG
   for (const target of targets) {
     for (const json of [false, true]) {
       for (const { label, params } of paramSets(target, k)) {
-        const key = `${target}${label ? ` ${label}` : ''}${json ? ' -j' : ''}`;
-        try {
-          const link = loadAndAttach(targetDumper(target, json), params, k, { bss: dumperBss(target, { json }) });
-          try {
-            const fd = link.open();
-            try {
-              out.set(key, fd.readText());
-            } finally {
-              fd.close();
-            }
-          } finally {
-            link.close();
-          }
-        } catch (e) {
-          out.set(key, `ERROR ${(e as Error).message}`);
-        }
+        out.set(`${target}${label ? ` ${label}` : ''}${json ? ' -j' : ''}`, dumpTarget(k, target, json, params));
       }
     }
   }
