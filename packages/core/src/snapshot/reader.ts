@@ -84,6 +84,17 @@ function ref<T>(table: readonly T[], v: unknown, what: string): T {
   return table[i]!;
 }
 
+/**
+ * Bounds a file cannot pass, so no file makes the loader allocate without
+ * limit: ids (the model's tables are dense, like the kernel's IDR) up to
+ * PID_MAX_LIMIT, UDP_HTABLE_SIZE_MAX hash slots, maps up to 4M entries and
+ * 256 MiB of values.
+ */
+const MAX_ID = 1 << 22;
+const MAX_UDP_SLOTS = 65536;
+const MAX_MAP_ENTRIES = 1 << 22;
+const MAX_MAP_BYTES = 1 << 28;
+
 const STATES = new Set<string>(['R', 'S', 'D', 'T', 't', 'Z', 'X', 'P', 'I']);
 const TABLE_PROTO: Record<string, SockProto> = { tcpListen: 'tcp', tcpEstablished: 'tcp', udp: 'udp', unix: 'unix', netlink: 'netlink' };
 const ERRNO = /^E[A-Z0-9]+$/;
@@ -198,7 +209,7 @@ export class SnapshotLoader {
         return;
       }
       case 'cgroup': {
-        const id = int(r.id, 'cgroup id', 2, 0x7ffffffe);
+        const id = int(r.id, 'cgroup id', 2, MAX_ID);
         const parent = this.cgroups.get(int(r.parent, 'cgroup parent')) ?? bad(`cgroup ${id} has parent ${r.parent} that is not in the file (or not before it)`);
         if (this.cgroups.has(id)) bad(`cgroup ${id} appears twice`);
         const cg = k.mkdirCgroup(parent, str(r.name, 'cgroup name'), id);
@@ -248,22 +259,30 @@ export class SnapshotLoader {
       }
       case 'mm': {
         if (int(r.i, 'mm index') !== this.mms.length) bad(`mm index ${r.i} out of order (expected ${this.mms.length})`);
+        const start = arr(r.start, 'mm start');
+        const n = start.length;
+        const col = (name: string) => {
+          const a = arr(r[name], `mm ${name}`);
+          if (a.length !== n) bad(`mm ${name} has ${a.length} entries for ${n} vmas`);
+          return a;
+        };
+        const [endC, flagsC, unknownC, pgoffC, fileC, nameC] = ['end', 'flags', 'flagsUnknown', 'pgoff', 'file', 'name'].map(col) as unknown[][];
         let end = -1;
-        const rows = arr(r.vmas, 'mm vmas').map((v) => {
-          const [start, e, flags, unknown, pgoff, file, name] = arr(v, 'a vma');
+        const rows = new Array(n);
+        for (let j = 0; j < n; j++) {
           const row = {
-            start: int(start, 'vm_start'),
-            end: int(e, 'vm_end'),
-            flags: int(flags, 'vm_flags'),
-            flagsUnknown: int(unknown, 'vm_flags_unknown'),
-            pgoff: pgoff === null ? null : int(pgoff, 'vm_pgoff'),
-            file: file === null ? null : ref(this.files, file, 'vm_file'),
-            name: name === null ? null : str(name, 'vma name'),
+            start: int(start[j], 'vm_start'),
+            end: int(endC![j], 'vm_end'),
+            flags: int(flagsC![j], 'vm_flags'),
+            flagsUnknown: int(unknownC![j], 'vm_flags_unknown'),
+            pgoff: pgoffC![j] === null ? null : int(pgoffC![j], 'vm_pgoff'),
+            file: fileC![j] === null ? null : ref(this.files, fileC![j], 'vm_file'),
+            name: nameC![j] === null ? null : str(nameC![j], 'vma name'),
           };
           if (row.start < end || row.end <= row.start) bad(`vma ${row.start.toString(16)}-${row.end.toString(16)} overlaps or is out of order`);
           end = row.end;
-          return row;
-        });
+          rows[j] = row;
+        }
         this.mms.push(new MmStruct(vmaLayout(rows)));
         return;
       }
@@ -332,7 +351,7 @@ export class SnapshotLoader {
       case 'map':
         return this.applyMap(r);
       case 'prog': {
-        const id = int(r.id, 'prog id', 1, 0x7ffffffe);
+        const id = int(r.id, 'prog id', 1, MAX_ID);
         if (k.progs.has(id)) bad(`prog ${id} appears twice`);
         const p = new BpfProg(
           int(r.type, 'prog type', 0, 0xffffffff),
@@ -348,7 +367,7 @@ export class SnapshotLoader {
         return;
       }
       case 'link': {
-        const id = int(r.id, 'link id', 1, 0x7ffffffe);
+        const id = int(r.id, 'link id', 1, MAX_ID);
         if (k.links.has(id)) bad(`link ${id} appears twice`);
         const prog = k.progs.get(int(r.prog, 'link prog')) ?? bad(`link ${id} has prog ${r.prog} that is not in the file`);
         const l = new BpfLink(int(r.type, 'link type', 0, 0xffffffff), prog);
@@ -376,7 +395,7 @@ export class SnapshotLoader {
   private applyKernel(r: J): void {
     const source = str(r.source, 'kernel source');
     if (!['synthetic', 'host', 'bpf', 'empty'].includes(source)) bad(`kernel source ${JSON.stringify(source)} is none of synthetic, host, bpf, empty`);
-    const k = new Kernel({ source: source as Kernel['source'], nrCpus: int(r.nrCpus, 'nrCpus', 1, 8192), udpHashEntries: int(r.udpHashEntries, 'udpHashEntries', 1, 1 << 26) });
+    const k = new Kernel({ source: source as Kernel['source'], nrCpus: int(r.nrCpus, 'nrCpus', 1, 8192), udpHashEntries: int(r.udpHashEntries, 'udpHashEntries', 1, MAX_UDP_SLOTS) });
     k.description = str(r.description, 'description');
     k.currentCpu = int(r.currentCpu, 'currentCpu', 0, k.nrCpus - 1);
     k.bootTimeNs = num(r.bootTimeNs, 'bootTimeNs');
@@ -390,7 +409,7 @@ export class SnapshotLoader {
     for (const l of arr(r.tracePipe, 'tracePipe')) k.tracePipe.push(str(l, 'a trace_pipe line'));
     const idr = obj(r.idr, 'idr');
     this.cursors = {};
-    for (const name of ['maps', 'progs', 'links', 'cgroups']) this.cursors[name] = int(idr[name], `idr ${name}`, 0, 0x7ffffffe);
+    for (const name of ['maps', 'progs', 'links', 'cgroups']) this.cursors[name] = int(idr[name], `idr ${name}`, 0, MAX_ID);
     const net = obj(r.net, 'net');
     const defaults = new NetConfig() as unknown as J;
     for (const [key, def] of Object.entries(defaults)) {
@@ -528,19 +547,19 @@ export class SnapshotLoader {
 
   private applyMap(r: J): void {
     const k = this.k!;
-    const id = int(r.id, 'map id', 1, 0x7ffffffe);
+    const id = int(r.id, 'map id', 1, MAX_ID);
     if (k.maps.has(id)) bad(`map ${id} appears twice`);
-    const m = new BpfMap(
-      {
-        map_type: int(r.map_type, 'map_type', 0, 0xffffffff),
-        name: str(r.name, 'map name'),
-        key_size: int(r.key_size, 'key_size', 0, 0xffffffff),
-        value_size: int(r.value_size, 'value_size', 0, 0xffffffff),
-        max_entries: int(r.max_entries, 'max_entries', 0, 1 << 24),
-        map_flags: int(r.map_flags, 'map_flags', 0, 0xffffffff),
-      },
-      int(r.nrCpus, 'map nrCpus', 1, 8192),
-    );
+    const spec = {
+      map_type: int(r.map_type, 'map_type', 0, 0xffffffff),
+      name: str(r.name, 'map name'),
+      key_size: int(r.key_size, 'key_size', 0, 0xffffffff),
+      value_size: int(r.value_size, 'value_size', 0, 0xffffffff),
+      max_entries: int(r.max_entries, 'max_entries', 0, MAX_MAP_ENTRIES),
+      map_flags: int(r.map_flags, 'map_flags', 0, 0xffffffff),
+    };
+    const nrCpus = int(r.nrCpus, 'map nrCpus', 1, 8192);
+    if (Math.ceil(spec.value_size / 8) * 8 * nrCpus * Math.max(1, spec.max_entries) > MAX_MAP_BYTES) bad(`map ${id}: more than ${MAX_MAP_BYTES} bytes of values`);
+    const m = new BpfMap(spec, nrCpus);
     m.id = id;
     m.contentsKnown = bool(r.contentsKnown, 'contentsKnown');
     const owners = (sk: Socket | object) => ((sk as { bpfMaps: Set<BpfMap> | null }).bpfMaps ??= new Set()).add(m);

@@ -277,12 +277,20 @@ export function* snapshotRecords(k: Kernel, o: SaveOptions = {}): Generator<obje
     yield rec({ k: 'files', i, fds, cloexec: [...fs.close_on_exec].sort((a, b) => a - b) });
   }
   for (const [mm, i] of c.mms) {
-    const vmas: unknown[] = [];
-    for (let j = 0; j < mm.vmaCount; j++) {
+    // Column-wise, like the model's own VmaLayout: few arrays per address space, not one per VMA.
+    const n = mm.vmaCount;
+    const col = { start: new Array<number>(n), end: new Array<number>(n), flags: new Array<number>(n), flagsUnknown: new Array<number>(n), pgoff: new Array<number | null>(n), file: new Array<number | null>(n), name: new Array<string | null>(n) };
+    for (let j = 0; j < n; j++) {
       const v = mm.vma(j);
-      vmas.push([v.vm_start, v.vm_end, v.vm_flags, v.vm_flags_unknown, v.vm_pgoff, v.vm_file ? c.files.get(v.vm_file)! : null, v.name]);
+      col.start[j] = v.vm_start;
+      col.end[j] = v.vm_end;
+      col.flags[j] = v.vm_flags;
+      col.flagsUnknown[j] = v.vm_flags_unknown;
+      col.pgoff[j] = v.vm_pgoff;
+      col.file[j] = v.vm_file ? c.files.get(v.vm_file)! : null;
+      col.name[j] = v.name;
     }
-    yield rec({ k: 'mm', i, vmas });
+    yield rec({ k: 'mm', i, ...col });
   }
   for (const t of c.unlisted) yield rec({ k: 'unlisted', pid: t.pid, comm: r.comm(t.comm), state: t.state });
   yield rec(taskRecord(k, k.initTask, c, r));
