@@ -9,7 +9,7 @@ import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { BpfError } from '../errors.js';
+import { BpfError, type ErrnoName } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import type { BpfMap } from '../model/bpf.js';
 import type { Cgroup } from '../model/cgroup.js';
@@ -453,6 +453,10 @@ export async function saveKernel(kernel: Kernel, dest: string | Writable, o: Sav
       out.destroy();
       rmSync(tmp, { force: true });
     }
+    // The file system's refusal, named after the file asked for (not its temporary name).
+    const code = (e as { code?: string }).code;
+    const why: Record<string, string> = { ENOENT: 'no such file or directory', EACCES: 'permission denied', EPERM: 'operation not permitted', EISDIR: 'is a directory', ENOSPC: 'no space left on device', ENOTDIR: 'not a directory' };
+    if (!(e instanceof BpfError) && code && why[code] && file) throw new BpfError(code as ErrnoName, `${file}: ${why[code]}`);
     throw e;
   }
 }

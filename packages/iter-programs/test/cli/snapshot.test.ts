@@ -93,6 +93,8 @@ describe('bpf-iter snapshot', () => {
   it('bad files: one error line with the errno and the place, exit 1', async () => {
     const missing = join(dir, 'nope.snap');
     expect(await cli(['cat', 'task', '--kernel', `snapshot:${missing}`], state)).toEqual({ code: 1, stdout: '', stderr: `bpf-iter: Error: ENOENT: ${missing}: no such file\n` });
+    const nodir = join(dir, 'no-such-dir', 'x.snap');
+    expect(await cli(['snapshot', 'save', nodir], state)).toEqual({ code: 1, stdout: '', stderr: `bpf-iter: Error: ENOENT: ${nodir}: no such file or directory\n` });
     const lines = gunzipSync(readFileSync(hostSnap)).toString().split('\n');
     const h = JSON.parse(lines[0]!);
     h.version = SNAPSHOT_VERSION + 1;
