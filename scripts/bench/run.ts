@@ -6,16 +6,17 @@
  *   pnpm bench                 full sizes (a few minutes)
  *   pnpm bench --smoke         tiny sizes, every workload, < 20 s (CI runs this through a test)
  *   pnpm bench --out /tmp/x    write the results elsewhere
- *   pnpm bench --only host     one group: open-coded | programs | host | memory
+ *   pnpm bench --only host     one group: open-coded | programs | host | memory | snapshots
  *
  * Workloads and targets: see docs/performance.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bpfAvailable, Kernel, KmemCache, openHostWithReport, readBpfWithReport, readHostWithReport, readHostWithReportAsync, releaseBpfSource, syntheticKernel, withKernel, type HostOptions, type Task, type Vma } from '@bpf-iter/core';
+import { bpfAvailable, Kernel, KmemCache, loadKernelSync, saveKernel, openHostWithReport, readBpfWithReport, readHostWithReport, readHostWithReportAsync, releaseBpfSource, syntheticKernel, withKernel, type HostOptions, type Task, type Vma } from '@bpf-iter/core';
 import {
   BPF_MAX_LOOPS,
   BPF_TASK_ITER_ALL_PROCS,
@@ -588,6 +589,44 @@ function memory(): void {
   }
 }
 
+// ------------------------------------------------------------------ snapshots
+
+/** Loading a saved kernel (loadKernelSync) vs gunzip + JSON.parse of the same lines: the price of building and checking the model. */
+async function snapshots(): Promise<void> {
+  const processes = smoke ? 500 : 25_000;
+  log(`snapshots: load a ${processes * 4}-task synthetic kernel from its snapshot`);
+  const file = join(outDir, `.snapshot-bench-${process.pid}.snap`);
+  mkdirSync(outDir, { recursive: true });
+  await saveKernel(syntheticKernel({ seed: 7, processes, threadsPerProcess: 4, filesPerProcess: 16, vmasPerProcess: 24, sockets: smoke ? 200 : 10_000 }), file);
+  try {
+    const rounds = smoke ? 1 : 3;
+    const r = bestOf(
+      {
+        load: () => {
+          const k = loadKernelSync(file);
+          return k.taskCount;
+        },
+        parse: () => {
+          const buf = gunzipSync(readFileSync(file));
+          let n = 0;
+          for (let s = 0, nl = buf.indexOf(10); nl >= 0; s = nl + 1, nl = buf.indexOf(10, s)) {
+            JSON.parse(buf.toString('utf8', s, nl));
+            n++;
+          }
+          return n;
+        },
+      },
+      rounds,
+      { clock: 'wall', warmup: smoke ? 0 : 1 },
+    );
+    // Both rows count records (lines): the same objects on both sides.
+    const lines = r.parse!.n;
+    ratioRow('snapshot/load', 'snapshots', 'loadKernelSync: build and check the model from a snapshot', 'records', { ns: r.load!.ns, n: lines }, 'gunzip + JSON.parse of the same lines', r.parse!, undefined, { tasks: r.load!.n });
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
 // ------------------------------------------------------------------ main
 
 function machine(): Record<string, string | number> {
@@ -614,6 +653,7 @@ const groups: [string, () => void | Promise<void>][] = [
   ['programs', programs],
   ['host', hostSource],
   ['memory', memory],
+  ['snapshots', snapshots],
 ];
 for (const [name, fn] of groups) if (!only || only === name) await fn();
 const seconds = (performance.now() - t0) / 1000;

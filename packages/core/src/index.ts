@@ -41,3 +41,6 @@ export * from './sources/host.js';
 export * from './sources/bpf.js';
 export * from './context.js';
 export * from './libbpf/index.js';
+
+// ---- kernel snapshots (saveKernel / loadKernel, redaction, diff) ----
+export * from './snapshot/index.js';
