@@ -441,26 +441,26 @@ export class SnapshotLoader {
     if (!['tcp', 'udp', 'unix', 'netlink'].includes(proto)) bad(`socket proto ${JSON.stringify(proto)}`);
     const inet = r.inet === null ? null : obj(r.inet, 'socket inet');
     const nl = r.netlink === null ? null : obj(r.netlink, 'socket netlink');
-    const sk = new Socket(
+    const sk = new Socket({
       proto,
-      int(r.family, 'family', 0, 0xffff),
-      int(r.type, 'sk_type', 0, 0xffff),
-      int(r.protocol, 'sk_protocol', 0, 0xffff),
-      int(r.state, 'skc_state', 0, 0xff),
-      hex(r.saddr, 'skc_rcv_saddr'),
-      hex(r.daddr, 'skc_daddr'),
-      int(r.num, 'skc_num', 0, 0xffff),
-      int(r.dport, 'dport', 0, 0xffff),
-      int(r.uid, 'sk_uid', 0, 0xffffffff),
-      int(r.ino, 'socket ino'),
-      u64dec(r.cookie, 'cookie'),
-      int(r.tx, 'tx_queue'),
-      int(r.rx, 'rx_queue'),
-      str(r.path, 'socket path'),
-      bool(r.sk_socket, 'sk_socket'),
-      u64hex(r.addr, 'socket addr'),
-      inet ? { tr: int(inet.tr, 'tr'), tm_when: num(inet.tm_when, 'tm_when'), retrnsmt: int(inet.retrnsmt, 'retrnsmt'), timeout: int(inet.timeout, 'timeout'), tail: str(inet.tail, 'tail') } : null,
-      nl
+      skc_family: int(r.family, 'family', 0, 0xffff),
+      sk_type: int(r.type, 'sk_type', 0, 0xffff),
+      sk_protocol: int(r.protocol, 'sk_protocol', 0, 0xffff),
+      skc_state: int(r.state, 'skc_state', 0, 0xff),
+      skc_rcv_saddr: hex(r.saddr, 'skc_rcv_saddr'),
+      skc_daddr: hex(r.daddr, 'skc_daddr'),
+      skc_num: int(r.num, 'skc_num', 0, 0xffff),
+      dport: int(r.dport, 'dport', 0, 0xffff),
+      sk_uid: int(r.uid, 'sk_uid', 0, 0xffffffff),
+      ino: int(r.ino, 'socket ino'),
+      cookie: u64dec(r.cookie, 'cookie'),
+      tx_queue: int(r.tx, 'tx_queue'),
+      rx_queue: int(r.rx, 'rx_queue'),
+      path: str(r.path, 'socket path'),
+      sk_socket: bool(r.sk_socket, 'sk_socket'),
+      addr: u64hex(r.addr, 'socket addr'),
+      inet: inet ? { tr: int(inet.tr, 'tr'), tm_when: num(inet.tm_when, 'tm_when'), retrnsmt: int(inet.retrnsmt, 'retrnsmt'), timeout: int(inet.timeout, 'timeout'), tail: str(inet.tail, 'tail') } : null,
+      netlink: nl
         ? {
             portid: int(nl.portid, 'portid', 0, 0xffffffff),
             groups: int(nl.groups, 'groups', 0, 0xffffffff),
@@ -471,8 +471,8 @@ export class SnapshotLoader {
             drops: int(nl.drops, 'drops'),
           }
         : null,
-      int(r.refcnt, 'sk_refcnt'),
-    );
+      sk_refcnt: int(r.refcnt, 'sk_refcnt'),
+    });
     sk.sk_uid_unknown = bool(r.uidUnknown, 'uidUnknown');
     sk.cookie_unknown = bool(r.cookieUnknown, 'cookieUnknown');
     sk.hashed = bool(r.hashed, 'hashed');
