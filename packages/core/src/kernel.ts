@@ -441,9 +441,10 @@ export class Kernel {
   fdInstall(files: FilesStruct, file: KFile, fd?: number, cloexec = false): number {
     const n = fd ?? files.unusedFd(0);
     if (!Number.isInteger(n) || n < 0) fail('EBADF', `bad fd ${fd}`);
-    if (files.fd[n]) this.closeFile(files, n);
-    while (files.fd.length < n) files.fd.push(null);
-    files.fd[n] = file;
+    const fds = files.fd;
+    if (fds[n]) this.closeFile(files, n);
+    while (fds.length < n) fds.push(null);
+    fds[n] = file;
     if (cloexec) files.setCloseOnExec(n, true);
     file.fdRefs++;
     if (file.dead) fail('EBADF', 'file already released');

@@ -53,6 +53,25 @@ export interface Vma {
 }
 
 /**
+ * A {@link Vma} value as {@link MmStruct.vma} hands it out. A class, not an
+ * object literal: V8 pretenures a literal's allocation site once many of its
+ * objects survive (a caller keeping snapshots), and every later short-lived
+ * snapshot would then be allocated in the old generation.
+ */
+class VmaSnapshot implements Vma {
+  constructor(
+    readonly vm_start: number,
+    readonly vm_end: number,
+    readonly vm_flags: number,
+    readonly vm_flags_unknown: number,
+    readonly vm_pgoff: number | null,
+    readonly vm_file: KFile | null,
+    readonly vm_mm: MmStruct,
+    readonly name: string | null,
+  ) {}
+}
+
+/**
  * VMAs stored column-wise. A layout may be shared by many address spaces
  * (the synthetic kernel gives every process of one program the same layout,
  * shifted per region by ASLR biases), so millions of VMAs take little memory.
@@ -191,17 +210,16 @@ export class MmStruct {
     const l = this.layout;
     const b = this.#bias ? this.#bias[l.region[i]!]! : 0;
     const p = l.pgoff[i]!;
-    return {
-      vm_pgoff:
-        p === PGOFF_ANON ? (l.start[i]! + b) / PAGE_SIZE : p === PGOFF_STACK ? (STACK_TOP_MAX - (l.end[i]! - l.start[i]!)) / PAGE_SIZE : Number.isNaN(p) ? null : p,
-      vm_start: l.start[i]! + b,
-      vm_end: l.end[i]! + b,
-      vm_flags: l.flags[i]!,
-      vm_flags_unknown: l.flagsUnknown ? l.flagsUnknown[i]! : 0,
-      vm_file: l.file[i]!,
-      vm_mm: this,
-      name: l.name[i]!,
-    };
+    return new VmaSnapshot(
+      l.start[i]! + b,
+      l.end[i]! + b,
+      l.flags[i]!,
+      l.flagsUnknown ? l.flagsUnknown[i]! : 0,
+      p === PGOFF_ANON ? (l.start[i]! + b) / PAGE_SIZE : p === PGOFF_STACK ? (STACK_TOP_MAX - (l.end[i]! - l.start[i]!)) / PAGE_SIZE : Number.isNaN(p) ? null : p,
+      l.file[i]!,
+      this,
+      l.name[i]!,
+    );
   }
 
   /** The first VMA whose end is above `addr`, or null. */

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { availableParallelism, hostname } from 'node:os';
 import { Kernel } from '../kernel.js';
 import type { Cgroup } from '../model/cgroup.js';
-import { KFile, mkdev, O_CLOEXEC, S_IFCHR, S_IFREG, type FileOperations, type KFileFields } from '../model/file.js';
+import { KFile, mkdev, O_CLOEXEC, S_IFCHR, S_IFREG, type FileOperations, type Inode, type KFileFields } from '../model/file.js';
 import { FilesStruct, type FilesLoader } from '../model/files_struct.js';
 import { KmemCache } from '../model/kmem_cache.js';
 import { DmaBuf } from '../model/dmabuf.js';
@@ -27,7 +27,7 @@ import { PF_KTHREAD, PF_WQ_WORKER, stateUnknownOf, type Task, type TaskState } f
 import { buildVmaLayout, installFdRecord, type FdRecord, possibleCpus, readIfExists, readUdpHashEntries, SocketTableBuilder, TaskTreeBuilder, type VmaRecord } from './build.js';
 import { parseCgroupV2Path } from './procfs/cgroup.js';
 import { parseFdinfo, type FdInfo } from './procfs/fdinfo.js';
-import { findSymbols, forEachKsym } from './procfs/kallsyms.js';
+import { fileHasDataObjects, findSymbols, forEachKsym, hasDataObjects } from './procfs/kallsyms.js';
 import { fopsName, modeOfLink } from './procfs/fops.js';
 import { parseIpv6Route } from './procfs/ipv6_route.js';
 import { parseMaps, type MapsRow } from './procfs/maps.js';
@@ -333,33 +333,70 @@ export function openHostWithReport(options: HostOptions = {}): { kernel: Kernel;
 /** A predicate accepting every kernel symbol name (the lazy source keeps every data symbol's address). */
 const ANY_NAME: ReadonlySet<string> = { has: () => true } as unknown as ReadonlySet<string>;
 
+/** What an fd's link and its stat tell (the lazy source reads it on first access). */
+interface FdLink {
+  link: string;
+  ino: number;
+  mode: number;
+  dev: number;
+  fstype: string;
+  /** The shared stat of the fd's path, which memoises the path's fops name. */
+  st: StatEntry | null;
+}
+
 /**
- * The fdinfo-backed fields of one file of the lazy source, read on first
- * access: `f_flags` and `f_pos` from `/proc/PID/fdinfo/N`; a path fd's
- * `f_op`, which depends on O_PATH. An O_PATH file has neither FMODE_READ
- * nor FMODE_WRITE, and /proc gives the fd link's inode the permission bits
- * of those (`tid_fd_update_inode`): an lstat with any bit set rules O_PATH
- * out; only a link without any (O_PATH, or the rare `O_RDWR|O_WRONLY`) needs
- * the fdinfo.
+ * The fields of one file of the lazy source, each read on first access: the
+ * link (`/proc/PID/fd/N`: path, inode, socket) and, from it, `f_op`;
+ * `f_flags` and `f_pos` from `/proc/PID/fdinfo/N`. A listing costs one
+ * readdir: what a program never reads is never read. A path fd's `f_op`
+ * depends on O_PATH. An O_PATH file has neither FMODE_READ nor FMODE_WRITE,
+ * and /proc gives the fd link's inode the permission bits of those
+ * (`tid_fd_update_inode`): an lstat with any bit set rules O_PATH out; only
+ * a link without any (O_PATH, or the rare `O_RDWR|O_WRONLY`) needs the
+ * fdinfo. An fd closed between the listing and the first read was open
+ * when its table was read, but what it was is not known: empty path and
+ * kind name, inode 0, unknown address.
  */
 class LazyFdFields implements KFileFields {
+  /** undefined: not read yet; null: closed since the listing. */
+  #l: FdLink | null | undefined;
+
+  /** @param link the link when read already */
   constructor(
     private readonly proc: LazyProc,
     private readonly fd: number,
-    private readonly link: string,
-    private readonly mode: number,
-    private readonly fstype: string,
-    /** The shared stat of the fd's path, which memoises the path's fops name. */
-    private readonly st: StatEntry | null,
-  ) {}
+    link?: FdLink,
+  ) {
+    this.#l = link;
+  }
+
+  #link(): FdLink | null {
+    return this.#l !== undefined ? this.#l : (this.#l = this.proc.readLink(this.fd));
+  }
+
+  link(): { path: string; f_inode: Inode; private_data: unknown } {
+    const l = this.#link();
+    if (!l) return { path: '', f_inode: { i_ino: 0, i_mode: 0, s_dev: 0 }, private_data: null };
+    return { path: l.link, f_inode: { i_ino: l.ino, i_mode: l.mode, s_dev: l.dev >= 0 ? kdevOfStat(l.dev) : 0 }, private_data: this.proc.socketOf(l) };
+  }
+
+  fopsUnknown(): boolean {
+    return this.proc.fopsUnknown();
+  }
 
   f_op(file: KFile): FileOperations {
     const p = this.proc;
-    const l = lstatSync(`${p.base}/fd/${this.fd}`, { throwIfNoEntry: false });
-    const flags = l && (l.mode & 0o777) !== 0 ? 0 : file.f_flags;
-    const st = this.st;
+    const l = this.#link();
+    if (!l) return p.fopsOf('');
+    // fdinfo `flags` change the kind only for O_PATH (empty_fops), which only a path fd can be.
+    let flags = 0;
+    if (l.link.charCodeAt(0) === 47) {
+      const ls = lstatSync(`${p.base}/fd/${this.fd}`, { throwIfNoEntry: false });
+      if (!ls || (ls.mode & 0o777) === 0) flags = file.f_flags;
+    }
+    const st = l.st;
     if (st && st.fops !== undefined && st.fopsFlags === flags) return p.fopsOf(st.fops);
-    const name = fopsName({ link: this.link, mode: this.mode, fstype: this.fstype, flags });
+    const name = fopsName({ link: l.link, mode: l.mode, fstype: l.fstype, flags });
     if (st && flags === 0) {
       st.fops = name;
       st.fopsFlags = 0;
@@ -391,6 +428,11 @@ interface LazyProc {
   /** The table the files are in (fdinfo tells their close-on-exec bits). */
   files: FilesStruct;
   fopsOf: (name: string) => FileOperations;
+  /** True when kallsyms gives no fops address at all. */
+  fopsUnknown: () => boolean;
+  /** Reads fd `fd`'s link and stat; null when it is closed by now. */
+  readLink: (fd: number) => FdLink | null;
+  socketOf: (l: FdLink) => Socket | null;
   deny: Deny;
 }
 
@@ -547,6 +589,37 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     const addr = fopsAddrs.get(name);
     return addr === undefined ? kernel.fops(name) : kernel.fops(name, addr, false);
   };
+  // Without CONFIG_KALLSYMS_ALL kallsyms lists text and the linker's section markers (`__start_*`,
+  // `__stop_*`, `__init_begin`) only: no fops table, nor any other named data object, has an address.
+  let noDataSymbols: boolean | undefined;
+  const fopsUnknown = (): boolean => {
+    if (noDataSymbols === undefined) {
+      if (fopsAddrs) {
+        noDataSymbols = true;
+        for (const name of fopsAddrs.keys()) if (!name.startsWith('__')) noDataSymbols = false;
+      } else {
+        // The text when it was read already; else a scan that keeps none of it.
+        let has = false;
+        if (o.realFops) {
+          if (typeof kallsyms === 'string') has = hasDataObjects(kallsyms);
+          else if (kallsyms === undefined) {
+            try {
+              has = fileHasDataObjects(join(P, 'kallsyms'));
+            } catch {
+              // Unreadable: no address is known.
+            }
+          }
+        }
+        noDataSymbols = !has;
+        // Nothing for fopsOf to look up: every name's address is unknown.
+        if (noDataSymbols) {
+          fopsAddrs = new Map();
+          kallsyms = null;
+        }
+      }
+    }
+    return noDataSymbols;
+  };
 
   // Cgroups before tasks, so each task is attached as it is created.
   const cgByPath = new Map<string, Cgroup>([['/', kernel.cgroupRoot]]);
@@ -597,24 +670,54 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   };
   const loadFiles = (files: FilesStruct, pid: number, leader: Task): void => {
     const base = `${P}/${pid}`;
-    let raw: RawFd[];
+    const fdDir = `${base}/fd/`;
+    let listing: FdListing;
     try {
-      const listing = readFdListing(s, base);
-      raw = readFds(s, { pid, base, nsIno: -1, kthread: false, tasks: [], fdDir: `${base}/fd/`, ...listing }, (i) => readLink(`${base}/fd/${listing.fdNames![i]!}`));
+      listing = readFdListing(s, base);
     } catch (e) {
       lost(pid, `${base}/fd`, e);
       for (const t of leader.signal.threads.toArray()) if (t.files === files) t.files = null;
       return;
     }
-    const proc: LazyProc = { base, pid, files, fopsOf, deny: lateDeny };
-    for (const f of raw) {
-      const fstype = f.dev >= 0 ? (fsByDev.get(kdevOfStat(f.dev)) ?? '') : '';
-      // fdinfo `flags` change the kind only for O_PATH (empty_fops), which only a path fd can be.
-      const isPath = f.link.charCodeAt(0) === 47;
-      const fields = o.fdinfo ? new LazyFdFields(proc, f.fd, f.link, f.mode, fstype, f.st) : null;
-      const f_op = isPath && fields ? null : fopsOf(fopsName({ link: f.link, mode: f.mode, fstype, flags: 0 }));
-      const file = new KFile(f_op, f.link, inodeOf(f), 0, 0, socketOf(f), fields);
-      kernel.fdInstall(files, file, f.fd);
+    const { paths } = listing;
+    const readFdLink = (fd: number): FdLink | null => {
+      let link: string;
+      try {
+        link = readLink(fdDir + fd);
+      } catch (e) {
+        if (!isGone(e)) lateDeny(pid, fdDir + fd, e);
+        return null;
+      }
+      const { ino, mode, dev, st } = statFd(s, fdDir, paths, String(fd), link, null);
+      return { link, ino, mode, dev, st, fstype: dev >= 0 ? (fsByDev.get(kdevOfStat(dev)) ?? '') : '' };
+    };
+    const proc: LazyProc = {
+      base,
+      pid,
+      files,
+      fopsOf,
+      fopsUnknown,
+      readLink: readFdLink,
+      socketOf: (l) => (sockByIno.size && l.link.startsWith('socket:[') ? (sockByIno.get(l.ino) ?? null) : null),
+      deny: lateDeny,
+    };
+    // /proc lists a table in fd order: sort only if it did not.
+    const fds = listing.fdNames!.map(Number);
+    for (let i = 1; i < fds.length; i++) if (fds[i]! < fds[i - 1]!) {
+      fds.sort((a, b) => a - b);
+      break;
+    }
+    // The reading process's own listing holds the fd that listed it, closed by now: its links are
+    // read at once, and fds gone by then skipped, as a snapshot does.
+    const self = P === '/proc' && pid === process.pid;
+    for (const fd of fds) {
+      let l: FdLink | undefined;
+      if (self) {
+        const r = readFdLink(fd);
+        if (!r) continue;
+        l = r;
+      }
+      kernel.fdInstall(files, new KFile(null, null, null, 0, 0, null, new LazyFdFields(proc, fd, l)), fd);
       report.counts.fds++;
     }
   };
@@ -936,7 +1039,7 @@ function readVmaRows(o: Opts, base: string, path: { at: string }): (MapsRow | Sm
 function readFds(s: Snapshot, h: ProcHead, linkAt: (i: number) => string): RawFd[] {
   const names = h.fdNames!;
   const { fdDir, paths, base, pid } = h;
-  const { kindStat, deny } = s;
+  const { deny } = s;
   const fdinfo = s.o.fdinfo && !s.lazy;
   const out: RawFd[] = [];
   let sorted = true;
@@ -960,60 +1063,72 @@ function readFds(s: Snapshot, h: ProcHead, linkAt: (i: number) => string): RawFd
         deny(pid, `${base}/fdinfo/${name}`, e);
       }
     }
-    let ino: number;
-    let mode = 0;
-    let dev = -1;
-    let st: StatEntry | null = null;
-    if (link.charCodeAt(0) !== 47) {
-      // Not a path: socket:, pipe:, anon_inode:, net:...
-      // One stat per kind: sockfs, pipefs and anon_inodefs each have one superblock.
-      const path = fdDir + name;
-      ino = linkIno(link);
-      const kind = link.startsWith('anon_inode:') ? link : link.slice(0, link.indexOf(':'));
-      let k = kindStat.get(kind);
-      if (!k) {
-        const x = statSync(path, { throwIfNoEntry: false });
-        if (x) {
-          k = { mode: x.mode, dev: x.dev };
-          kindStat.set(kind, k);
-          if (ino < 0) ino = x.ino;
-        }
-      }
-      mode = k?.mode ?? modeOfLink(link);
-      dev = k?.dev ?? -1;
-      if (ino < 0 && info && info.ino >= 0) ino = info.ino;
-      if (ino < 0) ino = statSync(path, { throwIfNoEntry: false })?.ino ?? 0;
-    } else {
-      // The same path in the same mount namespace is the same file (100k fds of /dev/null: one stat);
-      // deleted files and memfds are not cached (their paths do not name one inode).
-      const cacheable = paths !== null && !link.endsWith(' (deleted)') && !link.startsWith('/memfd:');
-      st = cacheable ? (paths.get(link) ?? null) : null;
-      if (st) {
-        ino = st.ino!;
-        mode = st.mode;
-        dev = st.dev;
-      } else {
-        try {
-          const x = statSync(fdDir + name);
-          ino = x.ino;
-          mode = x.mode;
-          dev = x.dev;
-          if (cacheable) paths.set(link, (st = { mode, dev, ino }));
-        } catch {
-          // Unreachable target (other mount namespace, fake tree): what the link and fdinfo tell.
-          ino = info && info.ino >= 0 ? info.ino : 0;
-          mode = modeOfLink(link);
-        }
-      }
-    }
     const fd = Number(name);
     if (fd < last) sorted = false;
     last = fd;
+    const { ino, mode, dev, st } = statFd(s, fdDir, paths, name, link, info);
     out.push({ fd, link, info, ino, mode, dev, st, fops: '' });
   }
   // /proc lists a table in fd order: sort only if it did not.
   if (!sorted) out.sort((a, b) => a.fd - b.fd);
   return out;
+}
+
+
+/**
+ * The inode, mode and device of fd `name` of `fdDir` from its link: one stat
+ * per pseudo-filesystem kind (sockfs, pipefs and anon_inodefs each have one
+ * superblock), one per path of a mount namespace (cached in `paths`).
+ */
+function statFd(s: Snapshot, fdDir: string, paths: Map<string, StatEntry> | null, name: string, link: string, info: FdInfo | null): Pick<RawFd, 'ino' | 'mode' | 'dev' | 'st'> {
+  const { kindStat } = s;
+  let ino: number;
+  let mode = 0;
+  let dev = -1;
+  let st: StatEntry | null = null;
+  if (link.charCodeAt(0) !== 47) {
+    // Not a path: socket:, pipe:, anon_inode:, net:...
+    // One stat per kind: sockfs, pipefs and anon_inodefs each have one superblock.
+    const path = fdDir + name;
+    ino = linkIno(link);
+    const kind = link.startsWith('anon_inode:') ? link : link.slice(0, link.indexOf(':'));
+    let k = kindStat.get(kind);
+    if (!k) {
+      const x = statSync(path, { throwIfNoEntry: false });
+      if (x) {
+        k = { mode: x.mode, dev: x.dev };
+        kindStat.set(kind, k);
+        if (ino < 0) ino = x.ino;
+      }
+    }
+    mode = k?.mode ?? modeOfLink(link);
+    dev = k?.dev ?? -1;
+    if (ino < 0 && info && info.ino >= 0) ino = info.ino;
+    if (ino < 0) ino = statSync(path, { throwIfNoEntry: false })?.ino ?? 0;
+  } else {
+    // The same path in the same mount namespace is the same file (100k fds of /dev/null: one stat);
+    // deleted files and memfds are not cached (their paths do not name one inode).
+    const cacheable = paths !== null && !link.endsWith(' (deleted)') && !link.startsWith('/memfd:');
+    st = cacheable ? (paths.get(link) ?? null) : null;
+    if (st) {
+      ino = st.ino!;
+      mode = st.mode;
+      dev = st.dev;
+    } else {
+      try {
+        const x = statSync(fdDir + name);
+        ino = x.ino;
+        mode = x.mode;
+        dev = x.dev;
+        if (cacheable) paths.set(link, (st = { mode, dev, ino }));
+      } catch {
+        // Unreachable target (other mount namespace, fake tree): what the link and fdinfo tell.
+        ino = info && info.ino >= 0 ? info.ino : 0;
+        mode = modeOfLink(link);
+      }
+    }
+  }
+  return { ino, mode, dev, st };
 }
 
 
