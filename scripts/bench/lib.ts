@@ -279,7 +279,7 @@ export interface Rate {
 export interface WorkloadResult {
   /** Stable id, e.g. `open-coded/num/bpfForEach`. */
   id: string;
-  group: 'open-coded' | 'programs' | 'host' | 'memory';
+  group: 'open-coded' | 'programs' | 'host' | 'memory' | 'snapshots';
   /** What bpf-iter ran. */
   name: string;
   /** Objects per run (the unit named by `unit`). */

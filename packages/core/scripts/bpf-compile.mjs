@@ -136,13 +136,14 @@ export function variantsManifest(srcDir) {
 
 /**
  * The clang arguments of one of the bpf source's programs. Paths under
- * `srcDir` are recorded relative to it (`-fdebug-prefix-map`), so the
- * object's BTF line info does not name the clone's folder and a rebuild
- * elsewhere gives the same bytes.
+ * `srcDir` are recorded relative to it (`-fdebug-prefix-map`) and the
+ * compilation folder as `.` (`-fdebug-compilation-dir`: BTF line info
+ * otherwise names the build's working folder), so a rebuild from any
+ * clone and any working folder gives the same bytes.
  */
 export function programArgs(srcDir, vmlinuxDir, src, variant, out) {
   const define = variant ? [`-DVARIANT_${variant.toUpperCase()}`] : [];
-  return [...BPF_CFLAGS, `-fdebug-prefix-map=${srcDir}=.`, ...define, `-I${vmlinuxDir}`, `-I${srcDir}`, '-c', src, '-o', out];
+  return [...BPF_CFLAGS, `-fdebug-prefix-map=${srcDir}=.`, '-fdebug-compilation-dir=.', ...define, `-I${vmlinuxDir}`, `-I${srcDir}`, '-c', src, '-o', out];
 }
 
 /** `llvm-strip` (drops DWARF; CO-RE needs only .BTF and .BTF.ext), or null. */
@@ -156,7 +157,7 @@ export function stripTool() {
  * step. Not the kernel: the objects are CO-RE, relocated at load.
  */
 export function sourcesDigest(srcDir) {
-  const h = createHash('sha256').update(`${BPF_CFLAGS.join(' ')}\0-fdebug-prefix-map\0llvm-strip -g\0`);
+  const h = createHash('sha256').update(`${BPF_CFLAGS.join(' ')}\0-fdebug-prefix-map\0-fdebug-compilation-dir=.\0llvm-strip -g\0`);
   for (const f of readdirSync(srcDir).filter((x) => x.endsWith('.bpf.c') || x.endsWith('.h')).sort()) h.update(`${f}\0`).update(readFileSync(join(srcDir, f))).update('\0');
   return h.digest('hex');
 }

@@ -22,6 +22,15 @@ export class Idr<T> {
     this.last = first - 1;
   }
 
+  /** Highest id handed out so far (where cyclic allocation resumes); settable to restore a saved table. */
+  get cursor(): number {
+    return this.last;
+  }
+
+  set cursor(id: number) {
+    this.last = id;
+  }
+
   get(id: number): T | undefined {
     return this.slots[id];
   }

@@ -7,6 +7,8 @@
  * use; and the sources that fill the model (synthetic, this host).
  */
 export * from './errors.js';
+export * from './uapi.js';
+export * from './uapi.js';
 export * from './refcount.js';
 export * from './rculist.js';
 export * from './idr.js';
@@ -20,7 +22,6 @@ export * from './model/kmem_cache.js';
 export * from './model/ksym.js';
 export {
   MmStruct,
-  PAGE_SIZE,
   PGOFF_ANON,
   PGOFF_STACK,
   VM_EXEC,
@@ -100,12 +101,6 @@ export {
   SockWalker,
 } from './walkers/sock.js';
 export {
-  BPF_CGROUP_ITER_ANCESTORS_UP,
-  BPF_CGROUP_ITER_CHILDREN,
-  BPF_CGROUP_ITER_DESCENDANTS_POST,
-  BPF_CGROUP_ITER_DESCENDANTS_PRE,
-  BPF_CGROUP_ITER_ORDER_UNSPEC,
-  BPF_CGROUP_ITER_SELF_ONLY,
   CGROUP_ORDER_NAMES,
   cgroupWalkNext,
   CSS_TASK_ITER_PROCS,
@@ -145,6 +140,7 @@ export {
   releaseBpfSource,
   runBpfIter,
   runBpfIters,
+  bpfTargetVariant,
   verifierReason,
   VMA_KIND,
 } from './sources/bpf.js';
@@ -173,3 +169,6 @@ export {
   openObject,
   type OpenObjectOptions,
 } from './libbpf/index.js';
+
+// ---- kernel snapshots (saveKernel / loadKernel, redaction, diff) ----
+export * from './snapshot/index.js';

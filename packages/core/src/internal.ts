@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 export * from './errors.js';
+export * from './uapi.js';
 export * from './refcount.js';
 export * from './rculist.js';
 export * from './idr.js';
@@ -41,3 +42,4 @@ export * from './sources/host.js';
 export * from './sources/bpf.js';
 export * from './context.js';
 export * from './libbpf/index.js';
+export * from './snapshot/index.js';

@@ -1,3 +1,4 @@
+import { PAGE_SIZE } from './uapi.js';
 import { BpfError, fail, type ErrnoName } from './errors.js';
 import { Idr } from './idr.js';
 import { RcuList } from './rculist.js';
@@ -9,7 +10,7 @@ import { FilesStruct } from './model/files_struct.js';
 import { KmemCache } from './model/kmem_cache.js';
 import type { DmaBuf } from './model/dmabuf.js';
 import { KsymTable } from './model/ksym.js';
-import { MmStruct, PAGE_SIZE, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, vmaLayout, type Vma } from './model/mm.js';
+import { MmStruct, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, vmaLayout, type Vma } from './model/mm.js';
 import { initialSockOpts, NetConfig, type SockOpts } from './model/net.js';
 import { PidNamespace, RESERVED_PIDS } from './model/pid_namespace.js';
 import type { Ipv6Route } from './model/route.js';
@@ -198,6 +199,11 @@ export class Kernel {
   }
 
   /** Every file kind known to the model. */
+  /** The table named `name`, if one is registered (without creating it). */
+  fopsNamed(name: string): FileOperations | undefined {
+    return this.fopsByName.get(name);
+  }
+
   allFops(): FileOperations[] {
     return [...this.fopsByName.values()];
   }
@@ -435,9 +441,10 @@ export class Kernel {
   fdInstall(files: FilesStruct, file: KFile, fd?: number, cloexec = false): number {
     const n = fd ?? files.unusedFd(0);
     if (!Number.isInteger(n) || n < 0) fail('EBADF', `bad fd ${fd}`);
-    if (files.fd[n]) this.closeFile(files, n);
-    while (files.fd.length < n) files.fd.push(null);
-    files.fd[n] = file;
+    const fds = files.fd;
+    if (fds[n]) this.closeFile(files, n);
+    while (fds.length < n) fds.push(null);
+    fds[n] = file;
     if (cloexec) files.setCloseOnExec(n, true);
     file.fdRefs++;
     if (file.dead) fail('EBADF', 'file already released');

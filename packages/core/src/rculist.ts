@@ -39,9 +39,13 @@ export class RcuList<T> {
 
   /** The first live node after `node` (which may itself be removed). */
   static nextLive<T>(node: RcuNode<T>): RcuNode<T> | null {
-    let n = node.next;
-    while (n && n.removed) n = n.next;
-    return n;
+    return RcuList.liveFrom(node.next);
+  }
+
+  /** `node` if it is live, else the first live node after it; null at the end. */
+  static liveFrom<T>(node: RcuNode<T> | null): RcuNode<T> | null {
+    while (node && node.removed) node = node.next;
+    return node;
   }
 
   *values(): IterableIterator<T> {

@@ -42,6 +42,9 @@ test('pnpm bench --smoke covers every workload with positive rates', { timeout: 
     'open-coded/task/1k/trio',
     'open-coded/task_vma/1k/bpfForEach',
     'open-coded/task_vma/1k/trio',
+    // Every kind next to a plain loop over the same objects, after all kinds ran.
+    ...['num', 'bits', 'task', 'task_vma', 'css', 'css_task', 'kmem_cache', 'dmabuf'].map((k) => `open-coded/all-kinds/${k}/bpfForEach`),
+    'open-coded/all-kinds/fromIter-vs-range',
     ...['task_file', 'task_vma', 'tcp'].flatMap((t) => ['synthetic/1B', 'synthetic/4KiB', 'synthetic/64KiB'].map((s) => `programs/${t}/${s}`)),
     // On this host's objects, next to the real kernel's iterators (or a skip reason); 1 B without the extra fds.
     ...['task_file', 'task_vma', 'tcp'].flatMap((t) => ['host/1B', 'host/4KiB', 'host/64KiB'].map((s) => `programs/${t}/${s}`)),

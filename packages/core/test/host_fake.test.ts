@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AF_INET6, mkdev, readHostWithReport, TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, type HostReport, type Kernel } from '../src/index.js';
+import { AF_INET6, mkdev, openHostWithReport, readHostWithReport, TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, type HostReport, type Kernel } from '../src/index.js';
 
 let root: string;
 let kernel: Kernel;
@@ -231,6 +231,41 @@ describe('host source over a captured tree', () => {
     expect(files.fd[0]!.f_op.unknown).toBe(false);
     expect(files.fd[3]!.f_op.unknown).toBe(true);
     expect(kernel.task(2).files?.count ?? 0).toBe(0);
+  });
+
+  it('lazy (openHost): lists an fd table with one readdir and reads each link on first use of a field needing it', () => {
+    const kallsyms = fs.readFileSync(path.join(root, 'proc/kallsyms'), 'utf8');
+    const repoint = (rel: string, target: string | null) => {
+      fs.unlinkSync(path.join(root, rel));
+      if (target !== null) link(rel, target);
+    };
+    try {
+      // With data objects in kallsyms the address depends on the kind: the link is read.
+      const known = openHostWithReport({ root }).kernel.task(100).files!;
+      expect(known.fd[0]!.f_opAddr).toBe(0xffffffff82217c60n);
+      expect(known.fd[3]!.f_opAddr).toBeNull(); // pipefifo_fops is not listed
+
+      // Text only (no CONFIG_KALLSYMS_ALL): no file's address is known, whatever its kind.
+      put('proc/kallsyms', 'ffffffff81000000 T _text\nffffffff82400000 D __start_rodata\nffffffffc0001000 t mod_fn\t[my_mod]\n');
+      const files = openHostWithReport({ root }).kernel.task(100).files!;
+      expect(files.fd.map((f) => (f ? f.f_opAddr : 'closed'))).toEqual([null, null, 'closed', null, null, 'closed', 'closed', null]);
+      // No link was read: what fd 0 and fd 3 are now is what a first read finds.
+      repoint('proc/100/fd/0', '/dev/zero');
+      repoint('proc/100/fd/3', null);
+      expect(files.fd[0]!.path).toBe('/dev/zero');
+      expect(files.fd[0]!.f_op.name).toBe('zero_fops');
+      // Closed since the listing: it was open then, but what it was is not known.
+      expect(files.fd[3]!.path).toBe('');
+      expect(files.fd[3]!.f_op.name).toBe('');
+      expect(files.fd[3]!.f_op.unknown).toBe(true);
+      expect(files.fd[1]!.private_data).toBeTruthy(); // the socket, found from the link's inode
+    } finally {
+      put('proc/kallsyms', kallsyms);
+      fs.rmSync(path.join(root, 'proc/100/fd/0'), { force: true });
+      fs.rmSync(path.join(root, 'proc/100/fd/3'), { force: true });
+      link('proc/100/fd/0', '/dev/null');
+      link('proc/100/fd/3', 'pipe:[777]');
+    }
   });
 
   it('reads VMAs with every field of the maps line', () => {

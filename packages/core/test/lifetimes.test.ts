@@ -106,7 +106,7 @@ describe('held objects outlive their removal', () => {
   test('a socket closed while batched stays readable (unhashed, dead) until the walker moves past it', () => {
     const k = new Kernel();
     const mk = (): Socket => {
-      const sk = new Socket('udp', AF_INET, SOCK_DGRAM, IPPROTO_UDP, 7, new Uint8Array(4), new Uint8Array(4), 53, 0, 0, k.allocIno(), k.allocCookie());
+      const sk = new Socket({ proto: 'udp', skc_family: AF_INET, sk_type: SOCK_DGRAM, sk_protocol: IPPROTO_UDP, skc_state: 7, skc_rcv_saddr: new Uint8Array(4), skc_daddr: new Uint8Array(4), skc_num: 53, ino: k.allocIno(), cookie: k.allocCookie() });
       return k.addSocket(sk, 5);
     };
     const [s1, s2, s3] = [mk(), mk(), mk()];

@@ -443,7 +443,7 @@ describe('SockWalker under mutation (batches and cookie resume)', () => {
           const k = new Kernel();
           const bucketOf = new Map<Socket, number>();
           const add = (bucket: number): Socket => {
-            const sk = new Socket('udp', AF_INET, SOCK_DGRAM, IPPROTO_UDP, 7, new Uint8Array(4), new Uint8Array(4), 1000, 0, 0, k.allocIno(), k.allocCookie());
+            const sk = new Socket({ proto: 'udp', skc_family: AF_INET, sk_type: SOCK_DGRAM, sk_protocol: IPPROTO_UDP, skc_state: 7, skc_rcv_saddr: new Uint8Array(4), skc_daddr: new Uint8Array(4), skc_num: 1000, ino: k.allocIno(), cookie: k.allocCookie() });
             k.addSocket(sk, bucket);
             bucketOf.set(sk, bucket);
             return sk;

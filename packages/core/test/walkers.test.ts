@@ -560,7 +560,7 @@ describe('SockWalker (tcp, §5.5)', () => {
     const k = new Kernel();
     const mk = (family: number, state: number, port: number): Socket => {
       const n = family === AF_INET6 ? 16 : 4;
-      return k.addSocket(new Socket('tcp', family, SOCK_STREAM, IPPROTO_TCP, state, new Uint8Array(n), new Uint8Array(n), port, 0, 0, k.allocIno(), k.allocCookie()));
+      return k.addSocket(new Socket({ proto: 'tcp', skc_family: family, sk_type: SOCK_STREAM, sk_protocol: IPPROTO_TCP, skc_state: state, skc_rcv_saddr: new Uint8Array(n), skc_daddr: new Uint8Array(n), skc_num: port, ino: k.allocIno(), cookie: k.allocCookie() }));
     };
     const est = mk(AF_INET, TCP_ESTABLISHED, 40000);
     const lis = mk(AF_INET6, TCP_LISTEN, 22);

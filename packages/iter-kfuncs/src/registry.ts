@@ -7,7 +7,7 @@
  * then checked against this library's rules (complete, consistent, unique).
  * Built-in kinds and third-party kinds go through the same code.
  */
-import { BpfError, errnoName, type ErrnoName, type Kernel } from '@bpf-iter/core';
+import { BpfError, BPF_ITER_FUNC_PREFIX, errnoName, type ErrnoName, type Kernel } from '@bpf-iter/core';
 import { resolveType, skipModifiers, typeToString, type BtfType, type TypeSpec, type TypeTable } from './btf.js';
 import { KF_ITER_DESTROY, KF_ITER_MASK, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL } from './flags.js';
 import { ambientContext, fixedContext, type IterContext } from './kernel-context.js';
@@ -16,8 +16,8 @@ import { allocState, BpfIter, liveIteratorsTotal, makeKfuncs, type KindRecord, t
 /** @internal Marks the built-in num kind for the inline fast path (not exported from the package). */
 export const INLINE_RANGE: unique symbol = Symbol('bpf-iter.inlineRange');
 
-/** `BPF_ITER_FUNC_PREFIX` */
-export const BPF_ITER_FUNC_PREFIX = 'bpf_iter_';
+// Core's uapi value, re-exported so this package's entry keeps it.
+export { BPF_ITER_FUNC_PREFIX } from '@bpf-iter/core';
 
 /** A kfunc parameter: a type, optionally named (`{ name: 'start', type: 'int' }`). */
 export type KfuncParam = TypeSpec | { readonly name?: string; readonly type: TypeSpec };

@@ -27,7 +27,7 @@ const keys = Array.from({ length: 1024 }, (_, i) => Uint8Array.from([i & 255, i 
 const val = new Uint8Array(8);
 for (const key of keys) map.update(key, val);
 const { Socket, IPPROTO_TCP, AF_INET, SOCK_STREAM, TCP_ESTABLISHED } = await import('@bpf-iter/core');
-const sk = k.addSocket(new Socket('tcp', AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_ESTABLISHED, new Uint8Array(4), new Uint8Array(4), 1, 2, 0, 1, 1n));
+const sk = k.addSocket(new Socket({ proto: 'tcp', skc_family: AF_INET, sk_type: SOCK_STREAM, sk_protocol: IPPROTO_TCP, skc_state: TCP_ESTABLISHED, skc_rcv_saddr: new Uint8Array(4), skc_daddr: new Uint8Array(4), skc_num: 1, dport: 2, ino: 1, cookie: 1n }));
 const cc = new Uint8Array(16);
 
 /** Runs `body` once inside a task program (the helpers' checks see a running program). */

@@ -18,7 +18,7 @@ import { posix } from 'node:path';
 import { fail } from '@bpf-iter/core';
 import { BPF_FS_MOUNT } from './constants.js';
 import { fdTable } from './fd_table.js';
-import { attachIter, BpfIterLink, BpfLink } from './link.js';
+import { attachIter, BpfIterLink, BpfLinkFd } from './link.js';
 import { loadProgram, isProgramSpec, type BpfProgramSpec } from './program.js';
 import type { IterFd, IterReadOptions } from './iter_fd.js';
 
@@ -28,7 +28,7 @@ interface DirNode {
 }
 interface LinkNode {
   kind: 'link';
-  link: BpfLink;
+  link: BpfLinkFd;
 }
 type Node = DirNode | LinkNode;
 
@@ -164,9 +164,9 @@ export class BpfFs {
   }
 
   /** `BPF_OBJ_PIN` of a link (object or link fd): the pin takes a link reference. */
-  pin(link: BpfLink | number, path: string): void {
+  pin(link: BpfLinkFd | number, path: string): void {
     const l = typeof link === 'number' ? fdTable.get(link) : link;
-    if (!(l instanceof BpfLink)) fail('EINVAL', 'only links can be pinned here');
+    if (!(l instanceof BpfLinkFd)) fail('EINVAL', 'only links can be pinned here');
     if (l.released) fail('EBADF', 'link was released');
     const { dir, name } = this.createSlot(path);
     l.get();
@@ -177,7 +177,7 @@ export class BpfFs {
    * `BPF_OBJ_GET`: the pinned link, with a new reference the caller owns
    * (call `close()` on it). ENOENT missing; EISDIR for a directory.
    */
-  get(path: string): BpfLink {
+  get(path: string): BpfLinkFd {
     const n = this.lookup(path);
     if (n.kind === 'dir') fail('EISDIR', `${path} is a directory`);
     return n.link.get();
@@ -265,7 +265,7 @@ export class BpfFs {
   }
 
   /** Kind of the node at `path`: `'dir'`, `'link'`, or null. */
-  stat(path: string): { kind: 'dir' | 'link'; link?: BpfLink } | null {
+  stat(path: string): { kind: 'dir' | 'link'; link?: BpfLinkFd } | null {
     try {
       const n = this.lookup(path);
       return n.kind === 'dir' ? { kind: 'dir' } : { kind: 'link', link: n.link };

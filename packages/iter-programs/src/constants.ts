@@ -3,8 +3,20 @@
  * kernel/bpf/bpf_iter.c, fs/seq_file.c) as this model uses them.
  */
 
-/** Page size of the modelled kernel (4 KiB pages). */
-export const PAGE_SIZE = 4096;
+import { PAGE_SIZE } from '@bpf-iter/core';
+
+// The uapi values are core's (packages/core/src/uapi.ts); re-exported so this package's entry keeps them.
+export {
+  PAGE_SIZE,
+  BPF_ITER_FUNC_PREFIX,
+  BPF_CGROUP_ITER_ORDER_UNSPEC,
+  BPF_CGROUP_ITER_SELF_ONLY,
+  BPF_CGROUP_ITER_DESCENDANTS_PRE,
+  BPF_CGROUP_ITER_DESCENDANTS_POST,
+  BPF_CGROUP_ITER_ANCESTORS_UP,
+  BPF_CGROUP_ITER_CHILDREN,
+} from '@bpf-iter/core';
+
 /** Size of the per-iterator-fd seq buffer: `PAGE_SIZE << 3` = 32768 bytes. */
 export const SEQ_BUF_SIZE = PAGE_SIZE << 3;
 /** Objects shown at most per `read()` (kernel/bpf/bpf_iter.c). */
@@ -13,8 +25,6 @@ export const MAX_ITER_OBJECTS = 1_000_000;
 export const BPF_ITER_CTX_ARG_MAX = 2;
 /** The only `enum bpf_iter_feature` flag: the read loop yields between objects. */
 export const BPF_ITER_RESCHED = 1 << 0;
-/** Prefix of the BTF function a target is looked up by (`bpf_iter_<target>`). */
-export const BPF_ITER_FUNC_PREFIX = 'bpf_iter_';
 /** libbpf's buffer for `bpf_iter_<target>`: names of 128 bytes or more fail with ENAMETOOLONG. */
 export const BTF_TYPE_NAME_MAX = 128;
 /** `sizeof(union bpf_iter_link_info)`. */
@@ -43,14 +53,6 @@ export const BTF_F_ALL = BTF_F_COMPACT | BTF_F_NONAME | BTF_F_PTR_RAW | BTF_F_ZE
 export const BPF_FUNC_seq_printf = 126;
 export const BPF_FUNC_seq_write = 127;
 export const BPF_FUNC_seq_printf_btf = 150;
-
-/** `enum bpf_cgroup_iter_order`. */
-export const BPF_CGROUP_ITER_ORDER_UNSPEC = 0;
-export const BPF_CGROUP_ITER_SELF_ONLY = 1;
-export const BPF_CGROUP_ITER_DESCENDANTS_PRE = 2;
-export const BPF_CGROUP_ITER_DESCENDANTS_POST = 3;
-export const BPF_CGROUP_ITER_ANCESTORS_UP = 4;
-export const BPF_CGROUP_ITER_CHILDREN = 5;
 
 /** The bpffs mount point of the modelled system. */
 export const BPF_FS_MOUNT = '/sys/fs/bpf';

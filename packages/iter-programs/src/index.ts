@@ -111,7 +111,7 @@ export {
   bpf_link_update,
   BPF_TRACE_ITER,
   BpfIterLink,
-  BpfLink,
+  BpfLinkFd,
   type BpfLinkCreateOpts,
   type BpfLinkInfo,
 } from './link.js';

@@ -11,13 +11,13 @@ import { IterFd } from './iter_fd.js';
 import { encodeLinkInfo, type BpfIterLinkInfoInit } from './link_info.js';
 import {
   BPF_TRACE_ITER,
-  BpfLink,
+  BpfLinkFd,
   bpf_iter_create as kbpf_iter_create,
   bpf_link_create,
   bpf_link_update,
   type BpfIterLink,
 } from './link.js';
-import { BpfProg, isProgramSpec, loadProgram, type BpfGlobals, type BpfProgramSpec } from './program.js';
+import { BpfProgFd, isProgramSpec, loadProgram, type BpfGlobals, type BpfProgramSpec } from './program.js';
 
 /** The calling thread's `errno` (a live binding; also see {@link libbpf_errno}). */
 export let errno = 0;
@@ -100,7 +100,7 @@ function linkInfoBytes(li: unknown): Uint8Array | null {
 /** libbpf's `struct bpf_program`: loaded or not. */
 export class bpf_program {
   /** Loaded kernel program, or null before load. */
-  prog: BpfProg | null = null;
+  prog: BpfProgFd | null = null;
   /** Program fd, -1 before load. */
   fd = -1;
   constructor(
@@ -142,7 +142,7 @@ export class bpf_link {
     /** The link fd. */
     public fd: number,
     /** The kernel link. */
-    readonly link: BpfLink,
+    readonly link: BpfLinkFd,
   ) {}
   /** Destroy via {@link bpf_link__destroy}. */
   destroy(): number {
@@ -178,7 +178,7 @@ export function bpf_program__attach_iter(prog: bpf_program, opts: bpf_iter_attac
     setErr(fd);
     return null;
   }
-  return new bpf_link(fd, fdTable.get(fd) as BpfLink);
+  return new bpf_link(fd, fdTable.get(fd) as BpfLinkFd);
 }
 
 /** `bpf_link__fd(link)`. */
@@ -354,7 +354,7 @@ export function defineSkeleton<K extends string, B extends object = Record<strin
         const fd = bpf_prog_load(p.spec, { globals: p.globals });
         if (fd < 0) return fd;
         p.fd = fd;
-        p.prog = fdTable.get(fd) as BpfProg;
+        p.prog = fdTable.get(fd) as BpfProgFd;
       }
       skel.loaded = true;
       return 0;

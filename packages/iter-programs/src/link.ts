@@ -3,14 +3,14 @@
  * (`BPF_ITER_CREATE`), link info, fdinfo, `BPF_LINK_UPDATE` and
  * lifetimes — reference §3.
  */
-import { BpfError, BpfLink as KernelLink, fail, type BpfObjectProgram, type Kernel } from '@bpf-iter/core';
+import { BpfError, BpfLink as KernelLink, BPF_LINK_TYPE_ITER, BPF_TRACE_ITER, PAGE_SIZE, fail, type BpfObjectProgram, type Kernel } from '@bpf-iter/core';
 import { explicitKernel } from '@bpf-iter/core/internal';
-import { BPF_ITER_LINK_INFO_SIZE, PAGE_SIZE } from './constants.js';
+import { BPF_ITER_LINK_INFO_SIZE } from './constants.js';
 import { errorFor, neg } from './errno.js';
 import { fdTable, type FdObject } from './fd_table.js';
 import { allocModelId, freeModelId } from './ids.js';
 import { BpfIterLinkInfo, linkInfoBytes, type BpfIterLinkInfoInit } from './link_info.js';
-import { BpfProg } from './program.js';
+import { BpfProgFd } from './program.js';
 import {
   findTargetByBtfId,
   targetSupportsResched,
@@ -24,18 +24,18 @@ import { IterFd } from './iter_fd.js';
 import { attachKernelIterLink, isKernelProgram, type KernelIterLink } from './kernel_iter.js';
 import { ksprintf } from './helpers/bprintf.js';
 
-/** `enum bpf_link_type` values used here. */
-export const BPF_LINK_TYPE_ITER = 4;
-/** `enum bpf_attach_type` value of `BPF_TRACE_ITER`. */
-export const BPF_TRACE_ITER = 28;
+// Re-exported from core's uapi module so this package's entry keeps them.
+export { BPF_LINK_TYPE_ITER, BPF_TRACE_ITER } from '@bpf-iter/core';
 /** `BPF_F_REPLACE` flag of `BPF_LINK_UPDATE`. */
 export const BPF_F_REPLACE = 1 << 2;
 
 /**
- * A kernel `struct bpf_link`. Reference counted: fds, pins and JS handles
- * each hold one; at zero it is released.
+ * What a link fd refers to: a link type's behaviour around core's
+ * `struct bpf_link` ({@link BpfLinkFd.klink}), the one object the `bpf_link`
+ * iterator walks. One reference count, the core object's: fds, pins and JS
+ * handles each hold one; at zero the link is released.
  */
-export abstract class BpfLink implements FdObject {
+export abstract class BpfLinkFd implements FdObject {
   readonly fdKind = 'link';
   /** `link_type` name as fdinfo prints it (`'iter'`, `'tracing'`...). */
   abstract readonly link_type: string;
@@ -44,30 +44,33 @@ export abstract class BpfLink implements FdObject {
   readonly id: number;
   /** The link as the kernel model (and the `bpf_link` iterator) sees it. */
   readonly klink: KernelLink;
-  refcnt = 1;
   /** The kernel the link belongs to (its sessions iterate it). */
   readonly kernel: Kernel;
   constructor(
-    public prog: BpfProg,
+    public prog: BpfProgFd,
     kernel: Kernel = prog.kernel,
   ) {
     this.kernel = kernel;
     this.klink = new KernelLink(BPF_LINK_TYPE_ITER, prog.kprog);
     this.id = allocModelId('link', kernel, this.klink);
   }
+  /** References: the core object's count. */
+  get refcnt(): number {
+    return this.klink.refcnt;
+  }
   /** `bpf_link_inc`. */
   get(): this {
-    if (this.refcnt <= 0) fail('EINVAL', `link ${this.id} already released`);
-    this.refcnt++;
+    if (this.klink.refcnt <= 0) fail('EINVAL', `link ${this.id} already released`);
+    this.klink.get();
     return this;
   }
-  /** `bpf_link_put`: releases at zero. */
+  /** `bpf_link_put`: the last reference (the one the create made) releases the link and frees its id. */
   put(): void {
-    if (this.refcnt <= 0) return;
-    if (--this.refcnt === 0) {
+    if (this.klink.refcnt <= 0) return;
+    if (this.klink.refcnt === 1) {
       this.release();
       freeModelId('link', this.kernel, this.klink);
-    }
+    } else this.klink.put();
   }
   /** True once released. */
   get released(): boolean {
@@ -102,7 +105,7 @@ export abstract class BpfLink implements FdObject {
 }
 
 /** The iterator link (`struct bpf_iter_link`). */
-export class BpfIterLink extends BpfLink {
+export class BpfIterLink extends BpfLinkFd {
   readonly link_type = 'iter';
   readonly link_type_id = BPF_LINK_TYPE_ITER;
   /** The target (`tinfo`). */
@@ -113,8 +116,8 @@ export class BpfIterLink extends BpfLink {
   readonly linfo: BpfIterLinkInfo;
 
   /** @internal use {@link bpf_link_create} / {@link attachIter}. */
-  constructor(prog: BpfProg, tinfo: BpfIterTargetInfo, linfo: BpfIterLinkInfo, aux: BpfIterAuxInfo) {
-    super(prog, aux.kernel as Kernel);
+  constructor(prog: BpfProgFd, tinfo: BpfIterTargetInfo, linfo: BpfIterLinkInfo, aux: BpfIterAuxInfo) {
+    super(prog, aux.kernel);
     this.tinfo = tinfo;
     this.linfo = linfo;
     this.aux = aux;
@@ -184,13 +187,13 @@ export class BpfIterLink extends BpfLink {
    * current → EPERM; new program of another type / attach type / target
    * (`attach_btf_id`) → EINVAL. Existing iterator fds keep their program.
    */
-  update(newProg: BpfProg, oldProg?: BpfProg | null): void {
+  update(newProg: BpfProgFd, oldProg?: BpfProgFd | null): void {
     const r = this.replace(newProg, oldProg ?? null);
     if (r < 0) throw errorFor(r, r === neg('EPERM') ? 'old_prog is not the link program' : 'program of a different target');
   }
 
   /** `bpf_iter_link_replace`: 0, -EPERM or -EINVAL. */
-  replace(newProg: BpfProg, oldProg: BpfProg | null): number {
+  replace(newProg: BpfProgFd, oldProg: BpfProgFd | null): number {
     if (oldProg && this.prog !== oldProg) return neg('EPERM');
     if (
       this.prog.type !== newProg.type ||
@@ -280,7 +283,7 @@ function cloneInfo(i: BpfLinkInfo): BpfLinkInfo {
   };
 }
 
-function bpfLinkGetInfo(link: BpfLink, info: BpfLinkInfo): number {
+function bpfLinkGetInfo(link: BpfLinkFd, info: BpfLinkInfo): number {
   // Work on a copy: on error nothing is copied back to the caller (§3.5).
   const k = cloneInfo(info);
   k.type = link.link_type_id;
@@ -305,7 +308,7 @@ function bpfLinkGetInfo(link: BpfLink, info: BpfLinkInfo): number {
 export function bpf_link_get_info_by_fd(fd: number, info: BpfLinkInfo): number {
   const f = fdTable.lookup(fd);
   if (!f) return neg('EBADF');
-  if (!(f instanceof BpfLink)) return neg('EINVAL');
+  if (!(f instanceof BpfLinkFd)) return neg('EINVAL');
   return bpfLinkGetInfo(f, info);
 }
 
@@ -353,11 +356,11 @@ export function attachIter(prog: BpfObjectProgram, opts?: AttachIterOptions): Ke
  * link.destroy();
  * ```
  */
-export function attachIter(prog: BpfProg, opts?: AttachIterOptions, attachType?: string | number): BpfIterLink;
-export function attachIter(prog: BpfProg | BpfObjectProgram, opts: AttachIterOptions = {}, attachType: string | number = 'BPF_TRACE_ITER'): BpfIterLink | KernelIterLink {
+export function attachIter(prog: BpfProgFd, opts?: AttachIterOptions, attachType?: string | number): BpfIterLink;
+export function attachIter(prog: BpfProgFd | BpfObjectProgram, opts: AttachIterOptions = {}, attachType: string | number = 'BPF_TRACE_ITER'): BpfIterLink | KernelIterLink {
   if (isKernelProgram(prog)) return attachKernelIterLink(prog, opts);
   // 1. program type and attach type.
-  if (!(prog instanceof BpfProg)) fail('EINVAL', 'not an iterator program');
+  if (!(prog instanceof BpfProgFd)) fail('EINVAL', 'not an iterator program');
   if (prog.refcnt <= 0) fail('EBADF', 'program was unloaded');
   if (attachType !== 'BPF_TRACE_ITER' && attachType !== BPF_TRACE_ITER) fail('EINVAL', `attach_type ${String(attachType)} does not match the program (BPF_TRACE_ITER)`);
   // 2. target_fd / flags.
@@ -398,7 +401,7 @@ export function attachIter(prog: BpfProg | BpfObjectProgram, opts: AttachIterOpt
 export function bpf_link_create(prog_fd: number, target_fd: number, attach_type: string | number, opts: BpfLinkCreateOpts = {}): number {
   const f = fdTable.lookup(prog_fd);
   if (!f) return neg('EBADF');
-  if (!(f instanceof BpfProg)) return neg('EINVAL');
+  if (!(f instanceof BpfProgFd)) return neg('EINVAL');
   try {
     const link = attachIter(
       f,
@@ -422,7 +425,7 @@ export function bpf_iter_create(link_fd: number, flags = 0): number {
   if (flags !== 0) return neg('EINVAL');
   const f = fdTable.lookup(link_fd);
   if (!f) return neg('EBADF');
-  if (!(f instanceof BpfLink)) return neg('EINVAL');
+  if (!(f instanceof BpfLinkFd)) return neg('EINVAL');
   if (!(f instanceof BpfIterLink)) return neg('EINVAL');
   try {
     const it = bpf_iter_new_session(f);
@@ -444,15 +447,15 @@ export function bpf_link_update(link_fd: number, new_prog_fd: number, opts: { ol
   if (flags & ~BPF_F_REPLACE) return neg('EINVAL');
   const lf = fdTable.lookup(link_fd);
   if (!lf) return neg('EBADF');
-  if (!(lf instanceof BpfLink)) return neg('EINVAL');
+  if (!(lf instanceof BpfLinkFd)) return neg('EINVAL');
   const nf = fdTable.lookup(new_prog_fd);
   if (!nf) return neg('EBADF');
-  if (!(nf instanceof BpfProg)) return neg('EINVAL');
-  let old: BpfProg | null = null;
+  if (!(nf instanceof BpfProgFd)) return neg('EINVAL');
+  let old: BpfProgFd | null = null;
   if (flags & BPF_F_REPLACE) {
     const of = fdTable.lookup(opts.old_prog_fd ?? 0);
     if (!of) return neg('EBADF');
-    if (!(of instanceof BpfProg)) return neg('EINVAL');
+    if (!(of instanceof BpfProgFd)) return neg('EINVAL');
     old = of;
   } else if (opts.old_prog_fd) return neg('EINVAL');
   if (!(lf instanceof BpfIterLink)) return neg('EOPNOTSUPP');
@@ -463,7 +466,7 @@ export function bpf_link_update(link_fd: number, new_prog_fd: number, opts: { ol
 export function procFdinfo(fd: number): string {
   const f = fdTable.get(fd);
   const head = `pos:\t0\nflags:\t0${(f.fdKind === 'iter' ? 0o2000000 : 0o2000002).toString(8)}\nmnt_id:\t16\nino:\t${1000 + fd}\n`;
-  if (f instanceof BpfLink) return head + f.fdinfo();
-  if (f instanceof BpfProg) return head + `prog_type:\t26\nprog_jited:\t1\nprog_tag:\t${f.tag}\nmemlock:\t4096\nprog_id:\t${f.id}\n`;
+  if (f instanceof BpfLinkFd) return head + f.fdinfo();
+  if (f instanceof BpfProgFd) return head + `prog_type:\t26\nprog_jited:\t1\nprog_tag:\t${f.tag}\nmemlock:\t4096\nprog_id:\t${f.id}\n`;
   return head;
 }

@@ -5,8 +5,8 @@
  * `struct bpf_prog`.
  */
 import { createHash } from 'node:crypto';
-import { BPF_PROG_TYPE_TRACING, BpfProg as KernelProg, currentKernel, fail, type Kernel } from '@bpf-iter/core';
-import { BPF_ITER_FUNC_PREFIX, BPF_TAG_SIZE, BTF_TYPE_NAME_MAX } from './constants.js';
+import { BPF_ITER_FUNC_PREFIX, BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, BpfProg as KernelProg, currentKernel, fail, type Kernel } from '@bpf-iter/core';
+import { BPF_TAG_SIZE, BTF_TYPE_NAME_MAX } from './constants.js';
 import { allocModelId, freeModelId } from './ids.js';
 import { findTarget, type BpfCtxArgAux, type BpfIterTargetInfo } from './registry.js';
 import type { FdObject } from './fd_table.js';
@@ -157,8 +157,14 @@ export function parseIterSec(sec: string): { target: string; sleepable: boolean 
   return null;
 }
 
-/** A loaded program (`struct bpf_prog`). Reference counted. */
-export class BpfProg implements FdObject {
+/**
+ * What a program fd refers to: the iterator program as this package runs it
+ * (spec, body, globals, verified target) around core's `struct bpf_prog`
+ * ({@link BpfProgFd.kprog}), the one object the `bpf_prog` iterator walks.
+ * There is one reference count, the core object's: fds, links and iterator
+ * sessions take and drop references on it.
+ */
+export class BpfProgFd implements FdObject {
   readonly fdKind = 'prog';
   readonly type = 'tracing' as const;
   readonly expected_attach_type = 'BPF_TRACE_ITER' as const;
@@ -185,8 +191,6 @@ export class BpfProg implements FdObject {
   readonly kernel: Kernel;
   /** The program as the kernel model (and the `bpf_prog` iterator) sees it. */
   readonly kprog: KernelProg;
-  /** References (fds, links, iterator sessions). Freed at 0. */
-  refcnt = 1;
   private readonly fn: BpfIterProgFn;
 
   /** @internal use {@link loadProgram}. */
@@ -204,7 +208,7 @@ export class BpfProg implements FdObject {
     this.gpl_compatible = isGplCompatible(spec.license ?? 'GPL');
     this.tag = spec.tag ?? createHash('sha1').update(`${spec.sec}\0${spec.name}\0${spec.fn.toString()}`).digest('hex').slice(0, BPF_TAG_SIZE * 2);
     this.kernel = kernel;
-    this.kprog = new KernelProg(BPF_PROG_TYPE_TRACING, this.name.slice(0, 15), this.tag, 28 /* BPF_TRACE_ITER */, BPF_ITER_FUNC_PREFIX + target.reg.target);
+    this.kprog = new KernelProg(BPF_PROG_TYPE_TRACING, this.name.slice(0, 15), this.tag, BPF_TRACE_ITER, BPF_ITER_FUNC_PREFIX + target.reg.target);
     this.id = allocModelId('prog', kernel, this.kprog);
   }
 
@@ -218,15 +222,20 @@ export class BpfProg implements FdObject {
     return this.fn.call(this.globals, ctx as never, this.globals);
   }
 
+  /** References (fds, links, iterator sessions): the core object's count. */
+  get refcnt(): number {
+    return this.kprog.refcnt;
+  }
   /** `bpf_prog_inc`. */
   get(): this {
-    if (this.refcnt <= 0) fail('EINVAL', `prog ${this.id} already freed`);
-    this.refcnt++;
+    if (this.kprog.refcnt <= 0) fail('EINVAL', `prog ${this.id} already freed`);
+    this.kprog.get();
     return this;
   }
-  /** `bpf_prog_put`: frees the id at 0. */
+  /** `bpf_prog_put`: the last reference (the one the load created) frees the id. */
   put(): void {
-    if (--this.refcnt === 0) freeModelId('prog', this.kernel, this.kprog);
+    if (this.kprog.refcnt === 1) freeModelId('prog', this.kernel, this.kprog);
+    else this.kprog.put();
   }
   fdRelease(): void {
     this.put();
@@ -267,7 +276,7 @@ export interface LoadProgramOptions {
  * const link = attachIter(loadProgram(dump));
  * ```
  */
-export function loadProgram(spec: BpfProgramSpec, opts: LoadProgramOptions = {}): BpfProg {
+export function loadProgram(spec: BpfProgramSpec, opts: LoadProgramOptions = {}): BpfProgFd {
   if (!isProgramSpec(spec)) fail('EINVAL', 'not a program spec (use SEC() or defineProgram())');
   const parsed = parseIterSec(spec.sec);
   if (!parsed) fail('EINVAL', `prog '${spec.name}': missing BPF prog type, check ELF section name '${spec.sec}'`);
@@ -278,7 +287,7 @@ export function loadProgram(spec: BpfProgramSpec, opts: LoadProgramOptions = {})
   if (!target) fail('ESRCH', `prog '${spec.name}': failed to find kernel BTF type ID of '${parsed.target}': -3`);
   const g = opts.globals ?? {};
   const globals: BpfGlobals = { bss: g.bss ?? {}, data: g.data ?? {}, rodata: Object.freeze(g.rodata ?? {}) };
-  const prog = new BpfProg(spec, target, parsed.sleepable, globals, opts.kernel ?? currentKernel());
+  const prog = new BpfProgFd(spec, target, parsed.sleepable, globals, opts.kernel ?? currentKernel());
   try {
     for (const h of spec.helpers ?? []) {
       if (!bpf_iter_func_proto(h, prog)) fail('EINVAL', `unknown func ${h}#${helperId(h)}`);

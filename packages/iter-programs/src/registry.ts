@@ -3,11 +3,11 @@
  * `bpf_iter_unreg_target()` of kernel/bpf/bpf_iter.c, with
  * `struct bpf_iter_reg` as {@link BpfIterReg}.
  */
-import { fail } from '@bpf-iter/core';
+import { fail, type BpfMap, type Cgroup, type Kernel } from '@bpf-iter/core';
 import { BPF_ITER_CTX_ARG_MAX, BPF_ITER_RESCHED } from './constants.js';
 import type { ErrPtr } from './ptr.js';
 import type { SeqFile } from './seq_file.js';
-import type { BpfProg } from './program.js';
+import type { BpfProgFd } from './program.js';
 import type { BpfIterLinkInfo } from './link_info.js';
 
 /** `loff_t *pos`: a mutable position box (the seq file's `index`). */
@@ -46,10 +46,10 @@ export interface SeqOperations<V = any, P = any> {
  * area); `init_seq_private` returns 0 or a negative errno (e.g. -ENOMEM),
  * which fails `BPF_ITER_CREATE` / the bpffs open.
  */
-export interface BpfIterSeqInfo<V = any, P = any> {
+export interface BpfIterSeqInfo<V = any, P = any, A extends BpfIterAuxInfo = BpfIterAuxInfo> {
   seq_ops: SeqOperations<V, P>;
   seq_priv: () => P;
-  init_seq_private?(priv_data: P, aux: BpfIterAuxInfo): number | void;
+  init_seq_private?(priv_data: P, aux: A): number | void;
   fini_seq_private?(priv_data: P): void;
 }
 
@@ -79,11 +79,41 @@ export interface BpfCtxArgAux {
  * Targets add their own members.
  */
 export interface BpfIterAuxInfo {
-  map?: object;
-  cgroup?: object;
-  task?: { type: 'ALL' | 'TID' | 'PID'; pid: number };
-  [key: string]: unknown;
+  /** The kernel the link iterates (given at link creation; else the ambient one). */
+  kernel?: Kernel;
+  /** Map targets: the map the link holds a reference on. */
+  map?: MapAux;
+  /** `cgroup`: the start cgroup (referenced) and the walk order. */
+  cgroup?: CgroupAux;
+  /** Task targets: the tid/pid filter. */
+  task?: TaskAux;
 }
+
+/** `aux->map`: the map a map target's link holds a reference on. */
+export interface MapAux {
+  map: BpfMap;
+  map_id: number;
+}
+
+/** `aux->cgroup`: the start cgroup (the link holds a reference) and `enum bpf_cgroup_iter_order`. */
+export interface CgroupAux {
+  start: Cgroup;
+  order: number;
+}
+
+/** `aux->task`: task link parameters as attach stored them. */
+export interface TaskAux {
+  type: 'ALL' | 'TID' | 'PID';
+  pid: number;
+}
+
+/**
+ * The aux a target's hooks see once its `attach_target` filled the members
+ * `K`: a target registers as `BpfIterReg<V, P, BpfIterAuxOf<'task'>>` and its
+ * `detach_target`, `show_fdinfo`, `fill_link_info` and `init_seq_private`
+ * read them without casts.
+ */
+export type BpfIterAuxOf<K extends keyof BpfIterAuxInfo> = BpfIterAuxInfo & Required<Pick<BpfIterAuxInfo, K>>;
 
 /** `struct bpf_link_info.iter` (§3.5), as a mutable object. */
 export interface BpfLinkInfoIter {
@@ -116,26 +146,26 @@ export interface BpfFuncProto {
  * `struct bpf_iter_reg`: everything a target registers.
  * See docs/writing-a-target.md.
  */
-export interface BpfIterReg<V = any, P = any> {
+export interface BpfIterReg<V = any, P = any, A extends BpfIterAuxInfo = BpfIterAuxInfo> {
   /** Unique target name, e.g. `'task_file'`; programs use `SEC("iter/<target>")`. */
   target: string;
   /** Link-create hook: validate `linfo`, fill `aux`; return 0 or -errno. */
-  attach_target?(prog: BpfProg, linfo: BpfIterLinkInfo, aux: BpfIterAuxInfo): number;
+  attach_target?(prog: BpfProgFd, linfo: BpfIterLinkInfo, aux: BpfIterAuxInfo): number;
   /** Called when the link is freed (drop references taken by attach). */
-  detach_target?(aux: BpfIterAuxInfo): void;
+  detach_target?(aux: A): void;
   /** Extra fdinfo lines after `target_name:\t<target>\n`. */
-  show_fdinfo?(aux: BpfIterAuxInfo, seq: FdinfoSeq): void;
+  show_fdinfo?(aux: A, seq: FdinfoSeq): void;
   /** Fill target-specific `bpf_link_info.iter` members; return 0 or -errno. */
-  fill_link_info?(aux: BpfIterAuxInfo, info: BpfLinkInfoIter): number;
+  fill_link_info?(aux: A, info: BpfLinkInfoIter): number;
   /** Extra helpers for programs of this target (e.g. `bpf_setsockopt`). */
-  get_func_proto?(func: string, prog: BpfProg): BpfFuncProto | null | undefined;
+  get_func_proto?(func: string, prog: BpfProgFd): BpfFuncProto | null | undefined;
   /** Must equal `ctx_arg_info.length` when given (≤ {@link BPF_ITER_CTX_ARG_MAX}). */
   ctx_arg_info_size?: number;
   /** ctx pointer fields that may be NULL (at most 2). */
   ctx_arg_info?: readonly BpfCtxArgAux[];
   /** `BPF_ITER_RESCHED` or 0. */
   feature?: number;
-  seq_info: BpfIterSeqInfo<V, P>;
+  seq_info: BpfIterSeqInfo<V, P, A>;
 }
 
 /** A registered target (`struct bpf_iter_target_info`). */

@@ -5,16 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { currentKernel, type Kernel } from '@bpf-iter/core';
-import type { BpfProg } from './program.js';
+import type { BpfProgFd } from './program.js';
 import type { SeqFile } from './seq_file.js';
 
 /** One active program run. */
 export interface RunCtx {
-  readonly prog: BpfProg;
+  readonly prog: BpfProgFd;
   readonly seq: SeqFile;
 }
 
-let curProg: BpfProg | null = null;
+let curProg: BpfProgFd | null = null;
 let curSeq: SeqFile | null = null;
 
 /** The innermost running program and its seq file, or null. */
@@ -22,18 +22,18 @@ export function currentRun(): RunCtx | null {
   return curProg && curSeq ? { prog: curProg, seq: curSeq } : null;
 }
 /** The innermost running program, or null (allocation-free). */
-export function currentProg(): BpfProg | null {
+export function currentProg(): BpfProgFd | null {
   return curProg;
 }
 /** @internal sets the running program; returns the previous one for {@link leaveRun}. */
-export function enterRun(prog: BpfProg, seq: SeqFile): BpfProg | null {
+export function enterRun(prog: BpfProgFd, seq: SeqFile): BpfProgFd | null {
   const prev = curProg;
   curProg = prog;
   curSeq = seq;
   return prev;
 }
 /** @internal restores the previous program (seq of nested runs is not tracked). */
-export function leaveRun(prev: BpfProg | null, prevSeq: SeqFile | null = null): void {
+export function leaveRun(prev: BpfProgFd | null, prevSeq: SeqFile | null = null): void {
   curProg = prev;
   curSeq = prevSeq;
 }
@@ -44,7 +44,7 @@ export function currentSeq(): SeqFile | null {
 
 /** The kernel the running session iterates (the link's), else the ambient one: what helpers act on. */
 export function runKernel(): Kernel {
-  return (curSeq?.aux.kernel as Kernel | undefined) ?? currentKernel();
+  return curSeq?.aux.kernel ?? currentKernel();
 }
 
 /**

@@ -8,7 +8,7 @@ import { MAX_ITER_OBJECTS, SEQ_BUF_SIZE } from './constants.js';
 import { neg } from './errno.js';
 import { ERR_PTR, IS_ERR, IS_ERR_OR_NULL, PTR_ERR, type ErrPtr } from './ptr.js';
 import type { BpfIterAuxInfo, BpfIterTargetInfo, LoffT, SeqOperations } from './registry.js';
-import type { BpfIterMeta, BpfProg } from './program.js';
+import type { BpfIterMeta, BpfProgFd } from './program.js';
 import { currentSeq, enterRun, leaveRun } from './run_ctx.js';
 
 let sessionCounter = 0n;
@@ -59,7 +59,7 @@ export class SeqFile<P = any> {
   /** Set once the end call ran without overflowing. */
   done_stop = false;
   /** The program this session runs (a reference is held). */
-  readonly prog: BpfProg;
+  readonly prog: BpfProgFd;
   readonly target: BpfIterTargetInfo;
   /** The link's aux info (what `attach_target` filled). */
   readonly aux: BpfIterAuxInfo;
@@ -69,7 +69,7 @@ export class SeqFile<P = any> {
   locked = false;
 
   /** @internal use `bpf_iter_create` / `BpfIterLink.open()`. */
-  constructor(prog: BpfProg, target: BpfIterTargetInfo, aux: BpfIterAuxInfo, priv: P) {
+  constructor(prog: BpfProgFd, target: BpfIterTargetInfo, aux: BpfIterAuxInfo, priv: P) {
     this.prog = prog;
     this.target = target;
     this.aux = aux;
@@ -159,7 +159,7 @@ function isIterSeq(seq: unknown): seq is SeqFile {
  * `in_stop` and the end call already ran (`done_stop`), or when `meta.seq`
  * is not an iterator seq file.
  */
-export function bpf_iter_get_info(meta: { seq: SeqFile; session_id?: bigint; seq_num?: bigint }, in_stop: boolean): BpfProg | null {
+export function bpf_iter_get_info(meta: { seq: SeqFile; session_id?: bigint; seq_num?: bigint }, in_stop: boolean): BpfProgFd | null {
   const seq = meta.seq;
   if (!isIterSeq(seq)) return null;
   if (in_stop && seq.done_stop) return null;
@@ -186,7 +186,7 @@ function bpf_iter_done_stop(seq: SeqFile): void {
  * `undefined`) is a program the verifier would have rejected; it throws a
  * {@link BpfError} EINVAL, which fails the `read()`.
  */
-export function bpf_iter_run_prog(prog: BpfProg, ctx: { meta: BpfIterMeta | { seq: SeqFile } }): number {
+export function bpf_iter_run_prog(prog: BpfProgFd, ctx: { meta: BpfIterMeta | { seq: SeqFile } }): number {
   Object.freeze(ctx.meta);
   Object.freeze(ctx);
   const prevSeq = currentSeq();
@@ -206,22 +206,25 @@ export function bpf_iter_run_prog(prog: BpfProg, ctx: { meta: BpfIterMeta | { se
 }
 
 /**
- * Convenience for a target's show/stop: builds `{ meta, ...fields }`,
- * fetches the program with {@link bpf_iter_get_info} and runs it.
- * `fields` must be a fresh object (it becomes the ctx and is frozen).
- * Returns 0 when there is nothing to run (end call already done).
+ * A target's show/stop: builds `{ meta, ...fields }`, fetches the program
+ * with {@link bpf_iter_get_info} and runs it, with `seq_num` lowered by
+ * `seqNumAdjust` (socket targets skip their header token: their first
+ * socket sees 0, and an empty walk's end call sees 2^64-1). `fields` must be
+ * a fresh object (it becomes the ctx and is frozen). Returns 0 when there is
+ * nothing to run (end call already done).
  *
  * ```ts
  * show: (seq, task) => bpf_iter_show(seq, { task }, false),
  * stop: (seq, v) => { if (v === null) bpf_iter_show(seq, { task: null }, true); },
  * ```
  */
-export function bpf_iter_show<F extends object>(seq: SeqFile, fields: F, in_stop: boolean): number {
-  const meta = { seq } as { seq: SeqFile; session_id: bigint; seq_num: bigint };
+export function bpf_iter_show(seq: SeqFile, fields: { meta?: BpfIterMeta; [field: string]: unknown }, in_stop: boolean, seqNumAdjust = 0): number {
+  const meta: { seq: SeqFile; session_id: bigint; seq_num: bigint } = { seq, session_id: 0n, seq_num: 0n };
   const prog = bpf_iter_get_info(meta, in_stop);
   if (!prog) return 0;
-  (fields as { meta?: unknown }).meta = meta;
-  return bpf_iter_run_prog(prog, fields as unknown as { meta: BpfIterMeta });
+  if (seqNumAdjust) meta.seq_num = BigInt.asUintN(64, meta.seq_num - BigInt(seqNumAdjust));
+  fields.meta = meta;
+  return bpf_iter_run_prog(prog, fields as { meta: BpfIterMeta });
 }
 
 /** True when the target asked for `BPF_ITER_RESCHED`. */

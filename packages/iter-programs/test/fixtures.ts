@@ -82,12 +82,12 @@ export function objs(n: number): { i: number }[] {
   return Array.from({ length: n }, (_, i) => ({ i }));
 }
 
-import { attachIter, loadProgram, SEC, type BpfIterLink, type BpfProg, type IterFd } from '../src/index.js';
+import { attachIter, loadProgram, SEC, type BpfIterLink, type BpfProgFd, type IterFd } from '../src/index.js';
 
 /** A loaded program + link over an array target. */
 export interface Rig<T> {
   target: string;
-  prog: BpfProg;
+  prog: BpfProgFd;
   link: BpfIterLink;
   open(): IterFd;
   items: readonly T[];

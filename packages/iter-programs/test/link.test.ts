@@ -12,15 +12,15 @@ import {
   BPF_LINK_TYPE_ITER,
   BPF_SEQ_PRINTF,
   BpfIterLink,
-  BpfLink,
-  loadProgram,
-  SEC,
-  type BpfIterAuxInfo,
-  type BpfProg,
+  BpfLinkFd,
   emptyLinkInfo,
   fdTable,
+  loadProgram,
   neg,
   procFdinfo,
+  SEC,
+  type BpfIterAuxInfo,
+  type BpfProgFd,
 } from '../src/internal.js';
 import { arrayTarget, objs, registerArray, tname } from './fixtures.js';
 import { libbpf } from '../src/index.js';
@@ -152,7 +152,7 @@ describe('BPF_ITER_CREATE (§3.4)', () => {
     expect(bpf_iter_create(12345)).toBe(-9);
     const pfd = fdTable.install(prog.get());
     expect(bpf_iter_create(pfd)).toBe(-22);
-    class TracingLink extends BpfLink {
+    class TracingLink extends BpfLinkFd {
       readonly link_type = 'tracing';
       readonly link_type_id = 2;
     }
@@ -308,7 +308,7 @@ describe('BPF_LINK_UPDATE (§3.7) and lifetimes (§3.8)', () => {
 
   it('program refcounts: links and sessions hold references', () => {
     const t = registerArray(objs(1));
-    const p: BpfProg = printer(t, 'x');
+    const p: BpfProgFd = printer(t, 'x');
     const l = attachIter(p);
     const s = l.open();
     expect(p.refcnt).toBe(3);

@@ -74,6 +74,17 @@ export interface KFileFields {
   f_op(file: KFile): FileOperations;
   /** `f_flags` and `f_pos`, for a file created with `fields`. */
   info(file: KFile): { f_flags: number; f_pos: number };
+  /**
+   * What the fd's link tells (`/proc/PID/fd/N`: path, inode, the socket it
+   * stands for), for a file created without a path; read once, on first access.
+   */
+  link?(file: KFile): { path: string; f_inode: Inode; private_data: unknown };
+  /**
+   * True when no file of this source has a known `f_op` address (a host
+   * without kallsyms data symbols): {@link KFile.f_opAddr} is then answered
+   * without reading the file's kind.
+   */
+  fopsUnknown?(): boolean;
 }
 
 /** An open file (`struct file`). Shared between fds after dup and fork. */
@@ -87,29 +98,33 @@ export class KFile extends KObject {
   readonly #fields: KFileFields | null;
   /** True until `f_flags`/`f_pos` are read through {@link #fields}. */
   #infoPending: boolean;
+  #path: string | null;
+  #f_inode: Inode | null;
+  #private_data: unknown;
 
   /**
    * @param f_op null: read through `fields` on first access
-   * @param fields a source's reader of `f_op` (when null) and of `f_flags`/`f_pos`
-   *   (instead of the values given), each run once, on first access
+   * @param path null (with `f_inode` null): path, inode and `private_data` read through `fields.link` on first access
+   * @param fields a source's reader of `f_op` (when null), of the link (when `path` is null) and of
+   *   `f_flags`/`f_pos` (instead of the values given), each run once, on first access
    */
   constructor(
     f_op: FileOperations | null,
-    /** The path as `/proc/PID/fd/N` shows it (`socket:[123]`, `pipe:[9]`, `anon_inode:[eventfd]`...). */
-    readonly path: string,
-    readonly f_inode: Inode,
-    /** Open flags (`O_RDWR`, `O_APPEND`, `O_NONBLOCK`...; never O_CLOEXEC, which is per fd: `FilesStruct.close_on_exec`). */
+    path: string | null,
+    f_inode: Inode | null,
     f_flags = 0,
-    /** Current position. */
     f_pos = 0,
-    /** What the file stands for (a socket for socket files). */
-    public private_data: unknown = null,
+    private_data: unknown = null,
     fields: KFileFields | null = null,
   ) {
     super();
     // The kernel's reference is the one held by the fds; see fdRefs.
     this.refcnt = 0;
     if (!f_op && !fields) throw new TypeError('KFile: no f_op and no reader of it');
+    if ((path === null || f_inode === null) && !fields?.link) throw new TypeError('KFile: no path and no reader of it');
+    this.#path = path;
+    this.#f_inode = path === null ? null : f_inode;
+    this.#private_data = private_data;
     this.#f_op = f_op;
     this.#f_flags = f_flags;
     this.#f_pos = f_pos;
@@ -120,6 +135,45 @@ export class KFile extends KObject {
   /** The file's kind (`struct file_operations`). */
   get f_op(): FileOperations {
     return this.#f_op ?? (this.#f_op = this.#fields!.f_op(this));
+  }
+
+  /**
+   * The address of `f_op` as the default dumpers print it, or null when it
+   * is not known ({@link FileOperations.unknown}). A source that knows no
+   * address at all answers without reading the file's kind.
+   */
+  get f_opAddr(): bigint | null {
+    const f = this.#f_op ?? (this.#fields?.fopsUnknown?.() ? null : this.f_op);
+    return f && !f.unknown ? f.addr : null;
+  }
+
+  /** The path as `/proc/PID/fd/N` shows it (`socket:[123]`, `pipe:[9]`, `anon_inode:[eventfd]`...). */
+  get path(): string {
+    if (this.#path === null) this.#readLink();
+    return this.#path!;
+  }
+
+  get f_inode(): Inode {
+    if (this.#path === null) this.#readLink();
+    return this.#f_inode!;
+  }
+
+  /** What the file stands for (a socket for socket files). */
+  get private_data(): unknown {
+    if (this.#path === null) this.#readLink();
+    return this.#private_data;
+  }
+
+  set private_data(v: unknown) {
+    if (this.#path === null) this.#readLink();
+    this.#private_data = v;
+  }
+
+  #readLink(): void {
+    const l = this.#fields!.link!(this);
+    this.#path = l.path;
+    this.#f_inode = l.f_inode;
+    this.#private_data = l.private_data;
   }
 
   /** Open flags (`O_RDWR`, `O_APPEND`, `O_NONBLOCK`...; never O_CLOEXEC, which is per fd: `FilesStruct.close_on_exec`). */

@@ -1,3 +1,4 @@
+import { PAGE_SIZE } from '../uapi.js';
 import type { KFile } from './file.js';
 
 /**
@@ -14,7 +15,6 @@ export const VM_MAYWRITE = 0x20;
 export const VM_MAYEXEC = 0x40;
 export const VM_MAYSHARE = 0x80;
 export const VM_GROWSDOWN = 0x100;
-export const PAGE_SIZE = 4096;
 
 /** Every bit a `vm_flags` number can hold (0..52). */
 export const VM_FLAGS_ALL = 2 ** 53 - 1;
@@ -50,6 +50,25 @@ export interface Vma {
   readonly vm_mm: MmStruct;
   /** Name `/proc/PID/maps` prints for a mapping without a file (`[heap]`, `[stack]`, `[vdso]`, `[anon:x]`), else null. */
   readonly name: string | null;
+}
+
+/**
+ * A {@link Vma} value as {@link MmStruct.vma} hands it out. A class, not an
+ * object literal: V8 pretenures a literal's allocation site once many of its
+ * objects survive (a caller keeping snapshots), and every later short-lived
+ * snapshot would then be allocated in the old generation.
+ */
+class VmaSnapshot implements Vma {
+  constructor(
+    readonly vm_start: number,
+    readonly vm_end: number,
+    readonly vm_flags: number,
+    readonly vm_flags_unknown: number,
+    readonly vm_pgoff: number | null,
+    readonly vm_file: KFile | null,
+    readonly vm_mm: MmStruct,
+    readonly name: string | null,
+  ) {}
 }
 
 /**
@@ -191,17 +210,16 @@ export class MmStruct {
     const l = this.layout;
     const b = this.#bias ? this.#bias[l.region[i]!]! : 0;
     const p = l.pgoff[i]!;
-    return {
-      vm_pgoff:
-        p === PGOFF_ANON ? (l.start[i]! + b) / PAGE_SIZE : p === PGOFF_STACK ? (STACK_TOP_MAX - (l.end[i]! - l.start[i]!)) / PAGE_SIZE : Number.isNaN(p) ? null : p,
-      vm_start: l.start[i]! + b,
-      vm_end: l.end[i]! + b,
-      vm_flags: l.flags[i]!,
-      vm_flags_unknown: l.flagsUnknown ? l.flagsUnknown[i]! : 0,
-      vm_file: l.file[i]!,
-      vm_mm: this,
-      name: l.name[i]!,
-    };
+    return new VmaSnapshot(
+      l.start[i]! + b,
+      l.end[i]! + b,
+      l.flags[i]!,
+      l.flagsUnknown ? l.flagsUnknown[i]! : 0,
+      p === PGOFF_ANON ? (l.start[i]! + b) / PAGE_SIZE : p === PGOFF_STACK ? (STACK_TOP_MAX - (l.end[i]! - l.start[i]!)) / PAGE_SIZE : Number.isNaN(p) ? null : p,
+      l.file[i]!,
+      this,
+      l.name[i]!,
+    );
   }
 
   /** The first VMA whose end is above `addr`, or null. */

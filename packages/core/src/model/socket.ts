@@ -69,6 +69,35 @@ export interface NetlinkExtra {
 }
 
 /**
+ * What a {@link Socket} is made from, by the kernel's field names. Left out:
+ * `sk_type`/`sk_protocol` follow `proto` (stream tcp and unix, dgram udp, raw
+ * netlink), addresses are the family's any-address, ports, uid and queues 0,
+ * `sk_refcnt` 2.
+ */
+export interface SocketInit {
+  proto: SockProto;
+  skc_family: number;
+  sk_type?: number;
+  sk_protocol?: number;
+  skc_state: number;
+  skc_rcv_saddr?: Uint8Array;
+  skc_daddr?: Uint8Array;
+  skc_num?: number;
+  dport?: number;
+  sk_uid?: number;
+  ino: number;
+  cookie: bigint;
+  tx_queue?: number;
+  rx_queue?: number;
+  path?: string;
+  sk_socket?: boolean;
+  addr?: bigint;
+  inet?: InetProcExtra | null;
+  netlink?: NetlinkExtra | null;
+  sk_refcnt?: number;
+}
+
+/**
  * A socket (`struct sock` with its `sock_common`), of any family the
  * iterators walk. Field names follow the kernel; addresses are byte arrays
  * in network order (4 bytes for IPv4, 16 for IPv6), ports are host order.
@@ -89,43 +118,68 @@ export class Socket extends KObject {
   /** The sockmaps/sockhashes holding this socket and the sk_storage maps with storage for it (left on close). */
   bpfMaps: Set<{ dropOwner(owner: object): void }> | null = null;
 
-  constructor(
-    readonly proto: SockProto,
-    readonly skc_family: number,
-    readonly sk_type: number,
-    readonly sk_protocol: number,
-    /** `sk_state`: a TCP_* number for every family (unix sockets use TCP_CLOSE, TCP_LISTEN, TCP_ESTABLISHED). */
-    public skc_state: number,
-    /** Local address (network order bytes; empty for unix/netlink). */
-    readonly skc_rcv_saddr: Uint8Array,
-    readonly skc_daddr: Uint8Array,
-    /** Local port, host order (`skc_num`). */
-    readonly skc_num: number,
-    /** Remote port, host order. */
-    readonly dport: number,
-    /** Owner uid (`sk_uid`). */
-    public sk_uid: number,
-    /** Inode number of the socket file. */
-    readonly ino: number,
-    /** Socket cookie, unique for the kernel's lifetime. */
-    readonly cookie: bigint,
-    public tx_queue = 0,
-    public rx_queue = 0,
-    /** Unix: bound path (`@name` for abstract), '' if none. */
-    readonly path = '',
-    /**
-     * Whether the sock has a `struct socket` (`sk->sk_socket != NULL`); false
-     * for a unix connection still waiting in its listener's accept queue.
-     */
-    public sk_socket = true,
-    /** Kernel address of the sock (`%pK`), 0 when hidden. */
-    readonly addr: bigint = 0n,
-    public inet: InetProcExtra | null = null,
-    public netlink: NetlinkExtra | null = null,
-    /** `sk_refcnt` as /proc/net/unix prints it. */
-    readonly sk_refcnt = 2,
-  ) {
+  readonly proto: SockProto;
+  readonly skc_family: number;
+  readonly sk_type: number;
+  readonly sk_protocol: number;
+  /** `sk_state`: a TCP_* number for every family (unix sockets use TCP_CLOSE, TCP_LISTEN, TCP_ESTABLISHED). */
+  skc_state: number;
+  /** Local address (network order bytes; empty for unix/netlink). */
+  readonly skc_rcv_saddr: Uint8Array;
+  readonly skc_daddr: Uint8Array;
+  /** Local port, host order (`skc_num`). */
+  readonly skc_num: number;
+  /** Remote port, host order. */
+  readonly dport: number;
+  /** Owner uid (`sk_uid`). */
+  sk_uid: number;
+  /** Inode number of the socket file. */
+  readonly ino: number;
+  /** Socket cookie, unique for the kernel's lifetime. */
+  readonly cookie: bigint;
+  tx_queue: number;
+  rx_queue: number;
+  /** Unix: bound path (`@name` for abstract), '' if none. */
+  readonly path: string;
+  /**
+   * Whether the sock has a `struct socket` (`sk->sk_socket != NULL`); false
+   * for a unix connection still waiting in its listener's accept queue.
+   */
+  sk_socket: boolean;
+  /** Kernel address of the sock (`%pK`), 0 when hidden. */
+  readonly addr: bigint;
+  inet: InetProcExtra | null;
+  netlink: NetlinkExtra | null;
+  /** `sk_refcnt` as /proc/net/unix prints it. */
+  readonly sk_refcnt: number;
+
+  /**
+   * @example
+   * new Socket({ proto: 'tcp', skc_family: AF_INET, skc_state: TCP_LISTEN, skc_num: 22, ino: k.allocIno(), cookie: k.allocCookie() });
+   */
+  constructor(init: SocketInit) {
     super();
+    this.proto = init.proto;
+    this.skc_family = init.skc_family;
+    this.sk_type = init.sk_type ?? (init.proto === 'udp' ? SOCK_DGRAM : init.proto === 'netlink' ? SOCK_RAW : SOCK_STREAM);
+    this.sk_protocol = init.sk_protocol ?? (init.proto === 'tcp' ? IPPROTO_TCP : init.proto === 'udp' ? IPPROTO_UDP : 0);
+    this.skc_state = init.skc_state;
+    const any = (): Uint8Array => new Uint8Array(init.skc_family === AF_INET6 ? 16 : init.skc_family === AF_INET ? 4 : 0);
+    this.skc_rcv_saddr = init.skc_rcv_saddr ?? any();
+    this.skc_daddr = init.skc_daddr ?? any();
+    this.skc_num = init.skc_num ?? 0;
+    this.dport = init.dport ?? 0;
+    this.sk_uid = init.sk_uid ?? 0;
+    this.ino = init.ino;
+    this.cookie = init.cookie;
+    this.tx_queue = init.tx_queue ?? 0;
+    this.rx_queue = init.rx_queue ?? 0;
+    this.path = init.path ?? '';
+    this.sk_socket = init.sk_socket ?? true;
+    this.addr = init.addr ?? 0n;
+    this.inet = init.inet ?? null;
+    this.netlink = init.netlink ?? null;
+    this.sk_refcnt = init.sk_refcnt ?? 2;
   }
 
   /**

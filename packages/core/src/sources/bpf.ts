@@ -34,13 +34,14 @@ import { openObject, type BpfObject, type BpfObjectProgram } from '../libbpf/obj
 import { Kernel } from '../kernel.js';
 import { BpfLink, BpfMap, BpfProg } from '../model/bpf.js';
 import type { Cgroup } from '../model/cgroup.js';
-import type { FileOperations, KFile } from '../model/file.js';
+import type { FileOperations } from '../model/file.js';
 import { FilesStruct } from '../model/files_struct.js';
-import { MmStruct, vmaLayout } from '../model/mm.js';
+import { MmStruct } from '../model/mm.js';
 import { KmemCache } from '../model/kmem_cache.js';
 import { Ipv6Route } from '../model/route.js';
-import { AF_INET, AF_NETLINK, AF_UNIX, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, Socket, TCP_LISTEN } from '../model/socket.js';
+import { AF_INET, AF_NETLINK, AF_UNIX, Socket } from '../model/socket.js';
 import { PF_KTHREAD, TASK_FROZEN, TASK_NOLOAD, TASK_RTLOCK_WAIT, TASK_UNINTERRUPTIBLE, type Task, type TaskState } from '../model/task.js';
+import { buildVmaLayout, installFdRecord, type FdRecord, possibleCpus, readUdpHashEntries, SocketTableBuilder, TaskTreeBuilder, type VmaRecord } from './build.js';
 import { fopsName } from './procfs/fops.js';
 import { parseMaps, type MapsRow } from './procfs/maps.js';
 import { parseMountinfo } from './procfs/mountinfo.js';
@@ -251,7 +252,8 @@ function cstr(b: Buffer, off: number, len: number): string {
   const end = b.indexOf(0, off);
   return b.toString('utf8', off, end < 0 || end > off + len ? off + len : end);
 }
-const u64 = (b: Buffer, off: number): number => Number(b.readBigUInt64LE(off));
+/** A u64 as a number (exact below 2^53: pids' start times, inodes, sizes), read as two u32 halves (no BigInt per field). */
+const u64 = (b: Buffer, off: number): number => b.readUInt32LE(off) + b.readUInt32LE(off + 4) * 0x1_0000_0000;
 
 /** Record size and decoder per target; offsets repeat bpf/records.h. */
 const DECODERS: { [T in BpfSourceTarget]: [size: number, decode: (b: Buffer, o: number) => BpfRecordOf[T]] } = {
@@ -282,7 +284,7 @@ const DECODERS: { [T in BpfSourceTarget]: [size: number, decode: (b: Buffer, o: 
       f_flags: b.readUInt32LE(o + 12),
       ino: u64(b, o + 16),
       f_op: b.readBigUInt64LE(o + 24),
-      pos: Number(b.readBigInt64LE(o + 32)),
+      pos: b.readUInt32LE(o + 32) + b.readInt32LE(o + 36) * 0x1_0000_0000,
       mode: b.readUInt32LE(o + 40),
       dev: b.readUInt32LE(o + 44),
       cloexec: b.readUInt32LE(o + 48) !== 0,
@@ -593,21 +595,30 @@ function withVariants(
  */
 export function runBpfIters(targets: readonly BpfSourceTarget[]): Map<BpfSourceTarget, Buffer | BpfError> {
   requireAvailable();
-  return withVariants(buildBpfPrograms(), targets, readSessions);
+  return withVariants(buildBpfPrograms(), targets, (choices) => readSessions(choices, null));
 }
 
 /**
  * Each object loaded in-process through libbpf once per process (see
  * {@link liveIter}), then one new session per call: `bpf_iter_create` on
- * the kept link, read to EOF, closed.
+ * the kept link, read to EOF, closed. With `pooled`, each session reads into
+ * a buffer its link keeps for the next sessions (and says which in
+ * `pooled`): the bytes stay valid until the buffer is reused, see
+ * {@link SessionBuffer}. Without, into a buffer of its own.
  */
-function readSessions(choices: readonly BpfObjectChoice[]): Map<BpfSourceTarget, Buffer | BpfError> {
+function readSessions(choices: readonly BpfObjectChoice[], pooled: Map<BpfSourceTarget, SessionBuffer> | null): Map<BpfSourceTarget, Buffer | BpfError> {
   const out = new Map<BpfSourceTarget, Buffer | BpfError>();
   for (const c of choices) {
     try {
       const e = liveIter(c.path);
       e.link ??= attachKernelIter(e.prog, null, 0);
-      out.set(c.target, readSession(e.link));
+      if (!pooled) out.set(c.target, readSession(e.link, { buf: Buffer.allocUnsafe(sessionSizeHint(e)), keep: null }));
+      else {
+        const sb = sessionBuffer(e);
+        out.set(c.target, readSession(e.link, sb));
+        pooled.set(c.target, sb);
+      }
+      e.lastBytes = (out.get(c.target) as Buffer).length;
     } catch (e) {
       out.set(c.target, e instanceof BpfError ? e : new BpfError('EINVAL', `${c.target}: ${String(e)}`));
     }
@@ -615,11 +626,49 @@ function readSessions(choices: readonly BpfObjectChoice[]): Map<BpfSourceTarget,
   return out;
 }
 
+/**
+ * A read buffer a kept link reuses from session to session: fresh memory
+ * costs more than the read itself on some machines (every page faulted in),
+ * and a second read of the same size needs none. `keep`, when set, is
+ * called before the buffer is overwritten by whoever still reads the old
+ * bytes (the ksym table decodes them on its first read).
+ */
+interface SessionBuffer {
+  buf: Buffer;
+  keep: (() => void) | null;
+}
+
+/** A link's buffer for the next session: a free one, a second one, or the older one after its holder has taken what it needs. */
+function sessionBuffer(e: LiveIter): SessionBuffer {
+  const free = e.buffers.find((b) => !b.keep);
+  if (free) return free;
+  if (e.buffers.length < 2) {
+    const b = { buf: Buffer.allocUnsafe(sessionSizeHint(e)), keep: null };
+    e.buffers.push(b);
+    return b;
+  }
+  const b = e.buffers.shift()!;
+  e.buffers.push(b);
+  const keep = b.keep!;
+  b.keep = null;
+  keep();
+  return b;
+}
+
+/** Room for the link's last session and a quarter more (64 KiB at least). */
+function sessionSizeHint(e: LiveIter): number {
+  return Math.max(1 << 16, Math.ceil(e.lastBytes * 1.25));
+}
+
 /** A loaded object and its unparameterised link (made on first use), kept for the process: the program stays verified. */
 interface LiveIter {
   obj: BpfObject;
   prog: BpfObjectProgram;
   link: KernelLink | null;
+  /** Bytes of the link's last session (sizes the next one's buffer). */
+  lastBytes: number;
+  /** The pooled read buffers (at most two: one may still be held by the previous read's model). */
+  buffers: SessionBuffer[];
 }
 const live = new Map<string, LiveIter>();
 
@@ -635,26 +684,41 @@ function liveIter(path: string): LiveIter {
   const obj = openObject(path);
   try {
     obj.load();
-    e = { obj, prog: obj.firstIterProgram(), link: null };
+    e = { obj, prog: obj.firstIterProgram(), link: null, lastBytes: 0, buffers: [] };
   } catch (err) {
     obj.close();
     throw err;
   }
+  // What is kept is released exactly once: by releaseBpfSource(), or at exit.
+  if (!releaseAtExit) {
+    releaseAtExit = true;
+    process.once('exit', releaseBpfSource);
+  }
   live.set(key, e);
   return e;
 }
+let releaseAtExit = false;
 
-/** Reads one new session of `link` to EOF (64 KiB reads), closing the iterator fd once. */
-function readSession(link: KernelLink): Buffer {
+/**
+ * Reads one new session of `link` to EOF into `sb.buf` (doubled when full,
+ * the bigger buffer kept in `sb`), closing the iterator fd once. Returns the
+ * bytes read, a view of `sb.buf`.
+ */
+function readSession(link: KernelLink, sb: SessionBuffer): Buffer {
   const fd = link.createIterFd();
   try {
-    const parts: Buffer[] = [];
+    let n = 0;
     for (;;) {
-      const b = Buffer.allocUnsafe(1 << 16);
-      const n = readSync(fd, b, 0, b.length, null);
-      if (n === 0) return Buffer.concat(parts);
-      parts.push(n === b.length ? b : b.subarray(0, n));
+      if (sb.buf.length - n < 1 << 15) {
+        const bigger = Buffer.allocUnsafe(sb.buf.length * 2);
+        sb.buf.copy(bigger, 0, 0, n);
+        sb.buf = bigger;
+      }
+      const r = readSync(fd, sb.buf, n, sb.buf.length - n, null);
+      if (r === 0) break;
+      n += r;
     }
+    return sb.buf.subarray(0, n);
   } catch (e) {
     const code = (e as { code?: string }).code;
     throw new BpfError(code && code in ERRNO ? (code as ErrnoName) : 'EINVAL', `read iterator: ${(e as Error).message}`);
@@ -665,7 +729,8 @@ function readSession(link: KernelLink): Buffer {
 
 /**
  * Destroys the links and closes the objects the bpf source keeps loaded
- * (each once). The next read loads them again.
+ * (each once), and drops their read buffers. The next read loads them
+ * again. Runs at process exit for whatever is still kept.
  */
 export function releaseBpfSource(): void {
   for (const e of live.values()) {
@@ -716,7 +781,7 @@ function readWithLinkInfo(c: BpfObjectChoice, linkInfo: Uint8Array): Buffer | Bp
   try {
     const link = attachKernelIter(liveIter(c.path).prog, linkInfo, linkInfo.length);
     try {
-      return readSession(link);
+      return readSession(link, { buf: Buffer.allocUnsafe(1 << 16), keep: null });
     } finally {
       link.destroy();
     }
@@ -821,14 +886,6 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
   const o = { files: true, vmas: true, sockets: true, routes: true, ksyms: true, bpfObjects: true, cgroups: true, slabs: true, ...options };
   requireAvailable();
   buildBpfPrograms();
-  const targets: BpfSourceTarget[] = ['task'];
-  if (o.files) targets.push('task_file');
-  if (o.vmas) targets.push('task_vma');
-  if (o.sockets) targets.push('tcp', 'udp', 'unix', 'netlink');
-  if (o.routes) targets.push('ipv6_route');
-  if (o.ksyms) targets.push('ksym');
-  if (o.bpfObjects) targets.push('bpf_map', 'bpf_prog', 'bpf_link');
-  if (o.slabs) targets.push('kmem_cache');
   const report: BpfReport = {
     timings: { iterMs: 0, loaderMs: 0, buildMs: 0, totalMs: 0 },
     bytes: {},
@@ -839,7 +896,8 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
     vmaPaths: { fromProcMaps: 0, unknown: 0 },
   };
   const t1 = performance.now();
-  const raw = runBpfIters(targets);
+  const pooled = new Map<BpfSourceTarget, SessionBuffer>();
+  const raw = withVariants(buildBpfPrograms(), sourceTargets(o), (choices) => readSessions(choices, pooled));
   const t2 = performance.now();
   if (o.cgroups) {
     try {
@@ -855,51 +913,151 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
   }
   report.timings.iterMs = t2 - t1;
   report.timings.loaderMs = t3 - t2;
+  const kernel = buildBpfKernel(new BpfRecords(raw, report, pooled), report);
+  const t4 = performance.now();
+  report.timings.buildMs = t4 - t3;
+  report.timings.totalMs = t4 - t0;
+  return { kernel, report };
+}
 
-  const recs = <T extends BpfSourceTarget>(t: T): BpfRecordOf[T][] => {
-    const b = raw.get(t);
-    if (b === undefined) return [];
+/** The unparameterised targets the options ask for (`task` always; `cgroup` needs a link of its own). */
+function sourceTargets(o: Required<BpfSourceOptions>): BpfSourceTarget[] {
+  const targets: BpfSourceTarget[] = ['task'];
+  if (o.files) targets.push('task_file');
+  if (o.vmas) targets.push('task_vma');
+  if (o.sockets) targets.push('tcp', 'udp', 'unix', 'netlink');
+  if (o.routes) targets.push('ipv6_route');
+  if (o.ksyms) targets.push('ksym');
+  if (o.bpfObjects) targets.push('bpf_map', 'bpf_prog', 'bpf_link');
+  if (o.slabs) targets.push('kmem_cache');
+  return targets;
+}
+
+/** The raw output of each target, decoded on demand; bytes, counts and skipped targets go to the report. */
+class BpfRecords {
+  constructor(
+    private readonly raw: Map<BpfSourceTarget, Buffer | BpfError>,
+    readonly report: BpfReport,
+    /** The pooled buffers the bytes are in (each valid until its link's next session but one). */
+    readonly pooled: ReadonlyMap<BpfSourceTarget, SessionBuffer>,
+  ) {}
+
+  private readonly decoded = new Map<BpfSourceTarget, unknown[]>();
+
+  /** The records of `t` (decoded once): none when it was not read; a failed optional target is reported as skipped, a failed `task` throws. */
+  of<T extends BpfSourceTarget>(t: T): BpfRecordOf[T][] {
+    let r = this.decoded.get(t) as BpfRecordOf[T][] | undefined;
+    if (r) return r;
+    const b = this.buffer(t);
+    r = b ? parseBpfRecords(t, b) : [];
+    if (b) this.report.counts[t] = r.length;
+    this.decoded.set(t, r);
+    return r;
+  }
+
+  /** The raw bytes of `t` (for decoders that skip the record objects), with the same reporting. */
+  buffer(t: BpfSourceTarget): Buffer | null {
+    const b = this.raw.get(t);
+    if (b === undefined) return null;
     if (b instanceof BpfError) {
       if (t === 'task') throw b;
-      report.skipped.push({ target: t, errno: b.errno, message: b.detail });
-      return [];
+      this.report.skipped.push({ target: t, errno: b.errno, message: b.detail });
+      return null;
     }
-    report.bytes[t] = b.length;
-    const r = parseBpfRecords(t, b);
-    report.counts[t] = r.length;
-    return r;
-  };
+    this.report.bytes[t] = b.length;
+    return b;
+  }
+}
 
-  const udp = recs('udp');
+/** The model from the records: kernel symbols and f_op names first, then cgroups, sockets, routes, tasks with their files and mms, slabs, BPF objects. */
+function buildBpfKernel(recs: BpfRecords, report: BpfReport): Kernel {
+  const udp = recs.of('udp');
   // UDP sockets sit in the slot the kernel's udp iterator walked (its ctx->bucket).
   const kernel = new Kernel({
     source: 'bpf',
     nrCpus: possibleCpus(),
-    udpHashEntries: udpHashSlots(readOr('/proc/sys/net/ipv4/udp_hash_entries', '') || null, udp.reduce((m, r) => Math.max(m, r.bucket), -1)),
+    udpHashEntries: udpHashSlots(readUdpHashEntries(), udp.reduce((m, r) => Math.max(m, r.bucket), -1)),
   });
   kernel.description = `bpf ${readOr('/proc/sys/kernel/hostname')} (Linux ${readOr('/proc/sys/kernel/osrelease')})`;
   const uptime = readOr('/proc/uptime');
   if (uptime) kernel.nowNs = Math.round(parseFloat(uptime) * 1e9);
   kernel.unreadable.set('dmabuf', { errno: 'EOPNOTSUPP', reason: 'the bpf source runs no dmabuf iterator yet (the host source reads debugfs dma_buf/bufinfo)' });
 
-  // ---- kernel symbols first: they name the f_op addresses.
-  const ksyms = recs('ksym');
-  for (const k of ksyms) kernel.ksyms.add(k.name, k.type, k.value, k.module);
+  // Kernel symbols first: they name the f_op addresses of the files and file mappings.
+  const wanted = new Set<bigint>();
+  for (const f of recs.of('task_file')) wanted.add(f.f_op);
+  for (const v of recs.of('task_vma')) if (v.kind === VMA_KIND.file) wanted.add(v.f_op);
+  const fopsOf = fopsNamer(kernel, addKsyms(kernel, recs, wanted), report);
+  const cgById = addCgroups(kernel, recs.of('cgroup'));
+  const sockets = addSockets(kernel, recs, udp);
+  for (const r of recs.of('ipv6_route'))
+    kernel.addRoute(new Ipv6Route(r.dst, r.dst_len, r.src, r.src_len, r.gateway, r.metric, r.ref, 0, r.flags, r.dev));
+  addTasks(kernel, recs, report, { fopsOf, cgById, sockByIno: sockets.byIno });
+  for (const r of recs.of('kmem_cache'))
+    kernel.addKmemCache(
+      new KmemCache(r.name, r.object_size, r.size, r.align, r.num_objs - r.free_objs, r.num_objs, r.objs_per_slab, r.pages_per_slab),
+    );
+  addBpfObjects(kernel, recs);
+  return kernel;
+}
+
+/** A file's f_op table from its address: named from kallsyms' data symbols where listed, else from the path and inode kind. */
+type FopsOf = (addr: bigint, path: string, mode: number, dev: number, flags: number) => FileOperations;
+
+/**
+ * The ksym records into `kernel.ksyms`, decoded on the table's first read
+ * (~120k symbols: building them is most of a read otherwise), and the names
+ * of the `wanted` addresses among the const data symbols (`r`/`R`/`d`/`D`,
+ * where `file_operations` tables live; the first in walk order), found in
+ * the raw records, or in /proc/kallsyms when ksym was not read.
+ */
+function addKsyms(kernel: Kernel, recs: BpfRecords, wanted: ReadonlySet<bigint>): Map<bigint, string> {
   const dataSyms = new Map<bigint, string>();
-  const addData = (value: bigint, type: string, name: string): void => {
-    // file_operations tables are const data: rodata (r/R) or data (d/D).
-    if (value !== 0n && 'rRdD'.includes(type) && !dataSyms.has(value)) dataSyms.set(value, name);
-  };
-  if (ksyms.length) for (const k of ksyms) addData(k.value, k.type, k.name);
-  else {
-    const text = readOr('/proc/kallsyms');
-    for (const line of text.split('\n')) {
-      const [a, type, name] = line.split(/\s+/);
-      if (a && type && name && 'rRdD'.includes(type)) addData(BigInt('0x' + a), type, name);
+  const b = recs.buffer('ksym');
+  if (b && b.length % KSYM_REC !== 0) throw new BpfError('EPROTO', `ksym: ${b.length} bytes is not a multiple of the ${KSYM_REC}-byte record`);
+  if (b && b.length) {
+    const n = b.length / KSYM_REC;
+    recs.report.counts.ksym = n;
+    for (let o = 0; o < b.length; o += KSYM_REC) {
+      if (!DATA_SYM_CODES.has(b[o + 8]!)) continue;
+      const value = b.readBigUInt64LE(o);
+      if (value !== 0n && wanted.has(value) && !dataSyms.has(value)) dataSyms.set(value, latin1z(b, o + 16, 120));
+    }
+    // The bytes are in a buffer the ksym link reuses: before it does, the table (if still reachable) decodes them.
+    const sb = recs.pooled.get('ksym');
+    if (sb) {
+      const table = new WeakRef(kernel.ksyms);
+      sb.keep = () => void table.deref()?.names;
+    }
+    kernel.ksyms.defer(n, (table) => {
+      for (let o = 0; o < b.length; o += KSYM_REC)
+        table.add(latin1z(b, o + 16, 120), String.fromCharCode(b[o + 8]!), b.readBigUInt64LE(o), b[o + 136] ? latin1z(b, o + 136, 56) : '');
+    });
+    return dataSyms;
+  }
+  for (const line of readOr('/proc/kallsyms').split('\n')) {
+    const [a, type, name] = line.split(/\s+/);
+    if (a && type && name && DATA_SYM_CODES.has(type.charCodeAt(0))) {
+      const value = BigInt('0x' + a);
+      if (value !== 0n && wanted.has(value) && !dataSyms.has(value)) dataSyms.set(value, name);
     }
   }
+  return dataSyms;
+}
+const KSYM_REC = 192;
+/** file_operations tables are const data: rodata (r/R) or data (d/D). */
+const DATA_SYM_CODES = new Set([...'rRdD'].map((c) => c.charCodeAt(0)));
 
-  // ---- f_op naming.
+/** NUL-terminated ASCII at `off`, at most `len` bytes (kernel symbol and module names). */
+function latin1z(b: Buffer, off: number, len: number): string {
+  let end = off;
+  const max = off + len;
+  while (end < max && b[end] !== 0) end++;
+  return b.toString('latin1', off, end);
+}
+
+/** The f_op namer over the data symbols and the mounts' file system types. */
+function fopsNamer(kernel: Kernel, dataSyms: Map<bigint, string>, report: BpfReport): FopsOf {
   const fsByDev = new Map<number, string>();
   try {
     for (const m of parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))) {
@@ -910,7 +1068,7 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
     // no mountinfo: names fall back to the path alone
   }
   const fopsByAddr = new Map<bigint, FileOperations>();
-  const fopsOf = (addr: bigint, path: string, mode: number, dev: number, flags: number): FileOperations => {
+  return (addr, path, mode, dev, flags) => {
     let f = fopsByAddr.get(addr);
     if (f) return f;
     let name = dataSyms.get(addr);
@@ -918,18 +1076,20 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
     else {
       name = fopsName({ link: path, mode, fstype: fsByDev.get(dev) ?? '', flags });
       // The heuristic may give two real tables one name (proc files, devices): keep them apart.
-      const prev = kernel.allFops().find((x) => x.name === name);
+      const prev = kernel.fopsNamed(name);
       if (prev && prev.addr !== addr) name = `${name}@${addr.toString(16)}`;
     }
     f = kernel.fops(name, addr, false);
     fopsByAddr.set(addr, f);
     return f;
   };
+}
 
-  // ---- cgroups (pre-order with levels), before tasks so they can join them.
+/** The cgroup v2 tree from the pre-order records (with their levels), by id. */
+function addCgroups(kernel: Kernel, rows: readonly BpfCgroupRec[]): Map<number, Cgroup> {
   const cgById = new Map<number, Cgroup>([[1, kernel.cgroupRoot]]);
   const stack: Cgroup[] = [kernel.cgroupRoot];
-  for (const c of recs('cgroup')) {
+  for (const c of rows) {
     if (c.level === 0) continue;
     const parent = stack[c.level - 1];
     if (!parent) continue;
@@ -942,176 +1102,119 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
       // a duplicate name under one parent cannot happen in a consistent walk; skip it
     }
   }
+  return cgById;
+}
 
-  // ---- sockets, before files, so socket files point at them.
-  const sockByIno = new Map<number, Socket>();
-  const addSock = (sk: Socket, bucket?: number): void => {
-    // The records carry no socket options: buffers, congestion control etc. stay unknown.
-    sk.optsKnown = false;
-    kernel.addSocket(sk, bucket);
-    if (sk.ino) sockByIno.set(sk.ino, sk);
-  };
+/** tcp, udp, unix and netlink sockets, before the files that point at them. */
+function addSockets(kernel: Kernel, recs: BpfRecords, udp: readonly BpfInetRec[]): SocketTableBuilder {
+  const b = new SocketTableBuilder(kernel);
   const inet = (proto: 'tcp' | 'udp', r: BpfInetRec): Socket =>
-    new Socket(
-      proto,
-      r.family,
-      proto === 'tcp' ? SOCK_STREAM : SOCK_DGRAM,
-      proto === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP,
-      r.state,
-      r.saddr,
-      r.daddr,
-      r.sport,
-      r.dport,
-      r.uid,
-      r.ino,
-      r.cookie,
-    );
-  const tcp = recs('tcp').map((r) => inet('tcp', r));
-  // Walk order is the kernel's (listening hash, then established): spread in order over the buckets.
-  const listen = tcp.filter((s) => s.skc_state === TCP_LISTEN);
-  const est = tcp.filter((s) => s.skc_state !== TCP_LISTEN);
-  listen.forEach((s, i) => addSock(s, spread(i, listen.length, kernel.tcpListen.nBuckets)));
-  est.forEach((s, i) => addSock(s, spread(i, est.length, kernel.tcpEstablished.nBuckets)));
-  for (const r of udp) addSock(inet('udp', r), r.bucket);
-  const unix = recs('unix');
-  unix.forEach((r, i) => {
-    const sk = new Socket('unix', AF_UNIX, r.type, 0, r.state, new Uint8Array(0), new Uint8Array(0), 0, 0, r.uid, r.ino, kernel.allocCookie(), 0, 0, '', r.has_socket);
-    sk.cookie_unknown = true; // the program reads no cookie for unix sockets: the model's is only an identity
-    addSock(sk, spread(i, unix.length, kernel.unix.nBuckets));
-  });
-  for (const r of recs('netlink')) {
-    const sk = new Socket('netlink', AF_NETLINK, SOCK_RAW, r.protocol, 0, new Uint8Array(0), new Uint8Array(0), 0, 0, 0, r.ino, kernel.allocCookie());
+    new Socket({ proto, skc_family: r.family, skc_state: r.state, skc_rcv_saddr: r.saddr, skc_daddr: r.daddr, skc_num: r.sport, dport: r.dport, sk_uid: r.uid, ino: r.ino, cookie: r.cookie });
+  b.addTcp(recs.of('tcp').map((r) => inet('tcp', r)));
+  for (const r of udp) b.add(inet('udp', r), r.bucket);
+  b.addUnix(
+    recs.of('unix').map((r) => {
+      const sk = new Socket({ proto: 'unix', skc_family: AF_UNIX, sk_type: r.type, skc_state: r.state, sk_uid: r.uid, ino: r.ino, cookie: kernel.allocCookie(), sk_socket: r.has_socket });
+      sk.cookie_unknown = true; // the program reads no cookie for unix sockets: the model's is only an identity
+      return sk;
+    }),
+  );
+  for (const r of recs.of('netlink')) {
+    const sk = new Socket({ proto: 'netlink', skc_family: AF_NETLINK, sk_protocol: r.protocol, skc_state: 0, ino: r.ino, cookie: kernel.allocCookie() });
     sk.cookie_unknown = true; // no cookie in the netlink record
     sk.sk_uid_unknown = true; // nor a uid
     sk.netlink = { portid: r.portid, groups: 0, rmem: 0, wmem: 0, dump: 0, locks: 2, drops: 0 };
-    addSock(sk, r.protocol);
+    b.add(sk, r.protocol);
   }
+  return b;
+}
 
-  for (const r of recs('ipv6_route'))
-    kernel.addRoute(new Ipv6Route(r.dst, r.dst_len, r.src, r.src_len, r.gateway, r.metric, r.ref, 0, r.flags, r.dev));
+/** What tasks are built against. */
+interface TaskContext {
+  fopsOf: FopsOf;
+  cgById: Map<number, Cgroup>;
+  sockByIno: Map<number, Socket>;
+}
 
-  // ---- tasks, in fork order (start time).
-  const tasks = recs('task').sort((a, b) => a.start_time - b.start_time || a.pid - b.pid);
-  const files = recs('task_file');
-  const vmas = recs('task_vma');
+const VMA_NAMES = ['', null, '[heap]', '[stack]', '[vdso]'];
+
+/** Tasks in fork order (start time): leaders with their fd tables and mms, then threads (a private table where one was seen under the thread's pid). */
+function addTasks(kernel: Kernel, recs: BpfRecords, report: BpfReport, ctx: TaskContext): void {
+  const tasks = recs.of('task').sort((a, b) => a.start_time - b.start_time || a.pid - b.pid);
+  const vmas = recs.of('task_vma');
   nameVmaFiles(vmas, report.vmaPaths);
-  const filesByPid = new Map<number, BpfTaskFileRec[]>();
-  for (const f of files) {
-    let l = filesByPid.get(f.pid);
-    if (!l) filesByPid.set(f.pid, (l = []));
-    l.push(f);
-  }
-  const vmasByTgid = new Map<number, BpfTaskVmaRec[]>();
-  for (const v of vmas) {
-    let l = vmasByTgid.get(v.tgid);
-    if (!l) vmasByTgid.set(v.tgid, (l = []));
-    l.push(v);
-  }
+  const filesByPid = groupBy(recs.of('task_file'), (f) => f.pid);
+  const vmasByTgid = groupBy(vmas, (v) => v.tgid);
+  const { fopsOf, cgById, sockByIno } = ctx;
+  // One scratch record for every fd (installFdRecord keeps none of it).
+  const rec: FdRecord = { fd: 0, path: '' };
   const buildFiles = (rows: readonly BpfTaskFileRec[]): FilesStruct => {
-    const fs = new FilesStruct([], rows.filter((r) => r.cloexec).map((r) => r.fd));
+    const fs = new FilesStruct();
     for (const r of rows) {
       const sk = sockByIno.get(r.ino);
-      const path = r.path || (sk ? `socket:[${r.ino}]` : '');
-      const file = kernel.createFile(path, {
-        f_op: fopsOf(r.f_op, path, r.mode, r.dev, r.f_flags),
-        inode: { i_ino: r.ino, i_mode: r.mode, s_dev: r.dev },
-        flags: r.f_flags,
-        private_data: sk && (r.mode & 0o170000) === 0o140000 ? sk : null,
-      });
-      file.f_pos = r.pos;
-      while (fs.fd.length < r.fd) fs.fd.push(null);
-      fs.fd[r.fd] = file;
-      file.fdRefs++;
-      file.refcnt = 1;
+      rec.fd = r.fd;
+      rec.path = r.path || (sk ? `socket:[${r.ino}]` : '');
+      rec.f_op = fopsOf(r.f_op, rec.path, r.mode, r.dev, r.f_flags);
+      rec.inode = { i_ino: r.ino, i_mode: r.mode, s_dev: r.dev };
+      rec.flags = r.f_flags;
+      rec.private_data = sk && (r.mode & 0o170000) === 0o140000 ? sk : null;
+      rec.f_pos = r.pos;
+      rec.cloexec = r.cloexec;
+      installFdRecord(kernel, fs, rec);
     }
     return fs;
   };
-  const buildMm = (rows: readonly BpfTaskVmaRec[]): MmStruct => {
-    const byKey = new Map<string, KFile>();
-    const names = ['', null, '[heap]', '[stack]', '[vdso]'];
-    return new MmStruct(
-      vmaLayout(
-        rows.map((r) => {
-          let file: KFile | null = null;
-          if (r.kind === VMA_KIND.file) {
-            const key = `${r.dev}:${r.ino}:${r.path}`;
-            file = byKey.get(key) ?? null;
-            if (!file) {
-              file = kernel.createFile(r.path, { f_op: fopsOf(r.f_op, r.path, 0o100644, r.dev, 0), inode: { i_ino: r.ino, i_mode: 0o100644, s_dev: r.dev } });
-              byKey.set(key, file);
-            }
-          }
-          return { start: r.start, end: r.end, flags: r.flags, pgoff: r.pgoff, file, name: names[r.kind] || null };
-        }),
-      ),
-    );
-  };
+  const vmaRecord = (r: BpfTaskVmaRec): VmaRecord => ({
+    start: r.start,
+    end: r.end,
+    flags: r.flags,
+    pgoff: r.pgoff,
+    name: VMA_NAMES[r.kind] || null,
+    file: r.kind === VMA_KIND.file ? { path: r.path, i_ino: r.ino, s_dev: r.dev } : null,
+  });
+  const vmaFops = (r: BpfTaskVmaRec): FileOperations => fopsOf(r.f_op, r.path, 0o100644, r.dev, 0);
+  const fields = (r: BpfTaskRec, cgroup: Cgroup | null) => ({
+    pid: r.pid,
+    comm: r.comm,
+    cgroup,
+    state: taskState(r),
+    __state: r.state,
+    uid: r.uid,
+    gid: r.gid,
+    start_time: r.start_time,
+    flags: r.flags,
+    prio: r.prio,
+    sum_exec_runtime: r.sum_exec_runtime,
+  });
 
-  const byPid = new Map<number, Task>();
+  const tree = new TaskTreeBuilder(kernel);
   const kthreadFiles = new FilesStruct();
-  const leaders = tasks.filter((t) => t.pid === t.tgid);
-  const threads = tasks.filter((t) => t.pid !== t.tgid);
-  for (const r of leaders) {
-    const kthread = (r.flags & PF_KTHREAD) !== 0;
+  for (const r of tasks) {
+    if (r.pid !== r.tgid) continue;
     const rows = filesByPid.get(r.pid);
     const vm = vmasByTgid.get(r.tgid);
-    const t = kernel.createTask({
-      pid: r.pid,
-      comm: r.comm,
-      parent: r.ppid === 0 ? kernel.initTask : (byPid.get(r.ppid) ?? null),
-      files: kthread && !rows ? kthreadFiles : buildFiles(rows ?? []),
-      mm: vm && vm.length ? buildMm(vm) : null,
-      cgroup: cgById.get(r.cgroup_id) ?? kernel.cgroupRoot,
-      state: taskState(r),
-      __state: r.state,
-      uid: r.uid,
-      gid: r.gid,
-      start_time: r.start_time,
-      flags: r.flags,
-      prio: r.prio,
-      sum_exec_runtime: r.sum_exec_runtime,
+    tree.addLeader(r.ppid, {
+      ...fields(r, cgById.get(r.cgroup_id) ?? kernel.cgroupRoot),
+      files: (r.flags & PF_KTHREAD) !== 0 && !rows ? kthreadFiles : buildFiles(rows ?? []),
+      mm: vm && vm.length ? new MmStruct(buildVmaLayout(kernel, vm, vmaRecord, vmaFops)) : null,
     });
-    byPid.set(r.pid, t);
   }
-  for (const r of threads) {
-    const leader = byPid.get(r.tgid);
+  for (const r of tasks) {
+    if (r.pid === r.tgid) continue;
+    const leader = tree.byPid.get(r.tgid);
     if (!leader) continue; // the leader exited between reads
     const rows = filesByPid.get(r.pid);
-    const t = kernel.createTask({
-      pid: r.pid,
-      comm: r.comm,
-      group: leader,
-      // Files seen under a thread's own pid: a private table (clone without CLONE_FILES).
-      ...(rows ? { files: buildFiles(rows) } : {}),
-      cgroup: cgById.get(r.cgroup_id) ?? leader.cgroup,
-      state: taskState(r),
-      __state: r.state,
-      uid: r.uid,
-      gid: r.gid,
-      start_time: r.start_time,
-      flags: r.flags,
-      prio: r.prio,
-      sum_exec_runtime: r.sum_exec_runtime,
-    });
-    byPid.set(r.pid, t);
+    // Files seen under a thread's own pid: a private table (clone without CLONE_FILES).
+    tree.addThread(leader, { ...fields(r, cgById.get(r.cgroup_id) ?? leader.cgroup), ...(rows ? { files: buildFiles(rows) } : {}) });
   }
   // Parents started after their children (pid reuse, reparenting), or that the task
   // iterator cannot show (PID 1 here): their children still name them.
-  for (const r of leaders) {
-    const t = byPid.get(r.pid)!;
-    if (t.real_parent) continue;
-    let parent = r.ppid === 0 ? kernel.initTask : byPid.get(r.ppid);
-    if (!parent) byPid.set(r.ppid, (parent = unlistedParent(kernel, r.ppid)));
-    for (const th of t.signal.threads.values()) th.real_parent = parent;
-  }
+  tree.linkParents((ppid) => unlistedParent(kernel, ppid));
+}
 
-  for (const r of recs('kmem_cache'))
-    kernel.addKmemCache(
-      new KmemCache(r.name, r.object_size, r.size, r.align, r.num_objs - r.free_objs, r.num_objs, r.objs_per_slab, r.pages_per_slab),
-    );
-
-  // ---- BPF objects with their kernel ids (the iterators' own programs and links included).
-  for (const r of recs('bpf_map')) {
+/** BPF maps, programs and links with their kernel ids (the iterators' own programs and links included). */
+function addBpfObjects(kernel: Kernel, recs: BpfRecords): void {
+  for (const r of recs.of('bpf_map')) {
     try {
       const m = new BpfMap({ map_type: r.type, name: r.name, key_size: r.key_size, value_size: r.value_size, max_entries: r.max_entries, map_flags: r.map_flags }, kernel.nrCpus);
       m.id = r.id;
@@ -1121,23 +1224,29 @@ export function readBpfWithReport(options: BpfSourceOptions = {}): { kernel: Ker
       // a map the model cannot represent (zero-size value): left out
     }
   }
-  for (const r of recs('bpf_prog')) {
+  for (const r of recs.of('bpf_prog')) {
     const p = new BpfProg(r.type, r.name, r.tag, r.expected_attach_type);
     p.id = r.id;
     kernel.progs.set(r.id, p);
   }
-  for (const r of recs('bpf_link')) {
+  for (const r of recs.of('bpf_link')) {
     const p = kernel.progs.get(r.prog_id);
     if (!p) continue;
     const l = new BpfLink(r.type, p);
     l.id = r.id;
     kernel.links.set(r.id, l);
   }
+}
 
-  const t4 = performance.now();
-  report.timings.buildMs = t4 - t3;
-  report.timings.totalMs = t4 - t0;
-  return { kernel, report };
+function groupBy<R>(rows: readonly R[], key: (r: R) => number): Map<number, R[]> {
+  const out = new Map<number, R[]>();
+  for (const r of rows) {
+    const k = key(r);
+    let l = out.get(k);
+    if (!l) out.set(k, (l = []));
+    l.push(r);
+  }
+  return out;
 }
 
 /**
@@ -1167,10 +1276,6 @@ export function nameVmaFiles(vmas: BpfTaskVmaRec[], count: { fromProcMaps: numbe
   }
 }
 
-function spread(i: number, n: number, nBuckets: number): number {
-  return Math.floor((i * nBuckets) / Math.max(n, 1));
-}
-
 /** A parent the task iterator does not show, with the comm and state /proc/PID/stat gives ('' and S where it refuses). */
 function unlistedParent(kernel: Kernel, pid: number): Task {
   let comm = '';
@@ -1191,13 +1296,4 @@ function readOr(path: string, dflt = ''): string {
   } catch {
     return dflt;
   }
-}
-
-function possibleCpus(): number {
-  let n = 0;
-  for (const part of readOr('/sys/devices/system/cpu/possible', '0').split(',')) {
-    const [a, b] = part.split('-').map(Number);
-    n += b === undefined ? 1 : b - a! + 1;
-  }
-  return n > 0 ? n : 1;
 }

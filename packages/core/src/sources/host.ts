@@ -12,40 +12,22 @@
  */
 import { lstatSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { availableParallelism, cpus, hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { Kernel } from '../kernel.js';
 import type { Cgroup } from '../model/cgroup.js';
-import { KFile, mkdev, O_CLOEXEC, S_IFCHR, S_IFREG, type FileOperations, type KFileFields } from '../model/file.js';
+import { KFile, mkdev, O_CLOEXEC, S_IFCHR, S_IFREG, type FileOperations, type Inode, type KFileFields } from '../model/file.js';
 import { FilesStruct, type FilesLoader } from '../model/files_struct.js';
 import { KmemCache } from '../model/kmem_cache.js';
 import { DmaBuf } from '../model/dmabuf.js';
 import { MmStruct, VM_EXEC, VM_FLAGS_ALL, VM_MAYSHARE, VM_READ, VM_WRITE, vmaLayout, type VmaLayout } from '../model/mm.js';
 import type { PidNamespace } from '../model/pid_namespace.js';
 import { Ipv6Route, RTF_GATEWAY } from '../model/route.js';
-import {
-  AF_INET,
-  AF_INET6,
-  AF_NETLINK,
-  AF_UNIX,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
-  SOCK_DGRAM,
-  SOCK_RAW,
-  SOCK_STREAM,
-  Socket,
-  SS_CONNECTED,
-  SS_CONNECTING,
-  SS_UNCONNECTED,
-  TCP_CLOSE,
-  TCP_ESTABLISHED,
-  TCP_LISTEN,
-  __SO_ACCEPTCON,
-} from '../model/socket.js';
-import type { SockTable } from '../model/sock_table.js';
+import { AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, Socket, SS_CONNECTED, SS_CONNECTING, SS_UNCONNECTED, TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, __SO_ACCEPTCON } from '../model/socket.js';
 import { PF_KTHREAD, PF_WQ_WORKER, stateUnknownOf, type Task, type TaskState } from '../model/task.js';
+import { buildVmaLayout, installFdRecord, type FdRecord, possibleCpus, readIfExists, readUdpHashEntries, SocketTableBuilder, TaskTreeBuilder, type VmaRecord } from './build.js';
 import { parseCgroupV2Path } from './procfs/cgroup.js';
 import { parseFdinfo, type FdInfo } from './procfs/fdinfo.js';
-import { findSymbols, forEachKsym } from './procfs/kallsyms.js';
+import { fileHasDataObjects, findSymbols, forEachKsym, hasDataObjects } from './procfs/kallsyms.js';
 import { fopsName, modeOfLink } from './procfs/fops.js';
 import { parseIpv6Route } from './procfs/ipv6_route.js';
 import { parseMaps, type MapsRow } from './procfs/maps.js';
@@ -361,33 +343,70 @@ export function openHostWithReport(options: HostOptions = {}): { kernel: Kernel;
 /** A predicate accepting every kernel symbol name (the lazy source keeps every data symbol's address). */
 const ANY_NAME: ReadonlySet<string> = { has: () => true } as unknown as ReadonlySet<string>;
 
+/** What an fd's link and its stat tell (the lazy source reads it on first access). */
+interface FdLink {
+  link: string;
+  ino: number;
+  mode: number;
+  dev: number;
+  fstype: string;
+  /** The shared stat of the fd's path, which memoises the path's fops name. */
+  st: StatEntry | null;
+}
+
 /**
- * The fdinfo-backed fields of one file of the lazy source, read on first
- * access: `f_flags` and `f_pos` from `/proc/PID/fdinfo/N`; a path fd's
- * `f_op`, which depends on O_PATH. An O_PATH file has neither FMODE_READ
- * nor FMODE_WRITE, and /proc gives the fd link's inode the permission bits
- * of those (`tid_fd_update_inode`): an lstat with any bit set rules O_PATH
- * out; only a link without any (O_PATH, or the rare `O_RDWR|O_WRONLY`) needs
- * the fdinfo.
+ * The fields of one file of the lazy source, each read on first access: the
+ * link (`/proc/PID/fd/N`: path, inode, socket) and, from it, `f_op`;
+ * `f_flags` and `f_pos` from `/proc/PID/fdinfo/N`. A listing costs one
+ * readdir: what a program never reads is never read. A path fd's `f_op`
+ * depends on O_PATH. An O_PATH file has neither FMODE_READ nor FMODE_WRITE,
+ * and /proc gives the fd link's inode the permission bits of those
+ * (`tid_fd_update_inode`): an lstat with any bit set rules O_PATH out; only
+ * a link without any (O_PATH, or the rare `O_RDWR|O_WRONLY`) needs the
+ * fdinfo. An fd closed between the listing and the first read was open
+ * when its table was read, but what it was is not known: empty path and
+ * kind name, inode 0, unknown address.
  */
 class LazyFdFields implements KFileFields {
+  /** undefined: not read yet; null: closed since the listing. */
+  #l: FdLink | null | undefined;
+
+  /** @param link the link when read already */
   constructor(
     private readonly proc: LazyProc,
     private readonly fd: number,
-    private readonly link: string,
-    private readonly mode: number,
-    private readonly fstype: string,
-    /** The shared stat of the fd's path, which memoises the path's fops name. */
-    private readonly st: StatEntry | null,
-  ) {}
+    link?: FdLink,
+  ) {
+    this.#l = link;
+  }
+
+  #link(): FdLink | null {
+    return this.#l !== undefined ? this.#l : (this.#l = this.proc.readLink(this.fd));
+  }
+
+  link(): { path: string; f_inode: Inode; private_data: unknown } {
+    const l = this.#link();
+    if (!l) return { path: '', f_inode: { i_ino: 0, i_mode: 0, s_dev: 0 }, private_data: null };
+    return { path: l.link, f_inode: { i_ino: l.ino, i_mode: l.mode, s_dev: l.dev >= 0 ? kdevOfStat(l.dev) : 0 }, private_data: this.proc.socketOf(l) };
+  }
+
+  fopsUnknown(): boolean {
+    return this.proc.fopsUnknown();
+  }
 
   f_op(file: KFile): FileOperations {
     const p = this.proc;
-    const l = lstatSync(`${p.base}/fd/${this.fd}`, { throwIfNoEntry: false });
-    const flags = l && (l.mode & 0o777) !== 0 ? 0 : file.f_flags;
-    const st = this.st;
+    const l = this.#link();
+    if (!l) return p.fopsOf('');
+    // fdinfo `flags` change the kind only for O_PATH (empty_fops), which only a path fd can be.
+    let flags = 0;
+    if (l.link.charCodeAt(0) === 47) {
+      const ls = lstatSync(`${p.base}/fd/${this.fd}`, { throwIfNoEntry: false });
+      if (!ls || (ls.mode & 0o777) === 0) flags = file.f_flags;
+    }
+    const st = l.st;
     if (st && st.fops !== undefined && st.fopsFlags === flags) return p.fopsOf(st.fops);
-    const name = fopsName({ link: this.link, mode: this.mode, fstype: this.fstype, flags });
+    const name = fopsName({ link: l.link, mode: l.mode, fstype: l.fstype, flags });
     if (st && flags === 0) {
       st.fops = name;
       st.fopsFlags = 0;
@@ -419,6 +438,11 @@ interface LazyProc {
   /** The table the files are in (fdinfo tells their close-on-exec bits). */
   files: FilesStruct;
   fopsOf: (name: string) => FileOperations;
+  /** True when kallsyms gives no fops address at all. */
+  fopsUnknown: () => boolean;
+  /** Reads fd `fd`'s link and stat; null when it is closed by now. */
+  readLink: (fd: number) => FdLink | null;
+  socketOf: (l: FdLink) => Socket | null;
   deny: Deny;
 }
 
@@ -575,6 +599,37 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     const addr = fopsAddrs.get(name);
     return addr === undefined ? kernel.fops(name) : kernel.fops(name, addr, false);
   };
+  // Without CONFIG_KALLSYMS_ALL kallsyms lists text and the linker's section markers (`__start_*`,
+  // `__stop_*`, `__init_begin`) only: no fops table, nor any other named data object, has an address.
+  let noDataSymbols: boolean | undefined;
+  const fopsUnknown = (): boolean => {
+    if (noDataSymbols === undefined) {
+      if (fopsAddrs) {
+        noDataSymbols = true;
+        for (const name of fopsAddrs.keys()) if (!name.startsWith('__')) noDataSymbols = false;
+      } else {
+        // The text when it was read already; else a scan that keeps none of it.
+        let has = false;
+        if (o.realFops) {
+          if (typeof kallsyms === 'string') has = hasDataObjects(kallsyms);
+          else if (kallsyms === undefined) {
+            try {
+              has = fileHasDataObjects(join(P, 'kallsyms'));
+            } catch {
+              // Unreadable: no address is known.
+            }
+          }
+        }
+        noDataSymbols = !has;
+        // Nothing for fopsOf to look up: every name's address is unknown.
+        if (noDataSymbols) {
+          fopsAddrs = new Map();
+          kallsyms = null;
+        }
+      }
+    }
+    return noDataSymbols;
+  };
 
   // Cgroups before tasks, so each task is attached as it is created.
   const cgByPath = new Map<string, Cgroup>([['/', kernel.cgroupRoot]]);
@@ -599,8 +654,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   };
 
   // Sockets before files, so socket fds can point at them.
-  const sockByIno = new Map<number, Socket>();
-  if (o.sockets) readSockets(kernel, P, sockByIno, udpRows, tryRead);
+  const sockByIno = o.sockets ? readSockets(kernel, P, udpRows, tryRead).byIno : new Map<number, Socket>();
 
   // Pid namespaces: one per /proc/PID/ns/pid inode, nested by NSpid depth.
   let nsOf = new Map<RawProc, PidNamespace>();
@@ -626,24 +680,54 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   };
   const loadFiles = (files: FilesStruct, pid: number, leader: Task): void => {
     const base = `${P}/${pid}`;
-    let raw: RawFd[];
+    const fdDir = `${base}/fd/`;
+    let listing: FdListing;
     try {
-      const listing = readFdListing(s, base);
-      raw = readFds(s, { pid, base, nsIno: -1, kthread: false, tasks: [], fdDir: `${base}/fd/`, ...listing }, (i) => readLink(`${base}/fd/${listing.fdNames![i]!}`));
+      listing = readFdListing(s, base);
     } catch (e) {
       lost(pid, `${base}/fd`, e);
       for (const t of leader.signal.threads.toArray()) if (t.files === files) t.files = null;
       return;
     }
-    const proc: LazyProc = { base, pid, files, fopsOf, deny: lateDeny };
-    for (const f of raw) {
-      const fstype = f.dev >= 0 ? (fsByDev.get(kdevOfStat(f.dev)) ?? '') : '';
-      // fdinfo `flags` change the kind only for O_PATH (empty_fops), which only a path fd can be.
-      const isPath = f.link.charCodeAt(0) === 47;
-      const fields = o.fdinfo ? new LazyFdFields(proc, f.fd, f.link, f.mode, fstype, f.st) : null;
-      const f_op = isPath && fields ? null : fopsOf(fopsName({ link: f.link, mode: f.mode, fstype, flags: 0 }));
-      const file = new KFile(f_op, f.link, inodeOf(f), 0, 0, socketOf(f), fields);
-      kernel.fdInstall(files, file, f.fd);
+    const { paths } = listing;
+    const readFdLink = (fd: number): FdLink | null => {
+      let link: string;
+      try {
+        link = readLink(fdDir + fd);
+      } catch (e) {
+        if (!isGone(e)) lateDeny(pid, fdDir + fd, e);
+        return null;
+      }
+      const { ino, mode, dev, st } = statFd(s, fdDir, paths, String(fd), link, null);
+      return { link, ino, mode, dev, st, fstype: dev >= 0 ? (fsByDev.get(kdevOfStat(dev)) ?? '') : '' };
+    };
+    const proc: LazyProc = {
+      base,
+      pid,
+      files,
+      fopsOf,
+      fopsUnknown,
+      readLink: readFdLink,
+      socketOf: (l) => (sockByIno.size && l.link.startsWith('socket:[') ? (sockByIno.get(l.ino) ?? null) : null),
+      deny: lateDeny,
+    };
+    // /proc lists a table in fd order: sort only if it did not.
+    const fds = listing.fdNames!.map(Number);
+    for (let i = 1; i < fds.length; i++) if (fds[i]! < fds[i - 1]!) {
+      fds.sort((a, b) => a - b);
+      break;
+    }
+    // The reading process's own listing holds the fd that listed it, closed by now: its links are
+    // read at once, and fds gone by then skipped, as a snapshot does.
+    const self = P === '/proc' && pid === process.pid;
+    for (const fd of fds) {
+      let l: FdLink | undefined;
+      if (self) {
+        const r = readFdLink(fd);
+        if (!r) continue;
+        l = r;
+      }
+      kernel.fdInstall(files, new KFile(null, null, null, 0, 0, null, new LazyFdFields(proc, fd, l)), fd);
       report.counts.fds++;
     }
   };
@@ -658,20 +742,21 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     // No VMAs: an exiting process or a zombie, which the kernel shows without an mm (as a snapshot does).
     if (!rows.length) for (const t of leader.signal.threads.toArray()) if (t.mm === mm) t.mm = null;
     report.counts.vmas += rows.length;
-    return buildVmaLayout(kernel, rows, (r) => fopsOf(vmaFops(r)));
+    return buildVmaLayout(kernel, rows, vmaRecordOf, (r) => fopsOf(vmaFops(r)));
   };
 
   // Tasks in creation order (start time), so kernel.processes is in fork order.
   procs.sort((a, b) => a.tasks[0]!.stat.starttime - b.tasks[0]!.stat.starttime || a.pid - b.pid);
-  const byPid = new Map<number, Task>();
+  const tree = new TaskTreeBuilder(kernel);
   const kthreadFiles = new FilesStruct(); // kthreads share init's (empty) table via CLONE_FILES
-  const needParent: Task[] = [];
+  // One scratch record for every fd (installFdRecord keeps none of it): 100k fds make no 100k objects.
+  const rec: FdRecord = { fd: 0, path: '' };
   let lastFopsName = '';
   let fops: FileOperations | undefined;
   for (const p of procs) {
     const lead = p.tasks[0]!;
     const pidNs = nsOf.get(p) ?? kernel.initPidNs;
-    let mm = p.maps && p.maps.length ? buildMm(kernel, p.maps, (r) => fopsOf(vmaFops(r))) : null;
+    let mm = p.maps && p.maps.length ? new MmStruct(buildVmaLayout(kernel, p.maps, vmaRecordOf, (r) => fopsOf(vmaFops(r)))) : null;
     let files = p.kthread ? kthreadFiles : p.fds ? new FilesStruct() : null;
     if (s.lazy && !p.kthread) {
       // Read when a walker (or program) first looks: the process may be gone by then, as in the kernel.
@@ -683,13 +768,11 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       }
       if (o.vmas) mm = new MmStruct(vmaLayout([]), null, (m) => loadMm(m, p.pid, leader));
     }
-    const parent = lead.stat.ppid === 0 ? kernel.initTask : byPid.get(lead.stat.ppid);
     let leader: Task;
     try {
-      leader = kernel.createTask({
+      leader = tree.addLeader(lead.stat.ppid, {
         pid: p.pid,
         comm: taskComm(lead.stat),
-        parent: parent ?? null,
         pidNs,
         nsPids: lead.status.nspid.slice(1),
         files,
@@ -701,18 +784,15 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       report.errors.push({ path: join(P, String(p.pid)), code: errCode(e) });
       continue;
     }
-    if (!parent) needParent.push(leader);
-    byPid.set(p.pid, leader);
     report.counts.processes++;
     report.counts.threads++;
     if (mm && !s.lazy) report.counts.vmas += mm.vmaCount;
     for (let i = 1; i < p.tasks.length; i++) {
       const t = p.tasks[i]!;
       try {
-        kernel.createTask({
+        tree.addThread(leader, {
           pid: t.tid,
           comm: taskComm(t.stat),
-          group: leader,
           pidNs,
           nsPids: t.status.nspid.slice(1),
           cgroup: cgroupOf(t.cgroup),
@@ -728,24 +808,21 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
         if (f.fops !== lastFopsName) fops = fopsOf((lastFopsName = f.fops));
         // fdinfo's flags are f_flags with O_CLOEXEC ORed in from the fd table's close_on_exec bit.
         const flags = f.info?.flags ?? 0;
-        const file = kernel.createFile(f.link, {
-          f_op: fops!,
-          inode: inodeOf(f),
-          flags,
-          private_data: socketOf(f),
-        });
-        file.f_pos = f.info?.pos ?? 0;
-        kernel.installFd(leader, file, f.fd, (flags & O_CLOEXEC) !== 0);
+        rec.fd = f.fd;
+        rec.path = f.link;
+        rec.f_op = fops!;
+        rec.inode = inodeOf(f);
+        rec.flags = flags;
+        rec.private_data = socketOf(f);
+        rec.f_pos = f.info?.pos ?? 0;
+        rec.cloexec = (flags & O_CLOEXEC) !== 0;
+        installFdRecord(kernel, files, rec);
         report.counts.fds++;
       }
     }
   }
   // Parents created later than their children (pid reuse, equal start ticks) or not visible at all.
-  for (const t of needParent) {
-    const ppid = procs.find((p) => p.pid === t.pid)!.tasks[0]!.stat.ppid;
-    const parent = byPid.get(ppid) ?? kernel.initTask;
-    for (const th of t.signal.threads.values()) th.real_parent = parent;
-  }
+  tree.linkParents(() => kernel.initTask);
 
   if (o.routes) {
     const text = tryRead(join(P, 'net/ipv6_route'));
@@ -964,25 +1041,15 @@ function readProcessRest(s: Snapshot, h: ProcHead, linkAt: (i: number) => string
 function readVmaRows(o: Opts, base: string, path: { at: string }): (MapsRow | SmapsRow)[] {
   path.at = `${base}/maps`;
   // smaps needs CONFIG_PROC_PAGE_MONITOR (and a captured tree may lack it): maps then.
-  const smaps = o.vmFlags ? readIfExists(`${base}/smaps`) : null;
+  const smaps = o.vmFlags ? readIfExists(`${base}/smaps`, readUtf8) : null;
   if (smaps !== null) path.at = `${base}/smaps`;
   return smaps !== null ? parseSmaps(smaps) : parseMaps(readUtf8(path.at));
-}
-
-/** The file's text, or null when it does not exist (ENOENT); other errors are thrown. */
-function readIfExists(path: string): string | null {
-  try {
-    return readUtf8(path);
-  } catch (e) {
-    if (errCode(e) === 'ENOENT') return null;
-    throw e;
-  }
 }
 
 function readFds(s: Snapshot, h: ProcHead, linkAt: (i: number) => string): RawFd[] {
   const names = h.fdNames!;
   const { fdDir, paths, base, pid } = h;
-  const { kindStat, deny } = s;
+  const { deny } = s;
   const fdinfo = s.o.fdinfo && !s.lazy;
   const out: RawFd[] = [];
   let sorted = true;
@@ -1006,55 +1073,10 @@ function readFds(s: Snapshot, h: ProcHead, linkAt: (i: number) => string): RawFd
         deny(pid, `${base}/fdinfo/${name}`, e);
       }
     }
-    let ino: number;
-    let mode = 0;
-    let dev = -1;
-    let st: StatEntry | null = null;
-    if (link.charCodeAt(0) !== 47) {
-      // Not a path: socket:, pipe:, anon_inode:, net:...
-      // One stat per kind: sockfs, pipefs and anon_inodefs each have one superblock.
-      const path = fdDir + name;
-      ino = linkIno(link);
-      const kind = link.startsWith('anon_inode:') ? link : link.slice(0, link.indexOf(':'));
-      let k = kindStat.get(kind);
-      if (!k) {
-        const x = statSync(path, { throwIfNoEntry: false });
-        if (x) {
-          k = { mode: x.mode, dev: x.dev };
-          kindStat.set(kind, k);
-          if (ino < 0) ino = x.ino;
-        }
-      }
-      mode = k?.mode ?? modeOfLink(link);
-      dev = k?.dev ?? -1;
-      if (ino < 0 && info && info.ino >= 0) ino = info.ino;
-      if (ino < 0) ino = statSync(path, { throwIfNoEntry: false })?.ino ?? 0;
-    } else {
-      // The same path in the same mount namespace is the same file (100k fds of /dev/null: one stat);
-      // deleted files and memfds are not cached (their paths do not name one inode).
-      const cacheable = paths !== null && !link.endsWith(' (deleted)') && !link.startsWith('/memfd:');
-      st = cacheable ? (paths.get(link) ?? null) : null;
-      if (st) {
-        ino = st.ino!;
-        mode = st.mode;
-        dev = st.dev;
-      } else {
-        try {
-          const x = statSync(fdDir + name);
-          ino = x.ino;
-          mode = x.mode;
-          dev = x.dev;
-          if (cacheable) paths.set(link, (st = { mode, dev, ino }));
-        } catch {
-          // Unreachable target (other mount namespace, fake tree): what the link and fdinfo tell.
-          ino = info && info.ino >= 0 ? info.ino : 0;
-          mode = modeOfLink(link);
-        }
-      }
-    }
     const fd = Number(name);
     if (fd < last) sorted = false;
     last = fd;
+    const { ino, mode, dev, st } = statFd(s, fdDir, paths, name, link, info);
     out.push({ fd, link, info, ino, mode, dev, st, fops: '' });
   }
   // /proc lists a table in fd order: sort only if it did not.
@@ -1063,22 +1085,64 @@ function readFds(s: Snapshot, h: ProcHead, linkAt: (i: number) => string): RawFd
 }
 
 
-// ---------------------------------------------------------------- phase 2 helpers
-
-function possibleCpus(root: string): number {
-  try {
-    const text = readText(join(root, 'sys/devices/system/cpu/possible')).trim();
-    let n = 0;
-    for (const part of text.split(',')) {
-      const [a, b] = part.split('-').map(Number);
-      n += b === undefined ? 1 : b - a! + 1;
+/**
+ * The inode, mode and device of fd `name` of `fdDir` from its link: one stat
+ * per pseudo-filesystem kind (sockfs, pipefs and anon_inodefs each have one
+ * superblock), one per path of a mount namespace (cached in `paths`).
+ */
+function statFd(s: Snapshot, fdDir: string, paths: Map<string, StatEntry> | null, name: string, link: string, info: FdInfo | null): Pick<RawFd, 'ino' | 'mode' | 'dev' | 'st'> {
+  const { kindStat } = s;
+  let ino: number;
+  let mode = 0;
+  let dev = -1;
+  let st: StatEntry | null = null;
+  if (link.charCodeAt(0) !== 47) {
+    // Not a path: socket:, pipe:, anon_inode:, net:...
+    // One stat per kind: sockfs, pipefs and anon_inodefs each have one superblock.
+    const path = fdDir + name;
+    ino = linkIno(link);
+    const kind = link.startsWith('anon_inode:') ? link : link.slice(0, link.indexOf(':'));
+    let k = kindStat.get(kind);
+    if (!k) {
+      const x = statSync(path, { throwIfNoEntry: false });
+      if (x) {
+        k = { mode: x.mode, dev: x.dev };
+        kindStat.set(kind, k);
+        if (ino < 0) ino = x.ino;
+      }
     }
-    if (n > 0) return n;
-  } catch {
-    // fall through
+    mode = k?.mode ?? modeOfLink(link);
+    dev = k?.dev ?? -1;
+    if (ino < 0 && info && info.ino >= 0) ino = info.ino;
+    if (ino < 0) ino = statSync(path, { throwIfNoEntry: false })?.ino ?? 0;
+  } else {
+    // The same path in the same mount namespace is the same file (100k fds of /dev/null: one stat);
+    // deleted files and memfds are not cached (their paths do not name one inode).
+    const cacheable = paths !== null && !link.endsWith(' (deleted)') && !link.startsWith('/memfd:');
+    st = cacheable ? (paths.get(link) ?? null) : null;
+    if (st) {
+      ino = st.ino!;
+      mode = st.mode;
+      dev = st.dev;
+    } else {
+      try {
+        const x = statSync(fdDir + name);
+        ino = x.ino;
+        mode = x.mode;
+        dev = x.dev;
+        if (cacheable) paths.set(link, (st = { mode, dev, ino }));
+      } catch {
+        // Unreachable target (other mount namespace, fake tree): what the link and fdinfo tell.
+        ino = info && info.ino >= 0 ? info.ino : 0;
+        mode = modeOfLink(link);
+      }
+    }
   }
-  return root === '/' ? cpus().length || 1 : 1;
+  return { ino, mode, dev, st };
 }
+
+
+// ---------------------------------------------------------------- phase 2 helpers
 
 function readMounts(P: string, report: HostReport): MountInfo[] {
   try {
@@ -1107,33 +1171,24 @@ function vmFlagsOf(r: MapsRow | SmapsRow): { flags: number; flagsUnknown: number
 /** x86-64's vsyscall page (ffffffffff600000) and everything above 2^63: kernel addresses, not the mm's. */
 const GATE_AREA_START = 2 ** 63;
 
-function buildMm(kernel: Kernel, rows: (MapsRow | SmapsRow)[], fileOps: (r: MapsRow) => FileOperations): MmStruct {
-  return new MmStruct(buildVmaLayout(kernel, rows, fileOps));
-}
-
-function buildVmaLayout(kernel: Kernel, rows: (MapsRow | SmapsRow)[], fileOps: (r: MapsRow) => FileOperations): VmaLayout {
-  // One file per distinct (dev, inode, path), like the struct file shared by a library's segments.
-  const files = new Map<string, KFile>();
-  // /proc/PID/maps appends the gate area ([vsyscall]): not a VMA of the mm, never walked by task_vma.
-  const out = rows.filter((r) => r.start < GATE_AREA_START).map((r) => {
-    const { flags, flagsUnknown } = vmFlagsOf(r);
-    let file: KFile | null = null;
-    let name: string | null = null;
-    if (r.ino !== 0 || r.path.startsWith('/')) {
-      const key = `${r.devMajor}:${r.devMinor}:${r.ino}:${r.path}`;
-      file = files.get(key) ?? null;
-      if (!file) {
-        file = kernel.createFile(r.path, {
-          f_op: fileOps(r),
-          inode: { i_ino: r.ino, i_mode: S_IFREG | 0o644, s_dev: mkdev(r.devMajor, r.devMinor) },
-        });
-        files.set(key, file);
-      }
-    } else if (r.path) name = r.path;
-    // /proc/PID/maps prints 0 for an anonymous mapping: its vm_pgoff (a page number) is unknown here.
-    return { start: r.start, end: r.end, flags, flagsUnknown, pgoff: file ? Math.floor(r.offset / 4096) : null, file, name };
-  });
-  return vmaLayout(out);
+/**
+ * A maps/smaps row as a VMA: /proc/PID/maps appends the gate area
+ * ([vsyscall]), not a VMA of the mm and never walked by task_vma; it prints 0
+ * for an anonymous mapping's offset, whose vm_pgoff (a page number) is unknown here.
+ */
+function vmaRecordOf(r: MapsRow | SmapsRow): VmaRecord | null {
+  if (r.start >= GATE_AREA_START) return null;
+  const { flags, flagsUnknown } = vmFlagsOf(r);
+  const isFile = r.ino !== 0 || r.path.startsWith('/');
+  return {
+    start: r.start,
+    end: r.end,
+    flags,
+    flagsUnknown,
+    pgoff: isFile ? Math.floor(r.offset / 4096) : null,
+    name: !isFile && r.path ? r.path : null,
+    file: isFile ? { path: r.path, i_ino: r.ino, s_dev: mkdev(r.devMajor, r.devMinor) } : null,
+  };
 }
 
 function buildPidNamespaces(kernel: Kernel, procs: RawProc[], P: string, report: HostReport): Map<RawProc, PidNamespace> {
@@ -1179,11 +1234,6 @@ function buildPidNamespaces(kernel: Kernel, procs: RawProc[], P: string, report:
   return out;
 }
 
-/** Spreads `n` rows in order over a table's buckets: bucket order = row order. */
-function spread(i: number, n: number, table: SockTable): number {
-  return Math.floor((i * table.nBuckets) / Math.max(n, 1));
-}
-
 /** The rows of /proc/net/udp and udp6, by family. */
 interface UdpRows {
   family: number;
@@ -1205,15 +1255,7 @@ function readUdp(P: string, tryRead: (p: string) => string | null): UdpRows[] {
  * power of two above every `sl` seen (at least 128), so each socket keeps its slot.
  */
 function udpHashEntries(P: string, rows: UdpRows[]): number {
-  return udpHashSlots(tryReadText(join(P, 'sys/net/ipv4/udp_hash_entries')), rows.reduce((m, r) => Math.max(m, r.row.sl), -1));
-}
-
-function tryReadText(path: string): string | null {
-  try {
-    return readText(path);
-  } catch {
-    return null; // older kernels (before 6.2) or a captured tree without it
-  }
+  return udpHashSlots(readUdpHashEntries(P), rows.reduce((m, r) => Math.max(m, r.row.sl), -1));
 }
 
 /**
@@ -1307,38 +1349,13 @@ function readNetSysctls(kernel: Kernel, P: string): void {
   net.txrehash = int('core/txrehash') ?? net.txrehash;
 }
 
-function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpRows: UdpRows[], tryRead: (p: string, r?: (p: string) => string) => string | null): void {
+function readSockets(kernel: Kernel, P: string, udpRows: UdpRows[], tryRead: (p: string, r?: (p: string) => string) => string | null): SocketTableBuilder {
   readNetSysctls(kernel, P);
-  const add = (sk: Socket, bucket: number): void => {
-    sk.cookie_unknown = true; // /proc/net prints no cookie: the model's allocCookie() is only an identity
-    // /proc/net shows no socket options: buffers, congestion control etc. stay unknown.
-    sk.optsKnown = false;
-    kernel.addSocket(sk, bucket);
-    if (sk.ino) byIno.set(sk.ino, sk);
-  };
+  const b = new SocketTableBuilder(kernel);
   const inet = (proto: 'tcp' | 'udp', family: number, r: InetRow): Socket => {
     const refcnt = Number(r.tail.split(' ')[0]);
-    return new Socket(
-      proto,
-      family,
-      proto === 'tcp' ? SOCK_STREAM : SOCK_DGRAM,
-      proto === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP,
-      r.state,
-      r.saddr,
-      r.daddr,
-      r.sport,
-      r.dport,
-      r.uid,
-      r.ino,
-      kernel.allocCookie(),
-      r.tx_queue,
-      r.rx_queue,
-      '',
-      true,
-      r.addr,
-      { tr: r.tr, tm_when: r.tm_when, retrnsmt: r.retrnsmt, timeout: r.timeout, tail: r.tail },
-      null,
-      Number.isFinite(refcnt) ? refcnt : 2,
+    return unknownCookie(
+      new Socket({ proto, skc_family: family, skc_state: r.state, skc_rcv_saddr: r.saddr, skc_daddr: r.daddr, skc_num: r.sport, dport: r.dport, sk_uid: r.uid, ino: r.ino, cookie: kernel.allocCookie(), tx_queue: r.tx_queue, rx_queue: r.rx_queue, addr: r.addr, inet: { tr: r.tr, tm_when: r.tm_when, retrnsmt: r.retrnsmt, timeout: r.timeout, tail: r.tail }, sk_refcnt: Number.isFinite(refcnt) ? refcnt : 2 }),
     );
   };
   const table = (name: string): InetRow[] => {
@@ -1348,74 +1365,37 @@ function readSockets(kernel: Kernel, P: string, byIno: Map<number, Socket>, udpR
 
   // TCP: /proc/net/tcp lists the listening hash, then the established hash. The v4
   // and v6 files are merged (the BPF iterator walks both families in one table).
-  const tcp = [...table('tcp').map((r) => inet('tcp', AF_INET, r)), ...table('tcp6').map((r) => inet('tcp', AF_INET6, r))];
-  const listen = tcp.filter((s) => s.skc_state === TCP_LISTEN);
-  const est = tcp.filter((s) => s.skc_state !== TCP_LISTEN);
-  listen.forEach((s, i) => add(s, spread(i, listen.length, kernel.tcpListen)));
-  est.forEach((s, i) => add(s, spread(i, est.length, kernel.tcpEstablished)));
+  b.addTcp([...table('tcp').map((r) => inet('tcp', AF_INET, r)), ...table('tcp6').map((r) => inet('tcp', AF_INET6, r))]);
 
   // UDP: `sl` is the socket's hash slot, and the table is as large as the kernel's: keep it.
   // Within a slot each file keeps its order (the v4 and v6 files are walked separately).
   const udp = udpRows.map((u) => ({ sl: u.row.sl, sk: inet('udp', u.family, u.row) })).sort((a, b) => a.sl - b.sl);
-  for (const u of udp) add(u.sk, u.sl);
+  for (const u of udp) b.add(u.sk, u.sl);
 
   const unixText = tryRead(join(P, 'net/unix'), readUtf8);
   const unix = unixText ? parseUnix(unixText) : [];
-  unix.forEach((r, i) => {
-    const { sk_state, sk_socket } = unixSkState(r);
-    const sk = new Socket(
-      'unix',
-      AF_UNIX,
-      r.type,
-      r.protocol,
-      sk_state,
-      new Uint8Array(0),
-      new Uint8Array(0),
-      0,
-      0,
-      0,
-      r.ino,
-      kernel.allocCookie(),
-      0,
-      0,
-      r.path,
-      sk_socket,
-      r.addr,
-      null,
-      null,
-      r.refcnt,
-    );
-    sk.sk_uid_unknown = true; // /proc/net/unix prints no uid
-    add(sk, spread(i, unix.length, kernel.unix));
-  });
+  b.addUnix(
+    unix.map((r) => {
+      const { sk_state, sk_socket } = unixSkState(r);
+      const sk = unknownCookie(new Socket({ proto: 'unix', skc_family: AF_UNIX, sk_type: r.type, sk_protocol: r.protocol, skc_state: sk_state, ino: r.ino, cookie: kernel.allocCookie(), path: r.path, sk_socket, addr: r.addr, sk_refcnt: r.refcnt }));
+      sk.sk_uid_unknown = true; // /proc/net/unix prints no uid
+      return sk;
+    }),
+  );
 
   const nlText = tryRead(join(P, 'net/netlink'));
   for (const r of nlText ? parseNetlink(nlText) : []) {
-    const sk = new Socket(
-      'netlink',
-      AF_NETLINK,
-      SOCK_RAW,
-      r.protocol,
-      0,
-      new Uint8Array(0),
-      new Uint8Array(0),
-      0,
-      0,
-      0,
-      r.ino,
-      kernel.allocCookie(),
-      0,
-      0,
-      '',
-      true,
-      r.addr,
-      null,
-      { portid: r.portid, groups: r.groups, rmem: r.rmem, wmem: r.wmem, dump: r.dump, locks: r.locks, drops: r.drops },
-      r.locks,
-    );
+    const sk = unknownCookie(new Socket({ proto: 'netlink', skc_family: AF_NETLINK, sk_protocol: r.protocol, skc_state: 0, ino: r.ino, cookie: kernel.allocCookie(), addr: r.addr, netlink: { portid: r.portid, groups: r.groups, rmem: r.rmem, wmem: r.wmem, dump: r.dump, locks: r.locks, drops: r.drops }, sk_refcnt: r.locks }));
     sk.sk_uid_unknown = true; // /proc/net/netlink prints no uid
-    add(sk, r.protocol);
+    b.add(sk, r.protocol);
   }
+  return b;
+}
+
+/** /proc/net prints no cookie: the model's allocCookie() is only an identity. */
+function unknownCookie(sk: Socket): Socket {
+  sk.cookie_unknown = true;
+  return sk;
 }
 
 /**

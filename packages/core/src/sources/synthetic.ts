@@ -1,5 +1,6 @@
+import { BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_PROG_TYPE_TRACING, BPF_LINK_TYPE_ITER } from '../uapi.js';
 import { Kernel } from '../kernel.js';
-import { BpfLink, BpfProg, BPF_LINK_TYPE_ITER, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_PROG_TYPE_TRACING } from '../model/bpf.js';
+import { BpfLink, BpfProg } from '../model/bpf.js';
 import type { Cgroup } from '../model/cgroup.js';
 import { type KFile, mkdev, S_IFCHR, S_IFIFO, S_IFREG } from '../model/file.js';
 import { FilesStruct } from '../model/files_struct.js';
@@ -529,29 +530,29 @@ class SyntheticBuilder {
         if (listenPort !== undefined) this.listening.add(`${kind}:${listenPort}`);
         const zero = new Uint8Array(v6 ? 16 : 4);
         if (listenPort !== undefined) {
-          return new Socket('tcp', v6 ? AF_INET6 : AF_INET, SOCK_STREAM, IPPROTO_TCP, TCP_LISTEN, zero, zero, listenPort, 0, p.uid, ino, cookie, 0, this.rng.int(0, 128), '', true, addr, inet('1 0000000000000000 100 0 0 10 0'));
+          return new Socket({ proto: 'tcp', skc_family: v6 ? AF_INET6 : AF_INET, sk_type: SOCK_STREAM, sk_protocol: IPPROTO_TCP, skc_state: TCP_LISTEN, skc_rcv_saddr: zero, skc_daddr: zero, skc_num: listenPort, sk_uid: p.uid, ino, cookie, rx_queue: this.rng.int(0, 128), addr, inet: inet('1 0000000000000000 100 0 0 10 0') });
         }
         const state = this.rng.chance(0.9) ? TCP_ESTABLISHED : TCP_TIME_WAIT;
         const local = v6 ? this.addr6() : this.addr4();
         const port = this.nextPort++;
-        return new Socket('tcp', v6 ? AF_INET6 : AF_INET, SOCK_STREAM, IPPROTO_TCP, state, local, v6 ? this.addr6() : this.addr4(), port, this.rng.pick([22, 443, 5432, 6379, 80, 3000]), p.uid, ino, cookie, this.rng.int(0, 4) * 100, this.rng.int(0, 3) * 50, '', true, addr, inet('2 0000000000000000 20 4 30 10 -1'));
+        return new Socket({ proto: 'tcp', skc_family: v6 ? AF_INET6 : AF_INET, sk_type: SOCK_STREAM, sk_protocol: IPPROTO_TCP, skc_state: state, skc_rcv_saddr: local, skc_daddr: v6 ? this.addr6() : this.addr4(), skc_num: port, dport: this.rng.pick([22, 443, 5432, 6379, 80, 3000]), sk_uid: p.uid, ino, cookie, tx_queue: this.rng.int(0, 4) * 100, rx_queue: this.rng.int(0, 3) * 50, addr, inet: inet('2 0000000000000000 20 4 30 10 -1') });
       }
       case 'udp':
       case 'udp6': {
         const v6 = kind === 'udp6';
         const zero = new Uint8Array(v6 ? 16 : 4);
-        return new Socket('udp', v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, IPPROTO_UDP, 7, zero, zero, this.rng.pick([123, 323, 53, 5353, this.nextPort++]), 0, p.uid, ino, cookie, 0, 0, '', true, addr, inet('2 0000000000000000 0'));
+        return new Socket({ proto: 'udp', skc_family: v6 ? AF_INET6 : AF_INET, sk_type: SOCK_DGRAM, sk_protocol: IPPROTO_UDP, skc_state: 7, skc_rcv_saddr: zero, skc_daddr: zero, skc_num: this.rng.pick([123, 323, 53, 5353, this.nextPort++]), sk_uid: p.uid, ino, cookie, addr, inet: inet('2 0000000000000000 0') });
       }
       case 'netlink': {
         const proto = this.rng.pick([0, 9, 15, 16]);
-        const sk = new Socket('netlink', AF_NETLINK, SOCK_RAW, proto, 7, new Uint8Array(0), new Uint8Array(0), 0, 0, p.uid, ino, cookie, 0, 0, '', true, addr);
+        const sk = new Socket({ proto: 'netlink', skc_family: AF_NETLINK, sk_type: SOCK_RAW, sk_protocol: proto, skc_state: 7, sk_uid: p.uid, ino, cookie, addr });
         sk.netlink = { portid: t.pid, groups: proto === 15 ? 1 : 0, rmem: 0, wmem: 0, dump: 0, locks: 2, drops: 0 };
         return sk;
       }
       default: {
         const listening = this.rng.chance(0.2);
         const path = listening ? `/run/${p.comm}.sock` : '';
-        return new Socket('unix', AF_UNIX, this.rng.chance(0.8) ? SOCK_STREAM : SOCK_DGRAM, 0, listening ? TCP_LISTEN : TCP_ESTABLISHED, new Uint8Array(0), new Uint8Array(0), 0, 0, p.uid, ino, cookie, 0, 0, path, true, addr);
+        return new Socket({ proto: 'unix', skc_family: AF_UNIX, sk_type: this.rng.chance(0.8) ? SOCK_STREAM : SOCK_DGRAM, sk_protocol: 0, skc_state: listening ? TCP_LISTEN : TCP_ESTABLISHED, sk_uid: p.uid, ino, cookie, path, addr });
       }
     }
   }
@@ -561,7 +562,7 @@ class SyntheticBuilder {
     const k = this.k;
     for (let i = 0; i < 2; i++) {
       const ino = k.allocIno();
-      const sk = new Socket('netlink', AF_NETLINK, SOCK_RAW, i === 0 ? 0 : 15, 7, new Uint8Array(0), new Uint8Array(0), 0, 0, 0, ino, k.allocCookie(), 0, 0, '', true, 0xffff888000100000n + BigInt(i) * 0x800n);
+      const sk = new Socket({ proto: 'netlink', skc_family: AF_NETLINK, sk_type: SOCK_RAW, sk_protocol: i === 0 ? 0 : 15, skc_state: 7, ino, cookie: k.allocCookie(), addr: 0xffff888000100000n + BigInt(i) * 0x800n });
       sk.netlink = { portid: 0, groups: 0, rmem: 0, wmem: 0, dump: 0, locks: 2, drops: 0 };
       k.addSocket(sk);
     }

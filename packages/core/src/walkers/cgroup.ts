@@ -1,14 +1,8 @@
-import { RcuList } from '../rculist.js';
+import { BPF_CGROUP_ITER_SELF_ONLY, BPF_CGROUP_ITER_DESCENDANTS_PRE, BPF_CGROUP_ITER_DESCENDANTS_POST, BPF_CGROUP_ITER_ANCESTORS_UP, BPF_CGROUP_ITER_CHILDREN } from '../uapi.js';
+import { RcuList, type RcuNode } from '../rculist.js';
+import type { OpenCodedWalker } from './walker.js';
 import type { Cgroup } from '../model/cgroup.js';
 import type { Task } from '../model/task.js';
-
-/** `enum bpf_cgroup_iter_order`. */
-export const BPF_CGROUP_ITER_ORDER_UNSPEC = 0;
-export const BPF_CGROUP_ITER_SELF_ONLY = 1;
-export const BPF_CGROUP_ITER_DESCENDANTS_PRE = 2;
-export const BPF_CGROUP_ITER_DESCENDANTS_POST = 3;
-export const BPF_CGROUP_ITER_ANCESTORS_UP = 4;
-export const BPF_CGROUP_ITER_CHILDREN = 5;
 
 /** Order names as fdinfo prints them, index = order value. */
 export const CGROUP_ORDER_NAMES = ['unspec', 'self_only', 'descendants_pre', 'descendants_post', 'ancestors_up', 'children'] as const;
@@ -19,8 +13,8 @@ export const CGROUP_ORDER_NAMES = ['unspec', 'self_only', 'descendants_pre', 'de
  * cgroup is still listed, as in the kernel.
  */
 export function cssNextChild(pos: Cgroup | null, parent: Cgroup): Cgroup | null {
-  let n = pos ? (pos.siblingNode ? RcuList.nextLive(pos.siblingNode) : null) : parent.children.head;
-  while (n && (n.removed || n.value.freed)) n = n.next;
+  let n = pos ? (pos.siblingNode ? RcuList.nextLive(pos.siblingNode) : null) : RcuList.liveFrom(parent.children.head);
+  while (n && n.value.freed) n = RcuList.nextLive(n);
   return n ? n.value : null;
 }
 
@@ -81,23 +75,32 @@ export const CSS_TASK_ITER_THREADED = 2;
  * The walker behind the open-coded `css_task` iterator: the tasks attached
  * to a cgroup in attach order; with CSS_TASK_ITER_PROCS only thread-group
  * leaders. (The model has no threaded cgroups, so THREADED adds nothing.)
+ * It stands on the member list's nodes (no references); the first `next()`
+ * returns the first task, `start()` the task it stands on.
  */
-export class CssTaskWalker {
-  private node: import('../rculist.js').RcuNode<Task> | null;
+export class CssTaskWalker implements OpenCodedWalker<Task> {
+  readonly openCoded = true;
+  private node: RcuNode<Task> | null = null;
   private started = false;
 
   constructor(
     readonly cgroup: Cgroup,
     readonly flags: number,
-  ) {
-    this.node = null;
+  ) {}
+
+  start(): Task | null {
+    if (!this.started) return this.next();
+    return this.node ? this.node.value : null;
   }
 
   next(): Task | null {
-    let n = this.started ? (this.node ? RcuList.nextLive(this.node) : null) : this.cgroup.tasks.head;
+    let n = this.started ? (this.node ? RcuList.nextLive(this.node) : null) : RcuList.liveFrom(this.cgroup.tasks.head);
     this.started = true;
-    while (n && (n.removed || ((this.flags & CSS_TASK_ITER_PROCS) !== 0 && !n.value.isLeader))) n = n.next;
+    if ((this.flags & CSS_TASK_ITER_PROCS) !== 0) while (n && !n.value.isLeader) n = RcuList.nextLive(n);
     this.node = n;
     return n ? n.value : null;
   }
+
+  /** Nothing held: the walk stands on list nodes. */
+  stop(): void {}
 }

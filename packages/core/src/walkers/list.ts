@@ -1,4 +1,10 @@
-import type { Walker } from './walker.js';
+import type { Kernel } from '../kernel.js';
+import type { DmaBuf } from '../model/dmabuf.js';
+import type { KmemCache } from '../model/kmem_cache.js';
+import type { Ksym } from '../model/ksym.js';
+import type { Ipv6Route } from '../model/route.js';
+import { RcuList, type RcuNode } from '../rculist.js';
+import type { OpenCodedWalker, Walker } from './walker.js';
 
 /**
  * The walker behind targets that resume by position (`ksym`, `kmem_cache`,
@@ -23,18 +29,6 @@ export class PositionWalker<T> implements Walker<T> {
   stop(): void {}
 }
 
-import type { Kernel } from '../kernel.js';
-import type { DmaBuf } from '../model/dmabuf.js';
-import type { KmemCache } from '../model/kmem_cache.js';
-import type { Ksym } from '../model/ksym.js';
-import type { Ipv6Route } from '../model/route.js';
-import { RcuList, type RcuNode } from '../rculist.js';
-
-function nth<T>(list: RcuList<T>, pos: number): T | null {
-  let n = list.head;
-  for (let i = 0; n && i < pos; i++) n = n.next;
-  return n ? n.value : null;
-}
 
 /** `ksym` target walker: `/proc/kallsyms` order. */
 export function ksymWalker(kernel: Kernel): PositionWalker<Ksym> {
@@ -42,21 +36,32 @@ export function ksymWalker(kernel: Kernel): PositionWalker<Ksym> {
 }
 
 /**
- * A {@link PositionWalker} over an {@link RcuList} that steps by list node:
- * `start()` finds the entry at the position from the head (the kernel's
- * `seq_start` walking `*pos` entries), `next()` follows the node it stands
- * on (`list_next_entry`), so a read costs its start plus O(1) per entry.
- * `stop()` lets go of the node: the next `start()` counts from the head
- * again, with the kernel's resume-by-position semantics.
+ * The one walk over an {@link RcuList} (the `kmem_cache` and `ipv6_route`
+ * targets, the open-coded `kmem_cache` kind), standing on a list node:
+ * `start()` finds the live entry at the position from the head (the
+ * kernel's `seq_start` walking `*pos` entries), `next()` follows the node it
+ * stands on (`list_next_entry`), so a read costs its start plus O(1) per
+ * entry, and an entry removed while the walker stands on it still leads to
+ * the live entries after it (its node keeps its `next`). `stop()` lets go of
+ * the node: the next `start()` counts from the head again, with the kernel's
+ * resume-by-position semantics. Open-coded: the first `next()` starts at the
+ * head; null at the end and forever after.
  */
-export class RcuListPositionWalker<T> extends PositionWalker<T> {
+export class RcuListWalker<T> extends PositionWalker<T> implements OpenCodedWalker<T> {
+  readonly openCoded = true;
   private node: RcuNode<T> | null = null;
+  private started = false;
 
   constructor(private readonly list: RcuList<T>) {
-    super((pos) => nth(list, pos));
+    super((pos) => {
+      let n = list.head;
+      for (let i = 0; n && i < pos; i++) n = n.next;
+      return n ? n.value : null;
+    });
   }
 
   override start(): T | null {
+    this.started = true;
     let n = this.list.head;
     for (let i = 0; n && i < this.pos; i++) n = n.next;
     this.node = n;
@@ -64,6 +69,7 @@ export class RcuListPositionWalker<T> extends PositionWalker<T> {
   }
 
   override next(): T | null {
+    if (!this.started) return this.start();
     this.pos++;
     const n = this.node ? RcuList.nextLive(this.node) : null;
     this.node = n;
@@ -76,50 +82,23 @@ export class RcuListPositionWalker<T> extends PositionWalker<T> {
 }
 
 /** `kmem_cache` target walker: the slab cache list in list order. */
-export function kmemCacheWalker(kernel: Kernel): PositionWalker<KmemCache> {
-  return new RcuListPositionWalker(kernel.kmemCaches);
+export function kmemCacheWalker(kernel: Kernel): RcuListWalker<KmemCache> {
+  return new RcuListWalker(kernel.kmemCaches);
 }
 
 /** `ipv6_route` target walker: FIB walk order. */
-export function ipv6RouteWalker(kernel: Kernel): PositionWalker<Ipv6Route> {
-  return new RcuListPositionWalker(kernel.ipv6Routes);
+export function ipv6RouteWalker(kernel: Kernel): RcuListWalker<Ipv6Route> {
+  return new RcuListWalker(kernel.ipv6Routes);
 }
 
 /**
- * The walker behind open-coded iterators over an {@link RcuList} (the
- * `kmem_cache` kind): list order from the head, standing on a node, so an
- * entry removed while the walker stands on it still leads to the live
- * entries after it (its node keeps its `next`). NULL at the end and forever
- * after.
+ * The walk over the global DMA buffer list (kernel/bpf/dmabuf_iter.c with the
+ * 6.18.y resume fix), shared by the `dmabuf` target and kind as the kernel
+ * shares `dma_buf_iter_begin`/`dma_buf_iter_next`: it holds a reference on
+ * the buffer it stands on. `start` resumes at the buffer fetched but not
+ * shown by the previous read (kept referenced by `stop`); NULL at the end.
  */
-export class RcuListWalker<T> {
-  private node: RcuNode<T> | null = null;
-  private started = false;
-
-  constructor(private readonly list: RcuList<T>) {}
-
-  /** The next live entry, or null. */
-  next(): T | null {
-    let n: RcuNode<T> | null;
-    if (!this.started) {
-      this.started = true;
-      n = this.list.head;
-    } else {
-      n = this.node ? RcuList.nextLive(this.node) : null;
-    }
-    while (n && n.removed) n = n.next;
-    this.node = n;
-    return n ? n.value : null;
-  }
-}
-
-/**
- * The `dmabuf` target's walker (kernel/bpf/dmabuf_iter.c with the 6.18.y
- * resume fix): the global buffer list in order, holding a reference on the
- * buffer it stands on. `start` resumes at the buffer fetched but not shown
- * by the previous read (kept referenced by `stop`); NULL at the end.
- */
-export class DmaBufWalker {
+export class DmaBufWalker implements Walker<DmaBuf> {
   private node: RcuNode<DmaBuf> | null = null;
   private started = false;
 
@@ -129,14 +108,24 @@ export class DmaBufWalker {
   start(): DmaBuf | null {
     if (!this.started) {
       this.started = true;
-      return this.step(this.list.head);
+      return this.begin();
     }
+    return this.current;
+  }
+
+  /** The buffer the walker stands on (referenced), or null. */
+  get current(): DmaBuf | null {
     return this.node ? this.node.value : null;
   }
 
-  /** Drops the current buffer and takes the next live one. */
+  /** `dma_buf_iter_begin`: takes the first live buffer, dropping the current one. */
+  begin(): DmaBuf | null {
+    return this.step(RcuList.liveFrom(this.list.head));
+  }
+
+  /** `dma_buf_iter_next`: drops the current buffer and takes the next live one. */
   next(): DmaBuf | null {
-    return this.step(this.node ? this.node.next : null);
+    return this.step(this.node ? RcuList.nextLive(this.node) : null);
   }
 
   /** Nothing to do: the current buffer stays referenced for the next read. */
@@ -150,7 +139,6 @@ export class DmaBufWalker {
   }
 
   private step(n: RcuNode<DmaBuf> | null): DmaBuf | null {
-    while (n && n.removed) n = n.next;
     n?.value.get();
     this.release();
     this.node = n;

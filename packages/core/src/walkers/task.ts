@@ -1,7 +1,8 @@
 import type { Kernel } from '../kernel.js';
 import type { PidNamespace } from '../model/pid_namespace.js';
 import type { Task } from '../model/task.js';
-import type { Walker } from './walker.js';
+import { RcuList, type RcuNode } from '../rculist.js';
+import type { OpenCodedWalker, Walker } from './walker.js';
 
 /** Which tasks a task walker visits (`enum bpf_iter_task_type`). */
 export type TaskIterType = 'ALL' | 'TID' | 'TGID';
@@ -72,8 +73,7 @@ function taskGroupSeqGetNext(spec: TaskIterSpec, c: TaskCursor, skipIfDupFiles: 
   }
   const cur = ns.pids.get(c.pidVisiting);
   if (!cur || !cur.threadNode) return null;
-  for (let n = cur.threadNode.next; n; n = n.next) {
-    if (n.removed) continue;
+  for (let n = RcuList.nextLive(cur.threadNode); n; n = RcuList.nextLive(n)) {
     const t = n.value;
     const nr = t.pidNr(ns);
     if (!nr) continue;
@@ -128,11 +128,17 @@ export const BPF_TASK_ITER_PROC_THREADS = 2;
  * list in creation order starting with the idle task (ALL_PROCS), every
  * thread of every process (ALL_THREADS), or the threads of one process from
  * a given thread on (PROC_THREADS). Like the kernel's (RCU, no references),
- * it stands on list nodes, which keep their links after removal.
+ * it stands on list nodes, which keep their links after removal. Open-coded:
+ * the first `next()` returns the first task; `start()` the task it stands on.
  */
-export class TaskListWalker {
-  private proc: import('../rculist.js').RcuNode<Task> | null;
-  private pos: import('../rculist.js').RcuNode<Task> | null;
+export class TaskListWalker implements OpenCodedWalker<Task> {
+  readonly openCoded = true;
+  /** The process (signal list node) being walked; null for PROC_THREADS. */
+  private proc: RcuNode<Task> | null;
+  /** The thread the next step returns (the kernel's `kit->pos`: it steps one ahead). */
+  private pos: RcuNode<Task> | null;
+  /** The task last returned; undefined before the first step. */
+  private last: Task | null | undefined = undefined;
 
   /** `kernel` may be null for PROC_THREADS, which only follows `task`'s thread list. */
   constructor(
@@ -150,20 +156,26 @@ export class TaskListWalker {
     }
   }
 
+  /** The task last returned (the first one before any step), or null at the end. */
+  start(): Task | null {
+    return this.last === undefined ? this.next() : this.last;
+  }
+
   /** The next task, or null at the end (and forever after). */
   next(): Task | null {
     const pos = this.pos;
-    if (!pos) return null;
+    if (!pos) return (this.last = null);
     if (this.flags !== BPF_TASK_ITER_ALL_PROCS) {
-      let n = pos.next;
-      while (n && n.removed) n = n.next;
+      const n = RcuList.nextLive(pos);
       this.pos = n;
-      if (n || this.flags === BPF_TASK_ITER_PROC_THREADS) return pos.value;
+      if (n || this.flags === BPF_TASK_ITER_PROC_THREADS) return (this.last = pos.value);
     }
-    let p = this.proc!.next;
-    while (p && p.removed) p = p.next;
+    const p = RcuList.nextLive(this.proc!);
     this.proc = p;
     this.pos = p ? p.value.threadNode : null;
-    return pos.value;
+    return (this.last = pos.value);
   }
+
+  /** Nothing held: the walk stands on RCU list nodes. */
+  stop(): void {}
 }

@@ -2,7 +2,7 @@ import type { Kernel } from '../kernel.js';
 import type { MmStruct, Vma } from '../model/mm.js';
 import type { Task } from '../model/task.js';
 import { taskSeqGetNext, type TaskCursor, type TaskIterSpec } from './task.js';
-import type { Walker } from './walker.js';
+import type { OpenCodedWalker, Walker } from './walker.js';
 
 /** One VMA of one task, as the task_vma target hands it to a program. */
 export interface TaskVma {
@@ -28,6 +28,8 @@ export class TaskVmaWalker implements Walker<TaskVma> {
   };
   private task: Task | null = null;
   private vma: Vma | null = null;
+  /** The walk over the current task's VMAs (the open-coded kind's walker). */
+  private vmas: VmaWalker | null = null;
 
   constructor(
     readonly kernel: Kernel,
@@ -55,16 +57,13 @@ export class TaskVmaWalker implements Walker<TaskVma> {
         }
         op = savedTid !== c.tid ? 'first' : 'find';
       }
-      const mm = task.mm;
       let vma: Vma | null = null;
-      if (mm) {
-        if (op === 'first') vma = mm.findVma(0);
-        else if (op === 'next') vma = mm.findVma(this.vma!.vm_end);
-        else {
-          // Nothing paused yet (prev_vm_end 0): the kernel's `0 - 1` wraps to ULONG_MAX and finds nothing.
-          vma = c.prev_vm_end > 0 ? mm.findVma(c.prev_vm_end - 1) : null;
-          if (vma && vma.vm_start === c.prev_vm_start && vma.vm_end === c.prev_vm_end) vma = mm.findVma(vma.vm_end);
-        }
+      if (op === 'next') vma = this.vmas!.next(); // find_vma(mm, prev_vm_end)
+      else if (op === 'first') vma = (this.vmas = new VmaWalker(task, 0)).start();
+      // Nothing paused yet (prev_vm_end 0): the kernel's `0 - 1` wraps to ULONG_MAX and finds nothing.
+      else if (c.prev_vm_end > 0) {
+        vma = (this.vmas = new VmaWalker(task, c.prev_vm_end - 1)).start();
+        if (vma && vma.vm_start === c.prev_vm_start && vma.vm_end === c.prev_vm_end) vma = this.vmas.next();
       }
       if (vma) {
         this.task = task;
@@ -75,6 +74,7 @@ export class TaskVmaWalker implements Walker<TaskVma> {
       task.put();
       this.task = null;
       this.vma = null;
+      this.vmas = null;
       if (this.spec.type === 'TID') return null;
       c.tid++;
       task = null;
@@ -105,23 +105,31 @@ export class TaskVmaWalker implements Walker<TaskVma> {
       this.task = null;
     }
     this.vma = null;
+    this.vmas = null;
   }
 }
 
 /**
- * The walker behind the open-coded `task_vma` iterator
- * (`bpf_iter_task_vma_new(it, task, addr)`): snapshots of one task's VMAs
- * whose end is above `addr`, ascending. Steps by index while the address
- * space is unchanged (O(1) per VMA); after an mmap/munmap between steps it
- * looks up the first VMA ending above the last one's end again, as the
- * kernel's `find_vma` from the saved address does.
+ * The walk over one task's VMAs from an address, shared by the open-coded
+ * `task_vma` iterator (`bpf_iter_task_vma_new(it, task, addr)`) and the
+ * `task_vma` target: snapshots of the VMAs whose end is above `addr`,
+ * ascending. Steps by index while the address space is unchanged (O(1) per
+ * VMA); after an mmap/munmap between steps it looks up the first VMA ending
+ * above the last one's end again, as the kernel's `find_vma` from the saved
+ * address does. `start()` returns the VMA the walker stands on (the first
+ * one before any step), the first `next()` too; null at the end and forever
+ * after.
  */
-export class VmaWalker {
+export class VmaWalker implements OpenCodedWalker<Vma> {
+  readonly openCoded = true;
+  /** `find_vma` address of the next step; -1 after the end. */
   private nextAddr: number;
   /** Index of the next VMA in `mm` when `mm.seq` is still `seq`; -1 before the first lookup. */
   private index = -1;
   private mm: MmStruct | null = null;
   private seq = 0;
+  /** The VMA last returned; undefined before the first step. */
+  private cur: Vma | null | undefined = undefined;
 
   constructor(
     readonly task: Task,
@@ -130,9 +138,13 @@ export class VmaWalker {
     this.nextAddr = addr;
   }
 
+  start(): Vma | null {
+    return this.cur === undefined ? this.next() : this.cur;
+  }
+
   next(): Vma | null {
     const mm = this.task.mm;
-    if (!mm || this.nextAddr < 0) return null;
+    if (!mm || this.nextAddr < 0) return (this.cur = null);
     let i = this.index;
     if (i < 0 || mm !== this.mm || mm.seq !== this.seq) {
       i = mm.findVmaIndex(this.nextAddr);
@@ -141,11 +153,14 @@ export class VmaWalker {
     } else if (i >= mm.vmaCount) i = -1;
     if (i < 0) {
       this.nextAddr = -1;
-      return null;
+      return (this.cur = null);
     }
     const v = mm.vma(i);
     this.index = i + 1;
     this.nextAddr = v.vm_end;
-    return v;
+    return (this.cur = v);
   }
+
+  /** Nothing held: snapshots are values. */
+  stop(): void {}
 }

@@ -7,23 +7,13 @@
  * `destroy`. Quirk kept from the kernel: after `next` returned NULL, the
  * next call starts over from the beginning. The kfuncs are `KF_SLEEPABLE`.
  *
- * The kernel is the constructor's (`ctx.kernel`), its `dmabufs` list.
+ * The kernel is the constructor's (`ctx.kernel`), its `dmabufs` list. The
+ * traversal is core's `DmaBufWalker`, the `dmabuf` target's too (the
+ * kernel's `dma_buf_iter_begin`/`dma_buf_iter_next`).
  */
-import type { DmaBuf, Kernel, RcuNode } from '@bpf-iter/core';
+import { DmaBufWalker, type DmaBuf } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL, KF_SLEEPABLE } from '../flags.js';
 import { registerIterKind } from '../registry.js';
-
-interface DmabufState {
-  readonly kernel: Kernel;
-  /** The referenced buffer's node (the last one returned), or null. */
-  node: RcuNode<DmaBuf> | null;
-}
-
-function release(s: DmabufState): void {
-  const prev = s.node;
-  s.node = null;
-  prev?.value.put();
-}
 
 /** The `dmabuf` iterator kind: `bpf_iter_dmabuf_new(it)`, elements are `DmaBuf`s. */
 export const iterDmabuf = registerIterKind({
@@ -34,10 +24,10 @@ export const iterDmabuf = registerIterKind({
     flags: KF_ITER_NEW | KF_SLEEPABLE,
     params: [{ name: 'it', type: 'struct bpf_iter_dmabuf *' }],
     ret: 'int',
-    impl: (ctx): DmabufState => {
+    impl: (ctx): DmaBufWalker => {
       // Fails ENOENT/EOPNOTSUPP when the source could not read the buffers (never an empty walk by mistake).
       ctx.kernel.checkReadable('dmabuf');
-      return { kernel: ctx.kernel, node: null };
+      return new DmaBufWalker(ctx.kernel.dmabufs);
     },
   },
   next: {
@@ -45,22 +35,15 @@ export const iterDmabuf = registerIterKind({
     flags: KF_ITER_NEXT | KF_RET_NULL | KF_SLEEPABLE,
     params: [{ name: 'it', type: 'struct bpf_iter_dmabuf *' }],
     ret: 'struct dma_buf *',
-    impl: (s: DmabufState): DmaBuf | null => {
-      // dma_buf_iter_next(cur) when standing on one, else dma_buf_iter_begin().
-      let n = s.node ? s.node.next : s.kernel.dmabufs.head;
-      while (n && n.removed) n = n.next;
-      n?.value.get();
-      release(s);
-      s.node = n;
-      return n ? n.value : null;
-    },
+    // dma_buf_iter_next(cur) when standing on one, else dma_buf_iter_begin().
+    impl: (w: DmaBufWalker): DmaBuf | null => (w.current ? w.next() : w.begin()),
   },
   destroy: {
     name: 'bpf_iter_dmabuf_destroy',
     flags: KF_ITER_DESTROY | KF_SLEEPABLE,
     params: [{ name: 'it', type: 'struct bpf_iter_dmabuf *' }],
     ret: 'void',
-    impl: release,
+    impl: (w: DmaBufWalker): void => w.release(),
   },
 });
 

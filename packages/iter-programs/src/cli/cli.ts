@@ -44,7 +44,7 @@ function iterOptions(c: Command, which: { family?: boolean; set?: boolean; prog?
   return c;
 }
 
-const KERNEL_HELP = 'host, bpf (the running kernel through real BPF iterators), synthetic or synthetic:SEED (default: synthetic, the embedded kernel)';
+const KERNEL_HELP = 'host, bpf (the running kernel through real BPF iterators), synthetic, synthetic:SEED or snapshot:FILE (a saved kernel; default: synthetic, the embedded kernel)';
 
 /** A command's options with the global ones (`-j`, `-p`); `-p` implies `-j`, as in bpftool. */
 function opts<T>(cmd: Command): T & OutputOptions {
@@ -185,7 +185,7 @@ export function buildCli(io: CliIo): Command {
     .command('show')
     .alias('list')
     .argument('[PROG...]', 'id ID | name NAME | tag TAG')
-    .option('--kernel <KERNEL>', 'bpf (default: the running kernel, like bpftool), host, synthetic or synthetic:SEED (a model, with the programs its pins hold)')
+    .option('--kernel <KERNEL>', 'bpf (default: the running kernel, like bpftool), host, synthetic, synthetic:SEED or snapshot:FILE (a model, with the programs its pins hold)')
     .description("the kernel's programs")
     .action(async (args: string[], _o: unknown, cmd: Command) => {
       const o = opts<{ kernel?: string }>(cmd);
@@ -200,7 +200,7 @@ export function buildCli(io: CliIo): Command {
     .command('show')
     .alias('list')
     .argument('[MAP...]', 'id ID | name NAME')
-    .option('--kernel <KERNEL>', 'bpf (default: the running kernel, like bpftool), host, synthetic or synthetic:SEED (a model)')
+    .option('--kernel <KERNEL>', 'bpf (default: the running kernel, like bpftool), host, synthetic, synthetic:SEED or snapshot:FILE (a model)')
     .description("the kernel's maps")
     .action(async (args: string[], _o: unknown, cmd: Command) => {
       const o = opts<{ kernel?: string }>(cmd);
@@ -209,6 +209,29 @@ export function buildCli(io: CliIo): Command {
       if (o.kernel === undefined || o.kernel === 'bpf') return (await import('./prog.js')).mapShowCommand(io, o, f);
       return show.mapShowCommand(io, f, o);
     });
+
+  const snapshot = program.command('snapshot').description('kernel snapshots: save a kernel to a file, replay it anywhere with --kernel snapshot:FILE (docs/snapshots.md)');
+  snapshot
+    .command('save')
+    .argument('<FILE>', 'the snapshot to write (gzip-compressed JSON Lines; written whole or not at all)')
+    .option('--kernel <KERNEL>', 'host, bpf, synthetic, synthetic:SEED or snapshot:FILE (default: synthetic)')
+    .option('--redact <FIELDS>', 'pseudonymise comm, paths and/or addresses (comma-separated; stable pseudonyms keep relations)')
+    .description('save a kernel model to FILE')
+    .action(async (file: string, _o: unknown, cmd: Command) => {
+      const o = opts<{ kernel?: string; redact?: string }>(cmd);
+      return nullUnderJson(io, o, (async () => (await import('./snapshot.js')).snapshotSaveCommand(io, file, o))());
+    });
+  snapshot
+    .command('info')
+    .argument('<FILE>')
+    .description('what a snapshot holds: source, machine, kernel release, time, counts per kind (-j: JSON)')
+    .action(async (file: string, _o: unknown, cmd: Command) => (await import('./snapshot.js')).snapshotInfoCommand(io, file, opts<object>(cmd)));
+  snapshot
+    .command('diff')
+    .argument('<A>')
+    .argument('<B>')
+    .description('objects that appeared, vanished or changed from A to B, per kind (-j: JSON)')
+    .action(async (a: string, b: string, _o: unknown, cmd: Command) => (await import('./snapshot.js')).snapshotDiffCommand(io, a, b, opts<object>(cmd)));
 
   serveCommand(program, io, u32);
   return program;

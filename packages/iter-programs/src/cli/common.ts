@@ -4,11 +4,13 @@
  * --order`) and streaming an iterator fd to stdout.
  */
 import { once } from 'node:events';
+import { resolve } from 'node:path';
 import {
   BpfError,
   CGROUP_ORDER_NAMES,
   defaultKernel,
   fail,
+  loadKernelSync,
   openHost,
   readBpfWithReport,
   syntheticKernel,
@@ -21,7 +23,7 @@ import { fdTable } from '../fd_table.js';
 import type { IterFdBase } from '../iter_fd.js';
 import { attachIter, type BpfIterLink } from '../link.js';
 import type { BpfIterLinkInfoInit } from '../link_info.js';
-import { loadProgram, type BpfGlobals, type BpfProg, type BpfProgramSpec } from '../program.js';
+import { loadProgram, type BpfGlobals, type BpfProgFd, type BpfProgramSpec } from '../program.js';
 import { bpf_map_get_fd_by_id, cgroup_open } from '../targets/index.js';
 import { dumpProgress, withStatus } from './progress.js';
 import { linkParamsOf } from './targets.js';
@@ -65,17 +67,25 @@ export async function streamIter(io: CliIo, fd: IterFdBase): Promise<void> {
 
 // ---- kernels ----------------------------------------------------------------
 
-/** A parsed `--kernel` value, normalised: `synthetic:SEED`, `host` or `bpf`. */
+/** A parsed `--kernel` value, normalised: `synthetic:SEED`, `host`, `bpf` or `snapshot:ABSOLUTE-PATH`. */
 export type KernelSpec = string;
 
-/** Normalises `--kernel` (`synthetic` means the embedded default, seed 1). EINVAL for anything else. */
+/** What `--kernel` takes, for help texts and errors. */
+export const KERNEL_CHOICES = 'host, bpf, synthetic, synthetic:SEED or snapshot:FILE';
+
+/**
+ * Normalises `--kernel` (`synthetic` means the embedded default, seed 1;
+ * `snapshot:FILE` a saved kernel, its path made absolute so a pin finds it
+ * from anywhere). EINVAL for anything else.
+ */
 export function parseKernelSpec(s: string | undefined): KernelSpec {
   const v = (s ?? 'synthetic').trim();
   if (v === 'host' || v === 'bpf') return v;
   if (v === 'synthetic') return 'synthetic:1';
   const m = /^synthetic:(\d+)$/.exec(v);
   if (m) return `synthetic:${Number(m[1])}`;
-  fail('EINVAL', `--kernel must be host, bpf, synthetic or synthetic:SEED, not '${v}'`);
+  if (v.startsWith('snapshot:') && v.length > 'snapshot:'.length) return `snapshot:${resolve(v.slice('snapshot:'.length))}`;
+  fail('EINVAL', `--kernel must be ${KERNEL_CHOICES}, not '${v}'`);
 }
 
 /** Which kinds of objects a target walks, so `--kernel host|bpf` reads only those. */
@@ -178,6 +188,7 @@ export class KernelCache {
       // The host source is lazy (read as the walk reaches each kind): nothing long to show here.
       if (spec === 'host') k = openHost({ ...hostOptionsFor(target), ...host });
       else if (spec === 'bpf') k = status('reading the running kernel through BPF iterators (the first run builds them)…', () => readBpfFor(target));
+      else if (spec.startsWith('snapshot:')) k = status('loading the snapshot…', () => loadKernelSync(spec.slice('snapshot:'.length)));
       else {
         const seed = Number(spec.slice('synthetic:'.length));
         // The default kernel is shared with library code in this process.
@@ -280,7 +291,7 @@ export function paramsFromOpts(o: { pid?: number; tid?: number; map?: number; cg
 // ---- programs and links -----------------------------------------------------
 
 /** Attaches a loaded program with the CLI's link parameters; fds opened for the link info are closed again. */
-export function attachWith(prog: BpfProg, params: LinkParams, kernel: Kernel): BpfIterLink {
+export function attachWith(prog: BpfProgFd, params: LinkParams, kernel: Kernel): BpfIterLink {
   const built = buildLinkInfo(prog.targetName, params, kernel);
   try {
     return attachIter(prog, { linkInfo: built.linkInfo, kernel });

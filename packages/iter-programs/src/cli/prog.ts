@@ -25,7 +25,7 @@ import {
 } from '@bpf-iter/core/internal';
 import { out, type CliIo } from './common.js';
 import { jsonText, type OutputOptions } from './output.js';
-import { select, type ShowFilter } from './show.js';
+import { select, type MapShowEntry, type ShowFilter } from './show.js';
 
 /** `sizeof(struct bpf_map_info)` in libbpf 1.1's uapi header. */
 const MAP_INFO_SIZE = 88;
@@ -49,15 +49,8 @@ export interface ProgShowRow {
   btf_id: number;
 }
 
-/** A map as `map show -j` prints it. */
-export interface MapShowRow {
-  id: number;
-  type: string;
-  name: string;
-  flags: number;
-  bytes_key: number;
-  bytes_value: number;
-  max_entries: number;
+/** A real kernel map as `map show -j` prints it: the model's {@link MapShowEntry} and what only the real kernel tells. */
+export interface MapShowRow extends MapShowEntry {
   /** fdinfo `memlock`. */
   bytes_memlock: number;
   /** fdinfo `frozen` (`.rodata` after load). */

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fail, withKernel, type Kernel } from '@bpf-iter/core';
 import { openAndLoad } from '../libbpf.js';
-import { isProgramSpec, parseIterSec, type BpfProg, type BpfProgramSpec } from '../program.js';
+import { isProgramSpec, parseIterSec, type BpfProgFd, type BpfProgramSpec } from '../program.js';
 import { applySets, attachWith, KernelCache, paramsFromOpts, parseKernelSpec, streamIter, type CliIo } from './common.js';
 import { moduleSha256, withOrigin } from './state.js';
 import { isBpfObjectFile } from './real.js';
@@ -58,7 +58,7 @@ export async function loadProgramModule(io: CliIo, file: string, progName?: stri
 }
 
 /** A loaded skeleton of the picked program with `--set` applied; call `destroy()` when done. */
-export function openSkeleton(mp: ModuleProgram, kernel: Kernel, sets: readonly string[]): { prog: BpfProg; destroy(): void } {
+export function openSkeleton(mp: ModuleProgram, kernel: Kernel, sets: readonly string[]): { prog: BpfProgFd; destroy(): void } {
   const pick = (k: string) => mp.mod[k];
   // Only the picked program is loaded: another program of the module may target something else.
   const skel = withKernel(kernel, () => openAndLoad({ [mp.key]: mp.spec, bss: pick('bss'), data: pick('data'), rodata: pick('rodata') }));

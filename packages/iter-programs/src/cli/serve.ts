@@ -69,7 +69,7 @@ export function serveCommand(program: Command, io: CliIo, uint: (v: string) => n
     .command('serve')
     .description('serve iterator results as metrics: /metrics (Prometheus text format, a fresh iteration per scrape) and OTLP/HTTP push (see docs/metrics.md)')
     .option('--listen <HOST:PORT>', 'where /metrics listens (port 0: any free port, printed at start)', '127.0.0.1:9464')
-    .option('--kernel <KERNEL>', 'host, bpf, synthetic or synthetic:SEED (default: synthetic)')
+    .option('--kernel <KERNEL>', 'host, bpf, synthetic, synthetic:SEED or snapshot:FILE (default: synthetic)')
     .option('--program <MODULE_OR_OBJ>', "instead of the default set: a program module (.js/.ts) or BPF object (.bpf.o/.bpf.c) whose output lines are samples, 'name{label=\"v\"} value'")
     .option('--prog <NAME>', 'the program to use when --program has several')
     .option('--set <NAME=VALUE>', 'set a .bss/.data global of --program (repeatable)', (v: string, prev: string[] = []) => [...prev, v], [] as string[])

@@ -4,7 +4,7 @@
  * kernel/bpf/bpf_iter.c): which helpers a program may call.
  */
 import { BpfError } from '@bpf-iter/core';
-import type { BpfProg } from '../program.js';
+import type { BpfProgFd } from '../program.js';
 import type { BpfFuncProto } from '../registry.js';
 import { currentRun } from '../run_ctx.js';
 import { bpf_d_path } from './d_path.js';
@@ -137,7 +137,7 @@ export function baseHelperNames(): string[] {
 export interface ProgLike {
   readonly expected_attach_type: string;
   readonly sleepable: boolean;
-  readonly target?: { readonly reg: { get_func_proto?(func: string, prog: BpfProg): BpfFuncProto | null | undefined } };
+  readonly target?: { readonly reg: { get_func_proto?(func: string, prog: BpfProgFd): BpfFuncProto | null | undefined } };
 }
 
 /**
@@ -151,7 +151,7 @@ export function bpf_iter_func_proto(func: string, prog: ProgLike): BpfFuncProto 
   if (SLEEPABLE_ONLY.has(func)) return prog.sleepable ? baseProto(func) : null;
   if (TRACING_BASE.has(func)) return baseProto(func);
   if (isIter && prog.target?.reg.get_func_proto) {
-    const p = prog.target.reg.get_func_proto(func, prog as BpfProg);
+    const p = prog.target.reg.get_func_proto(func, prog as BpfProgFd);
     if (p) return { name: func, ...p };
   }
   return null;

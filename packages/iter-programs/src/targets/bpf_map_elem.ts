@@ -17,7 +17,8 @@ import {
 import { SEC } from '../program.js';
 import { bpf_seq_write } from '../helpers/seq_write.js';
 import type { BpfIterReg } from '../registry.js';
-import { attachMapFd, linkMap, mapLinkOps, walkerSeqOps } from './common.js';
+import { attachMapFd, linkMap, mapLinkOps, type MapLinkAux } from './map_params.js';
+import { walkerSeqOps } from './seq_ops.js';
 
 /** ctx fields of `iter/bpf_map_elem` programs. */
 export interface BpfIterBpfMapElemCtx {
@@ -37,7 +38,7 @@ interface ElemPriv {
 }
 
 /** Registration of the `bpf_map_elem` target. */
-export const bpfMapElemReg: BpfIterReg<MapElem, ElemPriv> = {
+export const bpfMapElemReg: BpfIterReg<MapElem, ElemPriv, MapLinkAux> = {
   target: 'bpf_map_elem',
   attach_target: (prog, linfo, aux) =>
     attachMapFd(prog, linfo, aux, (m) => ITERABLE.has(m.map_type), (m, access) => {

@@ -8,7 +8,8 @@ import { BPF_MAP_TYPE_SK_STORAGE, skStorageWalker, type BpfMap, type SkStorageEn
 import { SEC } from '../program.js';
 import { BPF_SEQ_PRINTF } from '../helpers/seq_printf.js';
 import type { BpfIterReg } from '../registry.js';
-import { attachMapFd, linkMap, mapLinkOps, walkerSeqOps, type WalkerPriv } from './common.js';
+import { attachMapFd, linkMap, mapLinkOps, type MapLinkAux } from './map_params.js';
+import { walkerSeqOps, type WalkerPriv } from './seq_ops.js';
 
 /** ctx fields of `iter/bpf_sk_storage_map` programs. */
 export interface BpfIterBpfSkStorageMapCtx {
@@ -24,7 +25,7 @@ interface SkStoragePriv extends WalkerPriv<SkStorageEntry> {
 }
 
 /** Registration of the `bpf_sk_storage_map` target. */
-export const bpfSkStorageMapReg: BpfIterReg<SkStorageEntry, SkStoragePriv> = {
+export const bpfSkStorageMapReg: BpfIterReg<SkStorageEntry, SkStoragePriv, MapLinkAux> = {
   target: 'bpf_sk_storage_map',
   attach_target: (prog, linfo, aux) =>
     attachMapFd(prog, linfo, aux, (m) => m.map_type === BPF_MAP_TYPE_SK_STORAGE, (m, access) => (access.value ?? 0) <= m.value_size),

@@ -20,8 +20,10 @@ import { fdTable } from '../fd_table.js';
 import { SEC } from '../program.js';
 import { BPF_SEQ_PRINTF } from '../helpers/seq_printf.js';
 import { ERR_PTR } from '../ptr.js';
-import type { BpfIterAuxInfo, BpfIterReg } from '../registry.js';
-import { CgroupFd, runProg, sessionKernel } from './common.js';
+import type { BpfIterAuxOf, BpfIterReg } from '../registry.js';
+import { CgroupFd } from '../fds.js';
+import { bpf_iter_show, type SeqFile } from '../seq_file.js';
+import { sessionKernel } from './session.js';
 
 /** ctx fields of `iter/cgroup` programs. */
 export interface BpfIterCgroupCtx {
@@ -30,11 +32,6 @@ export interface BpfIterCgroupCtx {
 
 const ORDERS = new Set([BPF_CGROUP_ITER_DESCENDANTS_PRE, BPF_CGROUP_ITER_DESCENDANTS_POST, BPF_CGROUP_ITER_ANCESTORS_UP, BPF_CGROUP_ITER_SELF_ONLY, BPF_CGROUP_ITER_CHILDREN]);
 
-interface CgroupAux {
-  start: Cgroup;
-  order: number;
-}
-
 interface CgroupPriv {
   start: Cgroup | null;
   order: number;
@@ -42,20 +39,19 @@ interface CgroupPriv {
   terminate: boolean;
 }
 
-function cgAux(aux: BpfIterAuxInfo): CgroupAux {
-  return aux.cgroup as unknown as CgroupAux;
-}
+/** The aux of a cgroup link: attach fills `cgroup`. */
+type CgroupLinkAux = BpfIterAuxOf<'cgroup'>;
 
 /** `__cgroup_iter_seq_show`: dead cgroups are skipped silently; a non-zero program result ends the walk. */
-function show(seq: { private: CgroupPriv }, cg: Cgroup | null, inStop: boolean): number {
+function show(seq: SeqFile<CgroupPriv>, cg: Cgroup | null, inStop: boolean): number {
   if (cg && cg.dead) return 0;
-  const ret = runProg(seq as never, { cgroup: cg }, inStop);
+  const ret = bpf_iter_show(seq, { cgroup: cg }, inStop);
   if (ret) seq.private.terminate = true;
   return 0;
 }
 
 /** Registration of the `cgroup` target. */
-export const cgroupReg: BpfIterReg<Cgroup, CgroupPriv> = {
+export const cgroupReg: BpfIterReg<Cgroup, CgroupPriv, CgroupLinkAux> = {
   target: 'cgroup',
   attach_target(_prog, linfo, aux) {
     const { order, cgroup_fd: fd, cgroup_id: id } = linfo.cgroup;
@@ -72,17 +68,17 @@ export const cgroupReg: BpfIterReg<Cgroup, CgroupPriv> = {
     } else {
       cg = sessionKernel(aux).cgroupRoot;
     }
-    aux.cgroup = { start: cg.get(), order } as never;
+    aux.cgroup = { start: cg.get(), order };
     return 0;
   },
-  detach_target: (aux) => cgAux(aux).start.put(),
+  detach_target: (aux) => aux.cgroup.start.put(),
   show_fdinfo(aux, seq) {
-    const { start, order } = cgAux(aux);
+    const { start, order } = aux.cgroup;
     seq.puts(`cgroup_path:\t${start.path}\n`);
     seq.puts(`order: ${CGROUP_ORDER_NAMES[order]}\n`);
   },
   fill_link_info(aux, info) {
-    const { start, order } = cgAux(aux);
+    const { start, order } = aux.cgroup;
     info.cgroup.cgroup_id = BigInt(start.id);
     info.cgroup.order = order;
     return 0;
@@ -92,7 +88,7 @@ export const cgroupReg: BpfIterReg<Cgroup, CgroupPriv> = {
   seq_info: {
     seq_priv: () => ({ start: null, order: 0, visitedAll: false, terminate: false }),
     init_seq_private(priv, aux) {
-      const a = cgAux(aux);
+      const a = aux.cgroup;
       priv.start = a.start.get();
       priv.order = a.order;
     },

@@ -8,7 +8,8 @@ import { BPF_ITER_RESCHED } from '../constants.js';
 import { SEC } from '../program.js';
 import { BPF_SEQ_PRINTF } from '../helpers/seq_printf.js';
 import type { BpfIterReg } from '../registry.js';
-import { runProg, sessionKernel } from './common.js';
+import { bpf_iter_show } from '../seq_file.js';
+import { sessionKernel } from './session.js';
 
 /** ctx fields of `iter/dmabuf` programs. */
 export interface BpfIterDmabufCtx {
@@ -46,7 +47,7 @@ export const dmabufReg: BpfIterReg<DmaBuf, DmabufPriv> = {
       },
       // No end call: stop never runs the program.
       stop: (seq) => seq.private.walker!.stop(),
-      show: (seq, v) => runProg(seq, { dmabuf: v }, false),
+      show: (seq, v) => bpf_iter_show(seq, { dmabuf: v }, false),
     },
   },
 };

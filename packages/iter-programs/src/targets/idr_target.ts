@@ -5,7 +5,8 @@
  */
 import { IdrWalker, type Idr, type Kernel, type KObject } from '@bpf-iter/core';
 import type { BpfIterSeqInfo } from '../registry.js';
-import { sessionKernel, walkerSeqOps } from './common.js';
+import { sessionKernel } from './session.js';
+import { walkerSeqOps } from './seq_ops.js';
 
 interface IdrPriv<T extends KObject> {
   walker: IdrWalker<T> | null;

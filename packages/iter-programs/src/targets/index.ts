@@ -57,7 +57,11 @@ export function defaultDumper(target: string): BpfProgramSpec | undefined {
 
 registerBuiltinTargets();
 
-export * from './common.js';
+export * from './session.js';
+export * from './seq_ops.js';
+export * from './task_params.js';
+export * from './map_params.js';
+export * from '../fds.js';
 export { SEQ_START_TOKEN, SEQ_SKIP } from './sock_target.js';
 export type { BpfIterTaskCtx } from './task.js';
 export type { BpfIterTaskFileCtx } from './task_file.js';

@@ -4,7 +4,8 @@
  */
 import type { Kernel, PositionWalker } from '@bpf-iter/core';
 import type { BpfIterSeqInfo } from '../registry.js';
-import { sessionKernel, walkerSeqOps } from './common.js';
+import { sessionKernel } from './session.js';
+import { walkerSeqOps } from './seq_ops.js';
 
 interface PosPriv<T> {
   walker: PositionWalker<T> | null;

@@ -8,7 +8,8 @@ import { SockWalker, type Kernel, type SockEntry, type SockProto, type Socket } 
 import { neg } from '../errno.js';
 import type { BpfFuncProto, BpfIterSeqInfo } from '../registry.js';
 import { currentRun } from '../run_ctx.js';
-import { runProg, sessionKernel } from './common.js';
+import { bpf_iter_show } from '../seq_file.js';
+import { sessionKernel } from './session.js';
 import { bpf_getsockopt, bpf_setsockopt } from '../helpers/sockopt.js';
 
 /** `SEQ_START_TOKEN`: the header pseudo-object of the socket seq files. */
@@ -45,13 +46,13 @@ export function sockSeqInfo(proto: SockProto, fields: (e: SockEntry) => Record<s
         return v === SEQ_START_TOKEN ? seq.private.walker!.start() : seq.private.walker!.next();
       },
       stop(seq, v) {
-        if (v === null) runProg(seq, endFields(), true, 1);
+        if (v === null) bpf_iter_show(seq, endFields(), true, 1);
         seq.private.walker!.stop();
       },
       show(seq, v) {
         if (v === SEQ_START_TOKEN) return 0;
         if (!v.sk.hashed) return SEQ_SKIP;
-        return runProg(seq, fields(v), false, 1);
+        return bpf_iter_show(seq, fields(v), false, 1);
       },
     },
   };

@@ -8,7 +8,8 @@ import { BPF_MAP_TYPE_SOCKHASH, BPF_MAP_TYPE_SOCKMAP, sockMapWalker, type BpfMap
 import { SEC } from '../program.js';
 import { BPF_SEQ_PRINTF } from '../helpers/seq_printf.js';
 import type { BpfIterReg } from '../registry.js';
-import { attachMapFd, linkMap, mapLinkOps, walkerSeqOps, type WalkerPriv } from './common.js';
+import { attachMapFd, linkMap, mapLinkOps, type MapLinkAux } from './map_params.js';
+import { walkerSeqOps, type WalkerPriv } from './seq_ops.js';
 
 /** ctx fields of `iter/sockmap` programs. */
 export interface BpfIterSockmapCtx {
@@ -24,7 +25,7 @@ interface SockmapPriv extends WalkerPriv<SockMapEntry> {
 }
 
 /** Registration of the `sockmap` target. */
-export const sockmapReg: BpfIterReg<SockMapEntry, SockmapPriv> = {
+export const sockmapReg: BpfIterReg<SockMapEntry, SockmapPriv, MapLinkAux> = {
   target: 'sockmap',
   attach_target: (prog, linfo, aux) =>
     attachMapFd(prog, linfo, aux, (m) => m.map_type === BPF_MAP_TYPE_SOCKMAP || m.map_type === BPF_MAP_TYPE_SOCKHASH, (m, access) => (access.key ?? 0) <= m.key_size),

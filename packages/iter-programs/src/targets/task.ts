@@ -7,7 +7,7 @@
 import { TaskWalker, type Task } from '@bpf-iter/core';
 import { SEC } from '../program.js';
 import { BPF_SEQ_PRINTF } from '../helpers/seq_printf.js';
-import { taskTargetReg } from './common.js';
+import { taskTargetReg } from './task_params.js';
 
 /** ctx fields of `iter/task` programs. */
 export interface BpfIterTaskCtx {

@@ -5,7 +5,7 @@
 import { F_OP_UNKNOWN, TaskFileWalker, type KFile, type Task, type TaskFile } from '@bpf-iter/core';
 import { SEC } from '../program.js';
 import { BPF_SEQ_PRINTF } from '../helpers/seq_printf.js';
-import { taskTargetReg } from './common.js';
+import { taskTargetReg } from './task_params.js';
 
 /** ctx fields of `iter/task_file` programs. */
 export interface BpfIterTaskFileCtx {
@@ -38,7 +38,9 @@ export const dumpTaskFile = SEC<BpfIterTaskFileCtx>('iter/task_file', function d
   const fd = ctx.fd;
   if (task === null || file === null) return 0;
   if (ctx.meta.seq_num === 0n) BPF_SEQ_PRINTF(seq, '    tgid      pid       fd      file\n');
-  if (file.f_op.unknown) BPF_SEQ_PRINTF(seq, '%8d %8d %8d %s\n', task.tgid, task.pid, fd, F_OP_UNKNOWN);
-  else BPF_SEQ_PRINTF(seq, '%8d %8d %8d %lx\n', task.tgid, task.pid, fd, file.f_op.addr);
+  // The pointer only (`(long)file->f_op`): where no address is known, the kind need not be read.
+  const f_op = file.f_opAddr;
+  if (f_op === null) BPF_SEQ_PRINTF(seq, '%8d %8d %8d %s\n', task.tgid, task.pid, fd, F_OP_UNKNOWN);
+  else BPF_SEQ_PRINTF(seq, '%8d %8d %8d %lx\n', task.tgid, task.pid, fd, f_op);
   return 0;
 });

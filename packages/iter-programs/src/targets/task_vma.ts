@@ -6,7 +6,7 @@ import { TaskVmaWalker, type Task, type TaskVma, type Vma } from '@bpf-iter/core
 import { SEC } from '../program.js';
 import { bpf_seq_write } from '../helpers/seq_write.js';
 import { mapsLine } from '../procfs/proc_maps.js';
-import { taskTargetReg } from './common.js';
+import { taskTargetReg } from './task_params.js';
 
 /** ctx fields of `iter/task_vma` programs. */
 export interface BpfIterTaskVmaCtx {

@@ -16,7 +16,7 @@ import {
   loadProgram,
   SEC,
   taskReg,
-  type BpfProg,
+  type BpfProgFd,
   fdTable,
 } from '../../src/internal.js';
 import { objs, rig, unregister } from '../fixtures.js';
@@ -291,7 +291,7 @@ describe('targets and pins', () => {
     expect(outcome(() => bpf_iter_reg_target(taskReg))).toBe('EEXIST');
     const k = new Kernel();
     k.createTask({ comm: 'a' });
-    const prog: BpfProg = loadProgram(SEC('iter/task', function t(ctx: any) { if (ctx.task) BPF_SEQ_PRINTF(ctx.meta.seq, '%d\n', ctx.task.pid); return 0; }), { kernel: k });
+    const prog: BpfProgFd = loadProgram(SEC('iter/task', function t(ctx: any) { if (ctx.task) BPF_SEQ_PRINTF(ctx.meta.seq, '%d\n', ctx.task.pid); return 0; }), { kernel: k });
     const link = attachIter(prog, { kernel: k });
     prog.put();
     const fd = link.open();

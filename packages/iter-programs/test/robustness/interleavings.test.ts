@@ -10,8 +10,8 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { refStats } from '@bpf-iter/core';
-import { attachIter, BPF_SEQ_PRINTF, loadProgram, SEC, type BpfIterLinkInfoInit, type IterFd, fdTable } from '../../src/internal.js';
-import { mapFd } from '../../src/targets/common.js';
+import { attachIter, BPF_SEQ_PRINTF, fdTable, loadProgram, SEC, type BpfIterLinkInfoInit, type IterFd } from '../../src/internal.js';
+import { mapFd } from '../../src/fds.js';
 import { checkWalk, readSizeArb, scheduleArb, SEED, shapeArb, vmaId, World, type Op } from './world.js';
 
 const RUNS = 100;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_RINGBUF, Kernel, withKernel } from '@bpf-iter/core';
 import { fdTable } from '../../src/internal.js';
-import { mapFd, pidfd_open } from '../../src/targets/common.js';
+import { mapFd, pidfd_open } from '../../src/fds.js';
 import { errOf, recorder, session, smallKernel } from './helpers.js';
 
 const u32 = (n: number) => Uint8Array.from([n & 255, (n >> 8) & 255, (n >> 16) & 255, n >>> 24]);

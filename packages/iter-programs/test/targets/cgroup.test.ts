@@ -11,7 +11,7 @@ import {
   type Cgroup,
 } from '@bpf-iter/core';
 import { BPF_SEQ_PRINTF, fdTable } from '../../src/internal.js';
-import { cgroup_open } from '../../src/targets/common.js';
+import { cgroup_open } from '../../src/fds.js';
 import { dumpCgroup } from '../../src/targets/cgroup.js';
 import { errOf, recorder, session } from './helpers.js';
 

@@ -113,7 +113,7 @@ export function mkSock(
   const type = proto === 'tcp' || proto === 'unix' ? SOCK_STREAM : proto === 'udp' ? SOCK_DGRAM : SOCK_RAW;
   const protocol = o.protocol ?? (proto === 'tcp' ? IPPROTO_TCP : proto === 'udp' ? IPPROTO_UDP : 0);
   const state = o.state ?? (proto === 'tcp' ? TCP_ESTABLISHED : 7);
-  return new Socket(proto, family, type, protocol, state, o.saddr ?? zero, o.daddr ?? zero, o.sport ?? 0, o.dport ?? 0, o.uid ?? 0, nextIno++, k.allocCookie());
+  return new Socket({ proto, skc_family: family, sk_type: type, sk_protocol: protocol, skc_state: state, skc_rcv_saddr: o.saddr ?? zero, skc_daddr: o.daddr ?? zero, skc_num: o.sport ?? 0, dport: o.dport ?? 0, sk_uid: o.uid ?? 0, ino: nextIno++, cookie: k.allocCookie() });
 }
 
 export { TCP_LISTEN, TCP_ESTABLISHED, AF_INET, AF_INET6 };

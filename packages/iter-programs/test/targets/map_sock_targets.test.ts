@@ -19,8 +19,8 @@ import {
   type Kernel,
   type Socket,
 } from '@bpf-iter/core';
-import { BPF_SK_STORAGE_GET_F_CREATE, bpf_map_delete_elem, bpf_map_update_elem, bpf_sk_storage_delete, bpf_sk_storage_get, SEC, fdTable } from '../../src/internal.js';
-import { mapFd, pidfd_open } from '../../src/targets/common.js';
+import { BPF_SK_STORAGE_GET_F_CREATE, bpf_map_delete_elem, bpf_map_update_elem, bpf_sk_storage_delete, bpf_sk_storage_get, fdTable, SEC } from '../../src/internal.js';
+import { mapFd, pidfd_open } from '../../src/fds.js';
 import { errOf, LOOPBACK6, mkSock, recorder, session, smallKernel } from './helpers.js';
 
 const u32 = (n: number) => Uint8Array.from([n & 255, (n >> 8) & 255, (n >> 16) & 255, n >>> 24]);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { BPF_SEQ_PRINTF, bpf_link_create, loadProgram, procFdinfo, fdTable, neg } from '../../src/internal.js';
 import { dumpTask } from '../../src/targets/task.js';
-import { pidfd_open } from '../../src/targets/common.js';
+import { pidfd_open } from '../../src/fds.js';
 import { withKernel, type Kernel, type Task } from '@bpf-iter/core';
 import { drain, errOf, recorder, session, smallKernel } from './helpers.js';
 

@@ -1,3 +1,5 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+
 /** Calls `add(name, type, addr, module)` for each line of `/proc/kallsyms`, in file order. */
 export function forEachKsym(text: string, add: (name: string, type: string, value: bigint, module: string) => void): void {
   let i = 0;
@@ -24,6 +26,9 @@ export function forEachKsym(text: string, add: (name: string, type: string, valu
   }
 }
 
+/** nm types of data objects: initialised, zeroed, read-only, weak objects. */
+const DATA_TYPES: ReadonlySet<string> = new Set(['d', 'D', 'b', 'B', 'r', 'R', 'v', 'V']);
+
 /**
  * Finds the addresses of a few data symbols (the `file_operations` tables)
  * in kallsyms text. Returns an empty map when addresses are hidden (all
@@ -34,9 +39,48 @@ export function findSymbols(text: string, names: ReadonlySet<string>): Map<strin
   forEachKsym(text, (name, type, value, mod) => {
     // Hidden addresses read as 0: treat them as unknown.
     if (mod || value === 0n || !names.has(name) || out.has(name)) return;
-    // file_operations tables are (read-only) data, never text.
-    if (type === 'T' || type === 't') return;
+    // file_operations tables are (read-only) data objects: never text, nor weak (`W`: weak functions).
+    if (!DATA_TYPES.has(type)) return;
     out.set(name, value);
   });
   return out;
+}
+
+/**
+ * Whether kallsyms text lists named data objects (a kernel built with
+ * CONFIG_KALLSYMS_ALL, addresses visible): without it only text symbols and
+ * the linker's section markers (`__start_*`, `__stop_*`, `__init_begin`)
+ * are listed, so no `file_operations` table has a known address.
+ */
+export function hasDataObjects(text: string): boolean {
+  return DATA_OBJECT.test(text);
+}
+
+/** A core-kernel (no `[module]` column) data symbol, address not hidden, not a `__` marker. */
+const DATA_OBJECT = /^(?!0+ )[0-9a-f]+ [dDbBrRvV] (?!__)\S+$/m;
+
+/**
+ * {@link hasDataObjects} of the kallsyms file at `path`, read in fixed
+ * chunks (the file is megabytes; no copy of it is kept) and only up to the
+ * first data object or the first module symbol (modules come after the
+ * core kernel's symbols). Throws the read's error.
+ */
+export function fileHasDataObjects(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 16);
+    let carry = '';
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n <= 0) return DATA_OBJECT.test(carry);
+      const text = carry + chunk.toString('latin1', 0, n);
+      const end = text.lastIndexOf('\n') + 1;
+      const lines = text.slice(0, end);
+      if (DATA_OBJECT.test(lines)) return true;
+      if (lines.includes('\t[')) return false;
+      carry = text.slice(end);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,0 +1,246 @@
+/**
+ * Snapshot files: a round trip keeps the model, bad, fuzzed and truncated
+ * files give one EINVAL with the place and never a kernel, a newer format
+ * is EOPNOTSUPP, redaction keeps every relation, diff names what changed.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  BpfError,
+  createRedactor,
+  diffKernels,
+  kernelObjects,
+  loadKernel,
+  loadKernelSync,
+  readSnapshotHeader,
+  saveKernel,
+  snapshotRecords,
+  syntheticKernel,
+  SNAPSHOT_VERSION,
+  Socket,
+  type Kernel,
+} from '../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bpf-iter-snapshot-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const base = syntheticKernel({ seed: 5, processes: 16 });
+const lines = [...snapshotRecords(base, { time: new Date(0) })].map((r) => JSON.stringify(r));
+const text = lines.join('\n') + '\n';
+
+/** Loads snapshot text (gzipped here) from a stream; returns the kernel or the error. */
+async function tryLoad(t: string | Buffer): Promise<Kernel | BpfError> {
+  try {
+    return await loadKernel(Readable.from([typeof t === 'string' ? gzipSync(t) : t]));
+  } catch (e) {
+    if (e instanceof BpfError) return e;
+    throw e;
+  }
+}
+
+function errOf(r: Kernel | BpfError): string {
+  if (!(r instanceof BpfError)) throw new Error('loaded a kernel from a bad file');
+  return r.message;
+}
+
+const lineOf = (kind: string) => lines.findIndex((l) => JSON.parse(l).k === kind);
+
+describe('snapshot format', () => {
+  it('round trip: the same records come back out of a loaded kernel', async () => {
+    const k = await tryLoad(text);
+    expect(k).not.toBeInstanceOf(BpfError);
+    const again = [...snapshotRecords(k as Kernel, { time: new Date(0) })].map((r) => JSON.stringify(r));
+    expect(again).toEqual(lines);
+  });
+
+  it('the header holds format, version, source, time and counts', async () => {
+    const file = join(dir, 'h.snap');
+    await saveKernel(base, file);
+    const h = await readSnapshotHeader(file);
+    expect(h).toMatchObject({ format: 'bpf-iter-snapshot', version: SNAPSHOT_VERSION, source: 'synthetic:5' });
+    expect(h.counts.task).toBe(base.taskCount);
+    expect(h.counts.map).toBe(base.maps.size);
+  });
+
+  it('a parent that is not in the file: EINVAL naming the line and both pids', async () => {
+    const i = lines.findIndex((l) => {
+      const r = JSON.parse(l);
+      return r.k === 'task' && r.pid > 1 && r.parent === 1;
+    });
+    const r = JSON.parse(lines[i]!);
+    r.parent = 3999999;
+    const bad = [...lines];
+    bad[i] = JSON.stringify(r);
+    expect(errOf(await tryLoad(bad.join('\n') + '\n'))).toBe(`EINVAL: <stream>:line ${i + 1}: task ${r.pid} has parent 3999999 that is not in the file`);
+  });
+
+  it('a newer format version: EOPNOTSUPP with the version', async () => {
+    const h = JSON.parse(lines[0]!);
+    h.version = SNAPSHOT_VERSION + 1;
+    const e = await tryLoad([JSON.stringify(h), ...lines.slice(1)].join('\n'));
+    expect(e).toBeInstanceOf(BpfError);
+    expect((e as BpfError).errno).toBe('EOPNOTSUPP');
+    expect((e as BpfError).message).toContain(`version ${SNAPSHOT_VERSION + 1}`);
+  });
+
+  it('not gzip, not a snapshot, empty: one EINVAL each', async () => {
+    expect(errOf(await tryLoad(Buffer.from('plain text\n')))).toMatch(/^EINVAL: <stream>: not a readable gzip-compressed snapshot/);
+    expect(errOf(await tryLoad('{"k":"task"}\n'))).toBe('EINVAL: <stream>:line 1: not a bpf-iter snapshot (no snapshot header)');
+    expect(errOf(await tryLoad(''))).toMatch(/^EINVAL: <stream>:line 0: empty file/);
+    const file = join(dir, 'missing.snap');
+    expect(() => loadKernelSync(file)).toThrow(`ENOENT: ${file}: no such file`);
+  });
+
+  it('records out of order, references to objects not in the file, a wrong trailer: EINVAL with the line', async () => {
+    const f = lineOf('file');
+    const bad = [...lines];
+    const rec = JSON.parse(bad[f]!);
+    rec.fop = 9999;
+    bad[f] = JSON.stringify(rec);
+    expect(errOf(await tryLoad(bad.join('\n')))).toBe(`EINVAL: <stream>:line ${f + 1}: file fops 9999 is not in the file`);
+    const swapped = [...lines];
+    const t = lineOf('task');
+    [swapped[t], swapped[2]] = [swapped[2]!, swapped[t]!];
+    expect(errOf(await tryLoad(swapped.join('\n')))).toMatch(/^EINVAL: <stream>:line \d+: a \w+ record after the task records$/);
+    const end = [...lines];
+    end[end.length - 1] = '{"k":"end","records":3}';
+    expect(errOf(await tryLoad(end.join('\n')))).toMatch(/the end record counts 3 records/);
+  });
+
+  it('every truncation (by lines and by bytes of the gzip) is an error, never a kernel', async () => {
+    const gz = gzipSync(text);
+    for (let n = 0; n < lines.length; n += Math.max(1, Math.floor(lines.length / 60))) {
+      const r = await tryLoad(lines.slice(0, n).join('\n') + (n ? '\n' : ''));
+      expect(r, `lines ${n}`).toBeInstanceOf(BpfError);
+    }
+    for (const cut of [10, 100, gz.length >> 2, gz.length >> 1, gz.length - 20, gz.length - 1]) {
+      expect(await tryLoad(gz.subarray(0, cut)), `bytes ${cut}`).toBeInstanceOf(BpfError);
+    }
+    // Cut inside a line: the last line is not whole JSON.
+    expect(errOf(await tryLoad(text.slice(0, text.length - 40)))).toMatch(/^EINVAL: <stream>:line \d+: /);
+  });
+
+  it('fuzzed records never crash the loader: a kernel or one BpfError (EINVAL/EOPNOTSUPP)', async () => {
+    const junk = fc.oneof(fc.constant(null), fc.boolean(), fc.integer(), fc.double(), fc.string(), fc.array(fc.integer(), { maxLength: 3 }), fc.constant({}), fc.constant(-1), fc.constant(2 ** 60));
+    await fc.assert(
+      fc.asyncProperty(fc.nat(lines.length - 1), fc.nat(40), junk, async (li, fi, value) => {
+        const rec = JSON.parse(lines[li]!);
+        const keys = Object.keys(rec);
+        const field = keys[fi % keys.length]!;
+        rec[field] = value;
+        const bad = [...lines];
+        bad[li] = JSON.stringify(rec);
+        const r = await tryLoad(bad.join('\n') + '\n');
+        if (r instanceof BpfError) expect(['EINVAL', 'EOPNOTSUPP']).toContain(r.errno);
+      }),
+      { numRuns: 300 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.nat(text.length - 1), fc.string({ minLength: 1, maxLength: 4 }), async (at, s) => {
+        const r = await tryLoad(text.slice(0, at) + s + text.slice(at + s.length));
+        if (r instanceof BpfError) expect(['EINVAL', 'EOPNOTSUPP']).toContain(r.errno);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a failed save leaves no file behind', async () => {
+    const file = join(dir, 'never.snap');
+    const k = syntheticKernel({ seed: 2, processes: 4 });
+    const f = k.task(1).files!.fd.find((x) => x)!;
+    f.private_data = { something: 'odd' };
+    await expect(saveKernel(k, file)).rejects.toThrow(/EOPNOTSUPP: file .*private_data/);
+    expect(() => readFileSync(file)).toThrow();
+  });
+});
+
+describe('snapshot redaction', () => {
+  it('pseudonyms are stable and every relation is kept', async () => {
+    const k = syntheticKernel({ seed: 9, processes: 30 });
+    const file = join(dir, 'red.snap');
+    await saveKernel(k, file, { redactor: createRedactor({ fields: ['comm', 'paths', 'addresses'], key: Buffer.alloc(32, 1) }) });
+    const r = await loadKernel(file);
+    expect((await readSnapshotHeader(file)).redacted).toEqual(['comm', 'paths', 'addresses']);
+    const pseud = new Map<string, string>();
+    let changed = 0;
+    for (const [pid, t] of k.initPidNs.pids.entries()) {
+      const u = r.task(pid);
+      // Same value, same pseudonym: a comm maps to one name only.
+      const prev = pseud.get(t.comm);
+      if (prev !== undefined) expect(u.comm).toBe(prev);
+      pseud.set(t.comm, u.comm);
+      if (u.comm !== t.comm) changed++;
+      expect(u.comm.length).toBeLessThanOrEqual(15);
+      expect(u.real_parent?.pid).toBe(t.real_parent?.pid);
+      expect(u.tgid).toBe(t.tgid);
+      expect(u.cgroup?.id).toBe(t.cgroup?.id);
+      // fd tables and address spaces shared exactly where they were.
+      expect(u.files === u.group_leader.files).toBe(t.files === t.group_leader.files);
+      expect(u.mm === u.group_leader.mm).toBe(t.mm === t.group_leader.mm);
+      expect(u.files?.fd.map((f) => (f ? f.f_inode.i_ino : null))).toEqual(t.files?.fd.map((f) => (f ? f.f_inode.i_ino : null)));
+      u.files?.fd.forEach((f, fd) => {
+        if (!f) return;
+        const o = t.files!.fd[fd]!;
+        expect(f.f_op.name).toBe(o.f_op.name);
+        expect(f.private_data instanceof Socket ? f.private_data.ino : null).toBe(o.private_data instanceof Socket ? o.private_data.ino : null);
+        if (o.path.startsWith('/')) {
+          expect(f.path).not.toBe(o.path);
+          expect(f.path.split('/').length).toBe(o.path.split('/').length);
+        } else expect(f.path).toBe(o.path);
+      });
+    }
+    expect(changed).toBeGreaterThan(0);
+    // Two files with one path keep one pseudonym; the socket pairs still meet.
+    const paths = new Map<string, string>();
+    for (const [pid, t] of k.initPidNs.pids.entries())
+      t.files?.fd.forEach((f, fd) => {
+        if (!f) return;
+        const p = r.task(pid).files!.fd[fd]!.path;
+        if (paths.has(f.path)) expect(p).toBe(paths.get(f.path));
+        paths.set(f.path, p);
+      });
+    const key = (b: Uint8Array, port: number) => `${Buffer.from(b).toString('hex')}:${port}`;
+    const a = k.sockets('tcp');
+    const b = r.sockets('tcp');
+    expect(b.map((s) => s.ino)).toEqual(a.map((s) => s.ino));
+    for (let i = 0; i < a.length; i++)
+      for (let j = 0; j < a.length; j++) {
+        const met = key(a[i]!.skc_daddr, a[i]!.dport) === key(a[j]!.skc_rcv_saddr, a[j]!.skc_num);
+        expect(key(b[i]!.skc_daddr, b[i]!.dport) === key(b[j]!.skc_rcv_saddr, b[j]!.skc_num)).toBe(met);
+      }
+    // Kernel addresses move by one offset: a stack still symbolises the same.
+    const off = k.ksyms.values[0]! - r.ksyms.values[0]!;
+    expect(off).not.toBe(0n);
+    for (let i = 0; i < k.ksyms.count; i++) expect(k.ksyms.values[i]! - r.ksyms.values[i]!).toBe(off);
+    for (const [pid, t] of k.initPidNs.pids.entries()) expect(r.task(pid).kstack?.map((x) => x + off)).toEqual(t.kstack ?? undefined);
+    expect(kernelObjects(r).get('task')!.size).toBe(kernelObjects(k).get('task')!.size);
+  });
+
+  it('an unknown field is EINVAL', () => {
+    expect(() => createRedactor({ fields: ['comm', 'secrets'] })).toThrow("EINVAL: --redact: unknown field 'secrets'");
+  });
+});
+
+describe('snapshot diff', () => {
+  it('names what appeared, vanished and changed, per kind', () => {
+    const a = syntheticKernel({ seed: 4, processes: 10 });
+    const b = syntheticKernel({ seed: 4, processes: 10 });
+    const t = b.fork(b.task(1), { comm: 'newcomer' });
+    const gone = b.processes.toArray().reverse().find((x) => x.mm && x.pid !== t.pid)!;
+    const goneIds = gone.signal.threads.toArray().map((x) => String(x.pid));
+    b.exit(gone);
+    b.task(1).comm = 'renamed';
+    const d = diffKernels(a, b);
+    expect(d.task!.appeared).toEqual([String(t.pid)]);
+    expect(d.task!.vanished).toEqual(goneIds);
+    expect(d.task!.changed.map((c) => c.key)).toEqual(['1']);
+    expect(d.task!.changed[0]!.b).toMatchObject({ comm: 'renamed' });
+    expect(d.fd!.appeared.length).toBeGreaterThan(0);
+    expect(diffKernels(a, a).task).toEqual({ appeared: [], vanished: [], changed: [] });
+  });
+});
