@@ -638,6 +638,16 @@ function openError(where: string, e: unknown): BpfError {
   return new BpfError('EINVAL', `${where}: not a readable gzip-compressed snapshot (${(e as Error).message})`);
 }
 
+/** A loader for `src` and its gunzipped bytes; an error of the input ends the gunzip stream with it. */
+function openSnapshotStream(src: string | Readable): { where: string; loader: SnapshotLoader; input: Readable; gunzip: ReturnType<typeof createGunzip> } {
+  const where = typeof src === 'string' ? src : '<stream>';
+  const input = typeof src === 'string' ? createReadStream(src) : src;
+  const gunzip = createGunzip();
+  input.on('error', (e: Error) => gunzip.destroy(e));
+  input.pipe(gunzip);
+  return { where, loader: new SnapshotLoader(where), input, gunzip };
+}
+
 /**
  * Loads a snapshot written by {@link saveKernel}, streaming (memory is the
  * model's own plus one chunk). `EINVAL` with `FILE:line N` for a bad or
@@ -651,12 +661,7 @@ function openError(where: string, e: unknown): BpfError {
  * ```
  */
 export async function loadKernel(src: string | Readable): Promise<Kernel> {
-  const where = typeof src === 'string' ? src : '<stream>';
-  const loader = new SnapshotLoader(where);
-  const input = typeof src === 'string' ? createReadStream(src) : src;
-  const gunzip = createGunzip();
-  input.on('error', (e: Error) => gunzip.destroy(e));
-  input.pipe(gunzip);
+  const { where, loader, input, gunzip } = openSnapshotStream(src);
   let rest: Buffer = Buffer.alloc(0);
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) rest = feedLines(loader, rest.length ? Buffer.concat([rest, chunk]) : chunk);
@@ -686,12 +691,7 @@ export function loadKernelSync(path: string): Kernel {
 
 /** The header of a snapshot (its first line), without loading the rest. */
 export async function readSnapshotHeader(src: string | Readable): Promise<SnapshotHeader> {
-  const where = typeof src === 'string' ? src : '<stream>';
-  const loader = new SnapshotLoader(where);
-  const input = typeof src === 'string' ? createReadStream(src) : src;
-  const gunzip = createGunzip();
-  input.on('error', (e: Error) => gunzip.destroy(e));
-  input.pipe(gunzip);
+  const { where, loader, input, gunzip } = openSnapshotStream(src);
   let rest: Buffer = Buffer.alloc(0);
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
