@@ -19,11 +19,14 @@ import {
   TASK_INTERRUPTIBLE,
   TASK_STATE_ALL,
   TASK_WAKEKILL,
+  TCP_ESTABLISHED,
   TCP_LISTEN,
   type Kernel,
   type Task,
 } from '@bpf-iter/core';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { connect, createServer, type Socket as NetSocket } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availability, startFixture, suiteTitle, type Fixture } from './bpf_fixture.js';
 
@@ -42,32 +45,54 @@ describe.skipIf(!avail.ok)(suiteTitle('host model vs the kernel: every field /pr
     await fx?.stop();
   });
 
-  it('unix: sk_state is the kernel TCP_* number (not /proc’s SS_*) on every socket seen by both', () => {
-    const k = new Map(bpfRecords('unix').map((r) => [r.ino, r.state]));
-    const s = new Map(host.sockets('unix').map((sk) => [sk.ino, sk.skc_state]));
-    const both = [...k.keys()].filter((i) => s.has(i));
-    expect(both.length).toBeGreaterThan(2);
-    // A socket may connect or close between the reads: a handful at most.
-    const differ = both.filter((i) => k.get(i) !== s.get(i)).map((i) => [i, k.get(i), s.get(i)]);
-    expect(differ.length, JSON.stringify(differ.slice(0, 5))).toBeLessThanOrEqual(Math.max(1, both.length / 50));
-    expect(k.get(fx.child.unix.ino)).toBe(TCP_LISTEN);
-    expect(s.get(fx.child.unix.ino)).toBe(TCP_LISTEN);
+  it('unix: sk_state is the kernel TCP_* number (not /proc’s SS_*) on the test’s sockets: listeners and a connected pair', async () => {
+    // The test's own sockets, by inode: other processes' sockets connect and close between the reads.
+    const path = join(fx.dir, 'pair.sock');
+    const accepted: NetSocket[] = [];
+    const srv = createServer((c) => accepted.push(c));
+    await new Promise<void>((r) => srv.listen(path, r));
+    const client = connect(path);
+    await new Promise<void>((r) => client.once('connect', r));
+    while (accepted.length === 0) await new Promise((r) => setTimeout(r, 5));
+    try {
+      const sockIno = (s: NetSocket): number => Number(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${(s as unknown as { _handle: { fd: number } })._handle.fd}`))![1]);
+      const listenerIno = (p: string, h: Kernel): number => h.sockets('unix').find((sk) => sk.path === p && sk.skc_state === TCP_LISTEN)!.ino;
+      const k = new Map(bpfRecords('unix').map((r) => [r.ino, r.state]));
+      const now = readHost({ pids: [process.pid], vmas: false, ksyms: false, slabs: false, routes: false, cgroups: false });
+      const s = new Map(now.sockets('unix').map((sk) => [sk.ino, sk.skc_state]));
+      const want = new Map([
+        [fx.child.unix.ino, TCP_LISTEN],
+        [listenerIno(fx.self.unixPath, now), TCP_LISTEN],
+        [listenerIno(path, now), TCP_LISTEN],
+        [sockIno(client), TCP_ESTABLISHED],
+        [sockIno(accepted[0]!), TCP_ESTABLISHED],
+      ]);
+      expect(want.size).toBe(5);
+      for (const [ino, state] of want) {
+        expect(k.get(ino), `kernel ${ino}`).toBe(state);
+        expect(s.get(ino), `host ${ino}`).toBe(state);
+      }
+    } finally {
+      client.destroy();
+      for (const c of accepted) c.destroy();
+      await new Promise((r) => srv.close(r));
+    }
   });
 
-  it('task_file: f_flags equal the kernel file->f_flags (no O_CLOEXEC); close-on-exec is in the fd table', () => {
-    const recs = bpfRecords('task_file').filter((r) => r.tgid !== process.pid && r.tgid === r.pid);
-    const k = new Map(recs.map((r) => [`${r.tgid} ${r.fd}`, r.f_flags]));
-    const s = new Map<string, number>();
-    for (const p of host.processes.toArray()) {
-      const fd = p.files?.fd ?? [];
-      for (let i = 0; i < fd.length; i++) if (fd[i]) s.set(`${p.tgid} ${i}`, fd[i]!.f_flags);
-    }
-    const both = [...k.keys()].filter((key) => s.has(key));
-    expect(both.length).toBeGreaterThan(5);
-    // The kernel never keeps O_CLOEXEC in f_flags.
+  it('task_file: f_flags equal the kernel file->f_flags on the fixture’s files (no O_CLOEXEC anywhere); close-on-exec is in the fd table', () => {
+    // The kernel never keeps O_CLOEXEC in f_flags (the kernel's records alone: no race with other processes).
+    const recs = bpfRecords('task_file').filter((r) => r.tgid === r.pid);
+    expect(recs.length).toBeGreaterThan(5);
     expect(recs.filter((r) => r.f_flags & O_CLOEXEC)).toEqual([]);
-    const differ = both.filter((key) => k.get(key) !== s.get(key)).map((key) => [key, k.get(key)!.toString(8), s.get(key)!.toString(8)]);
-    expect(differ.length, JSON.stringify(differ.slice(0, 5))).toBeLessThanOrEqual(Math.max(1, both.length / 100));
+    // This process's files the fixture opened (O_RDWR|O_CREAT, the fd held open): exactly the kernel's f_flags.
+    // Other fds of any process may close and be reused with other flags between the reads: not compared.
+    const mine = bpfRecords('task_file', { pid: process.pid }).filter((r) => r.tgid === r.pid);
+    const selfFd = host.task(process.pid).files!.fd;
+    for (const f of fx.self.files) {
+      const k = mine.find((r) => r.fd === f.fd);
+      expect(k, `fd ${f.fd}`).toBeDefined();
+      expect(selfFd[f.fd]!.f_flags, `fd ${f.fd}`).toBe(k!.f_flags);
+    }
     // The child: every fd exactly; python opens its files and sockets close-on-exec (PEP 446), not stdin/out/err.
     const cpid = fx.child.pid;
     const kc = bpfRecords('task_file', { pid: cpid }).map((r) => `${r.fd} ${r.f_flags}`);
@@ -85,7 +110,7 @@ describe.skipIf(!avail.ok)(suiteTitle('host model vs the kernel: every field /pr
     }
   });
 
-  it('task_vma: vm_flags equal the kernel vma->vm_flags on every VMA of the child, and system-wide on VMAs seen by both', () => {
+  it('task_vma: vm_flags equal the kernel vma->vm_flags on every VMA of the held-still child, read alone and in a whole-machine read', () => {
     const hostVmas = (k: Kernel, tgid: number): Map<number, number> => {
       const m = new Map<number, number>();
       const mm = k.task(tgid).mm;
@@ -109,21 +134,12 @@ describe.skipIf(!avail.ok)(suiteTitle('host model vs the kernel: every field /pr
     // The mmap'ed file (MAP_SHARED, read-write): VM_SHARED and VM_MAYSHARE, which maps' letters cannot both tell.
     const m = kc.find((r) => r.ino === fx.child.mapped.ino)!;
     expect(m.flags & 0x8b).toBe(0x8b);
-    // Every other process (this one's V8 heap moves between reads).
-    const all = bpfRecords('task_vma').filter((r) => r.tgid !== process.pid && r.tgid !== cpid);
-    let both = 0;
-    const differ: string[] = [];
-    const byTgid = new Map<number, Map<number, number>>();
-    for (const r of all) {
-      let h = byTgid.get(r.tgid);
-      if (!h) byTgid.set(r.tgid, (h = host.processes.toArray().some((t) => t.tgid === r.tgid) ? hostVmas(host, r.tgid) : new Map()));
-      const f = h.get(r.start);
-      if (f === undefined) continue;
-      both++;
-      if (f !== r.flags) differ.push(`${r.tgid} ${r.start.toString(16)} kernel ${r.flags.toString(16)} host ${f.toString(16)}`);
-    }
-    expect(both).toBeGreaterThan(kc.length);
-    expect(differ.length, differ.slice(0, 5).join('; ')).toBeLessThanOrEqual(Math.max(2, both / 100));
+    // The whole-machine read (every process, the code path the system-wide snapshot takes) on the
+    // same held-still child: exactly the kernel's VMAs too. Other processes are not compared: their
+    // page protections change between the reads (mprotect by JITs), which says nothing about us.
+    const whole = readHost({ files: false, sockets: false, ksyms: false, slabs: false, routes: false, cgroups: false });
+    expect(whole.processes.toArray().length).toBeGreaterThan(2);
+    expect([...hostVmas(whole, cpid)].map(([a, f]) => line(a, f))).toEqual(kc.map((r) => line(r.start, r.flags)));
   });
 
   it('task: comm is task->comm (TASK_COMM_LEN) for every thread seen by both, kernel threads and kworkers included', () => {
