@@ -7,6 +7,8 @@
  *
  * @packageDocumentation
  */
+// Everything public (the libbpf facade names, the `libbpf` namespace, core's object API), then the plumbing.
+export * from './index.js';
 export { BpfError, ERRNO, errnoName, fail, isErrno, type ErrnoName } from '@bpf-iter/core';
 export * from './constants.js';
 export * from './errno.js';
@@ -41,34 +43,7 @@ export * from './btf.js';
 export * from './link.js';
 export * from './iter_fd.js';
 export * from './kernel_iter.js';
-export { openObject, BpfObject, BpfObjectProgram, BpfObjectMap, type OpenObjectOptions, type KernelLinkInfo, type GlobalValue, type GlobalVar } from '@bpf-iter/core';
-export * from './bpffs.js';
-export * as libbpf from './libbpf.js';
-export {
-  LIBBPF_OPTS,
-  bpf_iter_link_info,
-  bpf_program,
-  bpf_link,
-  bpf_program__attach_iter,
-  bpf_program__fd,
-  bpf_program__name,
-  bpf_link__fd,
-  bpf_link__destroy,
-  bpf_link__pin,
-  bpf_link__unpin,
-  bpf_link__update_program,
-  bpf_link__kernel,
-  bpf_obj_pin,
-  bpf_obj_get,
-  bpf_prog_load,
-  defineSkeleton,
-  openAndLoad,
-  getpid,
-  gettid,
-  type bpf_iter_attach_opts,
-  type Skeleton,
-  type SkeletonOps,
-} from './libbpf.js';
+export { getpid, gettid } from './libbpf.js';
 export * from './targets/index.js';
 export * from './procfs/format.js';
 export * from './procfs/proc_maps.js';
