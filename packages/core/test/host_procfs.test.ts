@@ -3,7 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readHostWithReport, S_IFCHR, S_IFDIR, S_IFREG } from '../src/index.js';
-import { findSymbols, forEachKsym } from '../src/sources/procfs/kallsyms.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
+
+import { configLacksKallsymsAll, fileHasDataObjects, findSymbols, forEachKsym } from '../src/sources/procfs/kallsyms.js';
 import { fopsName } from '../src/sources/procfs/fops.js';
 import { parseMaps } from '../src/sources/procfs/maps.js';
 import { parseSmaps } from '../src/sources/procfs/smaps.js';
@@ -11,6 +14,8 @@ import { parseMountinfo } from '../src/sources/procfs/mountinfo.js';
 import { parseInetTable } from '../src/sources/procfs/net.js';
 import { parseStat } from '../src/sources/procfs/stat.js';
 import { parseCgroupV2Path } from '../src/sources/procfs/cgroup.js';
+
+const gunzipText = (p: string): string => gunzipSync(readFileSync(p)).toString('latin1');
 
 describe('procfs parsers', () => {
   it('stat: a comm with parentheses and spaces', () => {
@@ -66,6 +71,29 @@ describe('procfs parsers', () => {
   it('mountinfo: octal escapes in paths', () => {
     const [m] = parseMountinfo('41 31 0:38 / /sys/fs/my\\040cg rw,relatime shared:1 - cgroup2 cgroup2 rw\n');
     expect(m).toMatchObject({ mnt_id: 41, major: 0, minor: 38, mountPoint: '/sys/fs/my cg', fstype: 'cgroup2' });
+  });
+
+  it('config.gz: only an explicit "# CONFIG_KALLSYMS_ALL is not set" rules data symbols out', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bpf-iter-config-'));
+    try {
+      const gz = (name: string, text: string): string => {
+        writeFileSync(path.join(dir, name), gzipSync(text));
+        return path.join(dir, name);
+      };
+      expect(configLacksKallsymsAll(gz('off.gz', 'CONFIG_KALLSYMS=y\n# CONFIG_KALLSYMS_ALL is not set\n'))).toBe(true);
+      expect(configLacksKallsymsAll(gz('on.gz', 'CONFIG_KALLSYMS=y\nCONFIG_KALLSYMS_ALL=y\n'))).toBe(false);
+      expect(configLacksKallsymsAll(gz('silent.gz', 'CONFIG_KALLSYMS=y\n'))).toBe(false);
+      writeFileSync(path.join(dir, 'bad.gz'), 'not gzip');
+      expect(configLacksKallsymsAll(path.join(dir, 'bad.gz'))).toBe(false);
+      expect(configLacksKallsymsAll(path.join(dir, 'missing.gz'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!existsSync('/proc/config.gz'))('config.gz on this kernel: without CONFIG_KALLSYMS_ALL its kallsyms lists no data object (the shortcut is the scan’s answer)', () => {
+    if (configLacksKallsymsAll('/proc/config.gz')) expect(fileHasDataObjects('/proc/kallsyms')).toBe(false);
+    else expect(gunzipText('/proc/config.gz')).not.toMatch(/^# CONFIG_KALLSYMS_ALL is not set$/m);
   });
 
   it('cgroup: the v2 line, with a removed cgroup’s suffix dropped', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   BPF_SEQ_PRINTF,
   bpf_seq_printf,
@@ -192,6 +193,43 @@ describe('bpf_seq_printf (§6)', () => {
       return r1;
     });
     expect(out).toEqual({ ret: EINVAL, out: 'keep;more' });
+  });
+
+  it('prints every integer and string conversion the same in place as the general printer (one per dumper line)', () => {
+    // BPF_SEQ_PRINTF writes common conversions straight into the seq buffer; ksprintf always builds the string.
+    const conv = fc.record({
+      flags: fc.subarray(['-', '0', '+', ' ']),
+      width: fc.option(fc.integer({ min: 1, max: 24 }), { nil: undefined }),
+      kind: fc.constantFrom('d', 'i', 'u', 'x', 'X', 'ld', 'lu', 'lx', 'llx', 'lX', 's'),
+    });
+    // Integer conversions of numbers, bigints and scalars; %s of strings (a string's address under %d differs per call).
+    const intArg = fc.oneof(
+      fc.integer(),
+      fc.integer({ min: -(2 ** 31), max: 2 ** 32 }),
+      fc.maxSafeInteger(),
+      fc.double({ noNaN: false }),
+      fc.bigInt({ min: -(2n ** 64n), max: 2n ** 65n }),
+      fc.constantFrom(null, undefined, true),
+    );
+    const strArg = fc.oneof(fc.string({ maxLength: 8 }), fc.string({ unit: 'grapheme', maxLength: 4 }), fc.string({ minLength: 200, maxLength: 520 }));
+    const part = fc.tuple(fc.string({ unit: fc.constantFrom('a', ' ', ':', '\n'), maxLength: 3 }), conv).chain(([lit, c]) =>
+      (c.kind === 's' ? strArg : intArg).map((a) => [lit, c, a] as const),
+    );
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 1, maxLength: 6 }), (parts) => {
+        const fmt = parts.map(([lit, c]) => `${lit}%${c.flags.join('')}${c.width ?? ''}${c.kind}`).join('') + '\n';
+        const args = parts.map(([, , a]) => a);
+        let want: { ret: number; out: string };
+        try {
+          want = { ret: 0, out: ksprintf(fmt, ...(args as never[])) };
+        } catch {
+          want = { ret: ENOSPC, out: '' };
+        }
+        const got = pf(fmt, ...args);
+        expect(got.ret < 0 ? { ret: ENOSPC, out: got.out } : got).toEqual(want);
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('ksprintf formats like the kernel (fdinfo helper)', () => {

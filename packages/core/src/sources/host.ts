@@ -27,7 +27,7 @@ import { PF_KTHREAD, PF_WQ_WORKER, stateUnknownOf, type Task, type TaskState } f
 import { buildVmaLayout, installFdRecord, type FdRecord, possibleCpus, readIfExists, readUdpHashEntries, SocketTableBuilder, TaskTreeBuilder, type VmaRecord } from './build.js';
 import { parseCgroupV2Path } from './procfs/cgroup.js';
 import { parseFdinfo, type FdInfo } from './procfs/fdinfo.js';
-import { fileHasDataObjects, findSymbols, forEachKsym, hasDataObjects } from './procfs/kallsyms.js';
+import { configLacksKallsymsAll, fileHasDataObjects, findSymbols, forEachKsym, hasDataObjects } from './procfs/kallsyms.js';
 import { fopsName, modeOfLink } from './procfs/fops.js';
 import { parseIpv6Route } from './procfs/ipv6_route.js';
 import { parseMaps, type MapsRow } from './procfs/maps.js';
@@ -355,10 +355,30 @@ interface FdLink {
 }
 
 /**
- * The fields of one file of the lazy source, each read on first access: the
- * link (`/proc/PID/fd/N`: path, inode, socket) and, from it, `f_op`;
- * `f_flags` and `f_pos` from `/proc/PID/fdinfo/N`. A listing costs one
- * readdir: what a program never reads is never read. A path fd's `f_op`
+ * A file of the lazy source: its fd and, once read, its link; the fields
+ * are read by its process's {@link LazyFiles} on first access. One object
+ * per fd, nothing else: a table of 100k fds makes 100k of these and no more.
+ */
+class HostFile extends KFile {
+  /** undefined: not read yet; null: closed since the listing. */
+  hostLink: FdLink | null | undefined;
+
+  /** @param link the link when read already */
+  constructor(
+    fields: LazyFiles,
+    readonly hostFd: number,
+    link?: FdLink,
+  ) {
+    super(null, null, null, 0, 0, null, fields);
+    this.hostLink = link;
+  }
+}
+
+/**
+ * The readers of the fields of one process's files, each run on first
+ * access: the link (`/proc/PID/fd/N`: path, inode, socket) and, from it,
+ * `f_op`; `f_flags` and `f_pos` from `/proc/PID/fdinfo/N`. A listing costs
+ * one readdir: what a program never reads is never read. A path fd's `f_op`
  * depends on O_PATH. An O_PATH file has neither FMODE_READ nor FMODE_WRITE,
  * and /proc gives the fd link's inode the permission bits of those
  * (`tid_fd_update_inode`): an lstat with any bit set rules O_PATH out; only
@@ -367,25 +387,16 @@ interface FdLink {
  * when its table was read, but what it was is not known: empty path and
  * kind name, inode 0, unknown address.
  */
-class LazyFdFields implements KFileFields {
-  /** undefined: not read yet; null: closed since the listing. */
-  #l: FdLink | null | undefined;
+class LazyFiles implements KFileFields {
+  constructor(private readonly proc: LazyProc) {}
 
-  /** @param link the link when read already */
-  constructor(
-    private readonly proc: LazyProc,
-    private readonly fd: number,
-    link?: FdLink,
-  ) {
-    this.#l = link;
+  #link(file: KFile): FdLink | null {
+    const f = file as HostFile;
+    return f.hostLink !== undefined ? f.hostLink : (f.hostLink = this.proc.readLink(f.hostFd));
   }
 
-  #link(): FdLink | null {
-    return this.#l !== undefined ? this.#l : (this.#l = this.proc.readLink(this.fd));
-  }
-
-  link(): { path: string; f_inode: Inode; private_data: unknown } {
-    const l = this.#link();
+  link(file: KFile): { path: string; f_inode: Inode; private_data: unknown } {
+    const l = this.#link(file);
     if (!l) return { path: '', f_inode: { i_ino: 0, i_mode: 0, s_dev: 0 }, private_data: null };
     return { path: l.link, f_inode: { i_ino: l.ino, i_mode: l.mode, s_dev: l.dev >= 0 ? kdevOfStat(l.dev) : 0 }, private_data: this.proc.socketOf(l) };
   }
@@ -396,12 +407,12 @@ class LazyFdFields implements KFileFields {
 
   f_op(file: KFile): FileOperations {
     const p = this.proc;
-    const l = this.#link();
+    const l = this.#link(file);
     if (!l) return p.fopsOf('');
     // fdinfo `flags` change the kind only for O_PATH (empty_fops), which only a path fd can be.
     let flags = 0;
     if (l.link.charCodeAt(0) === 47) {
-      const ls = lstatSync(`${p.base}/fd/${this.fd}`, { throwIfNoEntry: false });
+      const ls = lstatSync(`${p.base}/fd/${(file as HostFile).hostFd}`, { throwIfNoEntry: false });
       if (!ls || (ls.mode & 0o777) === 0) flags = file.f_flags;
     }
     const st = l.st;
@@ -414,13 +425,14 @@ class LazyFdFields implements KFileFields {
     return p.fopsOf(name);
   }
 
-  info(): { f_flags: number; f_pos: number } {
+  info(file: KFile): { f_flags: number; f_pos: number } {
     const p = this.proc;
-    const path = `${p.base}/fdinfo/${this.fd}`;
+    const fd = (file as HostFile).hostFd;
+    const path = `${p.base}/fdinfo/${fd}`;
     try {
       const i = parseFdinfo(readText(path));
       // fdinfo ORs in O_CLOEXEC from the fd table's close_on_exec bit.
-      p.files.setCloseOnExec(this.fd, (i.flags & O_CLOEXEC) !== 0);
+      p.files.setCloseOnExec(fd, (i.flags & O_CLOEXEC) !== 0);
       return { f_flags: i.flags & ~O_CLOEXEC, f_pos: i.pos };
     } catch (e) {
       // Closed since its link was read: what it was is unknown; 0 as a snapshot without fdinfo says.
@@ -612,7 +624,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
         let has = false;
         if (o.realFops) {
           if (typeof kallsyms === 'string') has = hasDataObjects(kallsyms);
-          else if (kallsyms === undefined) {
+          else if (kallsyms === undefined && !configLacksKallsymsAll(join(P, 'config.gz'))) {
             try {
               has = fileHasDataObjects(join(P, 'kallsyms'));
             } catch {
@@ -711,23 +723,26 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       socketOf: (l) => (sockByIno.size && l.link.startsWith('socket:[') ? (sockByIno.get(l.ino) ?? null) : null),
       deny: lateDeny,
     };
+    const fields = new LazyFiles(proc);
     // /proc lists a table in fd order: sort only if it did not.
-    const fds = listing.fdNames!.map(Number);
-    for (let i = 1; i < fds.length; i++) if (fds[i]! < fds[i - 1]!) {
-      fds.sort((a, b) => a - b);
+    const names = listing.fdNames!;
+    let fds: number[] | null = null;
+    for (let i = 1; i < names.length; i++) if (Number(names[i]) < Number(names[i - 1])) {
+      fds = names.map(Number).sort((a, b) => a - b);
       break;
     }
     // The reading process's own listing holds the fd that listed it, closed by now: its links are
     // read at once, and fds gone by then skipped, as a snapshot does.
     const self = P === '/proc' && pid === process.pid;
-    for (const fd of fds) {
+    for (let i = 0; i < names.length; i++) {
+      const fd = fds ? fds[i]! : Number(names[i]);
       let l: FdLink | undefined;
       if (self) {
         const r = readFdLink(fd);
         if (!r) continue;
         l = r;
       }
-      kernel.fdInstall(files, new KFile(null, null, null, 0, 0, null, new LazyFdFields(proc, fd, l)), fd);
+      kernel.fdInstall(files, new HostFile(fields, fd, l), fd);
       report.counts.fds++;
     }
   };

@@ -73,6 +73,8 @@ export interface CompiledFormat {
   readonly dynamicScratch: boolean;
   /** Why the format is invalid, for messages. */
   readonly reason?: string;
+  /** The literal pieces as bytes (null at conversions), for {@link writeCompiled}; built on first use. */
+  litBytes?: (Uint8Array | null)[];
 }
 
 // ---- kernel ctype (lib/ctype.c, latin-1 aware) ---------------------------
@@ -530,6 +532,105 @@ export function formatCompiled(c: CompiledFormat, args: ArrayLike<PrintfArg>, na
   }
   if (k >= E || c.invalidAt !== Infinity) return neg('EINVAL');
   return out;
+}
+
+/** {@link writeCompiled}: the general printer ({@link formatCompiled}) must print this call. */
+export const WRITE_SLOW = -1;
+
+const DIGITS = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102];
+const DIGITS_UPPER = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 65, 66, 67, 68, 69, 70];
+
+/**
+ * {@link formatCompiled} written straight into `buf` from `at`, with no
+ * intermediate strings, for what dumpers print per object: literals,
+ * integer conversions (no `0`, `+` or space flag) of number arguments,
+ * `%lx`/`%llx` of an address bigint, `%s` of an ASCII JS string. Returns
+ * the end offset of the output, which stays below `limit`; or
+ * {@link WRITE_SLOW} (bytes past `at` are scratch then) for anything else:
+ * another conversion or argument, an invalid format or too few arguments
+ * (an error to report), output reaching `limit` (an overflow to report):
+ * the general printer decides those.
+ */
+export function writeCompiled(c: CompiledFormat, args: ArrayLike<PrintfArg>, nargs: number, buf: Uint8Array, at: number, limit: number): number {
+  if (c.invalidAt !== Infinity || c.nspecs > nargs) return WRITE_SLOW;
+  const pieces = c.pieces;
+  const lits = c.litBytes ?? (c.litBytes = pieces.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : null)));
+  let pos = at;
+  let k = 0;
+  let used = 0; // scratch bytes, as formatCompiled counts them
+  for (let i = 0; i < pieces.length; i++) {
+    const lit = lits[i];
+    if (lit) {
+      const n = lit.length;
+      if (pos + n > limit) return WRITE_SLOW;
+      for (let j = 0; j < n; j++) buf[pos + j] = lit[j]!;
+      pos += n;
+      continue;
+    }
+    const p = pieces[i] as Spec;
+    const a = args[k++];
+    if (p.t === T.Int) {
+      if (p.flags & (ZEROPAD | PLUS | SPACE)) return WRITE_SLOW;
+      used = ((used + 3) & ~3) + p.size;
+      let v: number;
+      let neg = false;
+      const base = p.hex ? 16 : 10;
+      if (typeof a === 'number') {
+        if (p.size === 4) v = p.signed ? a | 0 : a >>> 0;
+        else if (Number.isSafeInteger(a) && (p.signed || a >= 0)) v = a;
+        else return WRITE_SLOW;
+        if (v < 0) {
+          if (p.hex) return WRITE_SLOW; // a signed hex conversion: the general printer's sign rules
+          neg = true;
+          v = -v;
+        }
+      } else if (typeof a === 'bigint' && p.hex && p.size === 8 && !p.signed && a >= 0n && a <= 0xffff_ffff_ffff_ffffn && p.width < 0) {
+        // An address: its hex digits.
+        const h = a.toString(16);
+        const n = h.length;
+        if (pos + n > limit) return WRITE_SLOW;
+        if (p.upper) for (let j = 0; j < n; j++) buf[pos + j] = DIGITS_UPPER[parseInt(h[j]!, 16)]!;
+        else for (let j = 0; j < n; j++) buf[pos + j] = h.charCodeAt(j);
+        pos += n;
+        continue;
+      } else return WRITE_SLOW;
+      let nd = 1;
+      for (let x = v; x >= base; x = Math.floor(x / base)) nd++;
+      const len = nd + (neg ? 1 : 0);
+      const w = p.width > len ? p.width : len;
+      if (pos + w > limit) return WRITE_SLOW;
+      const left = (p.flags & LEFT) !== 0;
+      let q = pos;
+      if (!left) for (; q < pos + w - len; q++) buf[q] = 32;
+      if (neg) buf[q++] = 45;
+      const digits = p.upper ? DIGITS_UPPER : DIGITS;
+      for (let j = q + nd - 1; j >= q; j--) {
+        const d = v % base;
+        buf[j] = digits[d]!;
+        v = (v - d) / base;
+      }
+      q += nd;
+      if (left) for (; q < pos + w; q++) buf[q] = 32;
+      pos += w;
+    } else if (p.t === T.Str && p.mode === 0 && typeof a === 'string') {
+      const n = a.length;
+      if (used >= MAX_BPRINTF_BIN_ARGS || n + 1 > MAX_BPRINTF_BIN_ARGS - used) return WRITE_SLOW;
+      used += n + 1;
+      const w = p.width > n ? p.width : n;
+      if (pos + w > limit) return WRITE_SLOW;
+      const left = (p.flags & LEFT) !== 0;
+      let q = pos;
+      if (!left) for (; q < pos + w - n; q++) buf[q] = 32;
+      for (let j = 0; j < n; j++) {
+        const ch = a.charCodeAt(j);
+        if (ch > 0x7f) return WRITE_SLOW;
+        buf[q++] = ch;
+      }
+      if (left) for (; q < pos + w; q++) buf[q] = 32;
+      pos += w;
+    } else return WRITE_SLOW;
+  }
+  return pos;
 }
 
 /**

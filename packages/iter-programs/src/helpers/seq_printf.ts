@@ -8,7 +8,7 @@ import { MAX_BPRINTF_VARARGS } from '../constants.js';
 import { neg } from '../errno.js';
 import { currentProg } from '../run_ctx.js';
 import { isSeqFile, type SeqFile, seq_write_latin1 } from '../seq_file.js';
-import { compileFormatBytes, compileFormatString, formatCompiled, type CompiledFormat, type PrintfArg } from './bprintf.js';
+import { compileFormatBytes, compileFormatString, formatCompiled, writeCompiled, WRITE_SLOW, type CompiledFormat, type PrintfArg } from './bprintf.js';
 
 /** Availability of the GPL-only, iterator-only `bpf_seq_*` helpers for the running program. */
 export function checkSeqHelper(name: string): void {
@@ -19,6 +19,14 @@ export function checkSeqHelper(name: string): void {
 }
 
 function emit(m: SeqFile, c: CompiledFormat, args: ArrayLike<PrintfArg>, nargs: number): number {
+  // The common case in place (the output stays below the buffer's end: count + len < size).
+  if (m.buf) {
+    const end = writeCompiled(c, args, nargs, m.buf, m.count, m.size - 1);
+    if (end !== WRITE_SLOW) {
+      m.count = end;
+      return 0;
+    }
+  }
   const out = formatCompiled(c, args, nargs);
   if (typeof out === 'number') return out;
   // seq_bprintf(): whole result or overflow; then -EOVERFLOW if overflowed.

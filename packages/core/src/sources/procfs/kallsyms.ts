@@ -1,4 +1,5 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 
 /** Calls `add(name, type, addr, module)` for each line of `/proc/kallsyms`, in file order. */
 export function forEachKsym(text: string, add: (name: string, type: string, value: bigint, module: string) => void): void {
@@ -83,4 +84,23 @@ export function fileHasDataObjects(path: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * True when the running kernel's own config (`/proc/config.gz`,
+ * CONFIG_IKCONFIG_PROC) says `# CONFIG_KALLSYMS_ALL is not set`: kallsyms
+ * then lists no data object (scripts/kallsyms.c keeps text symbols and the
+ * section markers only, and a module keeps only its text after init), so no
+ * `file_operations` address can be known. A few ms instead of reading the
+ * megabytes of /proc/kallsyms. False when the config is missing or says
+ * otherwise (the caller reads kallsyms then).
+ */
+export function configLacksKallsymsAll(configGz: string): boolean {
+  let text: string;
+  try {
+    text = gunzipSync(readFileSync(configGz)).toString('latin1');
+  } catch {
+    return false;
+  }
+  return /^# CONFIG_KALLSYMS_ALL is not set$/m.test(text);
 }
