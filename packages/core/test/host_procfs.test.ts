@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { readHostWithReport, S_IFCHR, S_IFDIR, S_IFREG } from '../src/index.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
-
 import { configLacksKallsymsAll, fileHasDataObjects, findSymbols, forEachKsym } from '../src/sources/procfs/kallsyms.js';
 import { fopsName } from '../src/sources/procfs/fops.js';
 import { parseMaps } from '../src/sources/procfs/maps.js';
