@@ -487,7 +487,7 @@ async function hostSource(): Promise<void> {
     const none = { files: false, fdinfo: false, vmas: false, sockets: false, routes: false, ksyms: false, slabs: false, cgroups: false };
     const tools: [string, string, string[], HostOptions, 'threads' | 'fds' | 'sockets' | 'vmas', string, { ratio: number; text: string }?][] = [
       ['threads', 'ps', ['-eLf'], none, 'threads', 'ps -eLf'],
-      ['fds', 'lsof', ['-n', '-P'], { ...none, files: true }, 'fds', 'lsof -n -P', { ratio: 5, text: '>= 5x lsof' }],
+      ['fds', 'lsof', ['-n', '-P'], { ...none, files: true }, 'fds', 'lsof -n -P', { ratio: 10, text: '>= 10x lsof' }],
       ['sockets', 'ss', ['-tanp'], { ...none, files: true, sockets: true }, 'sockets', 'ss -tanp'],
       ['vmas', 'sh', ['-c', 'cat /proc/[0-9]*/maps 2>/dev/null; true'], { ...none, vmas: true }, 'vmas', 'cat /proc/[0-9]*/maps'],
     ];
@@ -640,6 +640,22 @@ function wholeCommands(): void {
       ...wallOf(kern),
     });
   }
+  // `cat task` with the extra threads: what the command costs beyond Node's own start-up, next to ps -eLf on the same threads.
+  const tasks = bestCommandCpu(process.execPath, [bin, 'cat', 'task', '--kernel', 'host'], rounds);
+  log(`  bpf-iter cat task --kernel host: ${secs(tasks)}, ${tasks.n} lines`);
+  let ps: Sample | string = 'ps not installed';
+  if (has('ps')) {
+    const p = bestCommandCpu('ps', ['-eLf'], rounds);
+    log(`  ps -eLf: ${secs(p)} (${p.n} lines)`);
+    // ps's rate over the same threads (both print one line per thread and a header).
+    ps = { ns: p.ns, n: tasks.n };
+  }
+  const beyond = Math.max(tasks.ns - node0.ns, 1e6);
+  ratioRow('host/cli/cat-task-vs-ps', 'host', 'bpf-iter cat task --kernel host beyond node -e 0 (built bin, whole process CPU time less node -e 0)', 'lines', { ns: beyond, n: tasks.n }, 'ps -eLf (same threads)', ps, { ratio: 1, text: 'beyond node -e 0 <= ps -eLf' }, {
+    cpuSeconds: tasks.ns / 1e9,
+    nodeCpuSeconds: node0.ns / 1e9,
+    wallSeconds: tasks.wallNs / 1e9,
+  });
   let lsof: (Sample & { wallNs: number }) | string = 'lsof not installed';
   if (has('lsof')) {
     const l = bestCommandCpu('lsof', ['-n', '-P'], rounds);

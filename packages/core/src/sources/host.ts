@@ -24,7 +24,7 @@ import type { PidNamespace } from '../model/pid_namespace.js';
 import { Ipv6Route, RTF_GATEWAY } from '../model/route.js';
 import { AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, Socket, SS_CONNECTED, SS_CONNECTING, SS_UNCONNECTED, TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, __SO_ACCEPTCON } from '../model/socket.js';
 import { PF_KTHREAD, PF_WQ_WORKER, stateUnknownOf, type Task, type TaskState } from '../model/task.js';
-import { buildVmaLayout, installFdRecord, type FdRecord, possibleCpus, readIfExists, readUdpHashEntries, SocketTableBuilder, TaskTreeBuilder, type VmaRecord } from './build.js';
+import { buildVmaLayout, possibleCpus, readIfExists, readUdpHashEntries, SocketTableBuilder, TaskTreeBuilder, type VmaRecord } from './build.js';
 import { parseCgroupV2Path } from './procfs/cgroup.js';
 import { parseFdinfo, type FdInfo } from './procfs/fdinfo.js';
 import { configLacksKallsymsAll, fileHasDataObjects, findSymbols, forEachKsym, hasDataObjects } from './procfs/kallsyms.js';
@@ -138,6 +138,8 @@ interface StatEntry {
   dev: number;
   /** The path's inode (kinds have none: each pipe or socket has its own). */
   ino?: number;
+  /** Phase 2's memo: the inode the path's files share. */
+  inode?: Inode;
   /** Phase 2's memo: the fops name of this path's fds with fdinfo flags `fopsFlags`. */
   fops?: string;
   fopsFlags?: number;
@@ -677,7 +679,12 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     report.errors.push({ path: join(P, 'self/ns/pid'), code: errCode(e) });
   }
 
-  const inodeOf = (f: RawFd) => ({ i_ino: f.ino, i_mode: f.mode, s_dev: f.dev >= 0 ? kdevOfStat(f.dev) : 0 });
+  // The fds of one cached path share its inode, as in the kernel (100k fds of /dev/null: one inode).
+  const inodeOf = (f: RawFd): Inode => {
+    const st = f.st;
+    if (st) return st.inode ?? (st.inode = { i_ino: f.ino, i_mode: f.mode, s_dev: f.dev >= 0 ? kdevOfStat(f.dev) : 0 });
+    return { i_ino: f.ino, i_mode: f.mode, s_dev: f.dev >= 0 ? kdevOfStat(f.dev) : 0 };
+  };
   const socketOf = (f: RawFd): Socket | null => (sockByIno.size && f.link.startsWith('socket:[') ? (sockByIno.get(f.ino) ?? null) : null);
 
   // ---- the lazy source's readers, run on first access to a process's table or address space
@@ -764,8 +771,6 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   procs.sort((a, b) => a.tasks[0]!.stat.starttime - b.tasks[0]!.stat.starttime || a.pid - b.pid);
   const tree = new TaskTreeBuilder(kernel);
   const kthreadFiles = new FilesStruct(); // kthreads share init's (empty) table via CLONE_FILES
-  // One scratch record for every fd (installFdRecord keeps none of it): 100k fds make no 100k objects.
-  const rec: FdRecord = { fd: 0, path: '' };
   let lastFopsName = '';
   let fops: FileOperations | undefined;
   for (const p of procs) {
@@ -823,15 +828,9 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
         if (f.fops !== lastFopsName) fops = fopsOf((lastFopsName = f.fops));
         // fdinfo's flags are f_flags with O_CLOEXEC ORed in from the fd table's close_on_exec bit.
         const flags = f.info?.flags ?? 0;
-        rec.fd = f.fd;
-        rec.path = f.link;
-        rec.f_op = fops!;
-        rec.inode = inodeOf(f);
-        rec.flags = flags;
-        rec.private_data = socketOf(f);
-        rec.f_pos = f.info?.pos ?? 0;
-        rec.cloexec = (flags & O_CLOEXEC) !== 0;
-        installFdRecord(kernel, files, rec);
+        // build_open_flags strips O_CLOEXEC: it lives in the fd table, not the file.
+        const file = new KFile(fops!, f.link, inodeOf(f), flags & ~O_CLOEXEC, f.info?.pos ?? 0, socketOf(f));
+        kernel.fdInstall(files, file, f.fd, (flags & O_CLOEXEC) !== 0);
         report.counts.fds++;
       }
     }
