@@ -1068,6 +1068,8 @@ function readFds(s: Snapshot, h: ProcHead, linkAt: (i: number) => string): RawFd
   const out: RawFd[] = [];
   let sorted = true;
   let last = -1;
+  // The previous fd of a cached path: a run of fds of one path (100k of /dev/null) shares its link string and stat.
+  let prev: RawFd | null = null;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     let link: string;
@@ -1090,8 +1092,14 @@ function readFds(s: Snapshot, h: ProcHead, linkAt: (i: number) => string): RawFd
     const fd = Number(name);
     if (fd < last) sorted = false;
     last = fd;
+    if (prev !== null && link === prev.link) {
+      out.push({ fd, link: prev.link, info, ino: prev.ino, mode: prev.mode, dev: prev.dev, st: prev.st, fops: '' });
+      continue;
+    }
     const { ino, mode, dev, st } = statFd(s, fdDir, paths, name, link, info);
-    out.push({ fd, link, info, ino, mode, dev, st, fops: '' });
+    const f: RawFd = { fd, link, info, ino, mode, dev, st, fops: '' };
+    out.push(f);
+    prev = st ? f : null;
   }
   // /proc lists a table in fd order: sort only if it did not.
   if (!sorted) out.sort((a, b) => a.fd - b.fd);
