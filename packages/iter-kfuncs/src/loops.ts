@@ -13,7 +13,9 @@
 import './polyfill.js';
 import { ambientContext, fixedContext, type IterContext } from './kernel-context.js';
 import { kindInternals, type IterKind } from './registry.js';
-import { allocState, type BpfIter, type KindRecord, type RawKfuncs } from './state.js';
+import { BpfError } from '@bpf-iter/core';
+import type { LoopCursor, LoopStep } from './loop-step.js';
+import { allocState, EMPTY, stateData, type BpfIter, type KindRecord, type RawKfuncs } from './state.js';
 import { iterNum } from './kinds/num.js';
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
@@ -45,38 +47,46 @@ export function openFrom(src: LoopSource): BpfIter {
 /**
  * One pass of a {@link BpfLoop}: an `IterableIterator` over the elements of
  * one constructed iterator, destroyed exactly once.
+ *
+ * It owns its state, so it steps the kind's `next` implementation directly
+ * (no state checks per element: nobody else can reach the state). `next` is
+ * an own property, the kind's {@link LoopStep} for built-in kinds (see
+ * loop-step.ts for why each has its own), else the shared {@link sharedStep}.
  */
 export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
-  /** @internal */
-  protected readonly it: BpfIter;
-  /** @internal */
-  protected readonly nextFn: (it: unknown) => unknown;
+  /** The next element; destroys the iterator when the kind's `next` returns NULL or throws. */
+  readonly next: () => IteratorResult<E, undefined>;
+  /** @internal True once ended (the iterator is destroyed). */
+  protected done: boolean;
+  /** @internal The kind's `next` implementation (for the shared step). */
+  protected readonly implNext: (data: unknown) => unknown;
+  /** @internal What the kind's `new` returned. */
+  protected readonly data: unknown;
+  /** @internal The inline range (num): `[cur, hi)`, copied from the state; an ended loop's is empty. */
+  protected cur = 0;
+  protected hi = 0;
+  #it: BpfIter;
+  /** The state is not destroyed yet (`done` may already be true: a failed constructor). */
+  #live = true;
   #destroy: (it: unknown) => void;
-  /** @internal */
-  protected done = false;
+  #nextName: string;
 
   /** @internal */
   constructor(src: LoopSource) {
-    this.it = openFrom(src);
-    this.nextFn = src.home.raw.next;
-    this.#destroy = src.home.raw.destroy;
-  }
-
-  /** The next element; destroys the iterator when it returns NULL or throws. */
-  next(): IteratorResult<E, undefined> {
-    if (this.done) return DONE;
-    let v: unknown;
-    try {
-      v = this.nextFn(this.it);
-    } catch (e) {
-      this.finish();
-      throw e;
+    const { rec, raw } = src.home;
+    this.#it = openFrom(src);
+    this.data = stateData(this.#it);
+    // A failed constructor: an empty iterator (the kernel's `next` returns NULL at once).
+    this.done = this.data === EMPTY;
+    this.implNext = rec.implNext;
+    this.#destroy = raw.destroy;
+    this.#nextName = rec.nextName;
+    this.next = (rec.loopStep ?? sharedStep) as unknown as () => IteratorResult<E, undefined>;
+    if (rec.inlineRange && !this.done) {
+      const r = this.data as { cur: number; end: number };
+      this.cur = r.cur;
+      this.hi = r.end;
     }
-    if (v === null) {
-      this.finish();
-      return DONE;
-    }
-    return { done: false, value: v as E };
   }
 
   /** Called by `for...of` on `break`, `return` and throw: destroys the iterator. */
@@ -94,42 +104,43 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
     this.finish();
   }
 
+  /** @internal See {@link LoopCursor.end}. */
+  end(v: unknown): IteratorReturnResult<undefined> {
+    this.finish();
+    if (v === undefined) throw new BpfError('EPROTO', `${this.#nextName} returned undefined; an exhausted iterator returns null`);
+    return DONE;
+  }
+
+  /** @internal See {@link LoopCursor.fail}. */
+  fail(e: unknown): never {
+    this.finish();
+    throw e;
+  }
+
   /** @internal Destroys the iterator (once). */
   protected finish(): void {
-    if (!this.done) {
-      this.done = true;
-      this.#destroy(this.it);
+    this.done = true;
+    this.hi = this.cur;
+    if (this.#live) {
+      this.#live = false;
+      this.#destroy(this.#it);
     }
   }
 }
 
-/**
- * The loop iterator of the inline-range kind (num, behind `bpfFor` and
- * `bpfRepeat`): {@link BpfLoopIterator} with a `next` of its own, the same
- * code, so that its call of the kind's `next` stays monomorphic (inlined)
- * however many other kinds loop through {@link BpfLoopIterator} in the process.
- */
-class RangeLoopIterator<E> extends BpfLoopIterator<E> {
-  override next(): IteratorResult<E, undefined> {
-    if (this.done) return DONE;
-    let v: unknown;
-    try {
-      v = this.nextFn(this.it);
-    } catch (e) {
-      this.finish();
-      throw e;
-    }
-    if (v === null) {
-      this.finish();
-      return DONE;
-    }
-    return { done: false, value: v as E };
+/** The loop step of kinds without their own (third-party kinds): the same shape, one call site for all. */
+function sharedStep(this: BpfLoopIterator<unknown> & { readonly data: unknown; readonly done: boolean; readonly implNext: (d: unknown) => unknown }): IteratorResult<unknown, undefined> {
+  try {
+    const v = this.done ? null : this.implNext(this.data);
+    return v != null ? { done: false, value: v } : this.end(v);
+  } catch (e) {
+    return this.fail(e);
   }
 }
 
-/** A new loop iterator over `src` (the range kind has its own class, see {@link RangeLoopIterator}). */
+/** A new loop iterator over `src`. */
 function loopIterator<E>(src: LoopSource): BpfLoopIterator<E> {
-  return src.home.rec.inlineRange ? new RangeLoopIterator<E>(src) : new BpfLoopIterator<E>(src);
+  return new BpfLoopIterator<E>(src);
 }
 
 /** Async counterpart of {@link BpfLoopIterator} for `for await`. */

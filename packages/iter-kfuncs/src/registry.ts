@@ -11,6 +11,7 @@ import { BpfError, BPF_ITER_FUNC_PREFIX, errnoName, type ErrnoName, type Kernel 
 import { resolveType, skipModifiers, typeToString, type BtfType, type TypeSpec, type TypeTable } from './btf.js';
 import { KF_ITER_DESTROY, KF_ITER_MASK, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL } from './flags.js';
 import { ambientContext, fixedContext, type IterContext } from './kernel-context.js';
+import { LOOP_STEP, type LoopStep } from './loop-step.js';
 import { allocState, BpfIter, liveIteratorsTotal, makeKfuncs, type KindRecord, type RawKfuncs } from './state.js';
 
 /** @internal Marks the built-in num kind for the inline fast path (not exported from the package). */
@@ -70,6 +71,8 @@ export interface IterKindSpec<N extends string, A extends unknown[], E, D, K = K
   readonly restartsAfterNull?: boolean;
   /** @internal Built-in fast path, see `KindRecord.inlineRange`. */
   readonly [INLINE_RANGE]?: true;
+  /** @internal A built-in kind's own `bpfForEach` step, see loop-step.ts. */
+  readonly [LOOP_STEP]?: LoopStep<E, D>;
 }
 
 /** Construction, failure and destruction counts of a kind. */
@@ -321,6 +324,7 @@ export function registerIterKind<N extends string, A extends unknown[], E, D, K 
     implDestroy: spec.destroy.impl,
     restartsAfterNull: spec.restartsAfterNull === true,
     inlineRange: spec[INLINE_RANGE] === true,
+    loopStep: spec[LOOP_STEP] as LoopStep<unknown, any> | undefined,
     constructed: 0,
     failed: 0,
     destroyed: 0,

@@ -10,6 +10,7 @@
 import './polyfill.js';
 import { BpfError } from '@bpf-iter/core';
 import type { IterContext } from './kernel-context.js';
+import type { LoopStep } from './loop-step.js';
 
 declare const ITER_TYPE: unique symbol;
 declare const ITER_ELEM: unique symbol;
@@ -32,6 +33,8 @@ export interface KindRecord {
    * implementation).
    */
   readonly inlineRange: boolean;
+  /** A built-in kind's own `bpfForEach` step (see loop-step.ts); undefined: the shared one. */
+  readonly loopStep: LoopStep<unknown, any> | undefined;
   constructed: number;
   failed: number;
   destroyed: number;
@@ -45,7 +48,7 @@ export interface RawKfuncs {
 }
 
 /** Marker for "constructor failed: empty iterator, nothing for the author to free". */
-const EMPTY: unique symbol = Symbol('empty iterator');
+export const EMPTY: unique symbol = Symbol('empty iterator');
 
 let liveTotal = 0;
 let refIds = 0;
@@ -67,6 +70,8 @@ export let isState: (x: unknown) => x is BpfIter;
 export let makeKfuncs: (rec: KindRecord) => RawKfuncs;
 /** Allocates an uninitialized state for a kind. */
 export let allocState: (home: { rec: KindRecord; raw: RawKfuncs }) => BpfIter;
+/** What the author's `new` returned for a live state ({@link EMPTY} after a failed `new`): a loop that owns the state steps it directly. */
+export let stateData: (it: BpfIter) => unknown;
 let leakCheck: (scope: ProgramScope) => BpfIter | undefined;
 
 export const errors = {
@@ -255,8 +260,7 @@ export class BpfIter<N extends string = string, E = unknown> implements Disposab
         it.#end = 0;
         rec.destroyed++;
         liveTotal--;
-        // Inline ranges own no resources; the author's destroy only zeroes them.
-        if (data !== EMPTY && implDestroy !== undefined && !rec.inlineRange) implDestroy(data);
+        if (data !== EMPTY && implDestroy !== undefined) implDestroy(data);
       };
 
       /**
@@ -301,6 +305,8 @@ export class BpfIter<N extends string = string, E = unknown> implements Disposab
         constructing = false;
       }
     };
+
+    stateData = (it: BpfIter): unknown => it.#data;
 
     leakCheck = (scope: ProgramScope): BpfIter | undefined => scope.states.find((s) => s.#rec !== null);
   }

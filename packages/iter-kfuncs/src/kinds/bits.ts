@@ -11,7 +11,11 @@
  */
 import { fail } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL } from '../flags.js';
+import { LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
+
+/** The host's byte order: a `BigUint64Array`'s bytes are then its words' 16-bit chunks, lowest first. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** `BITS_ITER_NR_WORDS_MAX`: the largest accepted `nr_words`. */
 export const BITS_ITER_NR_WORDS_MAX = 511;
@@ -20,11 +24,35 @@ export const BITS_ITER_NR_WORDS_MAX = 511;
 export type BitsWords = BigUint64Array | readonly bigint[] | null | undefined;
 
 interface BitsState {
-  /** The copy, as 32-bit halves (low half first), for cheap bit scans. */
-  halves: Uint32Array;
-  /** Current 32-bit half and the bits of it not yet returned. */
+  /**
+   * The copy, as 16-bit chunks (lowest first): the bits left of a chunk then
+   * always fit a small integer, which V8 stores in the state without boxing
+   * (32-bit halves measured 3x slower).
+   */
+  chunks: Uint16Array;
+  /** Current chunk and the bits of it not yet returned. */
   idx: number;
   rest: number;
+}
+
+/** `bpf_iter_bits_next`: the next set bit's index, or NULL at the end. */
+function bitsNext(s: BitsState): number | null {
+  let rest = s.rest;
+  if (rest === 0) {
+    const c = s.chunks;
+    let i = s.idx;
+    do {
+      if (++i >= c.length) {
+        s.idx = c.length; // stays exhausted: NULL forever
+        return null;
+      }
+      rest = c[i]!;
+    } while (rest === 0);
+    s.idx = i;
+  }
+  const low = rest & -rest; // lowest set bit
+  s.rest = rest ^ low;
+  return s.idx * 16 + (31 - Math.clz32(low));
 }
 
 /** The `bits` iterator kind: `bpf_iter_bits_new(it, words, nrWords?)`, elements are bit indices. */
@@ -46,13 +74,18 @@ export const iterBits = registerIterKind({
         fail('E2BIG', `bpf_iter_bits_new: nr_words ${n} exceeds ${BITS_ITER_NR_WORDS_MAX}`);
       }
       if (n > words.length) fail('EFAULT', `bpf_iter_bits_new: reading ${n} words from a ${words.length}-word bitmap`);
-      const halves = new Uint32Array(2 * n);
-      for (let w = 0; w < n; w++) {
-        const v = BigInt.asUintN(64, BigInt(words[w]!));
-        halves[2 * w] = Number(v & 0xffffffffn);
-        halves[2 * w + 1] = Number(v >> 32n);
+      let chunks: Uint16Array;
+      if (words instanceof BigUint64Array && LITTLE_ENDIAN) {
+        // Already u64 words: copy their bytes (lowest chunk first on a little-endian host), no BigInt work.
+        chunks = new Uint16Array(words.buffer.slice(words.byteOffset, words.byteOffset + 8 * n));
+      } else {
+        chunks = new Uint16Array(4 * n);
+        for (let w = 0; w < n; w++) {
+          const v = BigInt.asUintN(64, BigInt(words[w]!));
+          for (let k = 0; k < 4; k++) chunks[4 * w + k] = Number(BigInt.asUintN(16, v >> BigInt(16 * k)));
+        }
       }
-      return { halves, idx: 0, rest: halves[0]! };
+      return { chunks, idx: 0, rest: chunks[0]! };
     },
   },
   next: {
@@ -60,19 +93,7 @@ export const iterBits = registerIterKind({
     flags: KF_ITER_NEXT | KF_RET_NULL,
     params: [{ name: 'it', type: 'struct bpf_iter_bits *' }],
     ret: 'int *',
-    impl: (s: BitsState): number | null => {
-      const h = s.halves;
-      while (s.rest === 0) {
-        if (++s.idx >= h.length) {
-          s.idx = h.length; // stays exhausted: NULL forever
-          return null;
-        }
-        s.rest = h[s.idx]!;
-      }
-      const low = s.rest & -s.rest; // lowest set bit
-      s.rest ^= low;
-      return s.idx * 32 + (31 - Math.clz32(low));
-    },
+    impl: bitsNext,
   },
   destroy: {
     name: 'bpf_iter_bits_destroy',
@@ -81,9 +102,22 @@ export const iterBits = registerIterKind({
     ret: 'void',
     impl: (s: BitsState): void => {
       // Frees the copy (the kernel's bpf_mem_free for > 1 word).
-      s.halves = new Uint32Array(0);
+      s.chunks = new Uint16Array(0);
       s.rest = 0;
     },
+  },
+  // bpfForEach's step: this kind's own, so V8 inlines bitsNext into every loop (see loop-step.ts).
+  [LOOP_STEP]: function () {
+    let done = true;
+    let value = null;
+    try {
+      if (!this.done) value = bitsNext(this.data);
+    } catch (e) {
+      this.fail(e);
+    }
+    if (value != null) done = false;
+    else value = this.end(value).value;
+    return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },
 });
 

@@ -25,6 +25,7 @@ import {
   type Cgroup,
 } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RCU_PROTECTED, KF_RET_NULL, KF_TRUSTED_ARGS } from '../flags.js';
+import { LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 /** Mirrors `struct bpf_iter_css_kern { start; pos; flags; }` (24 bytes). */
@@ -34,6 +35,9 @@ interface CssState {
   pos: Cgroup | null;
   readonly order: number;
 }
+
+/** `bpf_iter_css_next`. As in the kernel: pos becomes NULL at the end, and a walk from NULL is a fresh walk. */
+const cssNext = (s: CssState): Cgroup | null => (s.pos = cgroupWalkNext(s.order, s.pos, s.start));
 
 /** The `css` iterator kind: `bpf_iter_css_new(it, start, flags)`, elements are `Cgroup`s. */
 export const iterCss = registerIterKind({
@@ -66,8 +70,7 @@ export const iterCss = registerIterKind({
     flags: KF_ITER_NEXT | KF_RET_NULL,
     params: [{ name: 'it', type: 'struct bpf_iter_css *' }],
     ret: 'struct cgroup_subsys_state *',
-    // As in the kernel: pos becomes NULL at the end, and a walk from NULL is a fresh walk.
-    impl: (s: CssState): Cgroup | null => (s.pos = cgroupWalkNext(s.order, s.pos, s.start)),
+    impl: cssNext,
   },
   destroy: {
     name: 'bpf_iter_css_destroy',
@@ -77,6 +80,19 @@ export const iterCss = registerIterKind({
     impl: (): void => {},
   },
   restartsAfterNull: true,
+  // bpfForEach's step: this kind's own, so V8 inlines cssNext into every loop (see loop-step.ts).
+  [LOOP_STEP]: function () {
+    let done = true;
+    let value = null;
+    try {
+      if (!this.done) value = cssNext(this.data);
+    } catch (e) {
+      this.fail(e);
+    }
+    if (value != null) done = false;
+    else value = this.end(value).value;
+    return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
+  },
 });
 
 /** The css iterator state type. */

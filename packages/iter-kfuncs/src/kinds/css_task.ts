@@ -15,8 +15,12 @@
  */
 import { CSS_TASK_ITER_PROCS, CSS_TASK_ITER_THREADED, CssTaskWalker, fail, type Cgroup, type Task } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL, KF_TRUSTED_ARGS } from '../flags.js';
+import { LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
+
+/** `bpf_iter_css_task_next`: the next member task. */
+const cssTaskNext = (w: CssTaskWalker): Task | null => w.next();
 
 /** The `css_task` iterator kind: `bpf_iter_css_task_new(it, css, flags)`, elements are `Task`s. */
 export const iterCssTask = registerIterKind({
@@ -48,7 +52,7 @@ export const iterCssTask = registerIterKind({
     flags: KF_ITER_NEXT | KF_RET_NULL,
     params: [{ name: 'it', type: 'struct bpf_iter_css_task *' }],
     ret: 'struct task_struct *',
-    impl: (w: CssTaskWalker): Task | null => w.next(),
+    impl: cssTaskNext,
   },
   destroy: {
     name: 'bpf_iter_css_task_destroy',
@@ -57,6 +61,19 @@ export const iterCssTask = registerIterKind({
     ret: 'void',
     // css_task_iter_end + free: the walker holds nothing beyond its list node.
     impl: (): void => {},
+  },
+  // bpfForEach's step: this kind's own, so V8 inlines cssTaskNext into every loop (see loop-step.ts).
+  [LOOP_STEP]: function () {
+    let done = true;
+    let value = null;
+    try {
+      if (!this.done) value = cssTaskNext(this.data);
+    } catch (e) {
+      this.fail(e);
+    }
+    if (value != null) done = false;
+    else value = this.end(value).value;
+    return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },
 });
 

@@ -13,7 +13,11 @@
  */
 import { DmaBufWalker, type DmaBuf } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL, KF_SLEEPABLE } from '../flags.js';
+import { LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
+
+/** `bpf_iter_dmabuf_next`: dma_buf_iter_next(cur) when standing on one, else dma_buf_iter_begin(). */
+const dmabufNext = (w: DmaBufWalker): DmaBuf | null => (w.current ? w.next() : w.begin());
 
 /** The `dmabuf` iterator kind: `bpf_iter_dmabuf_new(it)`, elements are `DmaBuf`s. */
 export const iterDmabuf = registerIterKind({
@@ -35,8 +39,7 @@ export const iterDmabuf = registerIterKind({
     flags: KF_ITER_NEXT | KF_RET_NULL | KF_SLEEPABLE,
     params: [{ name: 'it', type: 'struct bpf_iter_dmabuf *' }],
     ret: 'struct dma_buf *',
-    // dma_buf_iter_next(cur) when standing on one, else dma_buf_iter_begin().
-    impl: (w: DmaBufWalker): DmaBuf | null => (w.current ? w.next() : w.begin()),
+    impl: dmabufNext,
   },
   destroy: {
     name: 'bpf_iter_dmabuf_destroy',
@@ -44,6 +47,19 @@ export const iterDmabuf = registerIterKind({
     params: [{ name: 'it', type: 'struct bpf_iter_dmabuf *' }],
     ret: 'void',
     impl: (w: DmaBufWalker): void => w.release(),
+  },
+  // bpfForEach's step: this kind's own, so V8 inlines dmabufNext into every loop (see loop-step.ts).
+  [LOOP_STEP]: function () {
+    let done = true;
+    let value = null;
+    try {
+      if (!this.done) value = dmabufNext(this.data);
+    } catch (e) {
+      this.fail(e);
+    }
+    if (value != null) done = false;
+    else value = this.end(value).value;
+    return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },
 });
 

@@ -12,6 +12,7 @@
  */
 import { RcuListWalker, type KmemCache } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL, KF_SLEEPABLE } from '../flags.js';
+import { LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 interface KmemCacheState {
@@ -24,6 +25,15 @@ function unpin(s: KmemCacheState): void {
   const prev = s.pos;
   s.pos = null;
   prev?.put();
+}
+
+/** `bpf_iter_kmem_cache_next`: the next cache, pinned until the following step or destroy. */
+function kmemCacheNext(s: KmemCacheState): KmemCache | null {
+  // Pin the next cache before unpinning the previous one (kernel order).
+  const next = s.walker.next();
+  next?.get();
+  unpin(s);
+  return (s.pos = next);
 }
 
 /** The `kmem_cache` iterator kind: `bpf_iter_kmem_cache_new(it)`, elements are `KmemCache`s. */
@@ -41,13 +51,7 @@ export const iterKmemCache = registerIterKind({
     flags: KF_ITER_NEXT | KF_RET_NULL | KF_SLEEPABLE,
     params: [{ name: 'it', type: 'struct bpf_iter_kmem_cache *' }],
     ret: 'struct kmem_cache *',
-    impl: (s: KmemCacheState): KmemCache | null => {
-      // Pin the next cache before unpinning the previous one (kernel order).
-      const next = s.walker.next();
-      next?.get();
-      unpin(s);
-      return (s.pos = next);
-    },
+    impl: kmemCacheNext,
   },
   destroy: {
     name: 'bpf_iter_kmem_cache_destroy',
@@ -55,6 +59,19 @@ export const iterKmemCache = registerIterKind({
     params: [{ name: 'it', type: 'struct bpf_iter_kmem_cache *' }],
     ret: 'void',
     impl: unpin,
+  },
+  // bpfForEach's step: this kind's own, so V8 inlines kmemCacheNext into every loop (see loop-step.ts).
+  [LOOP_STEP]: function () {
+    let done = true;
+    let value = null;
+    try {
+      if (!this.done) value = kmemCacheNext(this.data);
+    } catch (e) {
+      this.fail(e);
+    }
+    if (value != null) done = false;
+    else value = this.end(value).value;
+    return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },
 });
 

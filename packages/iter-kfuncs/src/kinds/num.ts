@@ -12,6 +12,7 @@
  */
 import { fail } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL } from '../flags.js';
+import { LOOP_STEP } from '../loop-step.js';
 import { INLINE_RANGE, registerIterKind } from '../registry.js';
 
 /** `BPF_MAX_LOOPS`: the most elements one num iterator may produce. */
@@ -21,6 +22,18 @@ export const BPF_MAX_LOOPS = 8388608;
 interface NumState {
   cur: number;
   end: number;
+}
+
+/** `bpf_iter_num_next`: the current value, or NULL at the end. */
+function numNext(s: NumState): number | null {
+  const cur = s.cur;
+  if (cur < s.end) {
+    s.cur = cur + 1;
+    return cur;
+  }
+  // Like the kernel, zero the state: cur == end keeps returning NULL.
+  s.cur = s.end = 0;
+  return null;
 }
 
 /** The `num` iterator kind: `bpf_iter_num_new(it, start, end)`, elements are numbers. */
@@ -53,16 +66,7 @@ export const iterNum = registerIterKind({
     flags: KF_ITER_NEXT | KF_RET_NULL,
     params: [{ name: 'it', type: 'struct bpf_iter_num *' }],
     ret: 'int *',
-    impl: (s: NumState): number | null => {
-      const cur = s.cur;
-      if (cur < s.end) {
-        s.cur = cur + 1;
-        return cur;
-      }
-      // Like the kernel, zero the state: cur == end keeps returning NULL.
-      s.cur = s.end = 0;
-      return null;
-    },
+    impl: numNext,
   },
   destroy: {
     name: 'bpf_iter_num_destroy',
@@ -76,6 +80,19 @@ export const iterNum = registerIterKind({
   // The state is just { cur, end }: keep it inline in the iterator state so
   // next() is a couple of field accesses (same semantics as impl above).
   [INLINE_RANGE]: true,
+  // bpfForEach's step (see loop-step.ts): numNext on the loop's own copy of
+  // the range (an ended loop's is empty); a range cannot throw.
+  [LOOP_STEP]: function () {
+    const cur = this.cur;
+    let done = true;
+    let value: number | undefined;
+    if (cur < this.hi) {
+      this.cur = cur + 1;
+      done = false;
+      value = cur;
+    } else this.end(null);
+    return { done, value } as IteratorResult<number, undefined>;
+  },
 });
 
 /** The num iterator state type. */

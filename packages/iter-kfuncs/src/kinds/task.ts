@@ -27,8 +27,12 @@ import {
   type Task,
 } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RCU_PROTECTED, KF_RET_NULL, KF_TRUSTED_ARGS } from '../flags.js';
+import { LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
+
+/** `bpf_iter_task_next`: one step of the list walk. */
+const taskNext = (w: TaskListWalker): Task | null => w.next();
 
 /** The `task` iterator kind: `bpf_iter_task_new(it, task__nullable, flags)`, elements are `Task`s. */
 export const iterTask = registerIterKind({
@@ -62,7 +66,7 @@ export const iterTask = registerIterKind({
     flags: KF_ITER_NEXT | KF_RET_NULL,
     params: [{ name: 'it', type: 'struct bpf_iter_task *' }],
     ret: 'struct task_struct *',
-    impl: (w: TaskListWalker): Task | null => w.next(),
+    impl: taskNext,
   },
   destroy: {
     name: 'bpf_iter_task_destroy',
@@ -71,6 +75,19 @@ export const iterTask = registerIterKind({
     ret: 'void',
     // Nothing to release: the walk holds no references (RCU).
     impl: (): void => {},
+  },
+  // bpfForEach's step: this kind's own, so V8 inlines taskNext into every loop (see loop-step.ts).
+  [LOOP_STEP]: function () {
+    let done = true;
+    let value = null;
+    try {
+      if (!this.done) value = taskNext(this.data);
+    } catch (e) {
+      this.fail(e);
+    }
+    if (value != null) done = false;
+    else value = this.end(value).value;
+    return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },
 });
 

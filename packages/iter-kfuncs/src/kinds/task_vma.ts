@@ -14,7 +14,11 @@
  */
 import { fail, PF_KTHREAD, VmaWalker, type Task, type Vma } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RCU, KF_RET_NULL } from '../flags.js';
+import { LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
+
+/** `bpf_iter_task_vma_next`: the next VMA snapshot. */
+const taskVmaNext = (w: VmaWalker): Vma | null => w.next();
 
 /** The `task_vma` iterator kind: `bpf_iter_task_vma_new(it, task, addr)`, elements are VMA snapshots. */
 export const iterTaskVma = registerIterKind({
@@ -42,7 +46,7 @@ export const iterTaskVma = registerIterKind({
     flags: KF_ITER_NEXT | KF_RET_NULL,
     params: [{ name: 'it', type: 'struct bpf_iter_task_vma *' }],
     ret: 'struct vm_area_struct *',
-    impl: (w: VmaWalker): Vma | null => w.next(),
+    impl: taskVmaNext,
   },
   destroy: {
     name: 'bpf_iter_task_vma_destroy',
@@ -51,6 +55,19 @@ export const iterTaskVma = registerIterKind({
     ret: 'void',
     // Snapshots are values: nothing to unlock or drop.
     impl: (): void => {},
+  },
+  // bpfForEach's step: this kind's own, so V8 inlines taskVmaNext into every loop (see loop-step.ts).
+  [LOOP_STEP]: function () {
+    let done = true;
+    let value = null;
+    try {
+      if (!this.done) value = taskVmaNext(this.data);
+    } catch (e) {
+      this.fail(e);
+    }
+    if (value != null) done = false;
+    else value = this.end(value).value;
+    return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },
 });
 

@@ -1,0 +1,51 @@
+/**
+ * @internal The `bpfForEach` step of a built-in kind: the one piece of the
+ * loop each kind file writes itself.
+ *
+ * Why per kind: V8 keeps type feedback per function literal. A loop `next()`
+ * shared by every kind calls `kind.next(data)` at one call site; once a
+ * process has looped over several kinds that site is megamorphic, nothing
+ * behind it is inlined, and each element costs a real call chain plus a
+ * `{ done, value }` object (measured: 0.07–0.2 of a plain loop). A step
+ * written in the kind's own file calls only that kind's `next`
+ * implementation, so `for...of` inlines the step, the walk behind it and
+ * the result object away, whatever else runs in the process. The rest of
+ * the loop (construction, the errno-free empty iterator, destroy exactly
+ * once, EPROTO for `undefined`) stays shared in `loops.ts`.
+ *
+ * Every built-in step has the same shape and calls the same function its
+ * kind registers as `next.impl`, so the loop and the trio cannot differ
+ * (the contract checker compares them):
+ *
+ * ```ts
+ * [LOOP_STEP]: function () {
+ *   try {
+ *     const v = this.done ? null : kindNext(this.data);
+ *     return v !== null ? { done: false, value: v } : this.end(v);
+ *   } catch (e) {
+ *     return this.fail(e);
+ *   }
+ * },
+ * ```
+ */
+
+/** What a kind's loop step sees as `this` (a `BpfLoopIterator`). */
+export interface LoopCursor<D> {
+  /** What the kind's `new` returned (when it failed, `done` is already true). */
+  readonly data: D;
+  /** True once the loop has ended and its iterator is destroyed. */
+  readonly done: boolean;
+  /** The inline range kind (num) only: the loop's copy of its range `[cur, hi)`, empty once ended. */
+  cur: number;
+  readonly hi: number;
+  /** Ends the loop after `next` returned `v`: destroys the iterator; `undefined` is an EPROTO error. */
+  end(v: unknown): IteratorReturnResult<undefined>;
+  /** Destroys the iterator and rethrows `e`, a throw from the kind's `next`. */
+  fail(e: unknown): never;
+}
+
+/** A kind's loop step: the `next` of its `for...of` iterator. */
+export type LoopStep<E, D> = (this: LoopCursor<D>) => IteratorResult<E, undefined>;
+
+/** Spec key of a built-in kind's loop step (not exported from the package). */
+export const LOOP_STEP: unique symbol = Symbol('bpf-iter.loopStep');
