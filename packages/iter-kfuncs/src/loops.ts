@@ -8,13 +8,14 @@
  * `return`, a throw in the loop body, or a throw from `next` itself.
  *
  * The iterators are hand-written objects (not generators) so that V8 can
- * inline `next()` into `for...of`.
+ * inline `next()` into `for...of`; each built-in kind brings its own `next`
+ * (loop-step.ts), so that this stays true when many kinds loop in one process.
  */
 import './polyfill.js';
 import { ambientContext, fixedContext, type IterContext } from './kernel-context.js';
 import { kindInternals, type IterKind } from './registry.js';
 import { BpfError } from '@bpf-iter/core';
-import type { LoopCursor, LoopStep } from './loop-step.js';
+import type { LoopCursor } from './loop-step.js';
 import { allocState, EMPTY, stateData, type BpfIter, type KindRecord, type RawKfuncs } from './state.js';
 import { iterNum } from './kinds/num.js';
 
@@ -50,7 +51,7 @@ export function openFrom(src: LoopSource): BpfIter {
  *
  * It owns its state, so it steps the kind's `next` implementation directly
  * (no state checks per element: nobody else can reach the state). `next` is
- * an own property, the kind's {@link LoopStep} for built-in kinds (see
+ * an own property, the kind's `LoopStep` for built-in kinds (see
  * loop-step.ts for why each has its own), else the shared {@link sharedStep}.
  */
 export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
@@ -128,14 +129,18 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
   }
 }
 
-/** The loop step of kinds without their own (third-party kinds): the same shape, one call site for all. */
-function sharedStep(this: BpfLoopIterator<unknown> & { readonly data: unknown; readonly done: boolean; readonly implNext: (d: unknown) => unknown }): IteratorResult<unknown, undefined> {
+/** The loop step of kinds without their own (third-party kinds): the built-in steps' shape, one call site for all. */
+function sharedStep(this: LoopCursor<unknown> & { readonly implNext: (data: unknown) => unknown }): IteratorResult<unknown, undefined> {
+  let done = true;
+  let value = null;
   try {
-    const v = this.done ? null : this.implNext(this.data);
-    return v != null ? { done: false, value: v } : this.end(v);
+    if (!this.done) value = this.implNext(this.data);
   } catch (e) {
-    return this.fail(e);
+    this.fail(e);
   }
+  if (value != null) done = false;
+  else value = this.end(value).value;
+  return { done, value } as IteratorResult<unknown, undefined>;
 }
 
 /** A new loop iterator over `src`. */

@@ -69,11 +69,16 @@ export class RcuListWalker<T> extends PositionWalker<T> implements OpenCodedWalk
   }
 
   override next(): T | null {
-    if (!this.started) return this.start();
+    const cur = this.node;
+    if (cur === null) {
+      if (!this.started) return this.start();
+      this.pos++;
+      return null;
+    }
     this.pos++;
-    const n = this.node ? RcuList.nextLive(this.node) : null;
+    const n = RcuList.nextLive(cur);
     this.node = n;
-    return n ? n.value : null;
+    return n !== null ? n.value : null;
   }
 
   override stop(): void {
@@ -125,7 +130,8 @@ export class DmaBufWalker implements Walker<DmaBuf> {
 
   /** `dma_buf_iter_next`: drops the current buffer and takes the next live one. */
   next(): DmaBuf | null {
-    return this.step(this.node ? RcuList.nextLive(this.node) : null);
+    const cur = this.node;
+    return this.step(cur !== null ? RcuList.nextLive(cur) : null);
   }
 
   /** Nothing to do: the current buffer stays referenced for the next read. */
@@ -138,10 +144,12 @@ export class DmaBufWalker implements Walker<DmaBuf> {
     prev?.value.put();
   }
 
+  /** Takes `n`'s buffer before dropping the current one (the kernel's order). */
   private step(n: RcuNode<DmaBuf> | null): DmaBuf | null {
-    n?.value.get();
-    this.release();
+    const prev = this.node;
+    const v = n !== null ? n.value.get() : null;
     this.node = n;
-    return n ? n.value : null;
+    prev?.value.put();
+    return v;
   }
 }

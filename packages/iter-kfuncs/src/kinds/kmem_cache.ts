@@ -30,10 +30,12 @@ function unpin(s: KmemCacheState): void {
 /** `bpf_iter_kmem_cache_next`: the next cache, pinned until the following step or destroy. */
 function kmemCacheNext(s: KmemCacheState): KmemCache | null {
   // Pin the next cache before unpinning the previous one (kernel order).
+  const prev = s.pos;
   const next = s.walker.next();
   next?.get();
-  unpin(s);
-  return (s.pos = next);
+  s.pos = next;
+  prev?.put();
+  return next;
 }
 
 /** The `kmem_cache` iterator kind: `bpf_iter_kmem_cache_new(it)`, elements are `KmemCache`s. */
