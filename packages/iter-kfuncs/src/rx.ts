@@ -8,6 +8,7 @@
 import { Observable } from 'rxjs';
 import type { IterKind } from './registry.js';
 import { loopSource, openFrom } from './loops.js';
+import { EMPTY, stateData } from './state.js';
 
 /**
  * A cold Observable over `kind`'s elements: every subscription constructs
@@ -37,6 +38,7 @@ import { loopSource, openFrom } from './loops.js';
 export function fromIter<N extends string, A extends unknown[], E>(kind: IterKind<N, A, E>, ...args: A): Observable<E> {
   const src = loopSource(kind, args);
   const { next, destroy } = src.home.raw;
+  const inlineRange = src.home.rec.inlineRange;
   return new Observable<E>((subscriber) => {
     const it = openFrom(src);
     let live = true;
@@ -48,7 +50,13 @@ export function fromIter<N extends string, A extends unknown[], E>(kind: IterKin
     });
     let v: unknown;
     try {
-      while (!subscriber.closed && (v = next(it)) !== null) subscriber.next(v as E);
+      if (inlineRange) {
+        // num: rxjs `range`'s own loop over the state's range (nobody else can see the state step).
+        const r = stateData(it) as { cur: number; end: number } | typeof EMPTY;
+        if (r !== EMPTY) for (let i = r.cur, end = r.end; i < end && !subscriber.closed; i++) subscriber.next(i as E);
+      } else {
+        while (!subscriber.closed && (v = next(it)) !== null) subscriber.next(v as E);
+      }
     } catch (e) {
       subscriber.error(e);
       return;
