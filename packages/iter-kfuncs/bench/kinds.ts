@@ -1,0 +1,191 @@
+/**
+ * Every built-in kind's loop after all kinds have run in this process, in
+ * one run, next to two baselines over the same objects:
+ *
+ *   npx tsx --conditions=@bpf-iter/source packages/iter-kfuncs/bench/kinds.ts
+ *
+ * - `plain`: a `for` loop over an array of the objects (the kind collected
+ *   them first), the baseline of `pnpm bench`'s all-kinds rows;
+ * - `bare walk`: the same model structure walked by hand with no iterator
+ *   at all (list nodes, cgroup tree, each task's address space), the
+ *   ceiling of any walker over the model as it is laid out in memory;
+ * - `bpfForEach` and the trio (`new` / `next` until NULL / `destroy`).
+ *
+ * Best of ROUNDS (default 10), process CPU time, objects/s and ratios to
+ * `plain`. Same kernel as `pnpm bench` (100k tasks, 10k caches, buffers and
+ * cgroups, 511 words of bits).
+ */
+import { loadavg } from 'node:os';
+import { DmaBuf, KmemCache, syntheticKernel, withKernel, type Cgroup, type Task, type Vma } from '@bpf-iter/core';
+import {
+  BPF_CGROUP_ITER_DESCENDANTS_PRE,
+  BPF_MAX_LOOPS,
+  BPF_TASK_ITER_ALL_PROCS,
+  BPF_TASK_ITER_ALL_THREADS,
+  bpfForEach,
+  iterBits,
+  iterCss,
+  iterCssTask,
+  iterDmabuf,
+  iterKmemCache,
+  iterNum,
+  iterTask,
+  iterTaskVma,
+  type IterKind,
+} from '../src/index.js';
+
+const ROUNDS = Number(process.env.ROUNDS ?? 10);
+const N = BPF_MAX_LOOPS;
+
+const kernel = syntheticKernel({ seed: 11, processes: 25_000, threadsPerProcess: 4, filesPerProcess: 4, vmasPerProcess: 8, sockets: 100, containers: 0 });
+for (let i = 0; i < 10_000; i++) kernel.addKmemCache(new KmemCache(`bench-${i}`, 64, 64, 8, 1, 1, 64, 1));
+for (let i = 0; i < 10_000; i++) kernel.addDmaBuf(new DmaBuf(4096, 'system', kernel.allocIno(), ''));
+for (let i = 0; i < 100; i++) {
+  const top = kernel.mkdirCgroup(kernel.cgroupRoot, `bench-${i}`);
+  for (let j = 0; j < 99; j++) kernel.mkdirCgroup(top, `c${j}`);
+}
+const words = new BigUint64Array(511).fill(0xffff_ffff_ffff_ffffn);
+
+/** CPU time of `fn` in ns. */
+function cpu(fn: () => number): { ns: number; n: number } {
+  const c0 = process.cpuUsage();
+  const n = fn();
+  const d = process.cpuUsage(c0);
+  return { ns: (d.user + d.system) * 1000, n };
+}
+
+function best(variants: Record<string, () => number>): Record<string, { ns: number; n: number }> {
+  for (let r = 0; r < 2; r++) for (const fn of Object.values(variants)) fn();
+  const out: Record<string, { ns: number; n: number }> = {};
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, fn] of Object.entries(variants)) {
+      const m = cpu(fn);
+      const prev = out[name];
+      if (prev && prev.n !== m.n) throw new Error(`${name}: ${m.n} objects, earlier ${prev.n}`);
+      if (!prev || m.ns < prev.ns) out[name] = m;
+    }
+  }
+  return out;
+}
+
+/** The trio by hand: count the elements that pass `ok`. */
+function trio<E>(kind: IterKind<string, any[], E>, args: unknown[], ok: (e: E) => boolean): number {
+  const it = kind.alloc();
+  kind.new(it, ...args);
+  let n = 0;
+  for (let e; (e = kind.next(it)) !== null; ) if (ok(e)) n++;
+  kind.destroy(it);
+  return n;
+}
+
+withKernel(kernel, () => {
+  const root = kernel.cgroupRoot;
+  const procs = bpfForEach(iterTask, null, BPF_TASK_ITER_ALL_PROCS).toArray().filter((t) => t.mm !== null);
+  const tasks: Task[] = bpfForEach(iterTask, null, BPF_TASK_ITER_ALL_THREADS).toArray();
+  const vmas: Vma[] = procs.flatMap((p) => bpfForEach(iterTaskVma, p, 0).toArray());
+  const cgroups: Cgroup[] = bpfForEach(iterCss, root, BPF_CGROUP_ITER_DESCENDANTS_PRE).toArray();
+  const caches = bpfForEach(iterKmemCache).toArray();
+  const bufs = bpfForEach(iterDmabuf).toArray();
+  const bits = bpfForEach(iterBits, words, 511).toArray();
+  const preorder = (c: Cgroup, f: (c: Cgroup) => void): void => {
+    f(c);
+    for (let x = c.children.head; x; x = x.next) preorder(x.value, f);
+  };
+
+  const rows: { kind: string; variants: Record<string, () => number> }[] = [
+    {
+      kind: 'num',
+      variants: {
+        plain: () => { let n = 0; for (let i = 0; i < N; i++) n += i & 1; return N + n * 0; },
+        bpfForEach: () => { let n = 0; for (const i of bpfForEach(iterNum, 0, N)) n += i & 1; return N + n * 0; },
+        trio: () => trio(iterNum, [0, N], (i) => i >= 0),
+      },
+    },
+    {
+      kind: 'bits',
+      variants: {
+        plain: () => { let n = 0; for (let i = 0; i < bits.length; i++) if (bits[i]! >= 0) n++; return n; },
+        bpfForEach: () => { let n = 0; for (const b of bpfForEach(iterBits, words, 511)) if (b >= 0) n++; return n; },
+        trio: () => trio(iterBits, [words, 511], (b) => b >= 0),
+      },
+    },
+    {
+      kind: 'task',
+      variants: {
+        plain: () => { let n = 0; for (let i = 0; i < tasks.length; i++) if (tasks[i]!.pid >= 0) n++; return n; },
+        'bare walk': () => {
+          let n = kernel.initTask.pid >= 0 ? 1 : 0;
+          for (let p = kernel.processes.head; p; p = p.next) for (let t = p.value.signal.threads.head; t; t = t.next) if (t.value.pid >= 0) n++;
+          return n;
+        },
+        bpfForEach: () => { let n = 0; for (const t of bpfForEach(iterTask, null, BPF_TASK_ITER_ALL_THREADS)) if (t.pid >= 0) n++; return n; },
+        trio: () => trio(iterTask, [null, BPF_TASK_ITER_ALL_THREADS], (t) => t.pid >= 0),
+      },
+    },
+    {
+      kind: 'task_vma',
+      variants: {
+        plain: () => { let n = 0; for (let i = 0; i < vmas.length; i++) if (vmas[i]!.vm_end > vmas[i]!.vm_start) n++; return n; },
+        // Each address space read in place, no snapshot objects.
+        'bare walk': () => {
+          let n = 0;
+          for (const p of procs) {
+            const mm = p.mm!;
+            for (let i = 0; i < mm.vmaCount; i++) if (mm.endOf(i) > mm.startOf(i)) n++;
+          }
+          return n;
+        },
+        bpfForEach: () => { let n = 0; for (const p of procs) for (const v of bpfForEach(iterTaskVma, p, 0)) if (v.vm_end > v.vm_start) n++; return n; },
+        trio: () => { let n = 0; for (const p of procs) n += trio(iterTaskVma, [p, 0], (v) => v.vm_end > v.vm_start); return n; },
+      },
+    },
+    {
+      kind: 'css',
+      variants: {
+        plain: () => { let n = 0; for (let i = 0; i < cgroups.length; i++) if (cgroups[i]!.level >= 0) n++; return n; },
+        'bare walk': () => { let n = 0; preorder(root, (c) => { if (c.level >= 0) n++; }); return n; },
+        bpfForEach: () => { let n = 0; for (const c of bpfForEach(iterCss, root, BPF_CGROUP_ITER_DESCENDANTS_PRE)) if (c.level >= 0) n++; return n; },
+        trio: () => trio(iterCss, [root, BPF_CGROUP_ITER_DESCENDANTS_PRE], (c) => c.level >= 0),
+      },
+    },
+    {
+      kind: 'css_task',
+      variants: {
+        bpfForEach: () => { let n = 0; for (const t of bpfForEach(iterCssTask, root, 0)) if (t.pid >= 0) n++; return n; },
+        trio: () => trio(iterCssTask, [root, 0], (t) => t.pid >= 0),
+      },
+    },
+    {
+      kind: 'kmem_cache',
+      variants: {
+        plain: () => { let n = 0; for (let i = 0; i < caches.length; i++) if (caches[i]!.size >= 0) n++; return n; },
+        'bare walk': () => { let n = 0; for (let x = kernel.kmemCaches.head; x; x = x.next) if (x.value.size >= 0) n++; return n; },
+        bpfForEach: () => { let n = 0; for (const c of bpfForEach(iterKmemCache)) if (c.size >= 0) n++; return n; },
+        trio: () => trio(iterKmemCache, [], (c) => c.size >= 0),
+      },
+    },
+    {
+      kind: 'dmabuf',
+      variants: {
+        plain: () => { let n = 0; for (let i = 0; i < bufs.length; i++) if (bufs[i]!.size >= 0) n++; return n; },
+        'bare walk': () => { let n = 0; for (let x = kernel.dmabufs.head; x; x = x.next) if (x.value.size >= 0) n++; return n; },
+        bpfForEach: () => { let n = 0; for (const b of bpfForEach(iterDmabuf)) if (b.size >= 0) n++; return n; },
+        trio: () => trio(iterDmabuf, [], (b) => b.size >= 0),
+      },
+    },
+  ];
+
+  // Every kind loops first, so that every shared call site has seen them all.
+  for (let r = 0; r < 3; r++) for (const row of rows) row.variants.bpfForEach!();
+
+  console.log(`best of ${ROUNDS} rounds (process CPU time), node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`);
+  for (const row of rows) {
+    const m = best(row.variants);
+    const rate = (x: { ns: number; n: number }) => x.n / (x.ns / 1e9);
+    const base = m.plain ? rate(m.plain) : null;
+    for (const [name, x] of Object.entries(m)) {
+      const ratio = base === null ? '' : `  ratio ${(rate(x) / base).toFixed(3)}`;
+      console.log(`${row.kind.padEnd(11)} ${name.padEnd(11)} ${x.n.toLocaleString('en').padStart(10)} ${(rate(x) / 1e6).toFixed(1).padStart(8)} M/s${ratio}`);
+    }
+  }
+});
