@@ -134,6 +134,16 @@ export class DmaBufWalker implements Walker<DmaBuf> {
     return this.step(cur !== null ? RcuList.nextLive(cur) : null);
   }
 
+  /**
+   * The open-coded kind's step: `dma_buf_iter_next` from the buffer it
+   * stands on, else `dma_buf_iter_begin` (also after NULL: the kernel's
+   * restart).
+   */
+  advance(): DmaBuf | null {
+    const cur = this.node;
+    return this.step(cur !== null ? RcuList.nextLive(cur) : RcuList.liveFrom(this.list.head));
+  }
+
   /** Nothing to do: the current buffer stays referenced for the next read. */
   stop(): void {}
 

@@ -17,7 +17,7 @@ import { LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 /** `bpf_iter_dmabuf_next`: dma_buf_iter_next(cur) when standing on one, else dma_buf_iter_begin(). */
-const dmabufNext = (w: DmaBufWalker): DmaBuf | null => (w.current ? w.next() : w.begin());
+const dmabufNext = (w: DmaBufWalker): DmaBuf | null => w.advance();
 
 /** The `dmabuf` iterator kind: `bpf_iter_dmabuf_new(it)`, elements are `DmaBuf`s. */
 export const iterDmabuf = registerIterKind({
