@@ -16,7 +16,8 @@ import { buildBpfPrograms, readBpf, readHost, type Kernel } from '@bpf-iter/core
 import { attachIter, loadProgram, openObject, type BpfProgramSpec, type BpfIterLinkInfoInit } from '@bpf-iter/iter-programs';
 import { iterObservable } from '@bpf-iter/iter-programs/rx';
 import { runCli } from '../../packages/iter-programs/src/cli/cli.js';
-import { kernelTextObject, targetDumper } from '../../packages/iter-programs/src/cli/cat.js';
+import { targetDumper } from '../../packages/iter-programs/src/cli/cat.js';
+import { kernelTextObject } from '../../packages/iter-programs/src/cli/kernel_text.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availability, suiteTitle } from '../../packages/core/test/bpf_fixture.js';
 import * as taskExPort from '../programs/bpf_iter_task_ex.js';

@@ -25,6 +25,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, readFileSync, readSync, statfsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prebuiltDir, which } from '../../scripts/bpf-compile.mjs';
@@ -406,7 +407,15 @@ const BPF_FS_MAGIC = 0xcafe4a11;
 function packageRoot(): string {
   const here =
     typeof __dirname !== 'undefined' ? __dirname : dirname(fileURLToPath((import.meta as { url?: string }).url ?? `file://${process.cwd()}/x`));
-  for (let d = here, i = 0; i < 6; i++, d = dirname(d)) if (existsSync(join(d, 'scripts/build-bpf.mjs')) && existsSync(join(d, 'bpf'))) return d;
+  const isRoot = (d: string) => existsSync(join(d, 'scripts/build-bpf.mjs')) && existsSync(join(d, 'bpf'));
+  for (let d = here, i = 0; i < 6; i++, d = dirname(d)) if (isRoot(d)) return d;
+  // Bundled into another package's file (the bpf-iter bin): the @bpf-iter/core it depends on.
+  try {
+    const d = dirname(createRequire(join(here, 'x.js')).resolve('@bpf-iter/core/package.json'));
+    if (isRoot(d)) return d;
+  } catch {
+    // not resolvable from here: the error below names where we looked
+  }
   throw new BpfError('ENOENT', `bpf sources not found above ${here} (packages/core/bpf, packages/core/scripts/build-bpf.mjs)`);
 }
 

@@ -2,13 +2,13 @@
  * `bpf-iter cat TARGET|PATH`: runs a target's default (or JSON) dumper, or
  * opens a pinned iterator, and streams the output to stdout.
  */
-import { join } from 'node:path';
-import { buildBpfPrograms, fail } from '@bpf-iter/core';
+import { fail } from '@bpf-iter/core';
 import { BPF_FS_MOUNT } from '../constants.js';
 import { findTarget } from '../registry.js';
 import type { BpfProgramSpec } from '../program.js';
 import { builtinDumper, CliState } from './state.js';
 import { jsonDumper } from './json.js';
+import { catKernelText, kernelTextObject } from './kernel_text.js';
 import { KernelCache, loadAndAttach, paramsFromOpts, parseKernelSpec, streamIter, type CliIo, type LinkParams } from './common.js';
 
 /** Options of `cat`, `run` and `pin` (commander's parsed options). */
@@ -52,25 +52,6 @@ export function targetDumper(target: string, json: boolean | undefined): BpfProg
   return spec;
 }
 
-/**
- * Targets whose default dumper an in-kernel program prints byte for byte
- * (`bpf/text_<target>.bpf.c`, prebuilt with the bpf source's programs):
- * `cat T --kernel bpf` streams that program's output, so it costs what the
- * kernel walks instead of a model of the whole machine first.
- */
-const KERNEL_TEXT: ReadonlySet<string> = new Set(['task_file']);
-
-/**
- * The object `cat what --kernel bpf` streams from, or null when the command
- * needs the model (another target, `-j`, `--family`, or parameters other
- * than `--pid` / `--tid`).
- */
-export function kernelTextObject(what: string, o: IterOptions): string | null {
-  if (o.kernel !== 'bpf' || !KERNEL_TEXT.has(what) || o.json || o.family !== undefined || o.set?.length || o.prog !== undefined) return null;
-  if (o.map !== undefined || o.cgroup !== undefined || o.order !== undefined) return null;
-  return join(buildBpfPrograms(), `text_${what}.bpf.o`);
-}
-
 function linkOptionsGiven(p: LinkParams, o: IterOptions): boolean {
   return Object.keys(p).length > 0 || o.family !== undefined || o.json === true || o.kernel !== undefined;
 }
@@ -92,7 +73,7 @@ export async function catCommand(io: CliIo, what: string, o: IterOptions): Promi
     return;
   }
   const text = kernelTextObject(what, o);
-  if (text) return (await import('./object.js')).runObjectCommand(io, text, { ...(o.pid !== undefined ? { pid: o.pid } : {}), ...(o.tid !== undefined ? { tid: o.tid } : {}) });
+  if (text) return catKernelText(io, text, o);
   const spec = targetDumper(what, o.json);
   const bss = dumperBss(what, o);
   // The built-in dumpers print only what /proc/PID/maps shows of vm_flags: skip smaps' cost.

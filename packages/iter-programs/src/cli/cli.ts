@@ -5,14 +5,15 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CGROUP_ORDER_NAMES, fail } from '@bpf-iter/core';
 import type { IterOptions } from './cat.js';
-import type { CliIo } from './common.js';
+import type { CliIo } from './stream.js';
 import { errorLine, interruptedBy } from './exit.js';
 import { jsonText, versionInfo, versionText, type OutputOptions } from './output.js';
 import { isBpfObjectFile } from './real.js';
-import { serveCommand } from './serve.js';
+import type { ServeCliOptions } from './serve.js';
 
 // Each command's module (and what it pulls in: programs, targets, links, the
-// BPF path) is imported when the command runs: start-up loads commander and the model.
+// model, the BPF path) is imported when the command runs: start-up loads
+// commander and these definitions only.
 
 /** Exit code of a usage error (bad option, missing argument). */
 export const EXIT_USAGE = 2;
@@ -101,7 +102,7 @@ export function buildCli(io: CliIo): Command {
     .hook('preAction', async (_root, action) => {
       const kernel = action.opts<{ kernel?: unknown }>().kernel;
       if (typeof kernel !== 'string') return;
-      const { parseKernelSpec } = await import('./common.js');
+      const { parseKernelSpec } = await import('./kernel_spec.js');
       try {
         parseKernelSpec(kernel);
       } catch (e) {
@@ -128,7 +129,14 @@ export function buildCli(io: CliIo): Command {
       .argument('<TARGET|PATH>', 'a target name, or a pinned iterator under /sys/fs/bpf')
       .description("run a target's default dumper (-j: its JSON dumper), or read a pin: a fresh iteration each time"),
     { family: true },
-  ).action(async (what: string, _o: unknown, cmd: Command) => (await import('./cat.js')).catCommand(io, what, opts<IterOptions>(cmd)));
+  ).action(async (what: string, _o: unknown, cmd: Command) => {
+    const o = opts<IterOptions>(cmd);
+    // The in-kernel dumper needs no model: tried first, so `cat.js` (the model, the programs) is not loaded for it.
+    const kt = await import('./kernel_text.js');
+    const text = kt.kernelTextObject(what, o);
+    if (text) return kt.catKernelText(io, text, o);
+    return (await import('./cat.js')).catCommand(io, what, o);
+  });
 
   iterOptions(
     program
@@ -233,7 +241,23 @@ export function buildCli(io: CliIo): Command {
     .description('objects that appeared, vanished or changed from A to B, per kind (-j: JSON)')
     .action(async (a: string, b: string, _o: unknown, cmd: Command) => (await import('./snapshot.js')).snapshotDiffCommand(io, a, b, opts<object>(cmd)));
 
-  serveCommand(program, io, u32);
+  program
+    .command('serve')
+    .description('serve iterator results as metrics: /metrics (Prometheus text format, a fresh iteration per scrape) and OTLP/HTTP push (see docs/metrics.md)')
+    .option('--listen <HOST:PORT>', 'where /metrics listens (port 0: any free port, printed at start)', '127.0.0.1:9464')
+    .option('--kernel <KERNEL>', 'host, bpf, synthetic, synthetic:SEED or snapshot:FILE (default: synthetic)')
+    .option('--program <MODULE_OR_OBJ>', "instead of the default set: a program module (.js/.ts) or BPF object (.bpf.o/.bpf.c) whose output lines are samples, 'name{label=\"v\"} value'")
+    .option('--prog <NAME>', 'the program to use when --program has several')
+    .option('--set <NAME=VALUE>', 'set a .bss/.data global of --program (repeatable)', collect, [] as string[])
+    .option('--pid <N>', '--program on a task target: only the threads of process N', u32)
+    .option('--tid <N>', '--program on a task target: only thread N', u32)
+    .option('--otlp <URL>', 'also push OTLP/HTTP (JSON) to this URL, e.g. http://127.0.0.1:4318/v1/metrics')
+    .option('--otlp-interval <MS>', 'OTLP push interval in ms', u32, 10_000)
+    .option('--max-series <N>', 'cardinality cap: most series per metric (the rest are counted in bpf_iter_dropped_series)', u32, 1000)
+    .option('--top <N>', 'series kept by the per-process metrics (top N by value)', u32, 20)
+    .option('--cache-ms <MS>', 'reuse an iteration finished less than MS ago (scrapes under load)', u32, 1000)
+    .action(async (o: ServeCliOptions) => (await import('./serve.js')).serve(io, o));
+
   return program;
 }
 

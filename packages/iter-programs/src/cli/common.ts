@@ -3,8 +3,6 @@
  * selection (`--kernel`), link parameters (`--pid/--tid/--map/--cgroup
  * --order`) and streaming an iterator fd to stdout.
  */
-import { once } from 'node:events';
-import { resolve } from 'node:path';
 import {
   BpfError,
   CGROUP_ORDER_NAMES,
@@ -20,73 +18,23 @@ import {
 } from '@bpf-iter/core';
 import { errorFor } from '../errno.js';
 import { fdTable } from '../fd_table.js';
-import type { IterFdBase } from '../iter_fd.js';
 import { attachIter, type BpfIterLink } from '../link.js';
 import type { BpfIterLinkInfoInit } from '../link_info.js';
 import { loadProgram, type BpfGlobals, type BpfProgFd, type BpfProgramSpec } from '../program.js';
 import { bpf_map_get_fd_by_id, cgroup_open } from '../targets/index.js';
-import { dumpProgress, withStatus } from './progress.js';
+import { withStatus } from './progress.js';
 import { linkParamsOf } from './targets.js';
 
-/** Where a command writes; `process.stdout`/`stderr` in the bin, collectors in tests. */
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  /** Environment (for `BPF_ITER_STATE`); defaults to `process.env`. */
-  env?: Record<string, string | undefined>;
-  /** Directory the default state file is relative to; defaults to `process.cwd()`. */
-  cwd?: string;
-}
+import type { CliIo } from './stream.js';
+import type { KernelSpec } from './kernel_spec.js';
 
-/** Bytes per `read()` of the iterator fd (64 KiB, like a `cat` buffer). */
-export const CHUNK = 64 * 1024;
-
-/** Writes `s` and waits for `drain` when the stream buffers (backpressure). */
-export async function out(io: CliIo, s: string | Uint8Array): Promise<void> {
-  if (!io.stdout.write(s)) await once(io.stdout, 'drain');
-}
-
-/**
- * Reads the iterator fd to EOF in 64 KiB chunks, writing each chunk as it
- * comes: the output is never buffered whole. Closes the fd.
- */
-export async function streamIter(io: CliIo, fd: IterFdBase): Promise<void> {
-  const progress = dumpProgress(io);
-  try {
-    for (;;) {
-      const chunk = fd.read(CHUNK);
-      if (chunk.length === 0) return;
-      progress.add(chunk.length);
-      await out(io, chunk);
-    }
-  } finally {
-    progress.done();
-    fd.closeQuietly();
-  }
-}
+// Re-exported: the commands import them from here; the in-kernel dumper path and the CLI's
+// parser import them from their own modules, without the model.
+export { CHUNK, out, streamIter, type CliIo } from './stream.js';
+export { KERNEL_CHOICES, parseKernelSpec, type KernelSpec } from './kernel_spec.js';
+export { applySets } from './sets.js';
 
 // ---- kernels ----------------------------------------------------------------
-
-/** A parsed `--kernel` value, normalised: `synthetic:SEED`, `host`, `bpf` or `snapshot:ABSOLUTE-PATH`. */
-export type KernelSpec = string;
-
-/** What `--kernel` takes, for help texts and errors. */
-export const KERNEL_CHOICES = 'host, bpf, synthetic, synthetic:SEED or snapshot:FILE';
-
-/**
- * Normalises `--kernel` (`synthetic` means the embedded default, seed 1;
- * `snapshot:FILE` a saved kernel, its path made absolute so a pin finds it
- * from anywhere). EINVAL for anything else.
- */
-export function parseKernelSpec(s: string | undefined): KernelSpec {
-  const v = (s ?? 'synthetic').trim();
-  if (v === 'host' || v === 'bpf') return v;
-  if (v === 'synthetic') return 'synthetic:1';
-  const m = /^synthetic:(\d+)$/.exec(v);
-  if (m) return `synthetic:${Number(m[1])}`;
-  if (v.startsWith('snapshot:') && v.length > 'snapshot:'.length) return `snapshot:${resolve(v.slice('snapshot:'.length))}`;
-  fail('EINVAL', `--kernel must be ${KERNEL_CHOICES}, not '${v}'`);
-}
 
 /** Which kinds of objects a target walks, so `--kernel host|bpf` reads only those. */
 interface TargetNeeds {
@@ -307,64 +255,6 @@ export function loadAndAttach(spec: BpfProgramSpec, params: LinkParams, kernel: 
     return attachWith(prog, params, kernel);
   } finally {
     prog.put();
-  }
-}
-
-/**
- * Applies `--set NAME=VALUE` to a program's `.bss` / `.data` (first match),
- * checked against the type of the global's initial value: an integer
- * global takes a decimal or `0x` integer that fits (a bigint global any
- * integer), a boolean `true`/`false`, a string anything; a non-integer
- * number a finite number. EINVAL for an unknown name, a missing `=`, or a
- * value that is not of the global's type (`n=abc`, `n=1e400`, `flag=yes`).
- */
-export function applySets(globals: { bss: Record<string, unknown>; data: Record<string, unknown> }, sets: readonly string[]): void {
-  for (const s of sets) {
-    const eq = s.indexOf('=');
-    if (eq <= 0) fail('EINVAL', `--set wants NAME=VALUE, not '${s}'`);
-    const name = s.slice(0, eq);
-    const raw = s.slice(eq + 1);
-    const sec = Object.hasOwn(globals.bss, name) ? globals.bss : Object.hasOwn(globals.data, name) ? globals.data : null;
-    if (!sec) {
-      const known = [...Object.keys(globals.bss), ...Object.keys(globals.data)];
-      fail('EINVAL', `unknown global '${name}' (the program's .bss/.data have: ${known.length ? known.join(', ') : 'none'})`);
-    }
-    sec[name] = parseValue(name, raw, sec[name]);
-  }
-}
-
-const INTEGER = /^-?(0x[0-9a-f]+|\d+)$/i;
-
-function parseInteger(v: string): bigint {
-  const neg = v.startsWith('-');
-  return BigInt(neg ? v.slice(1) : v) * (neg ? -1n : 1n);
-}
-
-function parseValue(name: string, raw: string, current: unknown): unknown {
-  const v = raw.trim();
-  const bad = (want: string): never => fail('EINVAL', `--set ${name}=${raw}: ${name} is ${want}`);
-  switch (typeof current) {
-    case 'boolean':
-      if (v === 'true' || v === 'false') return v === 'true';
-      return bad('a bool: true or false');
-    case 'bigint':
-      if (INTEGER.test(v)) return parseInteger(v);
-      return bad('an integer (decimal or 0x hex)');
-    case 'number': {
-      if (Number.isInteger(current)) {
-        if (!INTEGER.test(v)) return bad('an integer (decimal or 0x hex)');
-        const b = parseInteger(v);
-        if (b < BigInt(Number.MIN_SAFE_INTEGER) || b > BigInt(Number.MAX_SAFE_INTEGER)) return bad('an integer within ±2^53-1 (the global is a number, not a bigint)');
-        return Number(b);
-      }
-      const n = INTEGER.test(v) ? Number(parseInteger(v)) : /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(v) ? Number(v) : NaN;
-      if (!Number.isFinite(n)) return bad('a finite number');
-      return n;
-    }
-    case 'string':
-      return raw;
-    default:
-      return fail('EINVAL', `--set ${name}: the global's type (${current === null ? 'null' : typeof current}) cannot be set from the command line`);
   }
 }
 

@@ -11,7 +11,8 @@ import { CGROUP_ORDER_NAMES, cgroup2MountPoint, fail, openObject, type BpfObject
 import { mapFdById, objGet, pidfdOpen } from '@bpf-iter/core/internal';
 import type { BpfIterLinkInfoInit } from '../link_info.js';
 import { attachKernelIterLink, type KernelIterLink } from '../kernel_iter.js';
-import { applySets, streamIter, type CliIo } from './common.js';
+import { applySets } from './sets.js';
+import { streamIter, type CliIo } from './stream.js';
 
 /** The options `run` and `iter pin` take for objects. */
 export interface ObjectOptions {

@@ -18,9 +18,11 @@ export function jsonText(value: unknown, o: OutputOptions): string {
   return JSON.stringify(value, null, o.pretty ? 2 : undefined) + '\n';
 }
 
-/** The package's version (its package.json, found upwards from this file: src/cli or a dist chunk). */
+/** The package's version (its package.json, found upwards from this file: src/cli, a dist chunk or the bin). */
 export function packageVersion(): string {
-  for (let d = dirname(fileURLToPath(import.meta.url)), i = 0; i < 4; d = dirname(d), i++) {
+  // __dirname in the bin (a CommonJS bundle), import.meta.url in the ESM builds and the sources.
+  const here = typeof __dirname !== 'undefined' ? __dirname : dirname(fileURLToPath(import.meta.url));
+  for (let d = here, i = 0; i < 4; d = dirname(d), i++) {
     try {
       const pkg = JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { name?: string; version?: string };
       if (pkg.name === '@bpf-iter/iter-programs' && pkg.version) return pkg.version;

@@ -5,7 +5,7 @@
  * is written to a pipe, a log or a test's collector.
  */
 import cliProgress from 'cli-progress';
-import type { CliIo } from './common.js';
+import type { CliIo } from './stream.js';
 
 const isTTY = (s: NodeJS.WritableStream): boolean => (s as { isTTY?: boolean }).isTTY === true;
 

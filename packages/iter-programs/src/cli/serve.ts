@@ -5,13 +5,12 @@
  * (`@bpf-iter/metrics`, OpenTelemetry) is imported only when the command
  * runs, so no other command loads it.
  */
-import type { Command } from 'commander';
-import { BpfError, fail, readBpfWithReport, readHost, type BpfSourceOptions, type HostOptions, type Kernel } from '@bpf-iter/core';
+import { BpfError, fail, type BpfSourceOptions, type HostOptions, type Kernel } from '@bpf-iter/core';
 import type { CliIo, KernelSpec } from './common.js';
 import { isBpfObjectFile } from './real.js';
 
-// Only commander types and the model are loaded with the CLI: `common.js` (programs, targets,
-// links) and the metrics SDK are imported when `serve` runs.
+// The command's options are defined in `cli.ts`; this module, the sources, `common.js`
+// (programs, targets, links) and the metrics SDK are imported when `serve` runs.
 
 /** Options of `serve` (commander's parsed options). */
 export interface ServeCliOptions {
@@ -46,6 +45,7 @@ function union<T extends object>(parts: T[]): T {
  */
 export async function kernelReader(spec: KernelSpec, targets: readonly string[]): Promise<() => Kernel> {
   const { bpfOptionsFor, hostOptionsFor, KernelCache } = await import('./common.js');
+  const { readBpfWithReport, readHost } = await import('@bpf-iter/core');
   if (spec === 'host') {
     const o: HostOptions = { ...union(targets.map(hostOptionsFor)), vmFlags: false };
     return () => readHost(o);
@@ -61,26 +61,6 @@ export async function kernelReader(spec: KernelSpec, targets: readonly string[])
   }
   const k = new KernelCache().get(spec);
   return () => k;
-}
-
-/** Adds `serve` to `program`. */
-export function serveCommand(program: Command, io: CliIo, uint: (v: string) => number): void {
-  program
-    .command('serve')
-    .description('serve iterator results as metrics: /metrics (Prometheus text format, a fresh iteration per scrape) and OTLP/HTTP push (see docs/metrics.md)')
-    .option('--listen <HOST:PORT>', 'where /metrics listens (port 0: any free port, printed at start)', '127.0.0.1:9464')
-    .option('--kernel <KERNEL>', 'host, bpf, synthetic, synthetic:SEED or snapshot:FILE (default: synthetic)')
-    .option('--program <MODULE_OR_OBJ>', "instead of the default set: a program module (.js/.ts) or BPF object (.bpf.o/.bpf.c) whose output lines are samples, 'name{label=\"v\"} value'")
-    .option('--prog <NAME>', 'the program to use when --program has several')
-    .option('--set <NAME=VALUE>', 'set a .bss/.data global of --program (repeatable)', (v: string, prev: string[] = []) => [...prev, v], [] as string[])
-    .option('--pid <N>', '--program on a task target: only the threads of process N', uint)
-    .option('--tid <N>', '--program on a task target: only thread N', uint)
-    .option('--otlp <URL>', 'also push OTLP/HTTP (JSON) to this URL, e.g. http://127.0.0.1:4318/v1/metrics')
-    .option('--otlp-interval <MS>', 'OTLP push interval in ms', uint, 10_000)
-    .option('--max-series <N>', 'cardinality cap: most series per metric (the rest are counted in bpf_iter_dropped_series)', uint, 1000)
-    .option('--top <N>', 'series kept by the per-process metrics (top N by value)', uint, 20)
-    .option('--cache-ms <MS>', 'reuse an iteration finished less than MS ago (scrapes under load)', uint, 1000)
-    .action((o: ServeCliOptions) => serve(io, o));
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;

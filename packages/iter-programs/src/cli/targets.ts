@@ -5,7 +5,7 @@
 import { BPF_ITER_RESCHED } from '../constants.js';
 import { findTarget, listTargets } from '../registry.js';
 import '../targets/index.js';
-import { out, type CliIo } from './common.js';
+import { out, type CliIo } from './stream.js';
 import { jsonText, type OutputOptions } from './output.js';
 
 /** Which link parameters a target accepts (`union bpf_iter_link_info` member). */
