@@ -579,24 +579,25 @@ function lazyVsSnapshot(): void {
   ratioRow('host/lazy-vs-snapshot/task_file', 'host', 'openHost() + task_file dump to the end (64 KiB reads, CPU time)', 'lines', lazy!, 'readHost() + the same dump', snap!, { ratio: 1, text: '>= 1x the snapshot' });
 }
 
-/** The built bin (`pnpm build`), or null. */
+/** The built bin (`pnpm build`, or `npm run bpf-iter` once), or null. */
 function builtBin(): string | null {
-  const bin = join(root, 'packages/iter-programs/dist/cli/main.js');
-  return existsSync(bin) ? bin : null;
+  const bin = join(root, 'packages/iter-programs/bin/bpf-iter.cjs');
+  return existsSync(join(root, 'packages/iter-programs/dist/cli/bpf-iter.cjs')) ? bin : null;
 }
 
 /**
  * Whole commands, start-up included (CPU time of the process and its
  * children, best of rounds: on a loaded machine wall time measures the
- * load; wall times are logged and kept in `extra`): the built `bpf-iter cat task_file --kernel host` against the
- * kernel's own iterator (`bpftool iter pin` + `cat` + `rm` of the seed's
- * task_file program) and `lsof -n -P` on the same fds; `bpf-iter targets`
- * against `node -e 0`.
+ * load; wall times are logged and kept in `extra`): the built bin's
+ * `bpf-iter cat task_file --kernel host` and `--kernel bpf` against the
+ * kernel's own iterator (`bpftool iter pin` + `cat` + `rm` of the in-kernel
+ * task_file dumper), the host one also against `lsof -n -P` on the same fds;
+ * `bpf-iter targets` against `node -e 0`.
  */
 function wholeCommands(): void {
   const bin = builtBin();
   if (!bin) {
-    log('  whole-command rows skipped: the bin is not built (pnpm build)');
+    log('  whole-command rows skipped: the bin is not built (pnpm build, or npm run bpf-iter once)');
     return;
   }
   const rounds = Math.max(S.hostRounds, 3);
