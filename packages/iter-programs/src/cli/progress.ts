@@ -4,13 +4,22 @@
  * run also builds the programs) and long dumps to a file or pipe. Nothing
  * is written to a pipe, a log or a test's collector.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 import type { CliIo } from './stream.js';
+
+type CliProgress = typeof import('cli-progress');
+let cliProgress: CliProgress | null = null;
+
+/** cli-progress (and readline under it), loaded when a bar is first shown: most runs show none. */
+function progressLib(): CliProgress {
+  return (cliProgress ??= createRequire(typeof __filename !== 'undefined' ? __filename : import.meta.url)('cli-progress') as CliProgress);
+}
 
 const isTTY = (s: NodeJS.WritableStream): boolean => (s as { isTTY?: boolean }).isTTY === true;
 
-function bar(io: CliIo, format: string): cliProgress.SingleBar {
-  return new cliProgress.SingleBar({ stream: io.stderr, format: `bpf-iter: ${format}`, clearOnComplete: true, hideCursor: false, gracefulExit: false }, cliProgress.Presets.legacy);
+function bar(io: CliIo, format: string): InstanceType<CliProgress['SingleBar']> {
+  const lib = progressLib();
+  return new lib.SingleBar({ stream: io.stderr, format: `bpf-iter: ${format}`, clearOnComplete: true, hideCursor: false, gracefulExit: false }, lib.Presets.legacy);
 }
 
 /** Runs `fn` with a status line `bpf-iter: TEXT` on a terminal stderr, cleared when `fn` ends. */
@@ -37,7 +46,7 @@ export function dumpProgress(io: CliIo): { add(bytes: number): void; done(): voi
   if (!isTTY(io.stderr) || isTTY(io.stdout)) return { add() {}, done() {} };
   const start = Date.now();
   let total = 0;
-  let b: cliProgress.SingleBar | null = null;
+  let b: ReturnType<typeof bar> | null = null;
   return {
     add(bytes: number) {
       total += bytes;
