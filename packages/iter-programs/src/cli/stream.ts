@@ -39,9 +39,10 @@ export async function streamIter(io: CliIo, fd: IterFdBase): Promise<void> {
       if (n === 0) return;
       progress.add(n);
       const ok = io.stdout.write(buf.subarray(0, n));
-      // Reused while the stream holds nothing (stdout to a file or pipe writes at once): no fresh
-      // pages to fault in per read. A write still in flight keeps its chunk: the next read gets a new buffer.
-      if ((io.stdout as { writableLength?: number }).writableLength !== 0) buf = Buffer.allocUnsafe(CHUNK);
+      // The process's stdout (a file, pipe or terminal) is done with a chunk once it holds no
+      // bytes: the buffer is reused, no fresh pages to fault in per read. Any other stream may
+      // keep the chunk (a Transform pushes it on), and a write in flight does: a new buffer.
+      if (io.stdout !== process.stdout || process.stdout.writableLength !== 0) buf = Buffer.allocUnsafe(CHUNK);
       if (!ok) await once(io.stdout, 'drain');
     }
   } finally {
