@@ -1,8 +1,8 @@
 /**
  * `bpf-iter run PROGRAM.{js,ts}`: loads the first (or `--prog`) iterator
  * program a module exports as a skeleton, applies `--set`, attaches it and
- * streams the output. `.ts` modules need tsx (`pnpm bpf-iter` runs under
- * it; for the built bin use `node --import tsx`).
+ * streams the output. `.ts` modules need tsx (`pnpm bpf-iter:src` runs under
+ * it; for the built bin use `NODE_OPTIONS='--import tsx'`).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
