@@ -13,11 +13,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   BpfError,
   createRedactor,
+  decodeColumn,
   diffKernels,
+  encodeColumn,
   kernelObjects,
   loadKernel,
   loadKernelSync,
   readSnapshotHeader,
+  readSnapshotInfo,
   saveKernel,
   snapshotRecords,
   syntheticKernel,
@@ -68,15 +71,49 @@ describe('snapshot format', () => {
   });
 
   it('a parent that is not in the file: EINVAL naming the line and both pids', async () => {
-    const i = lines.findIndex((l) => {
-      const r = JSON.parse(l);
-      return r.k === 'task' && r.pid > 1 && r.parent === 1;
-    });
+    const i = lineOf('task');
     const r = JSON.parse(lines[i]!);
-    r.parent = 3999999;
+    const pids = decodeColumn(r.pid, Int32Array, r.n)!;
+    const parents = decodeColumn(r.parent, Int32Array, r.n)!;
+    const j = parents.findIndex((p, j) => p === 1 && pids[j]! > 1);
+    parents[j] = 3999999;
+    r.parent = encodeColumn(parents);
     const bad = [...lines];
     bad[i] = JSON.stringify(r);
-    expect(errOf(await tryLoad(bad.join('\n') + '\n'))).toBe(`EINVAL: <stream>:line ${i + 1}: task ${r.pid} has parent 3999999 that is not in the file`);
+    expect(errOf(await tryLoad(bad.join('\n') + '\n'))).toBe(`EINVAL: <stream>:line ${i + 1}: task ${pids[j]} has parent 3999999 that is not in the file`);
+  });
+
+  it('a header whose counts are not what the file holds: EINVAL at line 1', async () => {
+    const h = JSON.parse(lines[0]!);
+    h.counts.task++;
+    expect(errOf(await tryLoad([JSON.stringify(h), ...lines.slice(1)].join('\n') + '\n'))).toBe(`EINVAL: <stream>:line 1: the header counts ${base.taskCount + 1} task objects, the file holds ${base.taskCount}`);
+    delete h.counts.task;
+    h.counts.gpu = 1;
+    expect(errOf(await tryLoad([JSON.stringify(h), ...lines.slice(1)].join('\n') + '\n'))).toBe(`EINVAL: <stream>:line 1: the header counts no task objects, the file holds ${base.taskCount}`);
+  });
+
+  it('a block column of the wrong length or type: EINVAL naming it', async () => {
+    const i = lineOf('task');
+    const r = JSON.parse(lines[i]!);
+    r.uid = encodeColumn(new Uint32Array(r.n - 1));
+    const bad = [...lines];
+    bad[i] = JSON.stringify(r);
+    expect(errOf(await tryLoad(bad.join('\n')))).toBe(`EINVAL: <stream>:line ${i + 1}: task uid must be ${r.n} values (base64, 32-bit little-endian)`);
+    r.uid = [1, 2, 3];
+    bad[i] = JSON.stringify(r);
+    expect(errOf(await tryLoad(bad.join('\n')))).toBe(`EINVAL: <stream>:line ${i + 1}: task uid must be ${r.n} values (base64, 32-bit little-endian)`);
+  });
+
+  it('counts per kind are what the file holds (readSnapshotInfo counts while loading)', async () => {
+    const file = join(dir, 'info.snap');
+    await saveKernel(base, file);
+    const { header, counts, kernel } = await readSnapshotInfo(file);
+    expect(counts).toEqual(header.counts);
+    expect(counts.task).toBe(base.taskCount);
+    expect(counts.task).toBe(kernel.taskCount);
+    let vmas = 0;
+    for (const mm of new Set([...base.initPidNs.pids.entries()].map(([, t]) => t.mm).filter((m) => m))) vmas += mm!.vmaCount;
+    expect(counts.vma).toBe(vmas);
   });
 
   it('a newer format version: EOPNOTSUPP with the version', async () => {
@@ -104,9 +141,9 @@ describe('snapshot format', () => {
     bad[f] = JSON.stringify(rec);
     expect(errOf(await tryLoad(bad.join('\n')))).toBe(`EINVAL: <stream>:line ${f + 1}: file fops 9999 is not in the file`);
     const swapped = [...lines];
-    const t = lineOf('task');
+    const t = lineOf('kmem_cache');
     [swapped[t], swapped[2]] = [swapped[2]!, swapped[t]!];
-    expect(errOf(await tryLoad(swapped.join('\n')))).toMatch(/^EINVAL: <stream>:line \d+: a \w+ record after the task records$/);
+    expect(errOf(await tryLoad(swapped.join('\n')))).toBe('EINVAL: <stream>:line 4: a fops record after the kmem_cache records');
     const end = [...lines];
     end[end.length - 1] = '{"k":"end","records":3}';
     expect(errOf(await tryLoad(end.join('\n')))).toMatch(/the end record counts 3 records/);

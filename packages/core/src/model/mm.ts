@@ -172,6 +172,15 @@ export class MmStruct {
     return this.#layout;
   }
 
+  /**
+   * The layout as stored (possibly shared with other address spaces) and
+   * this address space's per-region biases (null: the layout is its own);
+   * reads a lazy address space. Snapshots keep the sharing with it.
+   */
+  layoutAndBias(): { layout: VmaLayout; bias: Float64Array | null } {
+    return { layout: this.layout, bias: this.#bias };
+  }
+
   /** False until a lazy address space has been read. */
   get loaded(): boolean {
     return this.#load === null;

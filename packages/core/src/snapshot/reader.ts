@@ -17,13 +17,13 @@ import { DmaBuf } from '../model/dmabuf.js';
 import { KFile, type FileOperations } from '../model/file.js';
 import { FilesStruct } from '../model/files_struct.js';
 import { KmemCache } from '../model/kmem_cache.js';
-import { MmStruct, vmaLayout } from '../model/mm.js';
+import { MmStruct, PGOFF_ANON, PGOFF_STACK, VM_FLAGS_ALL, vmaLayout, type VmaLayout } from '../model/mm.js';
 import { NetConfig } from '../model/net.js';
 import type { PidNamespace } from '../model/pid_namespace.js';
 import { Ipv6Route } from '../model/route.js';
 import { Socket, type SockProto } from '../model/socket.js';
 import type { Task, TaskState } from '../model/task.js';
-import { SNAPSHOT_FORMAT, SNAPSHOT_KINDS, SNAPSHOT_VERSION, type SnapshotHeader } from './format.js';
+import { decodeColumn, SNAPSHOT_FORMAT, SNAPSHOT_KINDS, SNAPSHOT_VERSION, type ColumnArray, type SnapshotHeader } from './format.js';
 
 /** Thrown for a record that breaks the format; the loader adds the place. */
 class Bad extends Error {}
@@ -84,6 +84,71 @@ function ref<T>(table: readonly T[], v: unknown, what: string): T {
   return table[i]!;
 }
 
+/** A numeric column of a version 2 block: `n` values of `type`, else a bad file naming it. */
+function col<T extends ColumnArray>(v: unknown, type: { new (n: number): T; BYTES_PER_ELEMENT: number }, n: number, what: string): T {
+  return decodeColumn(v, type, n) ?? bad(`${what} must be ${n} values (base64, ${type.BYTES_PER_ELEMENT * 8}-bit little-endian)`);
+}
+/** The number of values a base64 column of `bytes`-wide values holds. */
+function colLength(v: unknown, bytes: number, what: string): number {
+  const b = typeof v === 'string' ? Math.floor((v.length * 3) / 4) - (v.endsWith('==') ? 2 : v.endsWith('=') ? 1 : 0) : -1;
+  if (b < 0 || b % bytes) bad(`${what} must be base64 of ${bytes * 8}-bit values`);
+  return b / bytes;
+}
+/** Checks a column's values are in min..max (integers when `integer`). */
+function range(a: ColumnArray, min: number, max: number, what: string, integer = true): void {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (!(v >= min && v <= max) || (integer && !Number.isInteger(v))) bad(`${what} must be ${integer ? 'an integer ' : ''}in ${min}..${max}, not ${v}`);
+  }
+}
+/** A block's string column: each value an index into its `strings` (-1: null where `nullable`). */
+function strCol(strings: string[], a: Int32Array, what: string, nullable = false): void {
+  range(a, nullable ? -1 : 0, strings.length - 1, what);
+}
+
+/** A growable column of int32 (no per-value objects). */
+class IntList {
+  a = new Int32Array(1024);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = new Int32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
+  }
+}
+
+/** What {@link SnapshotLoader.addTask} takes: one scratch row, refilled for each task (no object per task). */
+interface TaskRow {
+  pid: number;
+  tgid: number;
+  comm: string;
+  state: string;
+  /** -1: none */
+  parent: number;
+  ns: PidNamespace;
+  nsPids: number[];
+  files: FilesStruct | null;
+  mm: MmStruct | null;
+  /** -1: none */
+  cgroup: number;
+  uid: number;
+  gid: number;
+  start_time: number;
+  flags: number;
+  prio: number;
+  sum_exec_runtime: number;
+  /** -1: the letter's value */
+  kernelState: number;
+  stateUnknown: number;
+  kstack: bigint[] | null;
+}
+
+/** Rows a block may hold (the writer writes 8192; a bound keeps a bad `n` from allocating). */
+const MAX_ROWS = 1 << 20;
+
 /**
  * Bounds a file cannot pass, so no file makes the loader allocate without
  * limit: ids (the model's tables are dense, like the kernel's IDR) up to
@@ -98,6 +163,10 @@ const MAX_MAP_BYTES = 1 << 28;
 const STATES = new Set<string>(['R', 'S', 'D', 'T', 't', 'Z', 'X', 'P', 'I']);
 const TABLE_PROTO: Record<string, SockProto> = { tcpListen: 'tcp', tcpEstablished: 'tcp', udp: 'udp', unix: 'unix', netlink: 'netlink' };
 const ERRNO = /^E[A-Z0-9]+$/;
+/** The namespace pids of a task of the initial namespace (shared: createTask only reads them). */
+const NO_PIDS: number[] = [];
+/** A task its cgroup's member list has named (see SnapshotLoader.wantCgroup). */
+const ATTACHED = -1;
 
 /**
  * Builds a kernel from snapshot lines. Feed it every line in order with
@@ -117,12 +186,19 @@ export class SnapshotLoader {
   private readonly files: KFile[] = [];
   private readonly filesStructs: FilesStruct[] = [];
   private readonly mms: MmStruct[] = [];
+  private readonly layouts: VmaLayout[] = [];
   private readonly unlisted = new Map<number, Task>();
-  /** Tasks with the parent pid and line they named (resolved at the end: a parent may come later). */
-  private readonly parents: [Task, number, number][] = [];
-  /** Tasks whose cgroup's member list has not named them yet. */
-  private readonly cgroupOf = new Map<Task, [number, number]>();
+  /** Tasks whose parent comes later in the file (or is unlisted): their pid, the parent's, the line (resolved at the end). */
+  private readonly laterParent = [new IntList(), new IntList(), new IntList()] as const;
+  /** By pid: the cgroup a task's record names until its member list names it (then ATTACHED), and the task's line. */
+  private wantCgroup = new Int32Array(0);
+  private taskLine = new Int32Array(0);
+  /** Kernel stacks by their text: tasks with one stack share one array, as the model shares them. */
+  private readonly stacks = new Map<string, bigint[]>();
   private cursors: Record<string, number> | null = null;
+  private version = 0;
+  /** Objects per kind as loaded (checked against the header's counts at the end). */
+  private readonly loaded = { task: 0, process: 0, fd: 0, vma: 0 };
 
   /** @param where the file name (or `<stream>`) errors name */
   constructor(readonly where: string) {}
@@ -159,18 +235,53 @@ export class SnapshotLoader {
     if (!this.header) this.fail('EINVAL', 'empty file: no snapshot header', 0);
     if (!this.done) this.fail('EINVAL', `truncated: the file ends without its end record`);
     const k = this.k!;
-    for (const [t, pid, line] of this.parents) {
-      const p = pid === 0 ? k.initTask : (k.initPidNs.pids.get(pid) ?? this.unlisted.get(pid));
-      if (!p) this.fail('EINVAL', `task ${t.pid} has parent ${pid} that is not in the file`, line);
+    const [child, parent, line] = this.laterParent;
+    for (let i = 0; i < child.n; i++) {
+      const pid = parent.a[i]!;
+      const t = k.initPidNs.pids.get(child.a[i]!)!;
+      const p = k.initPidNs.pids.get(pid) ?? this.unlisted.get(pid);
+      if (!p) this.fail('EINVAL', `task ${t.pid} has parent ${pid} that is not in the file`, line.a[i]);
       t.real_parent = p;
     }
-    for (const [t, [cg, line]] of this.cgroupOf) this.fail('EINVAL', `task ${t.pid} is in cgroup ${cg}, whose members do not include it`, line);
+    const want = this.wantCgroup;
+    for (let pid = 0; pid < want.length; pid++) if (want[pid]! > 0) this.fail('EINVAL', `task ${pid} is in cgroup ${want[pid]}, whose members do not include it`, this.taskLine[pid]);
+    const counts = this.counts();
+    for (const [kind, n] of Object.entries(counts)) {
+      const h = this.header.counts[kind];
+      if (h !== n) this.fail('EINVAL', `the header counts ${h === undefined ? 'no' : h} ${kind} objects, the file holds ${n}`, 1);
+    }
+    for (const kind of Object.keys(this.header.counts)) if (!(kind in counts)) this.fail('EINVAL', `the header counts ${kind} objects, which a snapshot does not hold`, 1);
     const c = this.cursors!;
     if (c.maps! > k.maps.cursor) k.maps.cursor = c.maps!;
     if (c.progs! > k.progs.cursor) k.progs.cursor = c.progs!;
     if (c.links! > k.links.cursor) k.links.cursor = c.links!;
     if (c.cgroups! > k.cgroups.cursor) k.cgroups.cursor = c.cgroups!;
     return k;
+  }
+
+  /** Objects per kind in what was loaded, keyed as the header's `counts`. */
+  counts(): Record<string, number> {
+    const k = this.k!;
+    return {
+      task: this.loaded.task,
+      process: this.loaded.process,
+      pidns: this.pidns.length,
+      cgroup: this.cgroups.size,
+      files: this.filesStructs.length,
+      fd: this.loaded.fd,
+      file: this.files.length,
+      fops: this.fops.length,
+      mm: this.mms.length,
+      vma: this.loaded.vma,
+      socket: this.sockets.length,
+      route: k.ipv6Routes.size,
+      ksym: k.ksyms.count,
+      kmem_cache: k.kmemCaches.size,
+      dmabuf: k.dmabufs.size,
+      map: k.maps.size,
+      prog: k.progs.size,
+      link: k.links.size,
+    };
   }
 
   private apply(r: J): void {
@@ -183,7 +294,7 @@ export class SnapshotLoader {
       return;
     }
     const at = SNAPSHOT_KINDS.indexOf(kind as (typeof SNAPSHOT_KINDS)[number]);
-    if (at < 0) bad(`unknown record kind ${JSON.stringify(kind)}`);
+    if (at < 0 || (kind === 'layout' && this.version < 2)) bad(`unknown record kind ${JSON.stringify(kind)}`);
     if (at < this.kindAt) bad(`a ${kind} record after the ${SNAPSHOT_KINDS[this.kindAt]} records`);
     if (at > 0 && !this.k) bad(`a ${kind} record before the kernel record`);
     if (at === 0 && this.k) bad('a second kernel record');
@@ -236,56 +347,12 @@ export class SnapshotLoader {
         this.files.push(new KFile(ref(this.fops, r.fop, 'file fops'), str(r.path, 'file path'), inode, int(r.flags, 'file flags', 0, 0xffffffff), nonNeg(r.pos, 'file pos'), sk));
         return;
       }
-      case 'files': {
-        if (int(r.i, 'files index') !== this.filesStructs.length) bad(`files index ${r.i} out of order (expected ${this.filesStructs.length})`);
-        const fs = new FilesStruct();
-        let last = -1;
-        const open = new Set<number>();
-        for (const e of arr(r.fds, 'files fds')) {
-          const [fd, fi] = arr(e, 'an fd entry');
-          const n = int(fd, 'fd', 0, 1 << 20);
-          if (n <= last) bad(`fd ${n} out of order (after ${last})`);
-          last = n;
-          k.fdInstall(fs, ref(this.files, fi, `fd ${n}'s file`), n);
-          open.add(n);
-        }
-        for (const fd of arr(r.cloexec, 'files cloexec')) {
-          const n = int(fd, 'close-on-exec fd');
-          if (!open.has(n)) bad(`close-on-exec fd ${n} is not open`);
-          fs.setCloseOnExec(n, true);
-        }
-        this.filesStructs.push(fs);
-        return;
-      }
-      case 'mm': {
-        if (int(r.i, 'mm index') !== this.mms.length) bad(`mm index ${r.i} out of order (expected ${this.mms.length})`);
-        const start = arr(r.start, 'mm start');
-        const n = start.length;
-        const col = (name: string) => {
-          const a = arr(r[name], `mm ${name}`);
-          if (a.length !== n) bad(`mm ${name} has ${a.length} entries for ${n} vmas`);
-          return a;
-        };
-        const [endC, flagsC, unknownC, pgoffC, fileC, nameC] = ['end', 'flags', 'flagsUnknown', 'pgoff', 'file', 'name'].map(col) as unknown[][];
-        let end = -1;
-        const rows = new Array(n);
-        for (let j = 0; j < n; j++) {
-          const row = {
-            start: int(start[j], 'vm_start'),
-            end: int(endC![j], 'vm_end'),
-            flags: int(flagsC![j], 'vm_flags'),
-            flagsUnknown: int(unknownC![j], 'vm_flags_unknown'),
-            pgoff: pgoffC![j] === null ? null : int(pgoffC![j], 'vm_pgoff'),
-            file: fileC![j] === null ? null : ref(this.files, fileC![j], 'vm_file'),
-            name: nameC![j] === null ? null : str(nameC![j], 'vma name'),
-          };
-          if (row.start < end || row.end <= row.start) bad(`vma ${row.start.toString(16)}-${row.end.toString(16)} overlaps or is out of order`);
-          end = row.end;
-          rows[j] = row;
-        }
-        this.mms.push(new MmStruct(vmaLayout(rows)));
-        return;
-      }
+      case 'files':
+        return this.version < 2 ? this.applyFilesRow(r) : this.applyFilesBlock(r);
+      case 'layout':
+        return this.applyLayoutBlock(r);
+      case 'mm':
+        return this.version < 2 ? this.applyMmRow(r) : this.applyMmBlock(r);
       case 'unlisted': {
         const pid = int(r.pid, 'unlisted pid', 1);
         const state = str(r.state, 'unlisted state');
@@ -295,16 +362,18 @@ export class SnapshotLoader {
         return;
       }
       case 'task':
-        return this.applyTask(r);
+        return this.version < 2 ? this.applyTaskRow(r) : this.applyTaskBlock(r);
       case 'members': {
         const id = int(r.cgroup, 'members cgroup');
         const cg = id === 1 ? k.cgroupRoot : (this.cgroups.get(id) ?? bad(`members of cgroup ${id} that is not in the file`));
-        for (const p of arr(r.pids, 'members pids')) {
-          const pid = int(p, 'member pid');
+        const pids = this.version < 2 ? arr(r.pids, 'members pids').map((p) => int(p, 'member pid')) : col(r.pids, Int32Array, colLength(r.pids, 4, 'members pids'), 'members pids');
+        const want = this.wantCgroup;
+        for (let i = 0; i < pids.length; i++) {
+          const pid = pids[i]!;
           const t = k.initPidNs.pids.get(pid) ?? bad(`cgroup ${id} has member ${pid} that is not in the file`);
-          const want = this.cgroupOf.get(t);
-          if (!want || want[0] !== id) bad(`cgroup ${id} has member ${pid}, whose task record names cgroup ${want ? want[0] : t.cgroup ? t.cgroup.id : 'none'}`);
-          this.cgroupOf.delete(t);
+          if (want[pid] === ATTACHED) bad(`cgroup ${id} lists member ${pid} twice, or it is in two member lists`);
+          if (want[pid] !== id) bad(`cgroup ${id} has member ${pid}, whose task record names cgroup ${want[pid] || 'none'}`);
+          want[pid] = ATTACHED;
           k.attachCgroup(t, cg);
         }
         return;
@@ -381,6 +450,7 @@ export class SnapshotLoader {
   private applyHeader(r: J): void {
     if (r.k !== 'snapshot' || r.format !== SNAPSHOT_FORMAT) bad('not a bpf-iter snapshot (no snapshot header)');
     const v = int(r.version, 'version', 1);
+    this.version = v;
     if (v > SNAPSHOT_VERSION) throw new BpfError('EOPNOTSUPP', `${this.where}: snapshot format version ${v} is newer than this bpf-iter reads (version ${SNAPSHOT_VERSION})`);
     str(r.source, 'source');
     str(r.time, 'time');
@@ -497,52 +567,344 @@ export class SnapshotLoader {
     this.sockets.push(sk);
   }
 
-  private applyTask(r: J): void {
+  /** The scratch row {@link addTask} reads (one for the whole load). */
+  private readonly row: TaskRow = { pid: 0, tgid: 0, comm: '', state: '', parent: -1, ns: null!, nsPids: [], files: null, mm: null, cgroup: -1, uid: 0, gid: 0, start_time: 0, flags: 0, prio: 0, sum_exec_runtime: 0, kernelState: -1, stateUnknown: 0, kstack: null };
+
+  /** A kernel stack from its hex addresses, shared with every task of the same stack. */
+  private stack(hexes: unknown[]): bigint[] {
+    const key = hexes.join(',');
+    let s = this.stacks.get(key);
+    if (!s) this.stacks.set(key, (s = hexes.map((a) => u64hex(a, 'a kstack address'))));
+    return s;
+  }
+
+  /** Version 1: one task per record. */
+  private applyTaskRow(r: J): void {
+    const w = this.row;
+    w.pid = int(r.pid, 'pid');
+    w.tgid = int(r.tgid, 'tgid');
+    w.comm = str(r.comm, 'comm');
+    w.state = str(r.state, 'state');
+    w.parent = r.parent === null ? -1 : int(r.parent, 'parent');
+    w.ns = ref(this.pidns, r.ns, 'task pid namespace');
+    w.nsPids = arr(r.nsPids, 'nsPids').map((x) => int(x, 'a namespace pid'));
+    w.files = r.files === null ? null : ref(this.filesStructs, r.files, 'task files');
+    w.mm = r.mm === null ? null : ref(this.mms, r.mm, 'task mm');
+    w.cgroup = r.cgroup === null ? -1 : int(r.cgroup, 'task cgroup');
+    w.uid = int(r.uid, 'uid');
+    w.gid = int(r.gid, 'gid');
+    w.start_time = num(r.start_time, 'start_time');
+    w.flags = int(r.flags, 'flags');
+    w.prio = int(r.prio, 'prio');
+    w.sum_exec_runtime = num(r.sum_exec_runtime, 'sum_exec_runtime');
+    w.kernelState = r.kernelState === null ? -1 : int(r.kernelState, 'kernelState');
+    w.stateUnknown = int(r.stateUnknown, 'stateUnknown');
+    w.kstack = r.kstack === null ? null : this.stack(arr(r.kstack, 'kstack'));
+    this.addTask(w);
+  }
+
+  /** Version 2: a block of tasks, column-wise. */
+  private applyTaskBlock(r: J): void {
+    const n = int(r.n, 'task n', 1, MAX_ROWS);
+    const strings = arr(r.strings, 'task strings').map((x) => str(x, 'a task string'));
+    const stacks = arr(r.stacks, 'task stacks').map((x) => this.stack(arr(x, 'a kstack')));
+    const pid = col(r.pid, Int32Array, n, 'task pid');
+    const tgid = col(r.tgid, Int32Array, n, 'task tgid');
+    const comm = col(r.comm, Int32Array, n, 'task comm');
+    strCol(strings, comm, 'task comm');
+    const state = col(r.state, Int32Array, n, 'task state');
+    strCol(strings, state, 'task state');
+    const parent = col(r.parent, Int32Array, n, 'task parent');
+    const ns = col(r.ns, Int32Array, n, 'task ns');
+    range(ns, 0, this.pidns.length - 1, 'task pid namespace');
+    let levels = 0;
+    for (let j = 0; j < n; j++) levels += this.pidns[ns[j]!]!.level;
+    const nsPids = col(r.nsPids, Int32Array, levels, 'task nsPids (one per level below the initial namespace)');
+    const files = col(r.files, Int32Array, n, 'task files');
+    range(files, -1, this.filesStructs.length - 1, 'task files');
+    const mm = col(r.mm, Int32Array, n, 'task mm');
+    range(mm, -1, this.mms.length - 1, 'task mm');
+    const cgroup = col(r.cgroup, Int32Array, n, 'task cgroup');
+    const uid = col(r.uid, Uint32Array, n, 'task uid');
+    const gid = col(r.gid, Uint32Array, n, 'task gid');
+    const start = col(r.start_time, Float64Array, n, 'task start_time');
+    const flags = col(r.flags, Uint32Array, n, 'task flags');
+    const prio = col(r.prio, Int32Array, n, 'task prio');
+    const runtime = col(r.sum_exec_runtime, Float64Array, n, 'task sum_exec_runtime');
+    const kernelState = col(r.kernelState, Int32Array, n, 'task kernelState');
+    const stateUnknown = col(r.stateUnknown, Int32Array, n, 'task stateUnknown');
+    const kstack = col(r.kstack, Int32Array, n, 'task kstack');
+    range(kstack, -1, stacks.length - 1, 'task kstack');
+    const w = this.row;
+    let at = 0;
+    for (let j = 0; j < n; j++) {
+      w.pid = pid[j]!;
+      w.tgid = tgid[j]!;
+      w.comm = strings[comm[j]!]!;
+      w.state = strings[state[j]!]!;
+      w.parent = parent[j]!;
+      w.ns = this.pidns[ns[j]!]!;
+      const level = w.ns.level;
+      w.nsPids = level ? Array.from(nsPids.subarray(at, (at += level))) : NO_PIDS;
+      w.files = files[j]! < 0 ? null : this.filesStructs[files[j]!]!;
+      w.mm = mm[j]! < 0 ? null : this.mms[mm[j]!]!;
+      w.cgroup = cgroup[j]!;
+      w.uid = uid[j]!;
+      w.gid = gid[j]!;
+      w.start_time = start[j]!;
+      w.flags = flags[j]!;
+      w.prio = prio[j]!;
+      w.sum_exec_runtime = runtime[j]!;
+      w.kernelState = kernelState[j]!;
+      w.stateUnknown = stateUnknown[j]!;
+      w.kstack = kstack[j]! < 0 ? null : stacks[kstack[j]!]!;
+      this.addTask(w);
+    }
+  }
+
+  /** Checks one task's fields and relations and adds it to the kernel (both versions). */
+  private addTask(w: TaskRow): void {
     const k = this.k!;
-    const pid = int(r.pid, 'pid', 0, 0x3fffff);
-    const comm = str(r.comm, 'comm');
-    const kstack = r.kstack === null ? null : arr(r.kstack, 'kstack').map((a) => u64hex(a, 'a kstack address'));
+    const pid = w.pid;
+    if (!(pid >= 0 && pid <= 0x3fffff)) bad(`pid must be an integer in 0..${0x3fffff}, not ${pid}`);
     if (pid === 0) {
-      if (k.initTask.kstack || this.parents.length) bad('a second idle task (pid 0)');
-      k.initTask.comm = comm;
-      k.initTask.kstack = kstack;
+      if (k.initTask.kstack || this.loaded.task) bad('a second idle task (pid 0)');
+      k.initTask.comm = w.comm;
+      k.initTask.kstack = w.kstack;
       return;
     }
-    const tgid = int(r.tgid, 'tgid', 1, 0x3fffff);
+    const tgid = w.tgid;
+    if (!(tgid >= 1 && tgid <= 0x3fffff)) bad(`task ${pid}: tgid must be in 1..${0x3fffff}, not ${tgid}`);
     const group = tgid === pid ? undefined : k.initPidNs.pids.get(tgid);
     if (tgid !== pid && (!group || !group.isLeader)) bad(`task ${pid} has thread-group leader ${tgid} that is not in the file (or not before it)`);
-    const state = str(r.state, 'state');
-    if (!STATES.has(state)) bad(`task ${pid}: bad state ${JSON.stringify(state)}`);
-    const pidNs = ref(this.pidns, r.ns, 'task pid namespace');
-    const nsPids = arr(r.nsPids, 'nsPids').map((x) => int(x, 'a namespace pid', 1, 0x3fffff));
-    if (nsPids.length !== pidNs.level) bad(`task ${pid} has ${nsPids.length} namespace pids for a namespace at level ${pidNs.level}`);
+    if (!STATES.has(w.state)) bad(`task ${pid}: bad state ${JSON.stringify(w.state)}`);
+    const pidNs = w.ns;
+    if (w.nsPids.length !== pidNs.level) bad(`task ${pid} has ${w.nsPids.length} namespace pids for a namespace at level ${pidNs.level}`);
+    for (const x of w.nsPids) if (!(x >= 1 && x <= 0x3fffff)) bad(`task ${pid}: a namespace pid must be in 1..${0x3fffff}, not ${x}`);
     if (group && group.pidNs !== pidNs) bad(`thread ${pid} is in another pid namespace than its leader ${tgid}`);
-    const cgroup = r.cgroup === null ? null : int(r.cgroup, 'task cgroup');
-    if (cgroup !== null && !this.cgroups.has(cgroup)) bad(`task ${pid} is in cgroup ${cgroup} that is not in the file`);
-    const kernelState = r.kernelState === null ? undefined : int(r.kernelState, 'kernelState', 0, 0xffff);
+    const cgroup = w.cgroup;
+    if (cgroup !== -1 && (cgroup < 1 || !this.cgroups.has(cgroup))) bad(`task ${pid} is in cgroup ${cgroup} that is not in the file`);
+    if (w.kernelState < -1 || w.kernelState > 0xffff) bad(`task ${pid}: kernelState must be in 0..65535, not ${w.kernelState}`);
+    if (!(w.stateUnknown >= 0 && w.stateUnknown <= 0xffff)) bad(`task ${pid}: stateUnknown must be in 0..65535, not ${w.stateUnknown}`);
+    if (!(w.uid >= 0 && w.uid <= 0xffffffff) || !(w.gid >= 0 && w.gid <= 0xffffffff)) bad(`task ${pid}: uid and gid must be in 0..${0xffffffff}`);
+    if (!(w.flags >= 0 && w.flags <= 0xffffffff)) bad(`task ${pid}: flags must be in 0..${0xffffffff}, not ${w.flags}`);
+    if (!(w.prio >= 0 && w.prio <= 139)) bad(`task ${pid}: prio must be in 0..139, not ${w.prio}`);
+    if (!Number.isFinite(w.start_time) || !Number.isFinite(w.sum_exec_runtime)) bad(`task ${pid}: start_time and sum_exec_runtime must be numbers`);
+    // One literal of one shape for every task (no spreads: they cost a copy per task).
     const t = k.createTask({
       pid,
-      comm,
-      ...(group ? { group } : {}),
+      comm: w.comm,
+      group,
       parent: null,
       pidNs,
-      nsPids,
-      files: r.files === null ? null : ref(this.filesStructs, r.files, 'task files'),
-      mm: r.mm === null ? null : ref(this.mms, r.mm, 'task mm'),
+      nsPids: w.nsPids,
+      files: w.files,
+      mm: w.mm,
       cgroup: null,
-      state: state as TaskState,
-      ...(kernelState !== undefined ? { __state: kernelState } : {}),
-      __state_unknown: int(r.stateUnknown, 'stateUnknown', 0, 0xffff),
-      uid: int(r.uid, 'uid', 0, 0xffffffff),
-      gid: int(r.gid, 'gid', 0, 0xffffffff),
-      start_time: num(r.start_time, 'start_time'),
-      flags: int(r.flags, 'flags', 0, 0xffffffff),
-      prio: int(r.prio, 'prio', 0, 139),
-      sum_exec_runtime: num(r.sum_exec_runtime, 'sum_exec_runtime'),
+      state: w.state as TaskState,
+      __state: w.kernelState >= 0 ? w.kernelState : undefined,
+      __state_unknown: w.stateUnknown,
+      uid: w.uid,
+      gid: w.gid,
+      start_time: w.start_time,
+      flags: w.flags,
+      prio: w.prio,
+      sum_exec_runtime: w.sum_exec_runtime,
     });
-    t.kstack = kstack;
-    if (r.parent !== null) this.parents.push([t, int(r.parent, 'parent', 0, 0x3fffff), this.n]);
-    if (cgroup !== null) this.cgroupOf.set(t, [cgroup, this.n]);
+    t.kstack = w.kstack;
+    this.loaded.task++;
+    if (tgid === pid) this.loaded.process++;
+    if (w.parent !== -1) {
+      if (!(w.parent >= 0 && w.parent <= 0x3fffff)) bad(`task ${pid}: parent must be in 0..${0x3fffff}, not ${w.parent}`);
+      // Most parents come before their children; the others are resolved at the end.
+      const p = w.parent === 0 ? k.initTask : k.initPidNs.pids.get(w.parent);
+      if (p) t.real_parent = p;
+      else {
+        this.laterParent[0].push(pid);
+        this.laterParent[1].push(w.parent);
+        this.laterParent[2].push(this.n);
+      }
+    }
+    if (pid >= this.wantCgroup.length) {
+      const size = Math.min(0x400000, Math.max(pid + 1, this.wantCgroup.length * 2, 1024));
+      const a = new Int32Array(size);
+      a.set(this.wantCgroup);
+      this.wantCgroup = a;
+      const b = new Int32Array(size);
+      b.set(this.taskLine);
+      this.taskLine = b;
+    }
+    if (cgroup !== -1) this.wantCgroup[pid] = cgroup;
+    this.taskLine[pid] = this.n;
+  }
+
+  /** Version 1: one fd table per record. */
+  private applyFilesRow(r: J): void {
+    const k = this.k!;
+    if (int(r.i, 'files index') !== this.filesStructs.length) bad(`files index ${r.i} out of order (expected ${this.filesStructs.length})`);
+    const fs = new FilesStruct();
+    let last = -1;
+    const open = new Set<number>();
+    for (const e of arr(r.fds, 'files fds')) {
+      const [fd, fi] = arr(e, 'an fd entry');
+      const n = int(fd, 'fd', 0, 1 << 20);
+      if (n <= last) bad(`fd ${n} out of order (after ${last})`);
+      last = n;
+      k.fdInstall(fs, ref(this.files, fi, `fd ${n}'s file`), n);
+      open.add(n);
+      this.loaded.fd++;
+    }
+    for (const fd of arr(r.cloexec, 'files cloexec')) {
+      const n = int(fd, 'close-on-exec fd');
+      if (!open.has(n)) bad(`close-on-exec fd ${n} is not open`);
+      fs.setCloseOnExec(n, true);
+    }
+    this.filesStructs.push(fs);
+  }
+
+  /** Version 2: a block of fd tables: per table its fd count, then the fds and files of all, flat. */
+  private applyFilesBlock(r: J): void {
+    const k = this.k!;
+    const n = int(r.n, 'files n', 1, MAX_ROWS);
+    const nfds = col(r.nfds, Int32Array, n, 'files nfds');
+    const ncloexec = col(r.ncloexec, Int32Array, n, 'files ncloexec');
+    range(nfds, 0, 1 << 20, 'files nfds');
+    range(ncloexec, 0, 1 << 20, 'files ncloexec');
+    let fds = 0;
+    let ces = 0;
+    for (let j = 0; j < n; j++) {
+      fds += nfds[j]!;
+      ces += ncloexec[j]!;
+    }
+    const fd = col(r.fd, Int32Array, fds, 'files fd');
+    const file = col(r.file, Int32Array, fds, 'files file');
+    const cloexec = col(r.cloexec, Int32Array, ces, 'files cloexec');
+    range(fd, 0, 1 << 20, 'fd');
+    range(file, 0, this.files.length - 1, "an fd's file");
+    let at = 0;
+    let ce = 0;
+    for (let j = 0; j < n; j++) {
+      const fs = new FilesStruct();
+      const first = at;
+      for (const end = at + nfds[j]!; at < end; at++) {
+        if (at > first && fd[at]! <= fd[at - 1]!) bad(`fd ${fd[at]} out of order (after ${fd[at - 1]})`);
+        k.fdInstall(fs, this.files[file[at]!]!, fd[at]!);
+      }
+      for (const end = ce + ncloexec[j]!; ce < end; ce++) {
+        const x = cloexec[ce]!;
+        if (!fs.fd[x]) bad(`close-on-exec fd ${x} is not open`);
+        fs.setCloseOnExec(x, true);
+      }
+      this.filesStructs.push(fs);
+    }
+    this.loaded.fd += fds;
+  }
+
+  /** Version 1: one address space per record, its VMAs column-wise. */
+  private applyMmRow(r: J): void {
+    if (int(r.i, 'mm index') !== this.mms.length) bad(`mm index ${r.i} out of order (expected ${this.mms.length})`);
+    const start = arr(r.start, 'mm start');
+    const n = start.length;
+    const column = (name: string) => {
+      const a = arr(r[name], `mm ${name}`);
+      if (a.length !== n) bad(`mm ${name} has ${a.length} entries for ${n} vmas`);
+      return a;
+    };
+    const [endC, flagsC, unknownC, pgoffC, fileC, nameC] = ['end', 'flags', 'flagsUnknown', 'pgoff', 'file', 'name'].map(column) as unknown[][];
+    let end = -1;
+    const rows = new Array(n);
+    for (let j = 0; j < n; j++) {
+      const row = {
+        start: int(start[j], 'vm_start'),
+        end: int(endC![j], 'vm_end'),
+        flags: int(flagsC![j], 'vm_flags'),
+        flagsUnknown: int(unknownC![j], 'vm_flags_unknown'),
+        pgoff: pgoffC![j] === null ? null : int(pgoffC![j], 'vm_pgoff'),
+        file: fileC![j] === null ? null : ref(this.files, fileC![j], 'vm_file'),
+        name: nameC![j] === null ? null : str(nameC![j], 'vma name'),
+      };
+      if (row.start < end || row.end <= row.start) bad(`vma ${row.start.toString(16)}-${row.end.toString(16)} overlaps or is out of order`);
+      end = row.end;
+      rows[j] = row;
+    }
+    this.mms.push(new MmStruct(vmaLayout(rows)));
+    this.loaded.vma += n;
+  }
+
+  /** Version 2: a block of VMA layouts (an address space's VMAs before its biases), rows of all flat. */
+  private applyLayoutBlock(r: J): void {
+    const n = int(r.n, 'layout n', 1, MAX_ROWS);
+    const strings = arr(r.strings, 'layout strings').map((x) => str(x, 'a vma name'));
+    const count = col(r.count, Int32Array, n, 'layout count');
+    range(count, 0, MAX_ROWS, 'layout count');
+    let rows = 0;
+    for (let j = 0; j < n; j++) rows += count[j]!;
+    const start = col(r.start, Float64Array, rows, 'layout start');
+    const end = col(r.end, Float64Array, rows, 'layout end');
+    const pgoff = col(r.pgoff, Float64Array, rows, 'layout pgoff');
+    const flags = col(r.flags, Float64Array, rows, 'layout flags');
+    const flagsUnknown = col(r.flagsUnknown, Float64Array, rows, 'layout flagsUnknown');
+    const region = col(r.region, Uint8Array, rows, 'layout region');
+    const file = col(r.file, Int32Array, rows, 'layout file');
+    const name = col(r.name, Int32Array, rows, 'layout name');
+    range(start, 0, Number.MAX_SAFE_INTEGER, 'vm_start');
+    range(end, 0, Number.MAX_SAFE_INTEGER, 'vm_end');
+    range(flags, 0, VM_FLAGS_ALL, 'vm_flags');
+    range(flagsUnknown, 0, VM_FLAGS_ALL, 'vm_flags_unknown');
+    range(file, -1, this.files.length - 1, 'vm_file');
+    strCol(strings, name, 'vma name', true);
+    for (let i = 0; i < rows; i++) {
+      const p = pgoff[i]!;
+      if (!(Number.isNaN(p) || p === PGOFF_ANON || p === PGOFF_STACK || (Number.isInteger(p) && p >= 0 && p <= Number.MAX_SAFE_INTEGER))) bad(`vm_pgoff must be a page number, ${PGOFF_ANON} (anonymous), ${PGOFF_STACK} (the stack) or NaN (unknown), not ${p}`);
+    }
+    let at = 0;
+    for (let j = 0; j < n; j++) {
+      const c = count[j]!;
+      const e = at + c;
+      const unknown = flagsUnknown.subarray(at, e);
+      this.layouts.push({
+        count: c,
+        start: start.slice(at, e),
+        end: end.slice(at, e),
+        pgoff: pgoff.slice(at, e),
+        flags: flags.slice(at, e),
+        flagsUnknown: unknown.some((x) => x !== 0) ? unknown.slice() : null,
+        region: region.slice(at, e),
+        file: Array.from(file.subarray(at, e), (f) => (f < 0 ? null : this.files[f]!)),
+        name: Array.from(name.subarray(at, e), (x) => (x < 0 ? null : strings[x]!)),
+      });
+      at = e;
+    }
+  }
+
+  /** Version 2: a block of address spaces: each a layout and its per-region biases. */
+  private applyMmBlock(r: J): void {
+    const n = int(r.n, 'mm n', 1, MAX_ROWS);
+    const layout = col(r.layout, Int32Array, n, 'mm layout');
+    range(layout, 0, this.layouts.length - 1, 'mm layout');
+    const nbias = col(r.nbias, Int32Array, n, 'mm nbias');
+    range(nbias, 0, 256, 'mm nbias');
+    let total = 0;
+    for (let j = 0; j < n; j++) total += nbias[j]!;
+    const bias = col(r.bias, Float64Array, total, 'mm bias');
+    range(bias, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'mm bias');
+    let at = 0;
+    for (let j = 0; j < n; j++) {
+      const l = this.layouts[layout[j]!]!;
+      const b = nbias[j]! ? bias.slice(at, (at += nbias[j]!)) : null;
+      // The VMAs as the address space reads them: in order, not overlapping, in the address range.
+      let last = -1;
+      for (let i = 0; i < l.count; i++) {
+        if (b && l.region[i]! >= b.length) bad(`mm ${this.mms.length}: vma ${i} is in region ${l.region[i]} of ${b.length}`);
+        const off = b ? b[l.region[i]!]! : 0;
+        const s = l.start[i]! + off;
+        const e = l.end[i]! + off;
+        if (!(s >= last && e > s && s >= 0 && e <= Number.MAX_SAFE_INTEGER)) bad(`mm ${this.mms.length}: vma ${s.toString(16)}-${e.toString(16)} overlaps or is out of order`);
+        last = e;
+      }
+      this.mms.push(new MmStruct(l, b));
+      this.loaded.vma += l.count;
+    }
   }
 
   private applyMap(r: J): void {
@@ -620,14 +982,36 @@ export class SnapshotLoader {
   }
 }
 
-/** Feeds `buf`'s complete lines to `loader`; returns the bytes after the last newline. */
-function feedLines(loader: SnapshotLoader, buf: Buffer): Buffer {
-  let s = 0;
-  for (let nl = buf.indexOf(10, s); nl >= 0; nl = buf.indexOf(10, s)) {
-    loader.line(buf.toString('utf8', s, nl));
-    s = nl + 1;
+/**
+ * Splits bytes into lines for a loader. A line's pieces are kept until its
+ * newline arrives and joined once (a block line spans many chunks).
+ */
+class LineSplitter {
+  #parts: Buffer[] = [];
+  constructor(private readonly loader: SnapshotLoader) {}
+
+  /** Feeds a chunk; false once `stopAfter` lines were fed. */
+  push(chunk: Buffer, stopAfter = Infinity): boolean {
+    let s = 0;
+    let fed = 0;
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, s)) {
+      if (this.#parts.length) {
+        this.#parts.push(chunk.subarray(s, nl));
+        this.loader.line(Buffer.concat(this.#parts).toString('utf8'));
+        this.#parts = [];
+      } else this.loader.line(chunk.toString('utf8', s, nl));
+      s = nl + 1;
+      if (++fed >= stopAfter) return false;
+    }
+    if (s < chunk.length) this.#parts.push(chunk.subarray(s));
+    return true;
   }
-  return buf.subarray(s);
+
+  /** The last line, if the input did not end with a newline. */
+  end(): void {
+    if (this.#parts.length) this.loader.line(Buffer.concat(this.#parts).toString('utf8'));
+    this.#parts = [];
+  }
 }
 
 function openError(where: string, e: unknown): BpfError {
@@ -641,17 +1025,34 @@ function openError(where: string, e: unknown): BpfError {
 /** A loader for `src` and its gunzipped bytes; an error of the input ends the gunzip stream with it. */
 function openSnapshotStream(src: string | Readable): { where: string; loader: SnapshotLoader; input: Readable; gunzip: ReturnType<typeof createGunzip> } {
   const where = typeof src === 'string' ? src : '<stream>';
-  const input = typeof src === 'string' ? createReadStream(src) : src;
-  const gunzip = createGunzip();
+  const input = typeof src === 'string' ? createReadStream(src, { highWaterMark: 1 << 20 }) : src;
+  const gunzip = createGunzip({ chunkSize: 1 << 18 });
   input.on('error', (e: Error) => gunzip.destroy(e));
   input.pipe(gunzip);
   return { where, loader: new SnapshotLoader(where), input, gunzip };
 }
 
+/** Feeds a whole snapshot stream to its loader (up to `lines` lines); the loader, checked up to there. */
+async function feed(src: string | Readable, lines = Infinity): Promise<SnapshotLoader> {
+  const { where, loader, input, gunzip } = openSnapshotStream(src);
+  const split = new LineSplitter(loader);
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) if (!split.push(chunk, lines)) return loader;
+  } catch (e) {
+    if (e instanceof BpfError) throw e;
+    throw openError(where, e);
+  } finally {
+    input.destroy();
+    gunzip.destroy();
+  }
+  split.end();
+  return loader;
+}
+
 /**
  * Loads a snapshot written by {@link saveKernel}, streaming (memory is the
- * model's own plus one chunk). `EINVAL` with `FILE:line N` for a bad or
- * truncated file, `EOPNOTSUPP` for a newer format version; nothing
+ * model's own plus one block line). `EINVAL` with `FILE:line N` for a bad
+ * or truncated file, `EOPNOTSUPP` for a newer format version; nothing
  * half-loaded is ever returned.
  *
  * @example
@@ -661,21 +1062,14 @@ function openSnapshotStream(src: string | Readable): { where: string; loader: Sn
  * ```
  */
 export async function loadKernel(src: string | Readable): Promise<Kernel> {
-  const { where, loader, input, gunzip } = openSnapshotStream(src);
-  let rest: Buffer = Buffer.alloc(0);
-  try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) rest = feedLines(loader, rest.length ? Buffer.concat([rest, chunk]) : chunk);
-  } catch (e) {
-    input.destroy();
-    gunzip.destroy();
-    if (e instanceof BpfError) throw e;
-    throw openError(where, e);
-  }
-  if (rest.length) loader.line(rest.toString('utf8'));
-  return loader.finish();
+  return (await feed(src)).finish();
 }
 
-/** {@link loadKernel} for a file, synchronously (for callers that cannot await, like the CLI's kernel choice). */
+/**
+ * {@link loadKernel} for a file, synchronously (for callers that cannot
+ * await, like the CLI's kernel choice). It holds the whole decompressed
+ * file while it loads (zlib has no synchronous stream).
+ */
 export function loadKernelSync(path: string): Kernel {
   let buf: Buffer;
   try {
@@ -684,30 +1078,40 @@ export function loadKernelSync(path: string): Kernel {
     throw openError(path, e);
   }
   const loader = new SnapshotLoader(path);
-  const rest = feedLines(loader, buf);
-  if (rest.length) loader.line(rest.toString('utf8'));
+  const split = new LineSplitter(loader);
+  split.push(buf);
+  split.end();
   return loader.finish();
 }
 
-/** The header of a snapshot (its first line), without loading the rest. */
+/** The header of a snapshot (its first line), without loading the rest: what the file says of itself. */
 export async function readSnapshotHeader(src: string | Readable): Promise<SnapshotHeader> {
-  const { where, loader, input, gunzip } = openSnapshotStream(src);
-  let rest: Buffer = Buffer.alloc(0);
-  try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-      rest = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-      const nl = rest.indexOf(10);
-      if (nl >= 0) {
-        loader.line(rest.toString('utf8', 0, nl));
-        break;
-      }
-    }
-  } catch (e) {
-    if (e instanceof BpfError) throw e;
-    throw openError(where, e);
-  } finally {
-    input.destroy();
-    gunzip.destroy();
-  }
-  return loader.header ?? (() => { throw new BpfError('EINVAL', `${where}:line 1: not a bpf-iter snapshot (no header line)`); })();
+  const loader = await feed(src, 1);
+  return loader.header ?? (() => { throw new BpfError('EINVAL', `${loader.where}:line 1: not a bpf-iter snapshot (no header line)`); })();
+}
+
+/** What {@link readSnapshotInfo} tells of a snapshot. */
+export interface SnapshotInfo {
+  header: SnapshotHeader;
+  /** Objects per kind, counted in the loaded kernel (the loader checks the header's counts equal them). */
+  counts: Record<string, number>;
+  /** The loaded kernel. */
+  kernel: Kernel;
+}
+
+/**
+ * Loads a snapshot whole, as {@link loadKernel} does (every record checked),
+ * and returns its header with the counts of what it holds, counted while
+ * loading: a header whose counts differ from the file's contents is EINVAL.
+ *
+ * @example
+ * ```ts
+ * const { header, counts } = await readSnapshotInfo('/tmp/host.snap');
+ * console.log(header.source, header.machine, counts.task);
+ * ```
+ */
+export async function readSnapshotInfo(src: string | Readable): Promise<SnapshotInfo> {
+  const loader = await feed(src);
+  const kernel = loader.finish();
+  return { header: loader.header!, counts: loader.counts(), kernel };
 }

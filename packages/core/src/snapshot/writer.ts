@@ -16,11 +16,11 @@ import type { Cgroup } from '../model/cgroup.js';
 import type { DmaBuf } from '../model/dmabuf.js';
 import { KFile, type FileOperations } from '../model/file.js';
 import type { FilesStruct } from '../model/files_struct.js';
-import type { MmStruct } from '../model/mm.js';
+import type { MmStruct, VmaLayout } from '../model/mm.js';
 import type { PidNamespace } from '../model/pid_namespace.js';
 import { Socket } from '../model/socket.js';
 import { Task } from '../model/task.js';
-import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, toHex, type SnapshotHeader } from './format.js';
+import { encodeColumn, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, toHex, type SnapshotHeader } from './format.js';
 import { identityRedactor, type Redactor } from './redact.js';
 
 /** Options of {@link saveKernel}. */
@@ -48,6 +48,8 @@ interface Collected {
   files: Map<KFile, number>;
   filesStructs: Map<FilesStruct, number>;
   mms: Map<MmStruct, number>;
+  /** VMA layouts, shared by address spaces as the model shares them. */
+  layouts: Map<VmaLayout, number>;
   tasks: Task[];
   unlisted: Task[];
 }
@@ -82,6 +84,7 @@ function collect(k: Kernel): Collected {
     files: new Map(),
     filesStructs: new Map(),
     mms: new Map(),
+    layouts: new Map(),
     tasks: [],
     unlisted: [],
   };
@@ -118,16 +121,27 @@ function collect(k: Kernel): Collected {
         seenUnlisted.add(p);
         c.unlisted.push(p);
       }
-      if (t.files && !c.filesStructs.has(t.files)) {
-        for (const f of t.files.fd) if (f) addFile(f);
-        indexOf(c.filesStructs, t.files);
-      }
-      if (t.mm && !c.mms.has(t.mm)) {
-        for (let i = 0; i < t.mm.vmaCount; i++) {
-          const f = t.mm.vma(i).vm_file;
-          if (f) addFile(f);
+      // A lazy source reads a table or an address space on first access and may find the
+      // process gone then (its tasks' files or mm become null): read first, then look again.
+      const fs = t.files;
+      if (fs && !c.filesStructs.has(fs)) {
+        const fds = fs.fd;
+        void fs.close_on_exec;
+        if (t.files === fs) {
+          for (const f of fds) if (f) addFile(f);
+          indexOf(c.filesStructs, fs);
         }
-        indexOf(c.mms, t.mm);
+      }
+      const mm = t.mm;
+      if (mm && !c.mms.has(mm)) {
+        const { layout } = mm.layoutAndBias();
+        if (t.mm === mm) {
+          if (!c.layouts.has(layout)) {
+            for (const f of layout.file) if (f) addFile(f);
+            indexOf(c.layouts, layout);
+          }
+          indexOf(c.mms, mm);
+        }
       }
     }
   }
@@ -142,7 +156,7 @@ export function snapshotCounts(k: Kernel): Record<string, number> {
 
 function countsOf(k: Kernel, c: Collected): Record<string, number> {
   let vmas = 0;
-  for (const mm of c.mms.keys()) vmas += mm.vmaCount;
+  for (const mm of c.mms.keys()) vmas += mm.layoutAndBias().layout.count;
   let fds = 0;
   for (const fs of c.filesStructs.keys()) fds += fs.count;
   return {
@@ -269,36 +283,16 @@ export function* snapshotRecords(k: Kernel, o: SaveOptions = {}): Generator<obje
       throw new BpfError('EOPNOTSUPP', `file ${f.path}: its private_data (${(f.private_data as object)?.constructor?.name ?? typeof f.private_data}) has no snapshot record`);
     yield rec({ k: 'file', i, fop: c.fops.get(f.f_op)!, path: r.path(f.path), ino: f.f_inode.i_ino, mode: f.f_inode.i_mode, dev: f.f_inode.s_dev, flags: f.f_flags, pos: f.f_pos, sk });
   }
-  for (const [fs, i] of c.filesStructs) {
-    const fds: number[][] = [];
-    fs.fd.forEach((f, fd) => {
-      if (f) fds.push([fd, c.files.get(f)!]);
-    });
-    yield rec({ k: 'files', i, fds, cloexec: [...fs.close_on_exec].sort((a, b) => a - b) });
-  }
-  for (const [mm, i] of c.mms) {
-    // Column-wise, like the model's own VmaLayout: few arrays per address space, not one per VMA.
-    const n = mm.vmaCount;
-    const col = { start: new Array<number>(n), end: new Array<number>(n), flags: new Array<number>(n), flagsUnknown: new Array<number>(n), pgoff: new Array<number | null>(n), file: new Array<number | null>(n), name: new Array<string | null>(n) };
-    for (let j = 0; j < n; j++) {
-      const v = mm.vma(j);
-      col.start[j] = v.vm_start;
-      col.end[j] = v.vm_end;
-      col.flags[j] = v.vm_flags;
-      col.flagsUnknown[j] = v.vm_flags_unknown;
-      col.pgoff[j] = v.vm_pgoff;
-      col.file[j] = v.vm_file ? c.files.get(v.vm_file)! : null;
-      col.name[j] = v.name;
-    }
-    yield rec({ k: 'mm', i, ...col });
-  }
+  for (const b of blocks([...c.filesStructs.keys()], ROWS)) yield rec(filesBlock(b, c));
+  for (const b of blocks([...c.layouts.keys()], LAYOUTS)) yield rec(layoutBlock(b, c));
+  for (const b of blocks([...c.mms.keys()], ROWS)) yield rec(mmBlock(b, c));
   for (const t of c.unlisted) yield rec({ k: 'unlisted', pid: t.pid, comm: r.comm(t.comm), state: t.state });
-  yield rec(taskRecord(k, k.initTask, c, r));
-  for (const t of c.tasks) yield rec(taskRecord(k, t, c, r));
+  for (const b of blocks([k.initTask, ...c.tasks], ROWS)) yield rec(taskBlock(k, b, c, r));
   for (const cg of c.cgroups) {
-    const pids: number[] = [];
-    for (const t of cg.tasks.values()) pids.push(t.pid);
-    yield rec({ k: 'members', cgroup: cg.id, pids });
+    const pids = new Int32Array(cg.tasks.size);
+    let j = 0;
+    for (const t of cg.tasks.values()) pids[j++] = t.pid;
+    yield rec({ k: 'members', cgroup: cg.id, pids: encodeColumn(pids) });
   }
   for (const rt of k.ipv6Routes.values()) {
     yield rec({
@@ -346,31 +340,160 @@ export function* snapshotRecords(k: Kernel, o: SaveOptions = {}): Generator<obje
 /** Symbols per `ksyms` record. */
 const KSYM_CHUNK = 4096;
 
-function taskRecord(k: Kernel, t: Task, c: Collected, r: Redactor): object {
-  // The modelled stack, else what the source's reader finds now (null: unknown).
-  const stack = k.taskStack(t);
+/** Rows per block of the block kinds (task, files, mm); layouts per layout block. */
+const ROWS = 8192;
+const LAYOUTS = 1024;
+
+function* blocks<T>(all: readonly T[], size: number): Generator<T[]> {
+  for (let s = 0; s < all.length; s += size) yield all.slice(s, s + size);
+}
+
+/** The strings of one block: a column holds indexes into the block's `strings`. */
+class StringTable {
+  readonly strings: string[] = [];
+  readonly #index = new Map<string, number>();
+  of(s: string): number {
+    let i = this.#index.get(s);
+    if (i === undefined) this.#index.set(s, (i = this.strings.push(s) - 1));
+    return i;
+  }
+}
+
+function taskBlock(k: Kernel, tasks: Task[], c: Collected, r: Redactor): object {
+  const n = tasks.length;
+  const str = new StringTable();
+  const pid = new Int32Array(n), tgid = new Int32Array(n), comm = new Int32Array(n), state = new Int32Array(n), parent = new Int32Array(n);
+  const ns = new Int32Array(n), files = new Int32Array(n), mm = new Int32Array(n), cgroup = new Int32Array(n);
+  const uid = new Uint32Array(n), gid = new Uint32Array(n), flags = new Uint32Array(n), prio = new Int32Array(n);
+  const start = new Float64Array(n), runtime = new Float64Array(n), kernelState = new Int32Array(n), stateUnknown = new Int32Array(n), kstack = new Int32Array(n);
+  const nsPids: number[] = [];
+  // Each distinct stack once per block: found by identity (a model shares one array among
+  // many tasks), else by its addresses.
+  const stacks: string[][] = [];
+  const stackIds = new Map<bigint[], number>();
+  const stackText = new Map<string, number>();
+  for (let j = 0; j < n; j++) {
+    const t = tasks[j]!;
+    pid[j] = t.pid;
+    tgid[j] = t.tgid;
+    comm[j] = str.of(r.comm(t.comm));
+    state[j] = str.of(t.state);
+    parent[j] = t.real_parent ? t.real_parent.pid : -1;
+    ns[j] = c.pidns.get(t.pidNs)!;
+    if (t.upids) for (const x of t.upids) nsPids.push(x);
+    files[j] = t.files ? c.filesStructs.get(t.files)! : -1;
+    mm[j] = t.mm ? c.mms.get(t.mm)! : -1;
+    cgroup[j] = t.cgroup ? t.cgroup.id : -1;
+    uid[j] = t.uid;
+    gid[j] = t.gid;
+    start[j] = t.start_time;
+    flags[j] = t.flags;
+    prio[j] = t.prio;
+    runtime[j] = t.sum_exec_runtime;
+    kernelState[j] = t.kernelState ?? -1;
+    stateUnknown[j] = t.__state_unknown;
+    // The modelled stack, else what the source's reader finds now (null: unknown).
+    const s = k.taskStack(t);
+    let id = s ? stackIds.get(s) : -1;
+    if (id === undefined) {
+      const hex = s!.map((a) => r.kaddr(a).toString(16));
+      const key = hex.join(',');
+      id = stackText.get(key);
+      if (id === undefined) stackText.set(key, (id = stacks.push(hex) - 1));
+      stackIds.set(s!, id);
+    }
+    kstack[j] = id;
+  }
+  const e = encodeColumn;
   return {
     k: 'task',
-    pid: t.pid,
-    tgid: t.tgid,
-    comm: r.comm(t.comm),
-    state: t.state,
-    parent: t.real_parent ? t.real_parent.pid : null,
-    ns: c.pidns.get(t.pidNs)!,
-    nsPids: t.upids ? [...t.upids] : [],
-    files: t.files ? c.filesStructs.get(t.files)! : null,
-    mm: t.mm ? c.mms.get(t.mm)! : null,
-    cgroup: t.cgroup ? t.cgroup.id : null,
-    uid: t.uid,
-    gid: t.gid,
-    start_time: t.start_time,
-    flags: t.flags,
-    prio: t.prio,
-    sum_exec_runtime: t.sum_exec_runtime,
-    kernelState: t.kernelState,
-    stateUnknown: t.__state_unknown,
-    kstack: stack ? stack.map((a) => r.kaddr(a).toString(16)) : null,
+    n,
+    strings: str.strings,
+    stacks,
+    pid: e(pid),
+    tgid: e(tgid),
+    comm: e(comm),
+    state: e(state),
+    parent: e(parent),
+    ns: e(ns),
+    nsPids: e(Int32Array.from(nsPids)),
+    files: e(files),
+    mm: e(mm),
+    cgroup: e(cgroup),
+    uid: e(uid),
+    gid: e(gid),
+    start_time: e(start),
+    flags: e(flags),
+    prio: e(prio),
+    sum_exec_runtime: e(runtime),
+    kernelState: e(kernelState),
+    stateUnknown: e(stateUnknown),
+    kstack: e(kstack),
   };
+}
+
+function filesBlock(tables: FilesStruct[], c: Collected): object {
+  const n = tables.length;
+  const nfds = new Int32Array(n), ncloexec = new Int32Array(n);
+  const fd: number[] = [], file: number[] = [], cloexec: number[] = [];
+  for (let j = 0; j < n; j++) {
+    const t = tables[j]!;
+    const fds = t.fd;
+    for (let i = 0; i < fds.length; i++) {
+      const f = fds[i];
+      if (!f) continue;
+      fd.push(i);
+      file.push(c.files.get(f)!);
+      nfds[j]!++;
+    }
+    const ce = [...t.close_on_exec].sort((a, b) => a - b);
+    for (const x of ce) cloexec.push(x);
+    ncloexec[j] = ce.length;
+  }
+  return { k: 'files', n, nfds: encodeColumn(nfds), fd: encodeColumn(Int32Array.from(fd)), file: encodeColumn(Int32Array.from(file)), ncloexec: encodeColumn(ncloexec), cloexec: encodeColumn(Int32Array.from(cloexec)) };
+}
+
+function layoutBlock(layouts: VmaLayout[], c: Collected): object {
+  const n = layouts.length;
+  let rows = 0;
+  for (const l of layouts) rows += l.count;
+  const str = new StringTable();
+  const count = new Int32Array(n);
+  const start = new Float64Array(rows), end = new Float64Array(rows), pgoff = new Float64Array(rows), flags = new Float64Array(rows), flagsUnknown = new Float64Array(rows);
+  const region = new Uint8Array(rows), file = new Int32Array(rows), name = new Int32Array(rows);
+  let at = 0;
+  for (let j = 0; j < n; j++) {
+    const l = layouts[j]!;
+    count[j] = l.count;
+    start.set(l.start, at);
+    end.set(l.end, at);
+    pgoff.set(l.pgoff, at);
+    flags.set(l.flags, at);
+    if (l.flagsUnknown) flagsUnknown.set(l.flagsUnknown, at);
+    region.set(l.region, at);
+    for (let i = 0; i < l.count; i++) {
+      const f = l.file[i];
+      file[at + i] = f ? c.files.get(f)! : -1;
+      const nm = l.name[i];
+      name[at + i] = nm === null || nm === undefined ? -1 : str.of(nm);
+    }
+    at += l.count;
+  }
+  const e = encodeColumn;
+  return { k: 'layout', n, strings: str.strings, count: e(count), start: e(start), end: e(end), pgoff: e(pgoff), flags: e(flags), flagsUnknown: e(flagsUnknown), region: e(region), file: e(file), name: e(name) };
+}
+
+function mmBlock(mms: MmStruct[], c: Collected): object {
+  const n = mms.length;
+  const layout = new Int32Array(n), nbias = new Int32Array(n);
+  const bias: number[] = [];
+  for (let j = 0; j < n; j++) {
+    const s = mms[j]!.layoutAndBias();
+    layout[j] = c.layouts.get(s.layout)!;
+    if (s.bias) for (const b of s.bias) bias.push(b);
+    nbias[j] = s.bias ? s.bias.length : 0;
+  }
+  return { k: 'mm', n, layout: encodeColumn(layout), nbias: encodeColumn(nbias), bias: encodeColumn(Float64Array.from(bias)) };
 }
 
 function ownerRef(o: object, c: Collected, k: Kernel): [string, number] {
