@@ -3,7 +3,7 @@
  * snapshot format, docs/snapshots.md) and replayed anywhere with
  * `--kernel snapshot:FILE`.
  */
-import { createRedactor, diffKernels, DIFF_KINDS, loadKernel, readHost, readSnapshotHeader, saveKernel, type Kernel } from '@bpf-iter/core';
+import { createRedactor, diffKernels, DIFF_KINDS, loadKernel, openHost, readSnapshotInfo, saveKernel, type Kernel } from '@bpf-iter/core';
 import { escapeText, KernelCache, out, parseKernelSpec, readBpfFor, type CliIo } from './common.js';
 import { jsonText, type OutputOptions } from './output.js';
 
@@ -14,9 +14,13 @@ export interface SnapshotSaveOptions {
   redact?: string;
 }
 
-/** The kernel `snapshot save` writes: all of it (a live one read whole, not per target). */
+/**
+ * The kernel `snapshot save` writes: all of it (a live one with every kind,
+ * not per target). The host is the lazy source `cat --kernel host` reads:
+ * the save reads each table and address space as it reaches it.
+ */
 function kernelToSave(io: CliIo, spec: string): Kernel {
-  if (spec === 'host') return readHost();
+  if (spec === 'host') return openHost();
   if (spec === 'bpf') return readBpfFor(undefined);
   return new KernelCache(io).get(spec);
 }
@@ -30,11 +34,16 @@ export async function snapshotSaveCommand(io: CliIo, file: string, o: SnapshotSa
   await saveKernel(kernel, file, { ...(seed ? { source: spec } : {}), ...(redactor ? { redactor } : {}) });
 }
 
-/** `bpf-iter snapshot info FILE`: what the header says (source, machine, kernel release, time, counts per kind). */
+/**
+ * `bpf-iter snapshot info FILE`: source, machine, kernel release and time
+ * (the header's record of where the snapshot came from) and the counts per
+ * kind of what the file holds: the whole file is loaded and checked, the
+ * counts counted while loading (a header claiming other counts is EINVAL).
+ */
 export async function snapshotInfoCommand(io: CliIo, file: string, o: OutputOptions): Promise<void> {
-  const h = await readSnapshotHeader(file);
-  const { k: _k, ...info } = h;
-  if (o.json) return out(io, jsonText(info, o));
+  const { header: h, counts } = await readSnapshotInfo(file);
+  const { k: _k, counts: _claimed, ...info } = h;
+  if (o.json) return out(io, jsonText({ ...info, counts }, o));
   const lines = [
     `format:   ${h.format} version ${h.version}`,
     `source:   ${escapeText(h.source)}`,
@@ -43,7 +52,7 @@ export async function snapshotInfoCommand(io: CliIo, file: string, o: OutputOpti
     `time:     ${escapeText(h.time)}`,
     ...(h.redacted?.length ? [`redacted: ${h.redacted.map(escapeText).join(',')}`] : []),
     'counts:',
-    ...Object.entries(h.counts).map(([kind, n]) => `  ${escapeText(kind).padEnd(12)} ${n}`),
+    ...Object.entries(counts).map(([kind, n]) => `  ${kind.padEnd(12)} ${n}`),
   ];
   await out(io, lines.join('\n') + '\n');
 }

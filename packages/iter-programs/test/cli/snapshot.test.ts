@@ -59,8 +59,19 @@ describe('bpf-iter snapshot', () => {
     expect(info.counts.task).toBe(saved.taskCount);
     expect(Date.parse(info.time)).toBeGreaterThan(0);
     const t = await cli(['snapshot', 'info', hostSnap], state);
-    expect(t.stdout).toMatch(/^format: +bpf-iter-snapshot version 1\nsource: +host\n/);
+    expect(t.stdout).toMatch(new RegExp(`^format: +bpf-iter-snapshot version ${SNAPSHOT_VERSION}\\nsource: +host\\n`));
     expect(t.stdout).toContain(`  task         ${saved.taskCount}\n`);
+    // The counts are the file's: a header claiming others is refused with the place.
+    const lines = gunzipSync(readFileSync(hostSnap)).toString().split('\n');
+    const h = JSON.parse(lines[0]!);
+    h.counts.task += 5;
+    const liar = join(dir, 'liar.snap');
+    writeFileSync(liar, gzipSync([JSON.stringify(h), ...lines.slice(1)].join('\n')));
+    expect(await cli(['snapshot', 'info', liar], state)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `bpf-iter: Error: EINVAL: ${liar}:line 1: the header counts ${saved.taskCount + 5} task objects, the file holds ${saved.taskCount}\n`,
+    });
   });
 
   it('diff: what appeared, vanished and changed per kind (-j)', async () => {

@@ -1,10 +1,14 @@
 /**
  * A dump over a replayed snapshot is byte-identical to the dump over the
  * kernel it was saved from, for every target (text and JSON dumpers, every
- * map and cgroup order): synthetic seeds, and this host (one in-memory
- * kernel, saved and dumped, so nothing races with the live machine).
+ * map and cgroup order): synthetic seeds, a version 1 file, and this host
+ * (one in-memory kernel, saved and dumped, so nothing races with the live
+ * machine: readHost's frozen model, and openHost's lazy one, which holds
+ * what the save read).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,7 +24,9 @@ import {
   TCP_LISTEN,
   loadKernel,
   loadKernelSync,
+  openHost,
   readHost,
+  Socket,
   saveKernel,
   syntheticKernel,
   type Kernel,
@@ -107,6 +113,35 @@ describe('snapshot replay: every target dumps the same bytes', () => {
     await saveKernel(k, file);
     expectSameDumps(await loadKernel(file), loadKernelSync(file));
   });
+
+  it('a version 1 file dumps what it dumps once saved again in the current version', async () => {
+    const v1 = await loadKernel(fileURLToPath(new URL('../../../core/test/snapshot_v1.snap', import.meta.url)));
+    expectSameDumps(v1, await replay(v1, 'v1-again'));
+  });
+
+  it('this host, lazily (openHost: the save reads every table and address space, and the kernel keeps what it read)', async () => {
+    // Objects this process owns: a file and a listening socket, open across the save.
+    const path = join(realpathSync(dir), 'held.txt');
+    writeFileSync(path, 'x');
+    const fd = openSync(path, 'r');
+    const server = createServer();
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    try {
+      const k = openHost();
+      const r = await replay(k, 'lazy');
+      expect(r.source).toBe('host');
+      expectSameDumps(k, r);
+      const mine = r.task(process.pid).files!.fd;
+      expect(mine[fd]!.path).toBe(path);
+      const port = (server.address() as AddressInfo).port;
+      const listening = r.sockets('tcp').find((sk) => sk.skc_num === port)!;
+      expect(listening).toBeDefined();
+      expect(mine.some((f) => f?.private_data instanceof Socket && f.private_data === listening)).toBe(true);
+    } finally {
+      closeSync(fd);
+      await new Promise((res) => server.close(res));
+    }
+  }, 300_000);
 
   it('this host (readHost: one in-memory kernel saved and dumped)', async () => {
     const k = readHost();
