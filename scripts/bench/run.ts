@@ -11,9 +11,9 @@
  * Workloads and targets: see docs/performance.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bpfAvailable, DmaBuf, Kernel, KmemCache, loadKernelSync, saveKernel, openHostWithReport, readBpfWithReport, readHostWithReport, readHostWithReportAsync, releaseBpfSource, syntheticKernel, withKernel, type HostOptions, type Task, type Vma } from '@bpf-iter/core';
@@ -696,39 +696,57 @@ function memory(): void {
 
 // ------------------------------------------------------------------ snapshots
 
-/** Loading a saved kernel (loadKernelSync) vs gunzip + JSON.parse of the same lines: the price of building and checking the model. */
+/**
+ * Snapshots of 100k- and 1M-task synthetic kernels: saving one (saveKernel)
+ * vs gzip of the same bytes, and loading it (loadKernelSync: build and check
+ * the model) vs gunzip + JSON.parse of the same lines; the loaded kernel's
+ * heap next to the saved model's. Peak RSS per step: packages/core/bench/snapshot.ts.
+ */
 async function snapshots(): Promise<void> {
-  const processes = smoke ? 500 : 25_000;
-  log(`snapshots: load a ${processes * 4}-task synthetic kernel from its snapshot`);
-  const file = join(outDir, `.snapshot-bench-${process.pid}.snap`);
   mkdirSync(outDir, { recursive: true });
-  await saveKernel(syntheticKernel({ seed: 7, processes, threadsPerProcess: 4, filesPerProcess: 16, vmasPerProcess: 24, sockets: smoke ? 200 : 10_000 }), file);
-  try {
-    const rounds = smoke ? 1 : 3;
-    const r = bestOf(
-      {
-        load: () => {
-          const k = loadKernelSync(file);
-          return k.taskCount;
+  for (const processes of smoke ? [500] : [25_000, 250_000]) {
+    const label = `${(processes * 4) / 1000}k`;
+    log(`snapshots: save and load a ${processes * 4}-task synthetic kernel`);
+    const file = join(outDir, `.snapshot-bench-${process.pid}.snap`);
+    const heap = () => (gc(), gc(), process.memoryUsage().heapUsed);
+    try {
+      const h0 = heap();
+      let k: Kernel | null = syntheticKernel({ seed: 7, processes, threadsPerProcess: 4, filesPerProcess: 16, vmasPerProcess: 24, sockets: smoke ? 200 : 10_000 });
+      const modelMB = (heap() - h0) / 1e6;
+      const tasks = k.taskCount;
+      const t0 = process.hrtime.bigint();
+      await saveKernel(k, file);
+      const save = { ns: Number(process.hrtime.bigint() - t0), n: tasks };
+      k = null;
+      const text = gunzipSync(readFileSync(file));
+      const gzip = wall(() => (gzipSync(text).length, tasks));
+      ratioRow(`snapshot/save-${label}`, 'snapshots', `saveKernel: a ${label}-task kernel to a file`, 'tasks', save, 'gzip (level 6) of the same bytes', gzip);
+      const big = processes > 100_000;
+      const r = bestOf(
+        {
+          load: () => loadKernelSync(file).taskCount,
+          parse: () => {
+            const buf = gunzipSync(readFileSync(file));
+            for (let s = 0, nl = buf.indexOf(10); nl >= 0; s = nl + 1, nl = buf.indexOf(10, s)) JSON.parse(buf.toString('utf8', s, nl));
+            return tasks;
+          },
         },
-        parse: () => {
-          const buf = gunzipSync(readFileSync(file));
-          let n = 0;
-          for (let s = 0, nl = buf.indexOf(10); nl >= 0; s = nl + 1, nl = buf.indexOf(10, s)) {
-            JSON.parse(buf.toString('utf8', s, nl));
-            n++;
-          }
-          return n;
-        },
-      },
-      rounds,
-      { clock: 'wall', warmup: smoke ? 0 : 1 },
-    );
-    // Both rows count records (lines): the same objects on both sides.
-    const lines = r.parse!.n;
-    ratioRow('snapshot/load', 'snapshots', 'loadKernelSync: build and check the model from a snapshot', 'records', { ns: r.load!.ns, n: lines }, 'gunzip + JSON.parse of the same lines', r.parse!, undefined, { tasks: r.load!.n });
-  } finally {
-    rmSync(file, { force: true });
+        smoke || big ? 1 : 3,
+        { clock: 'wall', warmup: smoke || big ? 0 : 1 },
+      );
+      const h1 = heap();
+      const loaded = loadKernelSync(file);
+      const loadedMB = (heap() - h1) / 1e6;
+      ratioRow(`snapshot/load-${label}`, 'snapshots', `loadKernelSync: build and check a ${label}-task kernel`, 'tasks', r.load!, 'gunzip + JSON.parse of the same lines', r.parse!, undefined, {
+        lines: text.toString('latin1').split('\n').length - 1,
+        fileMB: +(statSync(file).size / 1e6).toFixed(1),
+        modelHeapMB: +modelMB.toFixed(0),
+        loadedHeapMB: +loadedMB.toFixed(0),
+        tasks: loaded.taskCount,
+      });
+    } finally {
+      rmSync(file, { force: true });
+    }
   }
 }
 
