@@ -572,7 +572,8 @@ export class SnapshotLoader {
 
   /** A kernel stack from its hex addresses, shared with every task of the same stack. */
   private stack(hexes: unknown[]): bigint[] {
-    const key = hexes.join(',');
+    // Keyed by the JSON text: a junk entry (an array, a number) cannot pass for a valid stack's key.
+    const key = JSON.stringify(hexes);
     let s = this.stacks.get(key);
     if (!s) this.stacks.set(key, (s = hexes.map((a) => u64hex(a, 'a kstack address'))));
     return s;
