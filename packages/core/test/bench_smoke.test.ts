@@ -57,6 +57,9 @@ test('pnpm bench --smoke covers every workload with positive rates', { timeout: 
     'memory/task_file/2k',
     'memory/task_file/5k',
     'memory/task_file/10k',
+    'host/cli/targets-vs-node',
+    'snapshot/save-2k',
+    'snapshot/load-2k',
   ];
   for (const id of expected) expect(ids).toContain(id);
   expect(new Set(ids).size).toBe(ids.length);

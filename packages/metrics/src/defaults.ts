@@ -163,7 +163,10 @@ export function defaultMetrics(kernel: () => Kernel, o: DefaultMetricsOptions = 
     async collect() {
       const k = kernel();
       const out = [];
-      for (const p of DEFAULT_PROGRAMS) out.push(...(await programSource(p, () => k).collect()));
+      for (const p of DEFAULT_PROGRAMS) {
+        // A loop, not push(...samples): a spread of 100k+ samples overflows the call stack.
+        for (const s of await programSource(p, () => k).collect()) out.push(s);
+      }
       return out;
     },
   };

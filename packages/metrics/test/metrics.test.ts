@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { BPF_TASK_ITER_ALL_THREADS, defaultKernel, syntheticKernel, withKernel, type Task } from '@bpf-iter/core';
+import { BPF_TASK_ITER_ALL_THREADS, defaultKernel, Kernel, syntheticKernel, withKernel, type Task } from '@bpf-iter/core';
 import { bpfForEach, iterKmemCache, iterTask } from '@bpf-iter/iter-kfuncs';
 import { fromIter } from '@bpf-iter/iter-kfuncs/rx';
 import { catTaskStates } from './helpers.js';
@@ -90,6 +90,16 @@ describe('any iterator stream as metrics', () => {
     expect(Object.keys(want).length).toBeGreaterThan(0);
     expect(byLabel(snap.metrics.get('bpf_iter_kmem_cache_active_objects')!.series, 'cache')).toEqual(want);
   });
+
+  it('the default set collects a process holding 200,000 fds (more samples than a call can take as arguments)', async () => {
+    const k = new Kernel();
+    const t = k.createTask({ comm: 'many', parent: k.initTask });
+    const f = k.createFile('/dev/null');
+    for (let i = 0; i < 200_000; i++) k.installFd(t, f);
+    // The samples of one collection, before aggregation: one per fd of the task_file walk at least.
+    const samples = await defaultMetrics(() => k).collect();
+    expect(samples.length).toBeGreaterThanOrEqual(200_000);
+  }, 300_000);
 
   it('reads at most once at a time and reuses a read within cacheMs', async () => {
     let now = 0;
