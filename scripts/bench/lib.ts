@@ -6,7 +6,7 @@
  * by the per-package scripts under `packages/*\/bench/`.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import type { Kernel } from '@bpf-iter/core';
+import { DmaBuf, KmemCache, syntheticKernel, type Kernel } from '@bpf-iter/core';
 import { attachIter, defaultDumper, loadProgram } from '@bpf-iter/iter-programs';
 
 /** One measurement: `n` objects (and `bytes`, if any) in `ns` nanoseconds. */
@@ -20,6 +20,23 @@ export interface Sample {
 export const perSec = (s: Sample): number => s.n / (s.ns / 1e9);
 /** MB (10^6 bytes) per second of a sample, or null without a byte count. */
 export const mbPerSec = (s: Sample): number | null => (s.bytes === undefined ? null : s.bytes / 1e6 / (s.ns / 1e9));
+
+/**
+ * The kernel of the all-kinds loops (`pnpm bench`'s open-coded/all-kinds rows
+ * and packages/iter-kfuncs/bench/kinds.ts): `tasks` threads (4 per process,
+ * 8 VMAs each) plus `extra` slab caches, `extra` DMA buffers and `extra`
+ * cgroups (100 per top-level one), so every kind loops over thousands.
+ */
+export function allKindsKernel(tasks: number, extra: number): Kernel {
+  const kernel = syntheticKernel({ seed: 11, processes: tasks / 4, threadsPerProcess: 4, filesPerProcess: 4, vmasPerProcess: 8, sockets: 100, containers: 0 });
+  for (let i = 0; i < extra; i++) kernel.addKmemCache(new KmemCache(`bench-${i}`, 64, 64, 8, 1, 1, 64, 1));
+  for (let i = 0; i < extra; i++) kernel.addDmaBuf(new DmaBuf(4096, 'system', kernel.allocIno(), ''));
+  for (let i = 0; i < extra / 100; i++) {
+    const top = kernel.mkdirCgroup(kernel.cgroupRoot, `bench-${i}`);
+    for (let j = 0; j < 99; j++) kernel.mkdirCgroup(top, `c${j}`);
+  }
+  return kernel;
+}
 
 /** Runs `fn` once and returns its process CPU time (user + system; less disturbed by other load than wall time). */
 export function cpu(fn: () => number): Sample {

@@ -16,7 +16,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bpfAvailable, DmaBuf, Kernel, KmemCache, loadKernelSync, saveKernel, openHostWithReport, readBpfWithReport, readHostWithReport, readHostWithReportAsync, releaseBpfSource, syntheticKernel, withKernel, type HostOptions, type Task, type Vma } from '@bpf-iter/core';
+import { bpfAvailable, Kernel, KmemCache, loadKernelSync, saveKernel, openHostWithReport, readBpfWithReport, readHostWithReport, readHostWithReportAsync, releaseBpfSource, syntheticKernel, withKernel, type HostOptions, type Task, type Vma } from '@bpf-iter/core';
 import {
   BPF_MAX_LOOPS,
   BPF_TASK_ITER_ALL_PROCS,
@@ -44,6 +44,7 @@ import {
 import { range, reduce } from 'rxjs';
 import { fromIter } from '@bpf-iter/iter-kfuncs/rx';
 import {
+  allKindsKernel,
   bestCommand,
   bestCommandCpu,
   bestOf,
@@ -233,14 +234,7 @@ function openCoded(): void {
 function everyKind(): void {
   log('every kind, after all kinds have run in this process (process CPU time, best of rounds)');
   const tasks = S.taskSizes[1]!;
-  const kernel = syntheticKernel({ seed: 11, processes: tasks / 4, threadsPerProcess: 4, filesPerProcess: 4, vmasPerProcess: 8, sockets: 100, containers: 0 });
-  const extra = smoke ? 200 : 10_000;
-  for (let i = 0; i < extra; i++) kernel.addKmemCache(new KmemCache(`bench-${i}`, 64, 64, 8, 1, 1, 64, 1));
-  for (let i = 0; i < extra; i++) kernel.addDmaBuf(new DmaBuf(4096, 'system', kernel.allocIno(), ''));
-  for (let i = 0; i < extra / 100; i++) {
-    const top = kernel.mkdirCgroup(kernel.cgroupRoot, `bench-${i}`);
-    for (let j = 0; j < 99; j++) kernel.mkdirCgroup(top, `c${j}`);
-  }
+  const kernel = allKindsKernel(tasks, smoke ? 200 : 10_000);
   const words = new BigUint64Array(511).fill(0xffff_ffff_ffff_ffffn);
   const N = S.numN;
   withKernel(kernel, () => {

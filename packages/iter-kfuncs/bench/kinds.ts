@@ -16,7 +16,8 @@
  * cgroups, 511 words of bits).
  */
 import { loadavg } from 'node:os';
-import { DmaBuf, KmemCache, syntheticKernel, withKernel, type Cgroup, type Task, type Vma } from '@bpf-iter/core';
+import { withKernel, type Cgroup, type Task, type Vma } from '@bpf-iter/core';
+import { allKindsKernel, bestOf, perSec } from '../../../scripts/bench/lib.js';
 import {
   BPF_CGROUP_ITER_DESCENDANTS_PRE,
   BPF_MAX_LOOPS,
@@ -37,36 +38,8 @@ import {
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
 const N = BPF_MAX_LOOPS;
 
-const kernel = syntheticKernel({ seed: 11, processes: 25_000, threadsPerProcess: 4, filesPerProcess: 4, vmasPerProcess: 8, sockets: 100, containers: 0 });
-for (let i = 0; i < 10_000; i++) kernel.addKmemCache(new KmemCache(`bench-${i}`, 64, 64, 8, 1, 1, 64, 1));
-for (let i = 0; i < 10_000; i++) kernel.addDmaBuf(new DmaBuf(4096, 'system', kernel.allocIno(), ''));
-for (let i = 0; i < 100; i++) {
-  const top = kernel.mkdirCgroup(kernel.cgroupRoot, `bench-${i}`);
-  for (let j = 0; j < 99; j++) kernel.mkdirCgroup(top, `c${j}`);
-}
+const kernel = allKindsKernel(100_000, 10_000);
 const words = new BigUint64Array(511).fill(0xffff_ffff_ffff_ffffn);
-
-/** CPU time of `fn` in ns. */
-function cpu(fn: () => number): { ns: number; n: number } {
-  const c0 = process.cpuUsage();
-  const n = fn();
-  const d = process.cpuUsage(c0);
-  return { ns: (d.user + d.system) * 1000, n };
-}
-
-function best(variants: Record<string, () => number>): Record<string, { ns: number; n: number }> {
-  for (let r = 0; r < 2; r++) for (const fn of Object.values(variants)) fn();
-  const out: Record<string, { ns: number; n: number }> = {};
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const [name, fn] of Object.entries(variants)) {
-      const m = cpu(fn);
-      const prev = out[name];
-      if (prev && prev.n !== m.n) throw new Error(`${name}: ${m.n} objects, earlier ${prev.n}`);
-      if (!prev || m.ns < prev.ns) out[name] = m;
-    }
-  }
-  return out;
-}
 
 /** The trio by hand: count the elements that pass `ok`. */
 function trio<E>(kind: IterKind<string, any[], E>, args: unknown[], ok: (e: E) => boolean): number {
@@ -180,12 +153,11 @@ withKernel(kernel, () => {
 
   console.log(`best of ${ROUNDS} rounds (process CPU time), node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`);
   for (const row of rows) {
-    const m = best(row.variants);
-    const rate = (x: { ns: number; n: number }) => x.n / (x.ns / 1e9);
-    const base = m.plain ? rate(m.plain) : null;
+    const m = bestOf(row.variants, ROUNDS);
+    const base = m.plain ? perSec(m.plain) : null;
     for (const [name, x] of Object.entries(m)) {
-      const ratio = base === null ? '' : `  ratio ${(rate(x) / base).toFixed(3)}`;
-      console.log(`${row.kind.padEnd(11)} ${name.padEnd(11)} ${x.n.toLocaleString('en').padStart(10)} ${(rate(x) / 1e6).toFixed(1).padStart(8)} M/s${ratio}`);
+      const ratio = base === null ? '' : `  ratio ${(perSec(x) / base).toFixed(3)}`;
+      console.log(`${row.kind.padEnd(11)} ${name.padEnd(11)} ${x.n.toLocaleString('en').padStart(10)} ${(perSec(x) / 1e6).toFixed(1).padStart(8)} M/s${ratio}`);
     }
   }
 });
