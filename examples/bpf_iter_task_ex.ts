@@ -19,6 +19,7 @@ import {
   type bpf_program,
 } from '@bpf-iter/iter-programs';
 import * as progs from './programs/bpf_iter_task_ex.js';
+import { isMain } from './main.js';
 
 const { bpf_iter_create, read, close, getpid } = libbpf;
 
@@ -74,7 +75,7 @@ export function exampleSelf(): Task {
 }
 
 // int main(int argc, const char * const * argv)
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const out = (s: string) => process.stdout.write(s);
   if (process.argv.includes('--host')) {
     setDefaultKernel(readHost({ ksyms: false }));

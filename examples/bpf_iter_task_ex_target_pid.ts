@@ -9,6 +9,7 @@ import { asTask } from '@bpf-iter/core';
 import { bpf_link__destroy, bpf_link__fd, bpf_program__attach_iter, defineSkeleton, libbpf } from '@bpf-iter/iter-programs';
 import { exampleSelf } from './bpf_iter_task_ex.js';
 import * as progs from './programs/bpf_iter_task_ex.js';
+import { isMain } from './main.js';
 
 const { bpf_iter_create, read, close, getpid } = libbpf;
 const bpf_iter_task_ex = defineSkeleton({ progs: { dump_task_file: progs.dump_task_file_target_pid }, bss: progs.bss });
@@ -28,4 +29,4 @@ export function test_task_file(out: (s: string) => void): void {
   bpf_iter_task_ex.destroy(skel);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) asTask(exampleSelf(), () => test_task_file((s) => process.stdout.write(s)));
+if (isMain(import.meta.url)) asTask(exampleSelf(), () => test_task_file((s) => process.stdout.write(s)));

@@ -20,6 +20,9 @@ import {
   type BpfIterTaskCtx,
 } from '@bpf-iter/iter-programs';
 import { filter, map, take, toArray } from 'rxjs';
+import { quietOnEpipe } from './main.js';
+
+quietOnEpipe();
 
 const kernel = defaultKernel();
 console.log(`# kernel: ${kernel.description}: ${kernel.taskCount} tasks, ${kernel.processes.size - 1} processes`);

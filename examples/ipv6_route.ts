@@ -11,6 +11,7 @@
 import { readHost, setDefaultKernel } from '@bpf-iter/core';
 import { attachIter, bpffs, loadProgram } from '@bpf-iter/iter-programs';
 import { dump_ipv6_route } from './programs/bpf_iter_ipv6_route.js';
+import { isMain } from './main.js';
 
 /** `bpftool iter pin OBJ PATH`: load the first program, attach it with no parameters, pin the link, drop the handle. */
 export function bpftool_iter_pin(path: string): void {
@@ -30,7 +31,7 @@ export function main(out: (s: string) => void): void {
   bpffs.rm('/sys/fs/bpf/my_route'); // rm -f /sys/fs/bpf/my_route
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   if (process.argv.includes('--host')) setDefaultKernel(readHost({ ksyms: false }));
   main((s) => process.stdout.write(s));
 }

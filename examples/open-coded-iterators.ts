@@ -26,6 +26,9 @@ import {
 } from '@bpf-iter/iter-kfuncs';
 import { checkIterContract } from '@bpf-iter/iter-kfuncs/testing';
 import { fromIter } from '@bpf-iter/iter-kfuncs/rx';
+import { quietOnEpipe } from './main.js';
+
+quietOnEpipe();
 
 // 1. The trio, as a BPF program would call it.
 const it = iterNum.alloc(); // struct bpf_iter_num it;  (uninitialized stack slots)

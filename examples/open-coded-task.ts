@@ -9,7 +9,6 @@
  * It runs on core's embedded default kernel (a synthetic machine) unless a
  * kernel is passed to {@link iterKernelKinds}.
  */
-import { pathToFileURL } from 'node:url';
 import { withKernel, type Cgroup, type Kernel, type KmemCache, type Task, type Vma } from '@bpf-iter/core';
 import {
   BPF_CGROUP_ITER_DESCENDANTS_PRE,
@@ -28,6 +27,7 @@ import {
   iterTask,
   iterTaskVma,
 } from '@bpf-iter/iter-kfuncs';
+import { isMain } from './main.js';
 
 /** What the program computed (the BPF program would write these to a map or the ring buffer). */
 export interface KernelKindsResult {
@@ -150,7 +150,7 @@ export function vmaLine(v: Vma): string {
 }
 
 // Run as a script: print the program's output on the embedded default kernel.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMain(import.meta.url)) {
   iterKernelKinds();
   const init = currentKernel().findTask(1);
   if (init) {

@@ -9,6 +9,7 @@ import { asTask, readHost, setDefaultKernel } from '@bpf-iter/core';
 import { bpf_iter_link_info, bpf_link__destroy, bpf_link__fd, bpf_program__attach_iter, defineSkeleton, libbpf, LIBBPF_OPTS } from '@bpf-iter/iter-programs';
 import { exampleSelf } from './bpf_iter_task_ex.js';
 import * as progs from './programs/bpf_iter_task_vmas.js';
+import { isMain } from './main.js';
 
 const { bpf_iter_create, read, close, getpid } = libbpf;
 const bpf_iter_task_vmas = defineSkeleton({ progs: { proc_maps: progs.proc_maps }, bss: progs.bss });
@@ -34,7 +35,7 @@ export function test_task_vma(out: (s: string) => void): number {
   return err;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const out = (s: string) => process.stdout.write(s);
   if (process.argv.includes('--host')) {
     setDefaultKernel(readHost({ ksyms: false, pids: [process.pid] }));

@@ -6,6 +6,7 @@
 import { readHost, setDefaultKernel } from '@bpf-iter/core';
 import { attachIter, openAndLoad } from '@bpf-iter/iter-programs';
 import * as progs from './programs/bpf_iter_tcp4.js';
+import { isMain } from './main.js';
 
 export function main(out: (s: string) => void): void {
   const skel = openAndLoad(progs);
@@ -15,7 +16,7 @@ export function main(out: (s: string) => void): void {
   skel.destroy();
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   if (process.argv.includes('--host')) setDefaultKernel(readHost({ ksyms: false }));
   main((s) => process.stdout.write(s));
 }

@@ -12,6 +12,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { attachIter, openObject } from '@bpf-iter/iter-programs';
+import { isMain } from '../main.js';
 
 /** Options: `pid` attaches with `linfo.task.pid`; `targetPid` uses the global variant. Default: this process. */
 export interface TaskExOptions {
@@ -32,7 +33,7 @@ export function taskEx(opts: TaskExOptions, out: (chunk: Buffer) => void): void 
   for (const chunk of fd) out(chunk); //                               while ((len = read(iter_fd, buf, sizeof(buf))) > 0) ...
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const arg = (name: string) => {
     const i = process.argv.indexOf(name);
     return i > 0 ? Number(process.argv[i + 1]) : undefined;
