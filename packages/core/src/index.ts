@@ -8,7 +8,6 @@
  */
 export * from './errors.js';
 export * from './uapi.js';
-export * from './uapi.js';
 export * from './refcount.js';
 export * from './rculist.js';
 export * from './idr.js';
