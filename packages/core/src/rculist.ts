@@ -11,6 +11,15 @@ export interface RcuNode<T> {
   removed: boolean;
 }
 
+/**
+ * Bumped by every push and remove on any {@link RcuList}: a walk flattened
+ * into an array (the task walk, a cgroup subtree) is still the lists' own
+ * while `value` is unchanged, so walkers step the array then and the nodes
+ * after a change. (A module object: its field loads faster in a loop than a
+ * static of the class.)
+ */
+export const rcuGeneration = { value: 0 };
+
 export class RcuList<T> {
   head: RcuNode<T> | null = null;
   tail: RcuNode<T> | null = null;
@@ -23,6 +32,7 @@ export class RcuList<T> {
     else this.head = node;
     this.tail = node;
     this.size++;
+    rcuGeneration.value++;
     return node;
   }
 
@@ -35,6 +45,7 @@ export class RcuList<T> {
     if (node.next) node.next.prev = node.prev;
     else this.tail = node.prev;
     this.size--;
+    rcuGeneration.value++;
   }
 
   /** The first live node after `node` (which may itself be removed). */

@@ -13,6 +13,11 @@ import {
   BPF_MAP_TYPE_ARRAY,
   IPPROTO_UDP,
   IdrWalker,
+  BPF_TASK_ITER_ALL_PROCS,
+  BPF_TASK_ITER_ALL_THREADS,
+  RcuList,
+  TaskListWalker,
+  type RcuNode,
   Kernel,
   PAGE_SIZE,
   SOCK_DGRAM,
@@ -471,6 +476,62 @@ describe('SockWalker under mutation (batches and cookie resume)', () => {
         },
       ),
       { numRuns: RUNS },
+    );
+  });
+});
+
+/**
+ * The open-coded task walk as the kernel writes it (`bpf_iter_task_next`
+ * over `init_task.tasks` and each `signal->thread_head`, one task ahead),
+ * stepping list nodes only: what TaskListWalker, which steps a flattened
+ * array while no list changes, must return step for step.
+ */
+class NodeTaskWalk {
+  proc: RcuNode<Task> | null;
+  pos: RcuNode<Task> | null;
+  constructor(
+    k: Kernel,
+    readonly flags: number,
+  ) {
+    this.proc = k.initTask.signal.listNode;
+    this.pos = k.initTask.threadNode;
+  }
+  next(): Task | null {
+    const pos = this.pos;
+    if (!pos) return null;
+    if (this.flags === BPF_TASK_ITER_ALL_THREADS) {
+      this.pos = RcuList.nextLive(pos);
+      if (this.pos) return pos.value;
+    }
+    this.proc = RcuList.nextLive(this.proc!);
+    this.pos = this.proc ? this.proc.value.threadNode : null;
+    return pos.value;
+  }
+}
+
+describe('TaskListWalker under mutation (open-coded task walk)', () => {
+  test('several walkers, started before and after changes, return what the node walk returns, step for step', () => {
+    const flagsArb = fc.constantFrom(BPF_TASK_ITER_ALL_PROCS, BPF_TASK_ITER_ALL_THREADS);
+    fc.assert(
+      fc.property(kernelShape, fc.array(fc.record({ flags: flagsArb, at: fc.nat(40) }), { minLength: 1, maxLength: 4 }), steps, (shape, starts, plan) => {
+        const k = buildKernel(shape);
+        const walks: { w: TaskListWalker; ref: NodeTaskWalk; done: boolean }[] = [];
+        for (let i = 0; i <= plan.length + 20; i++) {
+          for (const s of starts) if (s.at === i) walks.push({ w: new TaskListWalker(k, s.flags, null), ref: new NodeTaskWalk(k, s.flags), done: false });
+          for (const x of walks) {
+            if (x.done) continue;
+            const got = x.w.next();
+            expect(got).toBe(x.ref.next());
+            if (got === null) {
+              x.done = true;
+              expect(x.w.next()).toBeNull();
+            } else expect(x.w.start()).toBe(got);
+          }
+          const step = plan[i];
+          if (step && step.pause) applyTaskCmd(k, step.cmd, { task: walks.length ? (walks[0]!.w.start() ?? undefined) : undefined });
+        }
+      }),
+      { numRuns: RUNS * 2 },
     );
   });
 });

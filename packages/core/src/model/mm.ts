@@ -72,6 +72,44 @@ class VmaSnapshot implements Vma {
 }
 
 /**
+ * Index of the first row of `l` (shifted by `bias`) whose end is above
+ * `addr` (`find_vma`), or -1.
+ */
+export function findVmaIndexIn(l: VmaLayout, bias: Float64Array | null, addr: number): number {
+  const end = l.end;
+  const region = l.region;
+  let lo = 0;
+  let hi = l.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((bias !== null ? end[mid]! + bias[region[mid]!]! : end[mid]!) <= addr) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < l.count ? lo : -1;
+}
+
+/**
+ * A snapshot of row `i` of `l` (shifted by `bias`) as a VMA of `mm`: the
+ * one place a {@link Vma} value is built ({@link MmStruct.vma}, the walkers).
+ */
+export function vmaSnapshot(mm: MmStruct, l: VmaLayout, bias: Float64Array | null, i: number): Vma {
+  const b = bias !== null ? bias[l.region[i]!]! : 0;
+  const start = l.start[i]! + b;
+  const end = l.end[i]! + b;
+  const p = l.pgoff[i]!;
+  return new VmaSnapshot(
+    start,
+    end,
+    l.flags[i]!,
+    l.flagsUnknown !== null ? l.flagsUnknown[i]! : 0,
+    p >= 0 ? p : p === PGOFF_ANON ? start / PAGE_SIZE : p === PGOFF_STACK ? (STACK_TOP_MAX - (end - start)) / PAGE_SIZE : Number.isNaN(p) ? null : p,
+    l.file[i]!,
+    mm,
+    l.name[i]!,
+  );
+}
+
+/**
  * VMAs stored column-wise. A layout may be shared by many address spaces
  * (the synthetic kernel gives every process of one program the same layout,
  * shifted per region by ASLR biases), so millions of VMAs take little memory.
@@ -181,6 +219,16 @@ export class MmStruct {
     return { layout: this.layout, bias: this.#bias };
   }
 
+  /** The layout as stored (reads a lazy address space); walkers keep it while {@link seq} is unchanged. */
+  get vmaLayout(): VmaLayout {
+    return this.layout;
+  }
+
+  /** The per-region biases of {@link vmaLayout}; null when the layout is this mm's own. */
+  get vmaBias(): Float64Array | null {
+    return this.#bias;
+  }
+
   /** False until a lazy address space has been read. */
   get loaded(): boolean {
     return this.#load === null;
@@ -204,31 +252,12 @@ export class MmStruct {
 
   /** Index of the first VMA whose end is above `addr` (`find_vma`), or -1. */
   findVmaIndex(addr: number): number {
-    let lo = 0;
-    let hi = this.layout.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.endOf(mid) <= addr) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < this.layout.count ? lo : -1;
+    return findVmaIndexIn(this.layout, this.#bias, addr);
   }
 
   /** A snapshot of VMA `i`. */
   vma(i: number): Vma {
-    const l = this.layout;
-    const b = this.#bias ? this.#bias[l.region[i]!]! : 0;
-    const p = l.pgoff[i]!;
-    return new VmaSnapshot(
-      l.start[i]! + b,
-      l.end[i]! + b,
-      l.flags[i]!,
-      l.flagsUnknown ? l.flagsUnknown[i]! : 0,
-      p === PGOFF_ANON ? (l.start[i]! + b) / PAGE_SIZE : p === PGOFF_STACK ? (STACK_TOP_MAX - (l.end[i]! - l.start[i]!)) / PAGE_SIZE : Number.isNaN(p) ? null : p,
-      l.file[i]!,
-      this,
-      l.name[i]!,
-    );
+    return vmaSnapshot(this, this.layout, this.#bias, i);
   }
 
   /** The first VMA whose end is above `addr`, or null. */

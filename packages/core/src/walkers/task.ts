@@ -1,7 +1,7 @@
 import type { Kernel } from '../kernel.js';
 import type { PidNamespace } from '../model/pid_namespace.js';
 import type { Task } from '../model/task.js';
-import { RcuList, type RcuNode } from '../rculist.js';
+import { RcuList, rcuGeneration, type RcuNode } from '../rculist.js';
 import type { OpenCodedWalker, Walker } from './walker.js';
 
 /** Which tasks a task walker visits (`enum bpf_iter_task_type`). */
@@ -124,20 +124,85 @@ export const BPF_TASK_ITER_ALL_THREADS = 1;
 export const BPF_TASK_ITER_PROC_THREADS = 2;
 
 /**
+ * A kernel's ALL_PROCS or ALL_THREADS walk flattened into an array, built
+ * as walkers reach its end, and valid while no list changes
+ * (`rcuGeneration.value` still `gen`). `proc`/`pos` are the node walk's state
+ * at `tasks.length` (pos null: the array is the whole walk).
+ */
+interface TaskOrder {
+  gen: number;
+  readonly tasks: Task[];
+  proc: RcuNode<Task> | null;
+  pos: RcuNode<Task> | null;
+}
+
+/** Per kernel: the flattened walks of ALL_PROCS (0) and ALL_THREADS (1). */
+const orders = new WeakMap<Kernel, [TaskOrder | null, TaskOrder | null]>();
+
+/** The current flattened walk of `kernel` for `flags` (ALL_PROCS/ALL_THREADS): the cached one, or a new empty one. */
+function taskOrder(kernel: Kernel, flags: number): TaskOrder {
+  let pair = orders.get(kernel);
+  if (pair === undefined) orders.set(kernel, (pair = [null, null]));
+  const o = pair[flags];
+  if (o != null && o.gen === rcuGeneration.value) return o;
+  const fresh: TaskOrder = { gen: rcuGeneration.value, tasks: [], proc: kernel.initTask.signal.listNode, pos: kernel.initTask.threadNode };
+  pair[flags] = fresh;
+  return fresh;
+}
+
+/**
+ * One step of the node walk (`bpf_iter_task_next` on `kit->pos`, one task
+ * ahead): returns the task at `s.pos` and moves `s` to the next one.
+ */
+function stepNodes(s: { proc: RcuNode<Task> | null; pos: RcuNode<Task> | null }, flags: number): Task | null {
+  const pos = s.pos;
+  if (!pos) return null;
+  if (flags !== BPF_TASK_ITER_ALL_PROCS) {
+    const n = RcuList.nextLive(pos);
+    s.pos = n;
+    if (n || flags === BPF_TASK_ITER_PROC_THREADS) return pos.value;
+  }
+  const p = RcuList.nextLive(s.proc!);
+  s.proc = p;
+  s.pos = p ? p.value.threadNode : null;
+  return pos.value;
+}
+
+/** Tasks the node walk appends to a flattened walk at a time (a loop that breaks early builds little). */
+const ORDER_CHUNK = 4096;
+/** PROC_THREADS walkers' empty array, of the object elements kind (an empty literal is of the small-integer one) so the step's load sees one kind. */
+const NO_TASKS: Task[] = [null as unknown as Task];
+NO_TASKS.length = 0;
+
+/**
  * The walker behind the open-coded `task` iterator: the kernel's process
  * list in creation order starting with the idle task (ALL_PROCS), every
  * thread of every process (ALL_THREADS), or the threads of one process from
  * a given thread on (PROC_THREADS). Like the kernel's (RCU, no references),
  * it stands on list nodes, which keep their links after removal. Open-coded:
  * the first `next()` returns the first task; `start()` the task it stands on.
+ *
+ * ALL_PROCS and ALL_THREADS step an array of the walk (shared by the
+ * kernel's walkers, one cache miss per task like a loop over an array)
+ * while no task list changes; after a change the walker goes on from the
+ * nodes of the task it stands on, so it sees exactly what the node walk
+ * sees.
  */
 export class TaskListWalker implements OpenCodedWalker<Task> {
   readonly openCoded = true;
-  /** The process (signal list node) being walked; null for PROC_THREADS. */
-  private proc: RcuNode<Task> | null;
-  /** The thread the next step returns (the kernel's `kit->pos`: it steps one ahead). */
-  private pos: RcuNode<Task> | null;
-  /** The task last returned; undefined before the first step. */
+  /** @internal The process (signal list node) being walked; null for PROC_THREADS. */
+  proc: RcuNode<Task> | null;
+  /** @internal The thread the next step returns (the kernel's `kit->pos`: it steps one ahead). */
+  pos: RcuNode<Task> | null;
+  /** The flattened walk stepped while it is valid; null: the walker steps nodes. */
+  private order: TaskOrder | null = null;
+  /** `order.tasks` (empty for PROC_THREADS). */
+  private tasks: readonly Task[];
+  /** `order.gen`, -1 once the walker steps nodes: the array is the walk while `rcuGeneration.value` equals it. */
+  private gen = -1;
+  /** Index in `tasks` of the task the next step returns (stands for `pos`). */
+  private index = 0;
+  /** The task last returned by a node step; undefined before the first step. */
   private last: Task | null | undefined = undefined;
 
   /** `kernel` may be null for PROC_THREADS, which only follows `task`'s thread list. */
@@ -149,31 +214,59 @@ export class TaskListWalker implements OpenCodedWalker<Task> {
     if (flags === BPF_TASK_ITER_PROC_THREADS) {
       this.proc = null;
       this.pos = task?.threadNode ?? null;
+      this.tasks = NO_TASKS;
     } else {
       if (!kernel) throw new TypeError('TaskListWalker: ALL_PROCS/ALL_THREADS walk a kernel');
       this.proc = kernel.initTask.signal.listNode;
       this.pos = kernel.initTask.threadNode;
+      const o = (this.order = taskOrder(kernel, flags));
+      this.tasks = o.tasks;
+      this.gen = o.gen;
     }
   }
 
   /** The task last returned (the first one before any step), or null at the end. */
   start(): Task | null {
+    if (this.order !== null && this.index > 0) return this.tasks[this.index - 1]!;
     return this.last === undefined ? this.next() : this.last;
   }
 
   /** The next task, or null at the end (and forever after). */
   next(): Task | null {
-    const pos = this.pos;
-    if (!pos) return (this.last = null);
-    if (this.flags !== BPF_TASK_ITER_ALL_PROCS) {
-      const n = RcuList.nextLive(pos);
-      this.pos = n;
-      if (n || this.flags === BPF_TASK_ITER_PROC_THREADS) return (this.last = pos.value);
+    const i = this.index;
+    const tasks = this.tasks;
+    if (i < tasks.length && this.gen === rcuGeneration.value) {
+      this.index = i + 1;
+      return tasks[i]!;
     }
-    const p = RcuList.nextLive(this.proc!);
-    this.proc = p;
-    this.pos = p ? p.value.threadNode : null;
-    return (this.last = pos.value);
+    return this.slowNext();
+  }
+
+  /** The end of the array so far (extend it), a changed list (leave it), or the node walk. */
+  private slowNext(): Task | null {
+    const o = this.order;
+    if (o !== null) {
+      if (o.gen === rcuGeneration.value && o.pos !== null && this.index === o.tasks.length) {
+        for (let k = 0; k < ORDER_CHUNK && o.pos !== null; k++) o.tasks.push(stepNodes(o, this.flags)!);
+        return this.next();
+      }
+      this.leave(o);
+    }
+    return (this.last = stepNodes(this, this.flags));
+  }
+
+  /** From the array to the nodes: the node walk's state at `index` (the task there, or `o`'s own at its end). */
+  private leave(o: TaskOrder): void {
+    this.order = null;
+    this.gen = -1;
+    if (this.index < o.tasks.length) {
+      const t = o.tasks[this.index]!;
+      this.pos = t.threadNode;
+      this.proc = t.signal.listNode;
+    } else {
+      this.pos = o.pos;
+      this.proc = o.proc;
+    }
   }
 
   /** Nothing held: the walk stands on RCU list nodes. */

@@ -1,5 +1,5 @@
 import type { Kernel } from '../kernel.js';
-import type { MmStruct, Vma } from '../model/mm.js';
+import { findVmaIndexIn, vmaSnapshot, type MmStruct, type Vma, type VmaLayout } from '../model/mm.js';
 import type { Task } from '../model/task.js';
 import { taskSeqGetNext, type TaskCursor, type TaskIterSpec } from './task.js';
 import type { OpenCodedWalker, Walker } from './walker.js';
@@ -124,10 +124,13 @@ export class VmaWalker implements OpenCodedWalker<Vma> {
   readonly openCoded = true;
   /** `find_vma` address of the next step; -1 after the end. */
   private nextAddr: number;
-  /** Index of the next VMA in `mm` when `mm.seq` is still `seq`; -1 before the first lookup. */
+  /** Index of the next VMA in `layout` when `mm.seq` is still `seq`; -1 before the first lookup. */
   private index = -1;
   private mm: MmStruct | null = null;
   private seq = 0;
+  /** `mm`'s layout and biases as of `seq` (a layout is never changed in place: mmap/munmap replace it and bump `seq`). */
+  private layout: VmaLayout | null = null;
+  private bias: Float64Array | null = null;
   /** The VMA last returned; undefined before the first step. */
   private cur: Vma | null | undefined = undefined;
 
@@ -144,18 +147,23 @@ export class VmaWalker implements OpenCodedWalker<Vma> {
 
   next(): Vma | null {
     const mm = this.task.mm;
-    if (!mm || this.nextAddr < 0) return (this.cur = null);
+    if (mm === null || this.nextAddr < 0) return (this.cur = null);
     let i = this.index;
-    if (i < 0 || mm !== this.mm || mm.seq !== this.seq) {
-      i = mm.findVmaIndex(this.nextAddr);
+    let l = this.layout;
+    if (i < 0 || mm !== this.mm || mm.seq !== this.seq || l === null) {
+      // First step, or the address space changed: look the saved address up again.
+      l = this.layout = mm.vmaLayout;
+      this.bias = mm.vmaBias;
       this.mm = mm;
       this.seq = mm.seq;
-    } else if (i >= mm.vmaCount) i = -1;
+      i = findVmaIndexIn(l, this.bias, this.nextAddr);
+    } else if (i >= l.count) i = -1;
     if (i < 0) {
       this.nextAddr = -1;
+      this.layout = null;
       return (this.cur = null);
     }
-    const v = mm.vma(i);
+    const v = vmaSnapshot(mm, l, this.bias, i);
     this.index = i + 1;
     this.nextAddr = v.vm_end;
     return (this.cur = v);
