@@ -105,6 +105,7 @@ export {
   CSS_TASK_ITER_PROCS,
   CSS_TASK_ITER_THREADED,
   CssTaskWalker,
+  CssWalker,
 } from './walkers/cgroup.js';
 export * from './walkers/list.js';
 export * from './sources/synthetic.js';

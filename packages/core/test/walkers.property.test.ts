@@ -13,6 +13,11 @@ import {
   BPF_MAP_TYPE_ARRAY,
   IPPROTO_UDP,
   IdrWalker,
+  BPF_CGROUP_ITER_DESCENDANTS_PRE,
+  BPF_CGROUP_ITER_DESCENDANTS_POST,
+  CssWalker,
+  cgroupWalkNext,
+  type Cgroup,
   BPF_TASK_ITER_ALL_PROCS,
   BPF_TASK_ITER_ALL_THREADS,
   RcuList,
@@ -531,6 +536,46 @@ describe('TaskListWalker under mutation (open-coded task walk)', () => {
           if (step && step.pause) applyTaskCmd(k, step.cmd, { task: walks.length ? (walks[0]!.w.start() ?? undefined) : undefined });
         }
       }),
+      { numRuns: RUNS * 2 },
+    );
+  });
+});
+
+describe('CssWalker under mutation (open-coded css walk)', () => {
+  test('walkers of a subtree return what cgroupWalkNext returns step for step, restart after NULL included, while cgroups come and go', () => {
+    const op = fc.record({ op: fc.constantFrom('mkdir', 'mkdir', 'rmdir', 'hold', 'release', 'none'), a: fc.nat(1000) });
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat(20), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.record({ order: fc.constantFrom(BPF_CGROUP_ITER_DESCENDANTS_PRE, BPF_CGROUP_ITER_DESCENDANTS_PRE, BPF_CGROUP_ITER_DESCENDANTS_POST), root: fc.nat(20), at: fc.nat(30) }), { minLength: 1, maxLength: 4 }),
+        fc.array(op, { maxLength: 40 }),
+        (tree, starts, plan) => {
+          const k = new Kernel();
+          const all: Cgroup[] = [k.cgroupRoot];
+          let names = 0;
+          for (const p of tree) all.push(k.mkdirCgroup(pick(all, p)!, `c${names++}`));
+          const held: Cgroup[] = [];
+          const walks: { w: CssWalker; pos: Cgroup | null; order: number; root: Cgroup }[] = [];
+          for (let i = 0; i < plan.length + 30; i++) {
+            for (const s of starts) {
+              const root = pick(all.filter((c) => !c.dead), s.root)!;
+              if (s.at === i) walks.push({ w: new CssWalker(root, s.order), pos: null, order: s.order, root });
+            }
+            for (const x of walks) {
+              x.pos = cgroupWalkNext(x.order, x.pos, x.root);
+              expect(x.w.next()).toBe(x.pos);
+            }
+            const c = plan[i];
+            if (!c) continue;
+            const live = all.filter((g) => !g.dead);
+            const g = pick(live, c.a)!;
+            if (c.op === 'mkdir') all.push(k.mkdirCgroup(g, `c${names++}`));
+            else if (c.op === 'rmdir' && g.parent && g.tasks.size === 0 && g.childList().length === 0) k.rmdirCgroup(g);
+            else if (c.op === 'hold') held.push(g.get());
+            else if (c.op === 'release' && held.length) held.splice(c.a % held.length, 1)[0]!.put();
+          }
+        },
+      ),
       { numRuns: RUNS * 2 },
     );
   });

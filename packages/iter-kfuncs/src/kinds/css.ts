@@ -13,14 +13,14 @@
  *
  * The model folds `struct cgroup` and its `cgroup_subsys_state` into one
  * object: `start` and the elements are `Cgroup`s. The traversal is core's
- * `cgroupWalkNext` (shared with the `cgroup` iterator target).
+ * `CssWalker` over `cgroupWalkNext` (shared with the `cgroup` iterator target).
  */
 import {
   BPF_CGROUP_ITER_ANCESTORS_UP,
   BPF_CGROUP_ITER_CHILDREN,
   BPF_CGROUP_ITER_DESCENDANTS_POST,
   BPF_CGROUP_ITER_DESCENDANTS_PRE,
-  cgroupWalkNext,
+  CssWalker,
   fail,
   type Cgroup,
 } from '@bpf-iter/core';
@@ -28,16 +28,8 @@ import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RCU_PROTECTED, KF_RET_NU
 import { LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
-/** Mirrors `struct bpf_iter_css_kern { start; pos; flags; }` (24 bytes). */
-interface CssState {
-  readonly start: Cgroup;
-  /** The last element returned; null before the first (and after NULL: the restart). */
-  pos: Cgroup | null;
-  readonly order: number;
-}
-
-/** `bpf_iter_css_next`. As in the kernel: pos becomes NULL at the end, and a walk from NULL is a fresh walk. */
-const cssNext = (s: CssState): Cgroup | null => (s.pos = cgroupWalkNext(s.order, s.pos, s.start));
+/** `bpf_iter_css_next`: one step of core's `CssWalker` (which mirrors `struct bpf_iter_css_kern { start; pos; flags; }`). */
+const cssNext = (w: CssWalker): Cgroup | null => w.next();
 
 /** The `css` iterator kind: `bpf_iter_css_new(it, start, flags)`, elements are `Cgroup`s. */
 export const iterCss = registerIterKind({
@@ -51,7 +43,7 @@ export const iterCss = registerIterKind({
       { name: 'flags', type: 'unsigned int' },
     ],
     ret: 'int',
-    impl: (_ctx, start: Cgroup, flags: number): CssState => {
+    impl: (_ctx, start: Cgroup, flags: number): CssWalker => {
       if (start == null) throw new TypeError('bpf_iter_css_new: Possibly NULL pointer passed to trusted arg1');
       flags >>>= 0;
       switch (flags) {
@@ -59,7 +51,7 @@ export const iterCss = registerIterKind({
         case BPF_CGROUP_ITER_DESCENDANTS_POST:
         case BPF_CGROUP_ITER_ANCESTORS_UP:
         case BPF_CGROUP_ITER_CHILDREN:
-          return { start, pos: null, order: flags };
+          return new CssWalker(start, flags);
         default:
           return fail('EINVAL', `bpf_iter_css_new: unsupported order ${flags}`);
       }
