@@ -873,6 +873,9 @@ export class SnapshotLoader {
         region: region.slice(at, e),
         file: Array.from(file.subarray(at, e), (f) => (f < 0 ? null : this.files[f]!)),
         name: Array.from(name.subarray(at, e), (x) => (x < 0 ? null : strings[x]!)),
+        // The biases of the address spaces reading it are added as they are built (MmStruct).
+        biasPool: new Float64Array(0),
+        biasUsed: 0,
       });
       at = e;
     }

@@ -128,9 +128,9 @@ export class VmaWalker implements OpenCodedWalker<Vma> {
   private index = -1;
   private mm: MmStruct | null = null;
   private seq = 0;
-  /** `mm`'s layout and biases as of `seq` (a layout is never changed in place: mmap/munmap replace it and bump `seq`). */
+  /** `mm`'s layout and biases (their offset in the pool) as of `seq` (a layout is never changed in place: mmap/munmap replace it and bump `seq`). */
   private layout: VmaLayout | null = null;
-  private bias: Float64Array | null = null;
+  private biasAt = -1;
   /** The VMA last returned; undefined before the first step. */
   private cur: Vma | null | undefined = undefined;
 
@@ -153,17 +153,17 @@ export class VmaWalker implements OpenCodedWalker<Vma> {
     if (i < 0 || mm !== this.mm || mm.seq !== this.seq || l === null) {
       // First step, or the address space changed: look the saved address up again.
       l = this.layout = mm.vmaLayout;
-      this.bias = mm.vmaBias;
+      this.biasAt = mm.vmaBiasAt;
       this.mm = mm;
       this.seq = mm.seq;
-      i = findVmaIndexIn(l, this.bias, this.nextAddr);
+      i = findVmaIndexIn(l, this.biasAt, this.nextAddr);
     } else if (i >= l.count) i = -1;
     if (i < 0) {
       this.nextAddr = -1;
       this.layout = null;
       return (this.cur = null);
     }
-    const v = vmaSnapshot(mm, l, this.bias, i);
+    const v = vmaSnapshot(mm, l, this.biasAt, i);
     this.index = i + 1;
     this.nextAddr = v.vm_end;
     return (this.cur = v);
