@@ -69,3 +69,58 @@ export class RcuList<T> {
     return out;
   }
 }
+
+/**
+ * A walk over RCU lists (the task walk, a cgroup subtree) flattened into an
+ * array as walkers reach its end: while `gen` is {@link rcuGeneration}'s
+ * value no list changed, so `items[0..count)` is exactly what the walk over
+ * the nodes returns, and a walker steps it with one load per element (like
+ * a loop over an array). After a change a walker goes on from the nodes of
+ * the element it stands on.
+ *
+ * The next generation's walk reuses the array when no walker is attached
+ * (allocating one of a whole walk's size per change costs more than the
+ * walk): walkers {@link attach} while they step it and {@link detach} when
+ * they leave it, end or are destroyed; a walker never destroyed only keeps
+ * its generation's array to itself.
+ */
+export class FlatWalk<T> {
+  gen = -1;
+  count = 0;
+  /** `items[0..count)` is the whole walk. */
+  done = false;
+  /** Walkers stepping this array. */
+  attached = 0;
+  readonly items: T[] = [];
+
+  /** This walk started over at the current generation if no walker holds it, else a new one. */
+  renewed(): this {
+    const w = this.attached === 0 ? this : new (this.constructor as new () => this)();
+    w.gen = rcuGeneration.value;
+    w.count = 0;
+    w.done = false;
+    return w;
+  }
+
+  /** Appends the walk's next element. */
+  add(x: T): void {
+    const k = this.count;
+    if (k < this.items.length) this.items[k] = x;
+    else this.items.push(x);
+    this.count = k + 1;
+  }
+
+  /** The walk is complete: drops what an earlier generation left beyond it. */
+  finish(): void {
+    this.done = true;
+    if (this.items.length > this.count) this.items.length = this.count;
+  }
+
+  attach(): void {
+    this.attached++;
+  }
+
+  detach(): void {
+    this.attached--;
+  }
+}

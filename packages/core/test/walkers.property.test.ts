@@ -534,6 +534,12 @@ describe('TaskListWalker under mutation (open-coded task walk)', () => {
           }
           const step = plan[i];
           if (step && step.pause) applyTaskCmd(k, step.cmd, { task: walks.length ? (walks[0]!.w.start() ?? undefined) : undefined });
+          // bpf_iter_task_destroy mid-walk: later walkers may reuse the flattened walk's array.
+          if (step && step.pauseCmd.a % 5 === 0 && walks.length) {
+            const x = walks[step.pauseCmd.b % walks.length]!;
+            x.w.release();
+            x.done = true;
+          }
         }
       }),
       { numRuns: RUNS * 2 },
@@ -543,7 +549,7 @@ describe('TaskListWalker under mutation (open-coded task walk)', () => {
 
 describe('CssWalker under mutation (open-coded css walk)', () => {
   test('walkers of a subtree return what cgroupWalkNext returns step for step, restart after NULL included, while cgroups come and go', () => {
-    const op = fc.record({ op: fc.constantFrom('mkdir', 'mkdir', 'rmdir', 'hold', 'release', 'none'), a: fc.nat(1000) });
+    const op = fc.record({ op: fc.constantFrom('mkdir', 'mkdir', 'rmdir', 'hold', 'release', 'destroy', 'none'), a: fc.nat(1000) });
     fc.assert(
       fc.property(
         fc.array(fc.nat(20), { minLength: 1, maxLength: 12 }),
@@ -555,13 +561,14 @@ describe('CssWalker under mutation (open-coded css walk)', () => {
           let names = 0;
           for (const p of tree) all.push(k.mkdirCgroup(pick(all, p)!, `c${names++}`));
           const held: Cgroup[] = [];
-          const walks: { w: CssWalker; pos: Cgroup | null; order: number; root: Cgroup }[] = [];
+          const walks: { w: CssWalker; pos: Cgroup | null; order: number; root: Cgroup; destroyed: boolean }[] = [];
           for (let i = 0; i < plan.length + 30; i++) {
             for (const s of starts) {
               const root = pick(all.filter((c) => !c.dead), s.root)!;
-              if (s.at === i) walks.push({ w: new CssWalker(root, s.order), pos: null, order: s.order, root });
+              if (s.at === i) walks.push({ w: new CssWalker(root, s.order), pos: null, order: s.order, root, destroyed: false });
             }
             for (const x of walks) {
+              if (x.destroyed) continue;
               x.pos = cgroupWalkNext(x.order, x.pos, x.root);
               expect(x.w.next()).toBe(x.pos);
             }
@@ -573,6 +580,12 @@ describe('CssWalker under mutation (open-coded css walk)', () => {
             else if (c.op === 'rmdir' && g.parent && g.tasks.size === 0 && g.childList().length === 0) k.rmdirCgroup(g);
             else if (c.op === 'hold') held.push(g.get());
             else if (c.op === 'release' && held.length) held.splice(c.a % held.length, 1)[0]!.put();
+            else if (c.op === 'destroy' && walks.length) {
+              // bpf_iter_css_destroy mid-walk: later walkers may reuse the flattened walk's array.
+              const x = walks[c.a % walks.length]!;
+              x.w.release();
+              x.destroyed = true;
+            }
           }
         },
       ),

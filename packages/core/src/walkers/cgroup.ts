@@ -1,5 +1,5 @@
 import { BPF_CGROUP_ITER_SELF_ONLY, BPF_CGROUP_ITER_DESCENDANTS_PRE, BPF_CGROUP_ITER_DESCENDANTS_POST, BPF_CGROUP_ITER_ANCESTORS_UP, BPF_CGROUP_ITER_CHILDREN } from '../uapi.js';
-import { RcuList, rcuGeneration, type RcuNode } from '../rculist.js';
+import { FlatWalk, RcuList, rcuGeneration, type RcuNode } from '../rculist.js';
 import type { OpenCodedWalker } from './walker.js';
 import type { Cgroup } from '../model/cgroup.js';
 import type { Task } from '../model/task.js';
@@ -74,46 +74,34 @@ export function cgroupWalkNext(order: number, pos: Cgroup | null, start: Cgroup)
   }
 }
 
-/**
- * A subtree's pre-order walk flattened into an array, built in chunks as
- * walkers reach its end, valid while no list changes (`rcuGeneration.value`
- * still `gen`): with an unchanged tree {@link cssNextDescendantPre} returns
- * exactly `cgroups[i + 1]` after `cgroups[i]`. `done`: the array is the
- * whole walk.
- */
-interface CgroupOrder {
-  readonly gen: number;
-  readonly cgroups: Cgroup[];
-  done: boolean;
-}
+/** Per walk root: its flattened pre-order walk ({@link cssNextDescendantPre} from the last element extends it). */
+const preorders = new WeakMap<Cgroup, FlatWalk<Cgroup>>();
 
-/** Per walk root: its current flattened pre-order walk. */
-const preorders = new WeakMap<Cgroup, CgroupOrder>();
+/** The order of walkers that step nodes (other orders, or after a change): always empty. */
+const NO_ORDER = new FlatWalk<Cgroup>();
 
 /** Cgroups appended to a flattened walk at a time (a loop that breaks early builds little). */
 const ORDER_CHUNK = 1024;
 
-/** The object elements kind's empty array (see {@link CssWalker.cgroups}). */
-const NO_CGROUPS: Cgroup[] = [null as unknown as Cgroup];
-NO_CGROUPS.length = 0;
-
 /**
  * The walker behind the open-coded `css` iterator: {@link cgroupWalkNext}
  * from the last element, with the kernel's restart after NULL (the walk
- * begins again at `start`). DESCENDANTS_PRE steps an array of the subtree's
- * walk shared by the walkers of the same root while no list changes (one
- * load per cgroup, like a loop over an array); after a change it goes on
- * from its last element with {@link cssNextDescendantPre}, which is all the
- * state the kernel's walk has.
+ * begins again at `start`). DESCENDANTS_PRE steps the subtree's walk
+ * flattened ({@link FlatWalk}, shared by the walkers of the same root)
+ * while no list changes; after a change it goes on from its last element
+ * with {@link cssNextDescendantPre}, which is all the state the kernel's
+ * walk has.
  */
 export class CssWalker {
   /** The last element returned; null before the first (and after NULL: the restart). */
   pos: Cgroup | null = null;
-  /** DESCENDANTS_PRE: the flattened walk stepped while `gen` is current, else empty. */
-  private cgroups: Cgroup[] = NO_CGROUPS;
+  /** The flattened walk stepped while `gen` is current; {@link NO_ORDER} otherwise. */
+  private order: FlatWalk<Cgroup> = NO_ORDER;
   private gen = -1;
-  private order: CgroupOrder | null = null;
-  /** Index in `cgroups` of the next element (`cgroups[index - 1]` is `pos`). */
+  /** `order.items` and the `order.count` last seen (the step reads no other object). */
+  private items: readonly Cgroup[] = NO_ORDER.items;
+  private end = 0;
+  /** Index in `order.items` of the next element (`items[index - 1]` is `pos`). */
   private index = 0;
 
   constructor(
@@ -127,39 +115,48 @@ export class CssWalker {
   /** The next cgroup, or null at the end (the next call starts over). */
   next(): Cgroup | null {
     const i = this.index;
-    const a = this.cgroups;
-    if (i < a.length && this.gen === rcuGeneration.value) {
+    if (i < this.end && this.gen === rcuGeneration.value) {
       this.index = i + 1;
-      return (this.pos = a[i]!);
+      return (this.pos = this.items[i]!);
     }
     return this.slowNext();
+  }
+
+  /** Lets go of the flattened walk (`bpf_iter_css_destroy`): the next generation may reuse its array. */
+  release(): void {
+    if (this.order === NO_ORDER) return;
+    this.order.detach();
+    this.order = NO_ORDER;
+    this.gen = -1;
+    this.end = 0;
   }
 
   /** The end of the array so far (extend it), a changed tree (leave it), or the walk by nodes. */
   private slowNext(): Cgroup | null {
     const o = this.order;
-    if (o !== null) {
-      if (o.gen === rcuGeneration.value && this.index === o.cgroups.length) {
+    if (o !== NO_ORDER) {
+      if (o.gen === rcuGeneration.value && this.index < o.count) {
+        // Another walker extended the array.
+        this.end = o.count;
+        return this.next();
+      }
+      if (o.gen === rcuGeneration.value && this.index === o.count) {
         if (!o.done) {
-          const a = o.cgroups;
-          let c: Cgroup | null = a.length ? a[a.length - 1]! : null;
+          let c: Cgroup | null = o.count ? o.items[o.count - 1]! : null;
           for (let k = 0; k < ORDER_CHUNK; k++) {
             c = cssNextDescendantPre(c, this.start);
-            if (c === null) {
-              o.done = true;
-              break;
-            }
-            a.push(c);
+            if (c === null) break;
+            o.add(c);
           }
-          if (this.index < a.length) return this.next();
+          if (c === null) o.finish();
+          this.end = o.count;
+          if (this.index < o.count) return this.next();
         }
         // The end: NULL, and the next call starts over (on the same array while it holds).
         this.index = 0;
         return (this.pos = null);
       }
-      this.order = null;
-      this.cgroups = NO_CGROUPS;
-      this.gen = -1;
+      this.release();
     }
     const next = cgroupWalkNext(this.walkOrder, this.pos, this.start);
     if (next === null && this.walkOrder === BPF_CGROUP_ITER_DESCENDANTS_PRE) {
@@ -174,10 +171,12 @@ export class CssWalker {
   /** Steps `start`'s current flattened walk from its beginning. */
   private attach(): void {
     let o = preorders.get(this.start);
-    if (o === undefined || o.gen !== rcuGeneration.value) preorders.set(this.start, (o = { gen: rcuGeneration.value, cgroups: [], done: false }));
+    if (o === undefined || o.gen !== rcuGeneration.value) preorders.set(this.start, (o = (o ?? new FlatWalk<Cgroup>()).renewed()));
+    o.attach();
     this.order = o;
-    this.cgroups = o.cgroups;
     this.gen = o.gen;
+    this.items = o.items;
+    this.end = o.count;
     this.index = 0;
   }
 }

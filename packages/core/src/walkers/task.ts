@@ -1,7 +1,7 @@
 import type { Kernel } from '../kernel.js';
 import type { PidNamespace } from '../model/pid_namespace.js';
 import type { Task } from '../model/task.js';
-import { RcuList, rcuGeneration, type RcuNode } from '../rculist.js';
+import { FlatWalk, RcuList, rcuGeneration, type RcuNode } from '../rculist.js';
 import type { OpenCodedWalker, Walker } from './walker.js';
 
 /** Which tasks a task walker visits (`enum bpf_iter_task_type`). */
@@ -124,28 +124,29 @@ export const BPF_TASK_ITER_ALL_THREADS = 1;
 export const BPF_TASK_ITER_PROC_THREADS = 2;
 
 /**
- * A kernel's ALL_PROCS or ALL_THREADS walk flattened into an array, built
- * as walkers reach its end, and valid while no list changes
- * (`rcuGeneration.value` still `gen`). `proc`/`pos` are the node walk's state
- * at `tasks.length` (pos null: the array is the whole walk).
+ * A kernel's ALL_PROCS or ALL_THREADS walk flattened: `proc`/`pos` are the
+ * node walk's state after `items[count - 1]` (pos null: the walk is done).
  */
-interface TaskOrder {
-  gen: number;
-  readonly tasks: Task[];
-  proc: RcuNode<Task> | null;
-  pos: RcuNode<Task> | null;
+class TaskOrder extends FlatWalk<Task> {
+  proc: RcuNode<Task> | null = null;
+  pos: RcuNode<Task> | null = null;
 }
+
+/** The order of walkers that step nodes (PROC_THREADS, or after a change): always empty. */
+const NO_ORDER = new TaskOrder();
 
 /** Per kernel: the flattened walks of ALL_PROCS (0) and ALL_THREADS (1). */
 const orders = new WeakMap<Kernel, [TaskOrder | null, TaskOrder | null]>();
 
-/** The current flattened walk of `kernel` for `flags` (ALL_PROCS/ALL_THREADS): the cached one, or a new empty one. */
+/** The current flattened walk of `kernel` for `flags` (ALL_PROCS/ALL_THREADS): the cached one, or one started over. */
 function taskOrder(kernel: Kernel, flags: number): TaskOrder {
   let pair = orders.get(kernel);
   if (pair === undefined) orders.set(kernel, (pair = [null, null]));
   const o = pair[flags];
   if (o != null && o.gen === rcuGeneration.value) return o;
-  const fresh: TaskOrder = { gen: rcuGeneration.value, tasks: [], proc: kernel.initTask.signal.listNode, pos: kernel.initTask.threadNode };
+  const fresh = (o ?? new TaskOrder()).renewed();
+  fresh.proc = kernel.initTask.signal.listNode;
+  fresh.pos = kernel.initTask.threadNode;
   pair[flags] = fresh;
   return fresh;
 }
@@ -170,9 +171,6 @@ function stepNodes(s: { proc: RcuNode<Task> | null; pos: RcuNode<Task> | null },
 
 /** Tasks the node walk appends to a flattened walk at a time (a loop that breaks early builds little). */
 const ORDER_CHUNK = 4096;
-/** PROC_THREADS walkers' empty array, of the object elements kind (an empty literal is of the small-integer one) so the step's load sees one kind. */
-const NO_TASKS: Task[] = [null as unknown as Task];
-NO_TASKS.length = 0;
 
 /**
  * The walker behind the open-coded `task` iterator: the kernel's process
@@ -194,13 +192,14 @@ export class TaskListWalker implements OpenCodedWalker<Task> {
   proc: RcuNode<Task> | null;
   /** @internal The thread the next step returns (the kernel's `kit->pos`: it steps one ahead). */
   pos: RcuNode<Task> | null;
-  /** The flattened walk stepped while it is valid; null: the walker steps nodes. */
-  private order: TaskOrder | null = null;
-  /** `order.tasks` (empty for PROC_THREADS). */
-  private tasks: readonly Task[];
-  /** `order.gen`, -1 once the walker steps nodes: the array is the walk while `rcuGeneration.value` equals it. */
+  /** The flattened walk stepped while it is valid; {@link NO_ORDER} once the walker steps nodes. */
+  private order: TaskOrder = NO_ORDER;
+  /** `order.gen`: the array is the walk while `rcuGeneration.value` equals it. */
   private gen = -1;
-  /** Index in `tasks` of the task the next step returns (stands for `pos`). */
+  /** `order.items` and the `order.count` last seen (the step reads no other object). */
+  private items: readonly Task[] = NO_ORDER.items;
+  private end = 0;
+  /** Index in `order.items` of the task the next step returns (stands for `pos`). */
   private index = 0;
   /** The task last returned by a node step; undefined before the first step. */
   private last: Task | null | undefined = undefined;
@@ -214,30 +213,30 @@ export class TaskListWalker implements OpenCodedWalker<Task> {
     if (flags === BPF_TASK_ITER_PROC_THREADS) {
       this.proc = null;
       this.pos = task?.threadNode ?? null;
-      this.tasks = NO_TASKS;
     } else {
       if (!kernel) throw new TypeError('TaskListWalker: ALL_PROCS/ALL_THREADS walk a kernel');
       this.proc = kernel.initTask.signal.listNode;
       this.pos = kernel.initTask.threadNode;
       const o = (this.order = taskOrder(kernel, flags));
-      this.tasks = o.tasks;
+      o.attach();
       this.gen = o.gen;
+      this.items = o.items;
+      this.end = o.count;
     }
   }
 
   /** The task last returned (the first one before any step), or null at the end. */
   start(): Task | null {
-    if (this.order !== null && this.index > 0) return this.tasks[this.index - 1]!;
+    if (this.order !== NO_ORDER && this.index > 0) return this.order.items[this.index - 1]!;
     return this.last === undefined ? this.next() : this.last;
   }
 
   /** The next task, or null at the end (and forever after). */
   next(): Task | null {
     const i = this.index;
-    const tasks = this.tasks;
-    if (i < tasks.length && this.gen === rcuGeneration.value) {
+    if (i < this.end && this.gen === rcuGeneration.value) {
       this.index = i + 1;
-      return tasks[i]!;
+      return this.items[i]!;
     }
     return this.slowNext();
   }
@@ -245,28 +244,43 @@ export class TaskListWalker implements OpenCodedWalker<Task> {
   /** The end of the array so far (extend it), a changed list (leave it), or the node walk. */
   private slowNext(): Task | null {
     const o = this.order;
-    if (o !== null) {
-      if (o.gen === rcuGeneration.value && o.pos !== null && this.index === o.tasks.length) {
-        for (let k = 0; k < ORDER_CHUNK && o.pos !== null; k++) o.tasks.push(stepNodes(o, this.flags)!);
+    if (o !== NO_ORDER) {
+      if (o.gen === rcuGeneration.value && (this.index < o.count || !o.done)) {
+        // Another walker extended the array, or this one reached its end: extend it.
+        if (this.index === o.count) {
+          for (let k = 0; k < ORDER_CHUNK && o.pos !== null; k++) o.add(stepNodes(o, this.flags)!);
+          if (o.pos === null) o.finish();
+        }
+        this.end = o.count;
         return this.next();
       }
-      this.leave(o);
+      this.leave();
     }
     return (this.last = stepNodes(this, this.flags));
   }
 
-  /** From the array to the nodes: the node walk's state at `index` (the task there, or `o`'s own at its end). */
-  private leave(o: TaskOrder): void {
-    this.order = null;
-    this.gen = -1;
-    if (this.index < o.tasks.length) {
-      const t = o.tasks[this.index]!;
+  /** From the array to the nodes: the node walk's state at `index` (the task there, or the order's own at its end). */
+  private leave(): void {
+    const o = this.order;
+    if (this.index < o.count) {
+      const t = o.items[this.index]!;
       this.pos = t.threadNode;
       this.proc = t.signal.listNode;
     } else {
       this.pos = o.pos;
       this.proc = o.proc;
     }
+    if (this.index > 0) this.last = o.items[this.index - 1]!;
+    this.release();
+  }
+
+  /** Lets go of the flattened walk (`bpf_iter_task_destroy`; also when the walker leaves it): the next generation may reuse its array. */
+  release(): void {
+    if (this.order === NO_ORDER) return;
+    this.order.detach();
+    this.order = NO_ORDER;
+    this.gen = -1;
+    this.end = 0;
   }
 
   /** Nothing held: the walk stands on RCU list nodes. */

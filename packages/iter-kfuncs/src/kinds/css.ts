@@ -69,7 +69,7 @@ export const iterCss = registerIterKind({
     flags: KF_ITER_DESTROY,
     params: [{ name: 'it', type: 'struct bpf_iter_css *' }],
     ret: 'void',
-    impl: (): void => {},
+    impl: (w: CssWalker): void => w.release(),
   },
   restartsAfterNull: true,
   // bpfForEach's step: this kind's own, so V8 inlines cssNext into every loop (see loop-step.ts).

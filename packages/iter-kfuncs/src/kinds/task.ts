@@ -73,8 +73,8 @@ export const iterTask = registerIterKind({
     flags: KF_ITER_DESTROY,
     params: [{ name: 'it', type: 'struct bpf_iter_task *' }],
     ret: 'void',
-    // Nothing to release: the walk holds no references (RCU).
-    impl: (): void => {},
+    // No references to drop (RCU): the walker only lets go of the flattened walk it may be stepping.
+    impl: (w: TaskListWalker): void => w.release(),
   },
   // bpfForEach's step: this kind's own, so V8 inlines taskNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {
