@@ -79,6 +79,8 @@ export function findVmaIndexIn(l: VmaLayout, biasAt: number, addr: number): numb
   const end = l.end;
   const region = l.region;
   const bias = l.biasPool;
+  // A walk from the bottom (addr 0, the usual start): the first row, without a search.
+  if (l.count > 0 && (biasAt >= 0 ? end[0]! + bias[biasAt + region[0]!]! : end[0]!) > addr) return 0;
   let lo = 0;
   let hi = l.count;
   while (lo < hi) {

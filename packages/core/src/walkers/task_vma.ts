@@ -122,13 +122,13 @@ export class TaskVmaWalker implements Walker<TaskVma> {
  */
 export class VmaWalker implements OpenCodedWalker<Vma> {
   readonly openCoded = true;
-  /** `find_vma` address of the next step; -1 after the end. */
+  /** `find_vma` address of the next lookup (the start address, then saved when the address space changes); -1 after the end. */
   private nextAddr: number;
-  /** Index of the next VMA in `layout` when `mm.seq` is still `seq`; -1 before the first lookup. */
-  private index = -1;
+  /** Index of the next VMA in `layout` while `mm.seq` is still `seq`. */
+  private index = 0;
   private mm: MmStruct | null = null;
   private seq = 0;
-  /** `mm`'s layout and biases (their offset in the pool) as of `seq` (a layout is never changed in place: mmap/munmap replace it and bump `seq`). */
+  /** `mm`'s layout and biases (their offset in the pool) as of `seq`, null before the first lookup and after the end (a layout is never changed in place: mmap/munmap replace it and bump `seq`). */
   private layout: VmaLayout | null = null;
   private biasAt = -1;
   /** The VMA last returned; undefined before the first step. */
@@ -147,26 +147,43 @@ export class VmaWalker implements OpenCodedWalker<Vma> {
 
   next(): Vma | null {
     const mm = this.task.mm;
-    if (mm === null || this.nextAddr < 0) return (this.cur = null);
-    let i = this.index;
-    let l = this.layout;
-    if (i < 0 || mm !== this.mm || mm.seq !== this.seq || l === null) {
-      // First step, or the address space changed: look the saved address up again.
-      l = this.layout = mm.vmaLayout;
-      this.biasAt = mm.vmaBiasAt;
-      this.mm = mm;
-      this.seq = mm.seq;
-      i = findVmaIndexIn(l, this.biasAt, this.nextAddr);
-    } else if (i >= l.count) i = -1;
-    if (i < 0) {
-      this.nextAddr = -1;
-      this.layout = null;
-      return (this.cur = null);
+    const l = this.layout;
+    if (l !== null && mm !== null && mm === this.mm && mm.seq === this.seq) {
+      // The address space is unchanged: the next row.
+      const i = this.index;
+      if (i < l.count) {
+        this.index = i + 1;
+        return (this.cur = vmaSnapshot(mm, l, this.biasAt, i));
+      }
+      return this.end();
     }
-    const v = vmaSnapshot(mm, l, this.biasAt, i);
+    return this.lookup(mm);
+  }
+
+  /** The first step, or the address space changed: `find_vma` from the saved address. */
+  private lookup(mm: MmStruct | null): Vma | null {
+    if (mm === null) return (this.cur = null);
+    const old = this.layout;
+    if (old !== null) {
+      // The saved address: the end of the VMA last returned (row index - 1 of the layout it came from).
+      const r = this.index - 1;
+      this.nextAddr = old.end[r]! + (this.biasAt >= 0 ? old.biasPool[this.biasAt + old.region[r]!]! : 0);
+    } else if (this.nextAddr < 0) return (this.cur = null);
+    const l = (this.layout = mm.vmaLayout);
+    this.biasAt = mm.vmaBiasAt;
+    this.mm = mm;
+    this.seq = mm.seq;
+    const i = findVmaIndexIn(l, this.biasAt, this.nextAddr);
+    if (i < 0) return this.end();
     this.index = i + 1;
-    this.nextAddr = v.vm_end;
-    return (this.cur = v);
+    return (this.cur = vmaSnapshot(mm, l, this.biasAt, i));
+  }
+
+  /** Past the last VMA: null from now on. */
+  private end(): null {
+    this.nextAddr = -1;
+    this.layout = null;
+    return (this.cur = null);
   }
 
   /** Nothing held: snapshots are values. */
