@@ -6,7 +6,8 @@
  */
 import type { BatchObservableCallback, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import type { MetricInfo, SampleSource } from './records.js';
-import type { Labels, Sample } from './samples.js';
+import type { Sample } from './samples.js';
+import { keyOf, SeriesSums, type Series } from './series.js';
 
 /** Default most series one metric reports (the rest are dropped and counted). */
 export const DEFAULT_MAX_SERIES = 1000;
@@ -14,12 +15,6 @@ export const DEFAULT_MAX_SERIES = 1000;
 export const DEFAULT_CACHE_MS = 1000;
 /** The metric counting series the caps dropped, per metric. */
 export const DROPPED_SERIES = 'bpf_iter_dropped_series';
-
-/** One series and its summed value. */
-export interface Series {
-  readonly labels: Labels;
-  value: number;
-}
 
 /** The result of one read: per metric, its series (largest first when capped). */
 export interface Snapshot {
@@ -40,32 +35,13 @@ export interface IterMetricsOptions {
   now?: () => number;
 }
 
-/** A series' identity: its labels in name order (NUL never occurs in a label name; values are escaped by length). */
-function keyOf(l: Labels): string {
-  const keys = Object.keys(l);
-  if (keys.length > 1) keys.sort();
-  let k = '';
-  for (const key of keys) {
-    const v = l[key]!;
-    k += `${key}\0${v.length}\0${v}`;
-  }
-  return k;
-}
-
 /** Sums samples into series per metric and applies `topN` and `maxSeries`. */
 export function aggregate(samples: Iterable<Sample>, infos: ReadonlyMap<string, MetricInfo>, maxSeries: number): Omit<Snapshot, 'at'> {
-  const byName = new Map<string, Map<string, Series>>();
-  for (const s of samples) {
-    let m = byName.get(s.name);
-    if (!m) byName.set(s.name, (m = new Map()));
-    const k = keyOf(s.labels);
-    const cur = m.get(k);
-    if (cur) cur.value += s.value;
-    else m.set(k, { labels: s.labels, value: s.value });
-  }
+  const sums = new SeriesSums();
+  for (const s of samples) sums.add(s.name, s.labels, s.value);
   const metrics = new Map<string, { info: MetricInfo; series: Series[] }>();
   const dropped = new Map<string, number>();
-  for (const [name, m] of byName) {
+  for (const [name, m] of sums.byName) {
     const info = infos.get(name) ?? { name, help: `${name} (from an iterator program)` };
     let series = [...m.values()];
     const cap = Math.min(info.topN ?? Infinity, maxSeries);

@@ -7,6 +7,7 @@
  * `bpf-iter serve`.
  */
 export * from './samples.js';
+export * from './series.js';
 export * from './records.js';
 export * from './collector.js';
 export * from './program.js';

@@ -2,25 +2,29 @@
  * Iterator programs as sample sources: every collection loads the program
  * into the kernel of the moment, attaches it, reads one session to EOF and
  * parses its output lines as samples (see `samples.ts`). The program, link
- * and fd are destroyed exactly once, on success and on error.
+ * and fd are destroyed exactly once, on success and on error. Lines are
+ * summed per series while they are read: a collection holds one object per
+ * series, not per line.
  */
 import type { Kernel } from '@bpf-iter/core';
 import { attachIter, loadProgram, type BpfGlobals, type BpfIterLinkInfoInit, type BpfProgramSpec, type IterFdBase } from '@bpf-iter/iter-programs';
 import type { MetricInfo, SampleSource } from './records.js';
-import { parseSampleLine, type Sample } from './samples.js';
+import type { Sample } from './samples.js';
+import { SeriesSums } from './series.js';
 
-/** Parses a session's output lines as samples; closes the fd. EINVAL for a line that is not a sample. */
+/**
+ * Reads a session's output lines as samples, summed per series as they are
+ * read (one sample per series comes back); closes the fd. EINVAL for a line
+ * that is not a sample.
+ */
 export function readSamples(fd: IterFdBase): Sample[] {
-  const out: Sample[] = [];
+  const sums = new SeriesSums();
   try {
-    for (const line of fd.lines()) {
-      const s = parseSampleLine(line);
-      if (s) out.push(s);
-    }
+    for (const line of fd.lines()) sums.addLine(line);
   } finally {
     fd.closeQuietly();
   }
-  return out;
+  return sums.samples();
 }
 
 /** Something that opens an iterator session: a link (modelled or real), or a factory of fds. */

@@ -26,7 +26,8 @@ export function checkName(name: string): string {
   return name;
 }
 
-const escape = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const NEEDS_ESCAPE = /[\\\n"]/;
+const escape = (v: string): string => (NEEDS_ESCAPE.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : v);
 
 /**
  * One sample line, `name{k="v",...} value\n`, for programs to write.
@@ -34,23 +35,22 @@ const escape = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\
  * bpf_seq_write(ctx.meta.seq, sampleLine('tasks', { state: t.state }, 1));
  */
 export function sampleLine(name: string, labels: Record<string, string | number>, value: number): string {
-  const l = Object.entries(labels).map(([k, v]) => `${k}="${escape(String(v))}"`);
-  return `${name}${l.length ? `{${l.join(',')}}` : ''} ${value}\n`;
+  // Built by concatenation: this runs once per iterated object.
+  let line = name;
+  let sep = '{';
+  for (const k of Object.keys(labels)) {
+    line += `${sep}${k}="${escape(String(labels[k]))}"`;
+    sep = ',';
+  }
+  return `${line}${sep === ',' ? '}' : ''} ${value}\n`;
 }
 
-/**
- * Parses one line of a program's output: a sample (`name{k="v"} value`),
- * or null for a blank or `#` comment line. EINVAL (with the line) for
- * anything else: a program's output is never guessed at.
- */
-export function parseSampleLine(line: string): Sample | null {
-  const s = line.trim();
-  if (s === '' || s.startsWith('#')) return null;
-  const bad = (why: string): never => fail('EINVAL', `not a sample line (${why}): ${JSON.stringify(s.slice(0, 200))}`);
+/** The series part (`name{labels}`) of a trimmed sample line, and the index just after it. EINVAL (with the line) when it is not one. */
+export function parseSeriesPart(s: string): { name: string; labels: Record<string, string>; end: number } {
   let i = 0;
   while (i < s.length && s[i] !== '{' && s[i] !== ' ' && s[i] !== '\t') i++;
   const name = s.slice(0, i);
-  if (!NAME.test(name)) bad('metric name');
+  if (!NAME.test(name)) badLine(s, 'metric name');
   const labels: Record<string, string> = {};
   if (s[i] === '{') {
     i++;
@@ -61,10 +61,10 @@ export function parseSampleLine(line: string): Sample | null {
         break;
       }
       const eq = s.indexOf('=', i);
-      if (eq < 0) bad('label without =');
+      if (eq < 0) badLine(s, 'label without =');
       const key = s.slice(i, eq).trim();
-      if (!LABEL.test(key)) bad(`label name '${key}'`);
-      if (s[eq + 1] !== '"') bad('unquoted label value');
+      if (!LABEL.test(key)) badLine(s, `label name '${key}'`);
+      if (s[eq + 1] !== '"') badLine(s, 'unquoted label value');
       let v = '';
       let j = eq + 2;
       for (; j < s.length && s[j] !== '"'; j++) {
@@ -73,14 +73,35 @@ export function parseSampleLine(line: string): Sample | null {
           v += s[j] === 'n' ? '\n' : s[j];
         } else v += s[j];
       }
-      if (j >= s.length) bad('unterminated label value');
+      if (j >= s.length) badLine(s, 'unterminated label value');
       labels[key] = v;
       i = j + 1;
     }
   }
-  const rest = s.slice(i).trim().split(/\s+/);
-  if (rest.length < 1 || rest.length > 2 || rest[0] === '') bad('value');
+  return { name, labels, end: i };
+}
+
+/** The value of a trimmed sample line whose series part ends at `end` (an optional timestamp after it is allowed). */
+export function parseSampleValue(s: string, end: number): number {
+  const rest = s.slice(end).trim().split(/\s+/);
+  if (rest.length < 1 || rest.length > 2 || rest[0] === '') badLine(s, 'value');
   const value = Number(rest[0]);
-  if (Number.isNaN(value) && rest[0] !== 'NaN') bad('value');
-  return { name, labels, value };
+  if (Number.isNaN(value) && rest[0] !== 'NaN') badLine(s, 'value');
+  return value;
+}
+
+function badLine(s: string, why: string): never {
+  fail('EINVAL', `not a sample line (${why}): ${JSON.stringify(s.slice(0, 200))}`);
+}
+
+/**
+ * Parses one line of a program's output: a sample (`name{k="v"} value`),
+ * or null for a blank or `#` comment line. EINVAL (with the line) for
+ * anything else: a program's output is never guessed at.
+ */
+export function parseSampleLine(line: string): Sample | null {
+  const s = line.trim();
+  if (s === '' || s.startsWith('#')) return null;
+  const p = parseSeriesPart(s);
+  return { name: p.name, labels: p.labels, value: parseSampleValue(s, p.end) };
 }
