@@ -40,15 +40,16 @@ function union<T extends object>(parts: T[]): T {
 /**
  * The kernel of each collection: a synthetic kernel is built once (the
  * same objects every scrape), `host` and `bpf` are read afresh each time,
- * only for what `targets` walk. Never silently empty: a bpf read that
+ * only for what `targets` walk (`host` lazily: /proc as the programs walk it). Never silently empty: a bpf read that
  * skipped a target is an error.
  */
 export async function kernelReader(spec: KernelSpec, targets: readonly string[]): Promise<() => Kernel> {
   const { bpfOptionsFor, hostOptionsFor, KernelCache } = await import('./common.js');
-  const { readBpfWithReport, readHost } = await import('@bpf-iter/core');
+  const { readBpfWithReport, openHost } = await import('@bpf-iter/core');
   if (spec === 'host') {
     const o: HostOptions = { ...union(targets.map(hostOptionsFor)), vmFlags: false };
-    return () => readHost(o);
+    // Lazy: each fd table and address space is read as a program walks it, fdinfo only when a program reads flags or pos.
+    return () => openHost(o);
   }
   if (spec === 'bpf') {
     const o: BpfSourceOptions = union(targets.map(bpfOptionsFor));
