@@ -1,6 +1,6 @@
 /** `bpf-iter serve` in-process: --program modules (samples), option errors, and the real kernel (host, bpf). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -115,6 +115,22 @@ describe.skipIf(!avail.ok)(suiteTitle('bpf-iter serve on the real kernel', avail
     it(`--kernel ${kernel} --pid CHILD: the child's one sleeping thread`, async () => {
       await withServe({ program: join(dir, 'states.mts'), kernel, pid: child.pid! }, (m) => {
         expect(m.split('\n').filter((l) => l.startsWith('task_states{'))).toEqual(['task_states{state="S"} 1']);
+      });
+    });
+  for (const kernel of ['host', 'bpf'])
+    it(`--kernel ${kernel}: the default set's fds, VMAs and mapped bytes of a child are the kernel's (/proc/CHILD/fd and maps)`, async () => {
+      const pid = child.pid!;
+      const fds = readdirSync(`/proc/${pid}/fd`).length;
+      // The task_vma iterator walks the mm's VMAs: [vsyscall] is a gate area, not one of them.
+      const maps = readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').filter((l) => l && !l.endsWith('[vsyscall]'));
+      const bytes = maps.reduce((n, l) => n + parseInt(l.split('-')[1]!, 16) - parseInt(l.split('-')[0]!, 16), 0);
+      // Every process reported (no top-N): the child's series must be there whatever else runs.
+      await withServe({ kernel, top: 1_000_000, maxSeries: 1_000_000 }, (m) => {
+        const labels = `{tgid="${pid}",comm="sleep"}`;
+        expect(value(m, `bpf_iter_process_fds${labels}`)).toBe(fds);
+        expect(value(m, `bpf_iter_process_vmas${labels}`)).toBe(maps.length);
+        expect(value(m, `bpf_iter_process_vma_bytes${labels}`)).toBe(bytes);
+        expect(value(m, `bpf_iter_process_threads${labels}`)).toBe(1);
       });
     });
   it('--kernel bpf: the default set reads every target it needs (tasks and slab caches present)', async () => {
