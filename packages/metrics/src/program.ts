@@ -6,6 +6,7 @@
  * summed per series while they are read: a collection holds one object per
  * series, not per line.
  */
+import { StringDecoder } from 'node:string_decoder';
 import type { Kernel } from '@bpf-iter/core';
 import { attachIter, loadProgram, type BpfGlobals, type BpfIterLinkInfoInit, type BpfProgramSpec, type IterFdBase } from '@bpf-iter/iter-programs';
 import type { MetricInfo, SampleSource } from './records.js';
@@ -19,8 +20,13 @@ import { SeriesSums } from './series.js';
  */
 export function readSamples(fd: IterFdBase): Sample[] {
   const sums = new SeriesSums();
+  const dec = new StringDecoder('utf8');
   try {
-    for (const line of fd.lines()) sums.addLine(line);
+    let rest = '';
+    for (const c of fd.chunks()) rest = sums.addText(rest + dec.write(c));
+    rest += dec.end();
+    // A last line without its newline is a line too.
+    if (rest !== '') sums.addLine(rest);
   } finally {
     fd.closeQuietly();
   }

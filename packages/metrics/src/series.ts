@@ -27,13 +27,37 @@ export function keyOf(l: Labels): string {
 
 /** Characters a value token of the fast path may hold (anything else is parsed in full). */
 function plainValue(tok: string): boolean {
-  if (tok.length === 0) return false;
-  for (let i = 0; i < tok.length; i++) {
-    const c = tok.charCodeAt(i);
-    // 0-9 . + - e E
-    if (!((c >= 48 && c <= 57) || c === 46 || c === 43 || c === 45 || c === 101 || c === 69)) return false;
+  return plainNumber(tok, 0, tok.length) !== undefined;
+}
+
+/**
+ * The value of `s[from, to)` when it is a plain number token (only
+ * `0-9 . + - e E`, what `Number()` reads), else undefined: the caller
+ * parses the line in full, which gives the error or the odd form.
+ */
+function plainNumber(s: string, from: number, to: number): number | undefined {
+  if (from >= to) return undefined;
+  // Up to 15 digits: an exact integer (below 2^53), summed without a string.
+  let n = 0;
+  let i = from;
+  for (; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
   }
-  return true;
+  if (i === to && to - from <= 15) return n;
+  for (; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || c === 46 || c === 43 || c === 45 || c === 101 || c === 69)) return undefined;
+  }
+  const v = Number(s.slice(from, to));
+  return Number.isNaN(v) ? undefined : v;
+}
+
+/** A series text (a line's text before ` value`) and its series. */
+interface Seen {
+  readonly text: string;
+  readonly series: Series;
 }
 
 /**
@@ -49,7 +73,10 @@ export class SeriesSums {
   /** Per metric name, its series by {@link keyOf}. */
   readonly byName = new Map<string, Map<string, Series>>();
   /** A line's text before ` value` → its series (only for lines that are exactly `series value`). */
-  private readonly byText = new Map<string, Series>();
+  private readonly byText = new Map<string, Seen>();
+  /** The two series texts met last: programs write runs of the same one or two (a VMA's count and bytes). */
+  private last: Seen | null = null;
+  private prev: Seen | null = null;
 
   /** Adds one sample. */
   add(name: string, labels: Labels, value: number): Series {
@@ -72,13 +99,11 @@ export class SeriesSums {
     if (sp > 0) {
       const seen = this.byText.get(line.slice(0, sp));
       if (seen) {
-        const tok = line.slice(sp + 1);
-        if (plainValue(tok)) {
-          const v = Number(tok);
-          if (!Number.isNaN(v)) {
-            seen.value += v;
-            return;
-          }
+        const v = plainNumber(line, sp + 1, line.length);
+        if (v !== undefined) {
+          seen.series.value += v;
+          this.met(seen);
+          return;
         }
       }
     }
@@ -87,7 +112,47 @@ export class SeriesSums {
     const p = parseSeriesPart(s);
     const series = this.add(p.name, p.labels, parseSampleValue(s, p.end));
     // Remember the text only when the line is exactly `SERIES VALUE`: then a later line with that text and a plain value is the same series.
-    if (s.length === line.length && p.end === sp && plainValue(line.slice(sp + 1))) this.byText.set(line.slice(0, sp), series);
+    if (s.length === line.length && p.end === sp && plainValue(line.slice(sp + 1))) {
+      const seen = { text: line.slice(0, sp), series };
+      this.byText.set(seen.text, seen);
+      this.met(seen);
+    }
+  }
+
+  /**
+   * Adds every complete line of `text` (each ending in `\n`) and returns
+   * the unfinished rest. A line repeating one of the last two series texts
+   * is summed in place, without a string of its own.
+   */
+  addText(text: string): string {
+    let pos = 0;
+    for (let nl; (nl = text.indexOf('\n', pos)) >= 0; pos = nl + 1) {
+      const hit = this.repeats(this.last, text, pos, nl) ?? this.repeats(this.prev, text, pos, nl);
+      if (hit) {
+        this.met(hit);
+        continue;
+      }
+      this.addLine(text.slice(pos, nl));
+    }
+    return pos === 0 ? text : text.slice(pos);
+  }
+
+  /** Adds `text[pos, nl)` to `seen` when the line is `seen.text`, a space and a plain number (what {@link addLine} would find by that text). */
+  private repeats(seen: Seen | null, text: string, pos: number, nl: number): Seen | null {
+    if (seen === null) return null;
+    const at = pos + seen.text.length;
+    if (at >= nl || text.charCodeAt(at) !== 32 || !text.startsWith(seen.text, pos)) return null;
+    const v = plainNumber(text, at + 1, nl);
+    if (v === undefined) return null;
+    seen.series.value += v;
+    return seen;
+  }
+
+  private met(seen: Seen): void {
+    if (seen !== this.last) {
+      this.prev = this.last;
+      this.last = seen;
+    }
   }
 
   /** One sample per series (its sum), metric by metric in first-seen order. */

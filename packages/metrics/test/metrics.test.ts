@@ -66,6 +66,37 @@ describe('series sums', () => {
       { numRuns: 2000 },
     );
   });
+  it('sums a text cut anywhere into chunks as it sums its lines one by one, up to the same first EINVAL', () => {
+    const part = fc.constantFrom('m', 'm1', 'm{a="1"}', 'm{b="2",a="1"}', 'n{a="x y"}', ' m', '#m', '');
+    const value = fc.constantFrom('1', '1', '22', '2.5', '1e3', '1234567890123456789', 'NaN', 'x', '', '\t', '1 1700000000', '1\r');
+    const line = fc.tuple(part, fc.constantFrom(' ', '  ', '\t', ''), value).map(([p, sp, v]) => `${p}${sp}${v}`);
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 16 }), fc.array(fc.nat(), { maxLength: 4 }), fc.boolean(), (lines, cuts, lastNewline) => {
+        const text = lines.join('\n') + (lastNewline && lines.length ? '\n' : '');
+        const oneByOne: Sample[] = [];
+        const want = errorOf(() => {
+          for (const l of text.split('\n')) {
+            const s = parseSampleLine(l);
+            if (s) oneByOne.push(s);
+          }
+        });
+        const sums = new SeriesSums();
+        const at = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+        const got = errorOf(() => {
+          let rest = '';
+          let from = 0;
+          for (const c of [...at, text.length]) {
+            rest = sums.addText(rest + text.slice(from, c));
+            from = c;
+          }
+          if (rest !== '') sums.addLine(rest);
+        });
+        expect(got).toBe(want);
+        if (want === null) expect(series(sums.samples())).toEqual(series(oneByOne));
+      }),
+      { numRuns: 2000 },
+    );
+  });
   it('keeps one object per series however many lines add to it', () => {
     const sums = new SeriesSums();
     for (let i = 0; i < 1000; i++) sums.addLine(`bytes{comm="a"} ${i}`);
