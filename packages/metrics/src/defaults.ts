@@ -8,7 +8,7 @@ import { AF_INET6, type Kernel, type Socket, type Task } from '@bpf-iter/core';
 import { bpf_seq_write, defineProgram, type BpfProgramSpec } from '@bpf-iter/iter-programs';
 import { programSource } from './program.js';
 import type { MetricInfo, SampleSource } from './records.js';
-import { sampleLine } from './samples.js';
+import { sampleLine, seriesText } from './samples.js';
 
 /** Default top-N of the per-process metrics. */
 export const DEFAULT_TOP_N = 20;
@@ -52,6 +52,39 @@ const emit = (ctx: { meta: { seq: never } }, name: string, labels: Record<string
   bpf_seq_write(ctx.meta.seq, sampleLine(name, labels, v));
 };
 
+/**
+ * One per-process metric's series text, kept for the process met last: a
+ * walk gives a process's fds (and VMAs) one after another, so the text is
+ * built once per process, not once per fd. Keyed by the label values, so a
+ * renamed process gets a new text.
+ */
+class ProcessSeries {
+  private tgid = -1;
+  private comm = '';
+  private text = '';
+  /** `text + ' 1\n'`, the line of a count. */
+  private one = '';
+  constructor(readonly name: string) {}
+  private of(t: Task): void {
+    const tgid = t.tgid;
+    const comm = t.group_leader.comm;
+    if (tgid !== this.tgid || comm !== this.comm || this.text === '') {
+      this.tgid = tgid;
+      this.comm = comm;
+      this.text = seriesText(this.name, { tgid, comm });
+      this.one = `${this.text} 1\n`;
+    }
+  }
+  /** The sample line adding `v` for `t`'s process. */
+  line(t: Task, v: number): string {
+    this.of(t);
+    return v === 1 ? this.one : `${this.text} ${v}\n`;
+  }
+}
+const processFds = new ProcessSeries('bpf_iter_process_fds');
+const processVmas = new ProcessSeries('bpf_iter_process_vmas');
+const processVmaBytes = new ProcessSeries('bpf_iter_process_vma_bytes');
+
 /** `iter/task`: one line per thread for its state, one for its process. */
 export const tasksProgram: BpfProgramSpec = defineProgram({
   name: 'metrics_task',
@@ -72,7 +105,7 @@ export const filesProgram: BpfProgramSpec = defineProgram({
   sec: 'iter/task_file',
   ...opts,
   fn(ctx: any) {
-    if (ctx.task && ctx.file) emit(ctx, 'bpf_iter_process_fds', proc(ctx.task), 1);
+    if (ctx.task && ctx.file) bpf_seq_write(ctx.meta.seq, processFds.line(ctx.task, 1));
     return 0;
   },
 });
@@ -85,8 +118,8 @@ export const vmasProgram: BpfProgramSpec = defineProgram({
   fn(ctx: any) {
     const { task: t, vma: v } = ctx;
     if (!t || !v) return 0;
-    emit(ctx, 'bpf_iter_process_vmas', proc(t), 1);
-    emit(ctx, 'bpf_iter_process_vma_bytes', proc(t), v.vm_end - v.vm_start);
+    bpf_seq_write(ctx.meta.seq, processVmas.line(t, 1));
+    bpf_seq_write(ctx.meta.seq, processVmaBytes.line(t, v.vm_end - v.vm_start));
     return 0;
   },
 });

@@ -30,19 +30,29 @@ const NEEDS_ESCAPE = /[\\\n"]/;
 const escape = (v: string): string => (NEEDS_ESCAPE.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : v);
 
 /**
+ * A series' text, `name{k="v",...}` (just `name` without labels): a sample
+ * line is this, a space, the value and a newline.
+ * @example
+ * seriesText('tasks', { state: 'R' }); // 'tasks{state="R"}'
+ */
+export function seriesText(name: string, labels: Record<string, string | number>): string {
+  // Built by concatenation: this runs once per iterated object.
+  let text = name;
+  let sep = '{';
+  for (const k of Object.keys(labels)) {
+    text += `${sep}${k}="${escape(String(labels[k]))}"`;
+    sep = ',';
+  }
+  return sep === ',' ? `${text}}` : text;
+}
+
+/**
  * One sample line, `name{k="v",...} value\n`, for programs to write.
  * @example
  * bpf_seq_write(ctx.meta.seq, sampleLine('tasks', { state: t.state }, 1));
  */
 export function sampleLine(name: string, labels: Record<string, string | number>, value: number): string {
-  // Built by concatenation: this runs once per iterated object.
-  let line = name;
-  let sep = '{';
-  for (const k of Object.keys(labels)) {
-    line += `${sep}${k}="${escape(String(labels[k]))}"`;
-    sep = ',';
-  }
-  return `${line}${sep === ',' ? '}' : ''} ${value}\n`;
+  return `${seriesText(name, labels)} ${value}\n`;
 }
 
 /** The series part (`name{labels}`) of a trimmed sample line, and the index just after it. EINVAL (with the line) when it is not one. */

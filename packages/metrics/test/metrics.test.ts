@@ -181,6 +181,25 @@ describe('any iterator stream as metrics', () => {
     expect(snap.metrics.get('bpf_iter_process_fds')!.series).toEqual([{ labels: { tgid: String(t.tgid), comm: 'many' }, value: 200_000 }]);
   }, 300_000);
 
+  it('labels each process by its tgid and comm of the moment: a renamed process, two processes of one name, a comm with quotes', async () => {
+    const k = new Kernel();
+    const a = k.createTask({ comm: 'same', parent: k.initTask });
+    const b = k.createTask({ comm: 'same', parent: k.initTask });
+    const f = k.createFile('/dev/null');
+    for (let i = 0; i < 3; i++) k.installFd(a, f);
+    for (let i = 0; i < 2; i++) k.installFd(b, f);
+    const fds = async () => (await new IterMetrics([defaultMetrics(() => k)], { cacheMs: 0 }).read()).metrics.get('bpf_iter_process_fds')!.series;
+    expect(await fds()).toEqual([
+      { labels: { tgid: String(a.tgid), comm: 'same' }, value: 3 },
+      { labels: { tgid: String(b.tgid), comm: 'same' }, value: 2 },
+    ]);
+    a.comm = 'x"y\\z';
+    expect(await fds()).toEqual([
+      { labels: { tgid: String(a.tgid), comm: 'x"y\\z' }, value: 3 },
+      { labels: { tgid: String(b.tgid), comm: 'same' }, value: 2 },
+    ]);
+  });
+
   it('reads at most once at a time and reuses a read within cacheMs', async () => {
     let now = 0;
     let runs = 0;
