@@ -7,7 +7,7 @@
 import type { BatchObservableCallback, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import type { MetricInfo, SampleSource } from './records.js';
 import type { Sample } from './samples.js';
-import { keyOf, SeriesSums, type Series } from './series.js';
+import { SeriesSums, type Series } from './series.js';
 
 /** Default most series one metric reports (the rest are dropped and counted). */
 export const DEFAULT_MAX_SERIES = 1000;
@@ -43,14 +43,14 @@ export function aggregate(samples: Iterable<Sample>, infos: ReadonlyMap<string, 
   const dropped = new Map<string, number>();
   for (const [name, m] of sums.byName) {
     const info = infos.get(name) ?? { name, help: `${name} (from an iterator program)` };
-    let series = [...m.values()];
     const cap = Math.min(info.topN ?? Infinity, maxSeries);
-    if (series.length > cap) {
-      // Largest first; ties in label order so a capped set is the same every read.
-      series.sort((a, b) => b.value - a.value || (keyOf(a.labels) < keyOf(b.labels) ? -1 : 1));
-      dropped.set(name, series.length - cap);
-      series = series.slice(0, cap);
-    }
+    let series: Series[];
+    if (m.size > cap) {
+      // Largest first; ties in label order (the map's keys, built once) so a capped set is the same every read.
+      const byValue = [...m].sort(([ka, a], [kb, b]) => b.value - a.value || (ka < kb ? -1 : 1));
+      dropped.set(name, m.size - cap);
+      series = byValue.slice(0, cap).map(([, x]) => x);
+    } else series = [...m.values()];
     metrics.set(name, { info, series });
   }
   return { metrics, dropped };
