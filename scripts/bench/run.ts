@@ -6,7 +6,7 @@
  *   pnpm bench                 full sizes (a few minutes)
  *   pnpm bench --smoke         tiny sizes, every workload, < 20 s (CI runs this through a test)
  *   pnpm bench --out /tmp/x    write the results elsewhere
- *   pnpm bench --only host     one group: open-coded | programs | host | memory | snapshots
+ *   pnpm bench --only host     one group: open-coded | programs | host | memory | snapshots | metrics
  *
  * Workloads and targets: see docs/performance.md.
  */
@@ -744,6 +744,31 @@ async function snapshots(): Promise<void> {
   }
 }
 
+// ------------------------------------------------------------------ metrics
+
+/**
+ * One `@bpf-iter/metrics` collection of the default set (what `bpf-iter
+ * serve` runs per scrape) next to the default dumpers of the same targets on
+ * the same kernel, and on this host next to Node's own /proc fd walk (CPU
+ * time; packages/metrics/bench/measure.ts).
+ */
+async function metricsCollection(): Promise<void> {
+  const { compare, hostSides, manyFdsSides } = await import('../../packages/metrics/bench/measure.js');
+  const fds = smoke ? 20_000 : 200_000;
+  log(`metrics: the default set's collection (CPU time, best of rounds)`);
+  const m = await compare(smoke ? 1 : 5, manyFdsSides(fds));
+  ratioRow('metrics/default-set/model-fds', 'programs', `default set, one collection: a model process holding ${fds.toLocaleString('en')} fds`, 'fds', m.collect!, 'the default dumpers of the same 7 targets, read(65536)', m.dumps!, { ratio: 1 / 2, text: '>= 1/2 of the dumps' });
+  const helpers = await startHolders(0, S.hostFds);
+  try {
+    const h = await compare(smoke ? 1 : 3, await hostSides());
+    const held = `${S.hostFds.toLocaleString('en')} extra fds held`;
+    ratioRow('metrics/default-set/host-vs-dumps', 'host', `default set over serve's --kernel host reader, one collection (${held})`, 'fds', h.collect!, 'the same reader + the default dumpers of the 7 targets', h.dumps!, { ratio: 1 / 2, text: '>= 1/2 of the dumps' });
+    ratioRow('metrics/default-set/host-vs-proc-walk', 'host', `default set over serve's --kernel host reader, one collection (${held})`, 'fds', h.collect!, 'Node readdir + readlink of every /proc/PID/fd entry', h.procWalk!);
+  } finally {
+    await Promise.all(helpers.map((x) => x.stop()));
+  }
+}
+
 // ------------------------------------------------------------------ main
 
 function machine(): Record<string, string | number> {
@@ -774,6 +799,7 @@ const groups: [string, () => void | Promise<void>][] = [
   ['host', hostSource],
   ['memory', memory],
   ['snapshots', snapshots],
+  ['metrics', metricsCollection],
 ];
 for (const [name, fn] of groups) if (!only || only === name) await fn();
 const seconds = (performance.now() - t0) / 1000;

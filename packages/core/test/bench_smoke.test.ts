@@ -60,6 +60,10 @@ test('pnpm bench --smoke covers every workload with positive rates', { timeout: 
     'host/cli/targets-vs-node',
     'snapshot/save-2k',
     'snapshot/load-2k',
+    // The metrics default set's collection next to the dumps of the same targets, and on this host to Node's /proc fd walk.
+    'metrics/default-set/model-fds',
+    'metrics/default-set/host-vs-dumps',
+    'metrics/default-set/host-vs-proc-walk',
   ];
   for (const id of expected) expect(ids).toContain(id);
   expect(new Set(ids).size).toBe(ids.length);
