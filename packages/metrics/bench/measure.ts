@@ -44,14 +44,14 @@ async function cpuNs(fn: () => unknown): Promise<number> {
 }
 
 /**
- * Best of `rounds` of each side (after one untimed round of each), sides
- * alternating. Every side returns the fds it walked; the first side's
+ * Best of `rounds` of each side (after one untimed round of each, unless
+ * `warmUp` is false: smoke runs), sides alternating. Every side returns the fds it walked; the first side's
  * count of its best round is every side's `n` (the same objects: the
  * ratio of rates is the ratio of times).
  */
-export async function compare(rounds: number, sides: Record<string, () => number | Promise<number>>): Promise<Record<string, Cost>> {
+export async function compare(rounds: number, sides: Record<string, () => number | Promise<number>>, warmUp = true): Promise<Record<string, Cost>> {
   const best: Record<string, Cost> = {};
-  for (let r = 0; r <= rounds; r++) {
+  for (let r = warmUp ? 0 : 1; r <= rounds; r++) {
     for (const [name, fn] of Object.entries(sides)) {
       let n = 0;
       const ns = await cpuNs(async () => (n = await fn()));
