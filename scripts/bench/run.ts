@@ -756,11 +756,11 @@ async function metricsCollection(): Promise<void> {
   const { compare, hostSides, manyFdsSides } = await import('../../packages/metrics/bench/measure.js');
   const fds = smoke ? 20_000 : 200_000;
   log(`metrics: the default set's collection (CPU time, best of rounds)`);
-  const m = await compare(smoke ? 1 : 5, manyFdsSides(fds));
+  const m = await compare(smoke ? 1 : 5, manyFdsSides(fds), !smoke);
   ratioRow('metrics/default-set/model-fds', 'programs', `default set, one collection: a model process holding ${fds.toLocaleString('en')} fds`, 'fds', m.collect!, 'the default dumpers of the same 7 targets, read(65536)', m.dumps!, { ratio: 1 / 2, text: '>= 1/2 of the dumps' });
   const helpers = await startHolders(0, S.hostFds);
   try {
-    const h = await compare(smoke ? 1 : 3, await hostSides());
+    const h = await compare(smoke ? 1 : 3, await hostSides(), !smoke);
     const held = `${S.hostFds.toLocaleString('en')} extra fds held`;
     ratioRow('metrics/default-set/host-vs-dumps', 'host', `default set over serve's --kernel host reader, one collection (${held})`, 'fds', h.collect!, 'the same reader + the default dumpers of the 7 targets', h.dumps!, { ratio: 1 / 2, text: '>= 1/2 of the dumps' });
     ratioRow('metrics/default-set/host-vs-proc-walk', 'host', `default set over serve's --kernel host reader, one collection (${held})`, 'fds', h.collect!, 'Node readdir + readlink of every /proc/PID/fd entry', h.procWalk!);
