@@ -20,9 +20,13 @@ export interface Cost {
   n: number;
 }
 
-/** One collection as `bpf-iter serve` runs it per scrape: a fresh IterMetrics read of the default set over `kernel()`. */
-export async function collectDefaultSet(kernel: () => Kernel): Promise<void> {
-  await new IterMetrics([defaultMetrics(kernel)], { cacheMs: 0 }).read();
+/** Collections as `bpf-iter serve` runs them, one per scrape: one IterMetrics over the default set, each call a fresh read of `kernel()`. */
+export function defaultSetCollector(kernel: () => Kernel): () => Promise<number> {
+  const im = new IterMetrics([defaultMetrics(kernel)], { cacheMs: 0 });
+  return async () => {
+    await im.read();
+    return 0;
+  };
 }
 
 /** The default dumpers of the default set's targets read to the end (64 KiB reads); returns the task_file lines (fds). */
@@ -104,10 +108,7 @@ export async function hostSides(): Promise<Record<string, () => number | Promise
   const kernel = await kernelReader('host', DEFAULT_SET_TARGETS);
   return {
     dumps: () => dumpDefaultTargets(kernel()),
-    collect: async () => {
-      await collectDefaultSet(kernel);
-      return 0;
-    },
+    collect: defaultSetCollector(kernel),
     procWalk: procFdWalk,
   };
 }
@@ -117,9 +118,6 @@ export function manyFdsSides(fds: number): Record<string, () => number | Promise
   const k = manyFdsKernel(fds);
   return {
     dumps: () => dumpDefaultTargets(k),
-    collect: async () => {
-      await collectDefaultSet(() => k);
-      return 0;
-    },
+    collect: defaultSetCollector(() => k),
   };
 }

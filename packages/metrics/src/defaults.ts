@@ -6,9 +6,10 @@
  */
 import { AF_INET6, type Kernel, type Socket, type Task } from '@bpf-iter/core';
 import { bpf_seq_write, defineProgram, type BpfProgramSpec } from '@bpf-iter/iter-programs';
-import { programSource } from './program.js';
+import { readProgramSamples } from './program.js';
 import type { MetricInfo, SampleSource } from './records.js';
 import { sampleLine, seriesText } from './samples.js';
+import { SeriesTexts } from './series.js';
 
 /** Default top-N of the per-process metrics. */
 export const DEFAULT_TOP_N = 20;
@@ -191,14 +192,16 @@ export interface DefaultMetricsOptions {
  */
 export function defaultMetrics(kernel: () => Kernel, o: DefaultMetricsOptions = {}): SampleSource {
   const infos = defaultMetricInfos(o.topN ?? DEFAULT_TOP_N);
+  // Kept between collections: each program's series texts, parsed once.
+  const texts = DEFAULT_PROGRAMS.map(() => new SeriesTexts());
   return {
     metrics: infos,
     async collect() {
       const k = kernel();
       const out = [];
-      for (const p of DEFAULT_PROGRAMS) {
-        // A loop, not push(...samples): a spread of 100k+ samples overflows the call stack.
-        for (const s of await programSource(p, () => k).collect()) out.push(s);
+      for (let i = 0; i < DEFAULT_PROGRAMS.length; i++) {
+        // A loop, not push(...samples): a spread of many samples overflows the call stack.
+        for (const s of readProgramSamples(DEFAULT_PROGRAMS[i]!, k, {}, texts[i])) out.push(s);
       }
       return out;
     },

@@ -11,15 +11,16 @@ import type { Kernel } from '@bpf-iter/core';
 import { attachIter, loadProgram, type BpfGlobals, type BpfIterLinkInfoInit, type BpfProgramSpec, type IterFdBase } from '@bpf-iter/iter-programs';
 import type { MetricInfo, SampleSource } from './records.js';
 import type { Sample } from './samples.js';
-import { SeriesSums } from './series.js';
+import { SeriesSums, SeriesTexts } from './series.js';
 
 /**
  * Reads a session's output lines as samples, summed per series as they are
  * read (one sample per series comes back); closes the fd. EINVAL for a line
- * that is not a sample.
+ * that is not a sample. `texts`: series texts parsed by earlier reads (a
+ * source's own {@link SeriesTexts}), so only new series are parsed.
  */
-export function readSamples(fd: IterFdBase): Sample[] {
-  const sums = new SeriesSums();
+export function readSamples(fd: IterFdBase, texts?: SeriesTexts): Sample[] {
+  const sums = new SeriesSums(texts);
   const dec = new StringDecoder('utf8');
   try {
     let rest = '';
@@ -45,7 +46,8 @@ export interface SessionOpener {
  * const src = sessionSource(attachIter(obj.program('dump_tasks')));
  */
 export function sessionSource(link: SessionOpener, metrics: readonly MetricInfo[] = []): SampleSource {
-  return { metrics, collect: async () => readSamples(link.open()) };
+  const texts = new SeriesTexts();
+  return { metrics, collect: async () => readSamples(link.open(), texts) };
 }
 
 /** Options of {@link programSource}. */
@@ -68,22 +70,32 @@ export interface ProgramSourceOptions {
  * }, { helpers: ['bpf_seq_write'] }), () => kernel);
  */
 export function programSource(spec: BpfProgramSpec, kernel: () => Kernel, opts: ProgramSourceOptions = {}): SampleSource {
+  const texts = new SeriesTexts();
   return {
     metrics: opts.metrics ?? [],
-    async collect() {
-      const k = kernel();
-      const prog = loadProgram(spec, { kernel: k, globals: opts.globals ?? {} });
-      let link;
-      try {
-        link = attachIter(prog, { kernel: k, linkInfo: opts.linkInfo ?? null });
-      } finally {
-        prog.put();
-      }
-      try {
-        return readSamples(link.open());
-      } finally {
-        link.close();
-      }
-    },
+    collect: async () => readProgramSamples(spec, kernel(), opts, texts),
   };
+}
+
+/**
+ * One session of a modelled iterator program over `k`, read as samples
+ * summed per series (what a {@link programSource} collection does): the
+ * program is loaded, attached, read to EOF, and its link, fd and program
+ * destroyed exactly once. `texts`: series texts parsed by earlier reads.
+ * @example
+ * const samples = readProgramSamples(tasksProgram, syntheticKernel({ seed: 1 }));
+ */
+export function readProgramSamples(spec: BpfProgramSpec, k: Kernel, opts: ProgramSourceOptions = {}, texts?: SeriesTexts): Sample[] {
+  const prog = loadProgram(spec, { kernel: k, globals: opts.globals ?? {} });
+  let link;
+  try {
+    link = attachIter(prog, { kernel: k, linkInfo: opts.linkInfo ?? null });
+  } finally {
+    prog.put();
+  }
+  try {
+    return readSamples(link.open(), texts);
+  } finally {
+    link.close();
+  }
 }

@@ -77,11 +77,19 @@ export function parseSeriesPart(s: string): { name: string; labels: Record<strin
       if (s[eq + 1] !== '"') badLine(s, 'unquoted label value');
       let v = '';
       let j = eq + 2;
-      for (; j < s.length && s[j] !== '"'; j++) {
-        if (s[j] === '\\') {
-          j++;
-          v += s[j] === 'n' ? '\n' : s[j];
-        } else v += s[j];
+      // The common value has no escapes: one slice up to its closing quote.
+      const q = s.indexOf('"', j);
+      const bs = s.indexOf('\\', j);
+      if (q >= 0 && (bs < 0 || bs > q)) {
+        v = s.slice(j, q);
+        j = q;
+      } else {
+        for (; j < s.length && s[j] !== '"'; j++) {
+          if (s[j] === '\\') {
+            j++;
+            v += s[j] === 'n' ? '\n' : s[j];
+          } else v += s[j];
+        }
       }
       if (j >= s.length) badLine(s, 'unterminated label value');
       labels[key] = v;

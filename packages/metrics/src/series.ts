@@ -60,6 +60,39 @@ interface Seen {
   readonly series: Series;
 }
 
+/** A series text's parse: its metric, labels and {@link keyOf} key. */
+interface ParsedSeries {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly key: string;
+}
+
+/** Default most series texts a {@link SeriesTexts} keeps. */
+export const DEFAULT_SERIES_TEXTS = 50_000;
+
+/**
+ * Series texts parsed once and kept between collections: a source's
+ * programs print mostly the same series every time, so a collection parses
+ * only the new ones. Emptied when it reaches `max` texts (processes come
+ * and go: the texts of gone ones are not kept forever).
+ * @example
+ * const texts = new SeriesTexts();
+ * const src = { metrics: [], collect: async () => readSamples(link.open(), texts) };
+ */
+export class SeriesTexts {
+  private readonly map = new Map<string, ParsedSeries>();
+  constructor(readonly max = DEFAULT_SERIES_TEXTS) {}
+  /** The parse of `text`, if kept. */
+  get(text: string): ParsedSeries | undefined {
+    return this.map.get(text);
+  }
+  /** Keeps the parse of `text`. */
+  set(text: string, p: ParsedSeries): void {
+    if (this.map.size >= this.max) this.map.clear();
+    this.map.set(text, p);
+  }
+}
+
 /**
  * Sums of samples per metric and series, in first-seen order. Summing is
  * in arrival order, as summing the samples one by one would be.
@@ -78,11 +111,17 @@ export class SeriesSums {
   private last: Seen | null = null;
   private prev: Seen | null = null;
 
+  /** @param texts series texts already parsed (kept by a source between its collections), or a fresh set */
+  constructor(private readonly texts = new SeriesTexts()) {}
+
   /** Adds one sample. */
   add(name: string, labels: Labels, value: number): Series {
+    return this.addKeyed(name, labels, keyOf(labels), value);
+  }
+
+  private addKeyed(name: string, labels: Labels, k: string, value: number): Series {
     let m = this.byName.get(name);
     if (!m) this.byName.set(name, (m = new Map()));
-    const k = keyOf(labels);
     const cur = m.get(k);
     if (cur) {
       cur.value += value;
@@ -97,25 +136,31 @@ export class SeriesSums {
   addLine(line: string): void {
     const sp = line.lastIndexOf(' ');
     if (sp > 0) {
-      const seen = this.byText.get(line.slice(0, sp));
-      if (seen) {
-        const v = plainNumber(line, sp + 1, line.length);
-        if (v !== undefined) {
+      const text = line.slice(0, sp);
+      const seen = this.byText.get(text);
+      const v = seen || this.texts.get(text) ? plainNumber(line, sp + 1, line.length) : undefined;
+      if (v !== undefined) {
+        if (seen) {
           seen.series.value += v;
           this.met(seen);
-          return;
+        } else {
+          // Parsed in an earlier collection: only its series is new here.
+          const p = this.texts.get(text)!;
+          this.remember(text, this.addKeyed(p.name, p.labels, p.key, v));
         }
+        return;
       }
     }
     const s = line.trim();
     if (s === '' || s.startsWith('#')) return;
     const p = parseSeriesPart(s);
-    const series = this.add(p.name, p.labels, parseSampleValue(s, p.end));
+    const key = keyOf(p.labels);
+    const series = this.addKeyed(p.name, p.labels, key, parseSampleValue(s, p.end));
     // Remember the text only when the line is exactly `SERIES VALUE`: then a later line with that text and a plain value is the same series.
     if (s.length === line.length && p.end === sp && plainValue(line.slice(sp + 1))) {
-      const seen = { text: line.slice(0, sp), series };
-      this.byText.set(seen.text, seen);
-      this.met(seen);
+      const text = line.slice(0, sp);
+      this.texts.set(text, { name: p.name, labels: p.labels, key });
+      this.remember(text, series);
     }
   }
 
@@ -146,6 +191,12 @@ export class SeriesSums {
     if (v === undefined) return null;
     seen.series.value += v;
     return seen;
+  }
+
+  private remember(text: string, series: Series): void {
+    const seen = { text, series };
+    this.byText.set(text, seen);
+    this.met(seen);
   }
 
   private met(seen: Seen): void {

@@ -15,6 +15,7 @@ import {
   sampleLine,
   serveMetrics,
   SeriesSums,
+  SeriesTexts,
   type Sample,
   type SampleSource,
 } from '../src/index.js';
@@ -96,6 +97,26 @@ describe('series sums', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+  it('series texts kept between collections: each collection sums only its own lines, also past the cap', () => {
+    for (const max of [1, 2, 50_000]) {
+      const texts = new SeriesTexts(max);
+      const collect = (lines: string[]) => {
+        const sums = new SeriesSums(texts);
+        sums.addText(lines.map((l) => `${l}\n`).join(''));
+        return sums.samples();
+      };
+      const lines = ['a{x="1"} 1', 'b 2', 'a{x="1"} 3', 'a{x="2"} 4', 'b 5'];
+      const want = [
+        { name: 'a', labels: { x: '1' }, value: 4 },
+        { name: 'a', labels: { x: '2' }, value: 4 },
+        { name: 'b', labels: {}, value: 7 },
+      ];
+      expect(collect(lines), `max ${max}`).toEqual(want);
+      expect(collect(lines), `max ${max}, again`).toEqual(want);
+      expect(collect(['b 1']), `max ${max}, fewer`).toEqual([{ name: 'b', labels: {}, value: 1 }]);
+      expect(() => collect(['b 1', 'b x']), `max ${max}, bad`).toThrow(/^EINVAL: not a sample line \(value\)/);
+    }
   });
   it('keeps one object per series however many lines add to it', () => {
     const sums = new SeriesSums();
