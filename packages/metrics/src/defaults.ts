@@ -47,11 +47,21 @@ export function defaultMetricInfos(topN = DEFAULT_TOP_N): MetricInfo[] {
   ];
 }
 
-const proc = (t: Task): { tgid: number; comm: string } => ({ tgid: t.tgid, comm: t.group_leader.comm });
 const opts = { helpers: ['bpf_seq_write'] };
 const emit = (ctx: { meta: { seq: never } }, name: string, labels: Record<string, string | number>, v: number): void => {
   bpf_seq_write(ctx.meta.seq, sampleLine(name, labels, v));
 };
+
+/** `bpf_iter_tasks{state="S"} 1`, built once per state letter (a handful: the map stays small). */
+const stateLines = new Map<string, string>();
+function stateLine(state: string): string {
+  let l = stateLines.get(state);
+  if (l === undefined) {
+    l = sampleLine('bpf_iter_tasks', { state }, 1);
+    if (stateLines.size < 64) stateLines.set(state, l);
+  }
+  return l;
+}
 
 /**
  * One per-process metric's series text, kept for the process met last: a
@@ -82,6 +92,7 @@ class ProcessSeries {
     return v === 1 ? this.one : `${this.text} ${v}\n`;
   }
 }
+const processThreads = new ProcessSeries('bpf_iter_process_threads');
 const processFds = new ProcessSeries('bpf_iter_process_fds');
 const processVmas = new ProcessSeries('bpf_iter_process_vmas');
 const processVmaBytes = new ProcessSeries('bpf_iter_process_vma_bytes');
@@ -94,8 +105,8 @@ export const tasksProgram: BpfProgramSpec = defineProgram({
   fn(ctx: any) {
     const t: Task | null = ctx.task;
     if (!t) return 0;
-    emit(ctx, 'bpf_iter_tasks', { state: t.state }, 1);
-    emit(ctx, 'bpf_iter_process_threads', proc(t), 1);
+    bpf_seq_write(ctx.meta.seq, stateLine(t.state));
+    bpf_seq_write(ctx.meta.seq, processThreads.line(t, 1));
     return 0;
   },
 });
