@@ -27,7 +27,8 @@ export abstract class KObject {
 
   /** Takes a reference (`get_task_struct`, `get_file`...). */
   get(): this {
-    if (this.freed) throw new Error(`use after free: ${this.constructor.name}`);
+    // `=== true`: a field's boolean type is not tracked, plain truthiness costs five tests.
+    if (this.freed === true) throw new Error(`use after free: ${this.constructor.name}`);
     this.refcnt++;
     refStats.outstanding++;
     return this;
@@ -37,6 +38,30 @@ export abstract class KObject {
   put(): void {
     refStats.outstanding--;
     this.release();
+  }
+
+  /**
+   * `get()` on this object, then `put()` on `prev` (null: none): a walker
+   * stepping from `prev` to here, in the kernel's order (the next object
+   * pinned before the previous one is let go, so one that is both stays
+   * alive). The process-wide count is left alone when `prev` is held: on
+   * every step of a walk it would otherwise be written twice, each write
+   * waiting for the one before.
+   *
+   * @example
+   * ```ts
+   * const next = walker.next();
+   * if (next !== null) next.getAndPut(pinned);
+   * else pinned?.put();
+   * pinned = next;
+   * ```
+   */
+  getAndPut(prev: KObject | null): this {
+    if (this.freed === true) throw new Error(`use after free: ${this.constructor.name}`);
+    this.refcnt++;
+    if (prev === null) refStats.outstanding++;
+    else prev.release();
+    return this;
   }
 
   /** Marks the object dead and drops the owner's reference. Idempotent. */

@@ -19,6 +19,7 @@ import {
   TaskWalker,
   cgroupWalkNext,
   isErrno,
+  KmemCache,
   refStats,
   type Cgroup,
 } from '@bpf-iter/core';
@@ -137,6 +138,49 @@ describe('held objects outlive their removal', () => {
     expect(w.next()).toBeNull();
     expect(m.freed).toBe(true);
     w.stop();
+  });
+});
+
+describe('getAndPut: a walker stepping from one object to the next', () => {
+  const cache = (k: Kernel, name: string): KmemCache => k.addKmemCache(new KmemCache(name, 64, 64, 8, 1, 1, 64, 1));
+
+  test('same counts as get() then put(): the next is held, the previous let go and freed if it was removed', () => {
+    const k = new Kernel();
+    const a = cache(k, 'a');
+    const b = cache(k, 'b');
+    const before = refStats.outstanding;
+    expect(a.getAndPut(null)).toBe(a); // the first step holds one more
+    expect([a.refcnt, refStats.outstanding - before]).toEqual([2, 1]);
+    k.destroyKmemCache(a);
+    expect(a.freed).toBe(false);
+    expect(b.getAndPut(a)).toBe(b); // a step: still one held
+    expect([a.freed, b.refcnt, refStats.outstanding - before]).toEqual([true, 2, 1]);
+    b.put();
+    expect([b.refcnt, refStats.outstanding]).toEqual([1, before]);
+  });
+
+  test('the next is taken before the previous is dropped: an object that is both stays alive', () => {
+    const k = new Kernel();
+    const a = cache(k, 'a');
+    const before = refStats.outstanding;
+    a.get();
+    k.destroyKmemCache(a); // only the walker's reference is left
+    expect(a.getAndPut(a)).toBe(a);
+    expect([a.freed, a.refcnt, refStats.outstanding - before]).toEqual([false, 1, 1]);
+    a.put();
+    expect([a.freed, refStats.outstanding]).toEqual([true, before]);
+  });
+
+  test('a freed object cannot be taken, and the previous one stays held', () => {
+    const k = new Kernel();
+    const a = cache(k, 'a');
+    const b = cache(k, 'b');
+    k.destroyKmemCache(b);
+    const before = refStats.outstanding;
+    a.get();
+    expect(String(thrown(() => b.getAndPut(a)))).toMatch(/use after free: KmemCache/);
+    expect([a.refcnt, refStats.outstanding - before]).toEqual([2, 1]);
+    a.put();
   });
 });
 

@@ -157,9 +157,9 @@ export class DmaBufWalker implements Walker<DmaBuf> {
   /** Takes `n`'s buffer before dropping the current one (the kernel's order). */
   private step(n: RcuNode<DmaBuf> | null): DmaBuf | null {
     const prev = this.node;
-    const v = n !== null ? n.value.get() : null;
     this.node = n;
+    if (n !== null) return n.value.getAndPut(prev !== null ? prev.value : null);
     prev?.value.put();
-    return v;
+    return null;
   }
 }

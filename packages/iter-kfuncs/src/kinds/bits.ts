@@ -50,9 +50,8 @@ function bitsNext(s: BitsState): number | null {
     } while (rest === 0);
     s.idx = i;
   }
-  const low = rest & -rest; // lowest set bit
-  s.rest = rest ^ low;
-  return s.idx * 16 + (31 - Math.clz32(low));
+  s.rest = rest & (rest - 1); // the lowest set bit cleared: one step per bit on the chain from one call to the next
+  return s.idx * 16 + (31 - Math.clz32(rest & -rest));
 }
 
 /** The `bits` iterator kind: `bpf_iter_bits_new(it, words, nrWords?)`, elements are bit indices. */

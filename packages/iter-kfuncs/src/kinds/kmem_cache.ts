@@ -32,9 +32,9 @@ function kmemCacheNext(s: KmemCacheState): KmemCache | null {
   // Pin the next cache before unpinning the previous one (kernel order).
   const prev = s.pos;
   const next = s.walker.next();
-  next?.get();
+  if (next !== null) next.getAndPut(prev);
+  else prev?.put();
   s.pos = next;
-  prev?.put();
   return next;
 }
 
@@ -67,7 +67,7 @@ export const iterKmemCache = registerIterKind({
     let done = true;
     let value = null;
     try {
-      if (!this.done) value = kmemCacheNext(this.data);
+      if (this.done === false) value = kmemCacheNext(this.data);
     } catch (e) {
       this.fail(e);
     }
