@@ -266,6 +266,10 @@ function everyKind(): void {
           return () => { let n = 0; for (let i = 0; i < objects.length; i++) if ((objects[i] as Vma).vm_end > (objects[i] as Vma).vm_start) n++; return n; };
         case 'css':
           return () => { let n = 0; for (let i = 0; i < objects.length; i++) if ((objects[i] as { level: number }).level >= 0) n++; return n; };
+        // One literal per kind: closures of one literal share type feedback and optimized code, so the
+        // buffers' loop would start from code made for caches (one run measured it at 62.5M/s, 1/6 of the caches').
+        case 'kmem_cache':
+          return () => { let n = 0; for (let i = 0; i < objects.length; i++) if ((objects[i] as { size: number }).size >= 0) n++; return n; };
         default:
           return () => { let n = 0; for (let i = 0; i < objects.length; i++) if ((objects[i] as { size: number }).size >= 0) n++; return n; };
       }

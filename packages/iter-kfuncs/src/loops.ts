@@ -134,7 +134,7 @@ function sharedStep(this: LoopCursor<unknown> & { readonly implNext: (data: unkn
   let done = true;
   let value = null;
   try {
-    if (!this.done) value = this.implNext(this.data);
+    if (this.done === false) value = this.implNext(this.data);
   } catch (e) {
     this.fail(e);
   }

@@ -110,7 +110,7 @@ export const iterBits = registerIterKind({
     let done = true;
     let value = null;
     try {
-      if (!this.done) value = bitsNext(this.data);
+      if (this.done === false) value = bitsNext(this.data);
     } catch (e) {
       this.fail(e);
     }

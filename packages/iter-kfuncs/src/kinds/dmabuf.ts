@@ -53,7 +53,7 @@ export const iterDmabuf = registerIterKind({
     let done = true;
     let value = null;
     try {
-      if (!this.done) value = dmabufNext(this.data);
+      if (this.done === false) value = dmabufNext(this.data);
     } catch (e) {
       this.fail(e);
     }
