@@ -15,26 +15,26 @@ import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL, KF_SLEEPABLE }
 import { LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
-interface KmemCacheState {
-  readonly walker: RcuListWalker<KmemCache>;
+/** The iterator state: the list walk itself (the target's walker), and the cache it pins. */
+class KmemCacheState extends RcuListWalker<KmemCache> {
   /** The pinned cache (the last one returned). */
-  pos: KmemCache | null;
+  pinned: KmemCache | null = null;
 }
 
 function unpin(s: KmemCacheState): void {
-  const prev = s.pos;
-  s.pos = null;
+  const prev = s.pinned;
+  s.pinned = null;
   prev?.put();
 }
 
 /** `bpf_iter_kmem_cache_next`: the next cache, pinned until the following step or destroy. */
 function kmemCacheNext(s: KmemCacheState): KmemCache | null {
   // Pin the next cache before unpinning the previous one (kernel order).
-  const prev = s.pos;
-  const next = s.walker.next();
+  const prev = s.pinned;
+  const next = s.next();
   if (next !== null) next.getAndPut(prev);
   else prev?.put();
-  s.pos = next;
+  s.pinned = next;
   return next;
 }
 
@@ -46,7 +46,7 @@ export const iterKmemCache = registerIterKind({
     flags: KF_ITER_NEW | KF_SLEEPABLE,
     params: [{ name: 'it', type: 'struct bpf_iter_kmem_cache *' }],
     ret: 'int',
-    impl: (ctx): KmemCacheState => ({ walker: new RcuListWalker(ctx.kernel.kmemCaches), pos: null }),
+    impl: (ctx): KmemCacheState => new KmemCacheState(ctx.kernel.kmemCaches),
   },
   next: {
     name: 'bpf_iter_kmem_cache_next',
