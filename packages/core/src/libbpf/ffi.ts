@@ -10,6 +10,7 @@
  * failure), captured through `libbpf_set_print`.
  */
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { BpfError, ERRNO, errnoName, type ErrnoName } from '../errors.js';
 
 /** Opaque libbpf pointer (`struct bpf_object *`, `struct bpf_program *`...). */
@@ -55,6 +56,12 @@ export interface LibbpfApi {
   bpf_map_get_fd_by_id(id: number): number;
   bpf_link_get_fd_by_id(id: number): number;
   libbpf_version_string(): string;
+  /** `bpf_object__gen_loader(obj, opts)`: `load()` then writes a loader program into `opts` instead of loading (see light.ts). */
+  bpf_object__gen_loader(obj: Ptr, opts: Buffer): number;
+  /** The `bpf(2)` syscall: `cmd` with the `union bpf_attr` bytes of `attr`; an fd / 0, or -errno. ENOSYS where the syscall number is not known. */
+  sys_bpf(cmd: number, attr: Buffer): number;
+  /** Copies `len` bytes at the address `addr` (a pointer libbpf wrote into a struct) into a new Buffer. */
+  copyFrom(addr: bigint, len: number): Buffer;
   /** `pidfd_open(pid, 0)` (syscall 434): an fd or -errno. */
   pidfd_open(pid: number): number;
   /** Copies `len` bytes at `ptr` into a new Buffer. */
@@ -65,11 +72,22 @@ export interface LibbpfApi {
   errno(): number;
 }
 
+/**
+ * One binding per process: koffi's types and libbpf's print callback are
+ * process-wide, and the bin's bundles (each with its own copy of this
+ * module) may each reach libbpf in one command; a second `koffi.struct` of
+ * the same name throws. The binding and what libbpf printed live on
+ * `globalThis` under a registered symbol.
+ */
+const shared = ((globalThis as { [k: symbol]: unknown })[Symbol.for('@bpf-iter/core libbpf')] ??= {
+  api: null,
+  printed: [],
+}) as { api: LibbpfApi | null; printed: string[] };
+
 /** Messages libbpf printed (WARN and INFO; DEBUG is not requested), newest last, at most 400 lines. */
-const printed: string[] = [];
+const printed: string[] = shared.printed;
 const MAX_PRINTED = 400;
 
-let api: LibbpfApi | null = null;
 let loadError: BpfError | null = null;
 
 /**
@@ -77,21 +95,52 @@ let loadError: BpfError | null = null;
  * `libbpf.so.1` cannot be loaded; the failure is remembered.
  */
 export function libbpf(): LibbpfApi {
-  if (api) return api;
+  if (shared.api) return shared.api;
   if (loadError) throw loadError;
   try {
-    api = bind();
-    return api;
+    shared.api = bind();
+    return shared.api;
   } catch (e) {
     loadError = new BpfError('ENOENT', `cannot load libbpf.so.1 through koffi (apt-get install libbpf1): ${(e as Error).message}`, { cause: e });
     throw loadError;
   }
 }
 
+/** `ENOSYS` (not in ERRNO: only this module answers it, and only the light loader sees it). */
+const ENOSYS = 38;
+
+/** `__NR_bpf` by `process.arch` (arm64, riscv64 and loong64 share the generic table). */
+const SYS_BPF: Partial<Record<string, number>> = { x64: 321, ia32: 357, arm64: 280, arm: 386, riscv64: 280, loong64: 280, ppc64: 361, s390x: 351 };
+
+/** koffi's own folder names for `process.arch` (its `build/koffi/<platform>_<arch>/koffi.node`). */
+const KOFFI_ARCH: Partial<Record<string, string>> = { x64: 'x64', ia32: 'ia32', arm64: 'arm64', loong64: 'loong64' };
+
+/**
+ * koffi's native addon. Its `index.js` first loads the download tool of its
+ * installer (https, tls, zlib, crypto: ~15 ms of start-up) before finding the
+ * addon; the addon, at the path index.js tries first, is the same API less
+ * deprecated aliases. Anything unexpected (another platform, musl, a version
+ * mismatch) takes the package's own entry.
+ */
+function loadKoffi(req: NodeJS.Require): typeof import('koffi') {
+  const arch = KOFFI_ARCH[process.arch];
+  if (process.platform === 'linux' && arch) {
+    try {
+      const dir = dirname(req.resolve('koffi/package.json'));
+      const pkg = req(join(dir, 'package.json')) as { version?: string };
+      const native = req(join(dir, 'build', 'koffi', `linux_${arch}`, 'koffi.node')) as typeof import('koffi') & { version?: string };
+      if (native.version === pkg.version) return native;
+    } catch {
+      // not where index.js looks first: its own search below
+    }
+  }
+  return req('koffi') as typeof import('koffi');
+}
+
 function bind(): LibbpfApi {
   // createRequire keeps koffi (a native addon) out of every import graph until first use.
   const req = createRequire(typeof __filename !== 'undefined' ? __filename : (import.meta as { url: string }).url);
-  const koffi = req('koffi') as typeof import('koffi');
+  const koffi = loadKoffi(req);
   const lib = koffi.load('libbpf.so.1');
   const libc = koffi.load('libc.so.6');
   const P = 'void *';
@@ -120,6 +169,8 @@ function bind(): LibbpfApi {
   const errnoFn = () => koffi.errno();
   const syscall = libc.func('long syscall(long number, ...)');
   const SYS_pidfd_open = 434; // same number on every architecture (unified syscall table)
+  const SYS_bpf = SYS_BPF[process.arch];
+  const memcpy = libc.func('void *memcpy(_Out_ uint8_t *dst, uintptr_t src, size_t n)');
   return {
     bpf_object__open_file: f('void *bpf_object__open_file(const char *path, void *opts)'),
     bpf_object__load: f('int bpf_object__load(void *obj)'),
@@ -159,6 +210,17 @@ function bind(): LibbpfApi {
     bpf_map_get_fd_by_id: f('int bpf_map_get_fd_by_id(uint32_t id)'),
     bpf_link_get_fd_by_id: f('int bpf_link_get_fd_by_id(uint32_t id)'),
     libbpf_version_string: f('const char *libbpf_version_string(void)'),
+    bpf_object__gen_loader: f('int bpf_object__gen_loader(void *obj, uint8_t *opts)'),
+    sys_bpf: (cmd: number, attr: Buffer) => {
+      if (SYS_bpf === undefined) return -ENOSYS;
+      const r = Number(syscall(SYS_bpf, 'int', cmd, 'void *', attr, 'unsigned int', attr.length));
+      return r < 0 ? -koffi.errno() : r;
+    },
+    copyFrom: (addr: bigint, len: number) => {
+      const b = Buffer.alloc(len);
+      if (len) memcpy(b, addr, len);
+      return b;
+    },
     copy: (ptr, len) => Buffer.from(new Uint8Array(koffi.view(ptr, len)).slice()),
     pidfd_open: (pid: number) => {
       const r = Number(syscall(SYS_pidfd_open, 'int', pid, 'unsigned int', 0));

@@ -25,4 +25,5 @@ export {
   type KernelLinkInfo,
   type KernelObjectKind,
 } from './link.js';
+export { attachLightIter, createIterFd, LightObject, loadLightObject, type LightProgram } from './light.js';
 export { BpfObject, BpfObjectMap, BpfObjectProgram, openObject, type BpfObjectState, type OpenObjectOptions } from './object.js';

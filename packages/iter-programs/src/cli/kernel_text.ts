@@ -5,11 +5,20 @@
  * program's output, so it costs what the kernel walks — no model, no other
  * program loaded. Kept apart from `cat.ts` so this path loads only libbpf
  * and the object (`cli.ts` tries it before importing `cat.js`).
+ *
+ * The object is loaded through a light-skeleton loader (the kernel relocates
+ * it against its own BTF: no 5.5 MB vmlinux BTF parsed here); where the
+ * kernel cannot run the loader, through libbpf (`bpf-iter run OBJ`'s path),
+ * which reports its own errors.
  */
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildBpfPrograms } from '@bpf-iter/core';
+import { buildBpfPrograms, fail } from '@bpf-iter/core';
+import { attachLightIter, createIterFd, loadLightObject, type LightObject } from '@bpf-iter/core/internal';
+import { KernelIterFd } from '../kernel_iter.js';
+import { linkInfoBytes } from '../link_info.js';
 import type { IterOptions } from './cat.js';
-import type { CliIo } from './stream.js';
+import { streamIter, type CliIo } from './stream.js';
 
 /** Targets with an in-kernel text dumper. */
 const KERNEL_TEXT: ReadonlySet<string> = new Set(['task_file']);
@@ -27,6 +36,26 @@ export function kernelTextObject(what: string, o: IterOptions): string | null {
 
 /** Streams the in-kernel dumper `obj` with the task parameters of `o`. */
 export async function catKernelText(io: CliIo, obj: string, o: IterOptions): Promise<void> {
-  const { runObjectCommand } = await import('./object.js');
-  return runObjectCommand(io, obj, { ...(o.pid !== undefined ? { pid: o.pid } : {}), ...(o.tid !== undefined ? { tid: o.tid } : {}) });
+  if (o.pid !== undefined && o.tid !== undefined) fail('EINVAL', '--pid, --tid and --pid-fd are exclusive');
+  let light: LightObject;
+  try {
+    light = loadLightObject(obj);
+  } catch {
+    // The kernel refused the loader (no syscall programs or in-kernel CO-RE, or the verifier):
+    // libbpf loads the object itself and, if that fails too, says why.
+    const { runObjectCommand } = await import('./object.js');
+    return runObjectCommand(io, obj, { ...(o.pid !== undefined ? { pid: o.pid } : {}), ...(o.tid !== undefined ? { tid: o.tid } : {}) });
+  }
+  try {
+    const task = o.tid !== undefined ? { tid: o.tid } : o.pid !== undefined ? { pid: o.pid } : null;
+    const { bytes, len } = linkInfoBytes(task ? { task } : null);
+    const linkFd = attachLightIter(light.firstIterProgram(), bytes, len);
+    try {
+      await streamIter(io, new KernelIterFd(createIterFd(linkFd)));
+    } finally {
+      closeSync(linkFd);
+    }
+  } finally {
+    light.close();
+  }
 }
