@@ -162,6 +162,41 @@ export function sourcesDigest(srcDir) {
   return h.digest('hex');
 }
 
+/**
+ * {@link sourcesDigest}, remembered in `srcDir/.build/sources-digest.json`
+ * with what `stat` says of every source (inode, size, mtime and ctime in ns,
+ * as git's index keeps them): a start-up then costs a directory listing and
+ * a stat per source, not reading and hashing them. Any change of a source,
+ * one added or removed, hashes again. Where the cache cannot be written (a
+ * read-only install) every call hashes.
+ */
+export function cachedSourcesDigest(srcDir) {
+  const files = readdirSync(srcDir).filter((x) => x.endsWith('.bpf.c') || x.endsWith('.h')).sort();
+  const sig = files
+    .map((f) => {
+      const s = statSync(join(srcDir, f), { bigint: true });
+      return `${f}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    })
+    .join('\n');
+  const cache = join(srcDir, '.build', 'sources-digest.json');
+  try {
+    const c = JSON.parse(readFileSync(cache, 'utf8'));
+    if (c.sig === sig && typeof c.digest === 'string') return c.digest;
+  } catch {
+    // no cache yet, or an unreadable one: hashed below
+  }
+  const digest = sourcesDigest(srcDir);
+  try {
+    mkdirSync(dirname(cache), { recursive: true });
+    const tmp = `${cache}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ sig, digest }));
+    renameSync(tmp, cache);
+  } catch {
+    // read-only: the next start hashes again
+  }
+  return digest;
+}
+
 /** sha256 of a file, hex. */
 export function fileDigest(path) {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -182,6 +217,6 @@ export function prebuiltDir(srcDir) {
   } catch {
     return { dir: null, reason: `no prebuilt objects (${join(dir, 'manifest.json')})` };
   }
-  if (m.sources !== sourcesDigest(srcDir)) return { dir: null, reason: `the prebuilt objects in ${dir} are older than the sources (regenerate: node packages/core/scripts/build-bpf.mjs --prebuilt)` };
+  if (m.sources !== cachedSourcesDigest(srcDir)) return { dir: null, reason: `the prebuilt objects in ${dir} are older than the sources (regenerate: node packages/core/scripts/build-bpf.mjs --prebuilt)` };
   return { dir, reason: null };
 }

@@ -144,7 +144,11 @@ function bind(): LibbpfApi {
   const lib = koffi.load('libbpf.so.1');
   const libc = koffi.load('libc.so.6');
   const P = 'void *';
-  const f = (decl: string) => lib.func(decl);
+  // Bound on first call: a command uses a few of these, and each declaration is parsed by koffi.
+  const f = (decl: string) => {
+    let fn: ((...a: unknown[]) => unknown) | null = null;
+    return (...a: unknown[]) => (fn ??= lib.func(decl))(...a);
+  };
 
   const IterAttachOpts = koffi.struct('bpf_iter_attach_opts', { sz: 'size_t', link_info: P, link_info_len: 'uint32_t' });
   const LinkUpdateOpts = koffi.struct('bpf_link_update_opts', { sz: 'size_t', flags: 'uint32_t', old_prog_fd: 'uint32_t' });

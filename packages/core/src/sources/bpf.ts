@@ -24,7 +24,7 @@
  * (it is on the reference machine).
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, readFileSync, readSync, statfsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, readSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -409,7 +409,12 @@ function packageRoot(): string {
     typeof __dirname !== 'undefined' ? __dirname : dirname(fileURLToPath((import.meta as { url?: string }).url ?? `file://${process.cwd()}/x`));
   const isRoot = (d: string) => existsSync(join(d, 'scripts/build-bpf.mjs')) && existsSync(join(d, 'bpf'));
   for (let d = here, i = 0; i < 6; i++, d = dirname(d)) if (isRoot(d)) return d;
-  // Bundled into another package's file (the bpf-iter bin): the @bpf-iter/core it depends on.
+  // Bundled into another package's file (the bpf-iter bin): the @bpf-iter/core it depends on,
+  // first where Node's resolution finds it (a node_modules folder above), without the exports map.
+  for (let d = here, i = 0; i < 6; i++, d = dirname(d)) {
+    const dep = join(d, 'node_modules', '@bpf-iter', 'core');
+    if (isRoot(dep)) return realpathSync(dep);
+  }
   try {
     const d = dirname(createRequire(join(here, 'x.js')).resolve('@bpf-iter/core/package.json'));
     if (isRoot(d)) return d;
