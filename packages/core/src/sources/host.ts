@@ -13,6 +13,7 @@
 import { lstatSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism, hostname } from 'node:os';
+import { BpfError } from '../errors.js';
 import { Kernel } from '../kernel.js';
 import type { Cgroup } from '../model/cgroup.js';
 import { KFile, mkdev, O_CLOEXEC, S_IFCHR, S_IFREG, type FileOperations, type Inode, type KFileFields } from '../model/file.js';
@@ -34,7 +35,7 @@ import { parseMaps, type MapsRow } from './procfs/maps.js';
 import { parseMountinfo, type MountInfo } from './procfs/mountinfo.js';
 import { parseInetTable, parseNetlink, parseUnix, udpHashSlots, type InetRow, type UnixRow } from './procfs/net.js';
 import { errCode, isGone, listDir, readLink, readText, readUtf8 } from './procfs/read.js';
-import { readLinksParallel } from './procfs/readlinks.js';
+import { readLinksParallel, type LinkReadError } from './procfs/readlinks.js';
 import { parseSlabinfo } from './procfs/slabinfo.js';
 import { parseSmaps, type SmapsRow } from './procfs/smaps.js';
 import { parseStat, type ProcStat } from './procfs/stat.js';
@@ -117,6 +118,10 @@ export interface HostReport {
   };
   /** Wall time of the snapshot. */
   elapsedMs: number;
+  /** Where {@link readHostWithReportAsync} read the fd links: the kernel's task_file iterator or readlink (see `fdLinks`). */
+  fdLinks?: 'bpf' | 'procfs';
+  /** Of the fds listed, how many links were read by readlink (all of them with `'procfs'`; with `'bpf'`, those the iterator did not report). */
+  fdLinksByReadlink?: number;
 }
 
 /** Nanoseconds per clock tick: USER_HZ is 100 on every Linux ABI. */
@@ -252,6 +257,16 @@ export interface HostAsyncOptions extends HostOptions {
    * fds). Default: `os.availableParallelism()`, at most 4.
    */
   readers?: number;
+  /**
+   * Where the fd links come from: `'procfs'`, one `readlink` of
+   * `/proc/PID/fd/N` per fd; `'bpf'`, the kernel's task_file iterator
+   * (`bpf_d_path`, the `d_path()` proc's readlink runs: the same strings),
+   * with readlink for the fds it did not report; an error (the errno and the
+   * reason) where BPF cannot run. Default `'auto'`: `'bpf'` where it can run
+   * (root, kernel BTF, this pid namespace the initial one, no `root` tree),
+   * else `'procfs'`. {@link HostReport.fdLinks} says which one read them.
+   */
+  fdLinks?: 'auto' | 'bpf' | 'procfs';
 }
 
 /** {@link readHost} with the fd links read on several threads. See {@link readHostWithReportAsync}. */
@@ -271,6 +286,7 @@ export async function readHostAsync(options: HostAsyncOptions = {}): Promise<Ker
  * busy throughout; the promise only frees it at the end.
  */
 export async function readHostWithReportAsync(options: HostAsyncOptions = {}): Promise<{ kernel: Kernel; report: HostReport }> {
+  fdLinksOption(options);
   const s = startSnapshot(options);
   const heads: ProcHead[] = [];
   for (const pid of s.pids) {
@@ -284,7 +300,7 @@ export async function readHostWithReportAsync(options: HostAsyncOptions = {}): P
     if (h.fdNames) for (const name of h.fdNames) paths.push(h.fdDir + name);
   }
   const readers = options.readers ?? Math.min(availableParallelism(), 4);
-  const links = await readLinksParallel(paths, readers);
+  const links = await readFdLinks(s, options, heads, first, paths, readers);
   heads.forEach((h, k) => {
     const at = first[k]!;
     const raw = readProcessRest(s, h, (i) => {
@@ -295,6 +311,68 @@ export async function readHostWithReportAsync(options: HostAsyncOptions = {}): P
     if (raw) s.procs.push(raw);
   });
   return buildHost(s);
+}
+
+/** `options.fdLinks`, checked: EINVAL for another value, or for `'bpf'` over a captured tree; `'procfs'` where only that can read. */
+function fdLinksOption(options: HostAsyncOptions): 'auto' | 'bpf' | 'procfs' {
+  const how = options.fdLinks ?? 'auto';
+  if (how !== 'auto' && how !== 'bpf' && how !== 'procfs') throw new BpfError('EINVAL', `fdLinks must be 'auto', 'bpf' or 'procfs', not ${String(how)}`);
+  if (options.root !== undefined && options.root !== '/') {
+    if (how === 'bpf') throw new BpfError('EINVAL', `fdLinks 'bpf' reads the running kernel, not the tree at ${options.root}`);
+    return 'procfs';
+  }
+  return how;
+}
+
+/**
+ * The link of every listed fd (`paths[i]`), or the read's error: from the
+ * kernel's task_file iterator where `options.fdLinks` allows it, each fd it
+ * did not report (and this process's own, whose table moves while we read)
+ * by readlink on `readers` threads.
+ */
+async function readFdLinks(s: Snapshot, options: HostAsyncOptions, heads: ProcHead[], first: number[], paths: string[], readers: number): Promise<(string | LinkReadError)[]> {
+  const how = fdLinksOption(options);
+  s.report.fdLinks = 'procfs';
+  s.report.fdLinksByReadlink = paths.length;
+  if (how === 'procfs' || !paths.length) return readLinksParallel(paths, readers);
+  const { readFdLinksBpf } = await import('./bpf_fd_links.js');
+  const only = heads.length === 1 ? heads[0]!.pid : undefined;
+  const r = readFdLinksBpf(only);
+  if (!r.ok) {
+    if (how === 'bpf') throw new BpfError('ENOENT', `fdLinks 'bpf': ${r.reason}`);
+    return readLinksParallel(paths, readers);
+  }
+  s.report.fdLinks = 'bpf';
+  const links: (string | LinkReadError)[] = new Array(paths.length);
+  const missing: number[] = [];
+  heads.forEach((h, k) => {
+    const names = h.fdNames;
+    if (!names) return;
+    const at = first[k]!;
+    const t = h.pid === process.pid ? undefined : r.tables.get(h.pid);
+    // Both lists are in fd order (/proc lists a table in order): one merge, restarted if not.
+    let j = 0;
+    let prev = -1;
+    for (let i = 0; i < names.length; i++) {
+      const fd = Number(names[i]);
+      if (t) {
+        if (fd < prev) j = 0;
+        prev = fd;
+        while (j < t.fds.length && t.fds[j]! < fd) j++;
+        if (j < t.fds.length && t.fds[j] === fd && t.links[j]) {
+          links[at + i] = t.links[j]!;
+          continue;
+        }
+      }
+      missing.push(at + i);
+    }
+  });
+  s.report.fdLinksByReadlink = missing.length;
+  if (missing.length) {
+    const rest = await readLinksParallel(missing.map((i) => paths[i]!), readers);
+    missing.forEach((i, k) => (links[i] = rest[k]!));
+  }
+  return links;
 }
 
 /** Opens the host as a lazy {@link Kernel} (source `'host'`). See {@link openHostWithReport}. */

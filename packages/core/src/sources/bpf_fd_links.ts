@@ -1,0 +1,130 @@
+/**
+ * The `/proc/PID/fd/N` link of every open fd, from the kernel's own
+ * task_file iterator (`bpf/task_file.bpf.c`: `bpf_d_path(&file->f_path)`,
+ * the `d_path()` that proc's readlink calls, run in the reading process as
+ * readlink is) instead of one `readlink(2)` per fd: one pass over every
+ * task's table, ~1 µs of kernel time per fd against ~6.5 µs per readlink.
+ *
+ * Used by the async snapshot (`readHostWithReportAsync`) for the links of
+ * the fds it listed; an fd the pass did not report (opened since, in a task
+ * the iterator does not show, a path longer than the record's 256 bytes)
+ * is read with readlink, as before.
+ */
+import { closeSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { attachLightIter, createIterFd, loadLightObject } from '../libbpf/light.js';
+import { bpfAvailable, buildBpfPrograms } from './bpf.js';
+
+/** `struct rec_task_file` (bpf/records.h): 56 bytes of fields, then `char path[256]`. */
+const REC = 312;
+const PATH_AT = 56;
+const PATH_LEN = 256;
+
+/** One fd table as the iterator saw it: fds ascending, their links ('' where `bpf_d_path` failed). */
+export interface BpfFdTable {
+  fds: number[];
+  links: string[];
+}
+
+/** What {@link readFdLinksBpf} read, or why it could not. */
+export type BpfFdLinks = { ok: true; tables: Map<number, BpfFdTable> } | { ok: false; reason: string };
+
+/**
+ * Why the iterator's pids are not the ones /proc shows here, or null when
+ * they are: `task->tgid` is the initial namespace's number, so the reader
+ * must be in it, and `/proc` must be its own.
+ */
+function pidsDiffer(): string | null {
+  try {
+    if (readlinkSync('/proc/self') !== String(process.pid)) return '/proc is not this pid namespace\'s';
+    const nspid = /^NSpid:\s*(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (nspid && nspid[1]!.trim().split(/\s+/).length > 1) return 'this process is in a child pid namespace (the iterator reports initial-namespace pids)';
+  } catch (e) {
+    return `cannot check the pid namespace: ${(e as Error).message}`;
+  }
+  return null;
+}
+
+/**
+ * The fd tables of every process (thread-group leaders' tables: those
+ * /proc/PID/fd shows), or of `pid` alone, keyed by pid. Never throws: where
+ * BPF cannot run here the reason is returned and the caller reads /proc.
+ */
+export function readFdLinksBpf(pid?: number): BpfFdLinks {
+  const avail = bpfAvailable();
+  if (!avail.ok) return { ok: false, reason: `${avail.errno}: ${avail.reason}` };
+  const differ = pidsDiffer();
+  if (differ) return { ok: false, reason: differ };
+  let obj;
+  try {
+    obj = loadLightObject(join(buildBpfPrograms(), 'task_file.bpf.o'));
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message };
+  }
+  try {
+    let info: Buffer | null = null;
+    if (pid !== undefined) {
+      info = Buffer.alloc(16);
+      info.writeUInt32LE(pid, 4); // union bpf_iter_link_info: task.pid
+    }
+    const linkFd = attachLightIter(obj.firstIterProgram(), info);
+    try {
+      const iterFd = createIterFd(linkFd);
+      try {
+        return { ok: true, tables: parseRecords(iterFd) };
+      } finally {
+        closeSync(iterFd);
+      }
+    } finally {
+      closeSync(linkFd);
+    }
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message };
+  } finally {
+    obj.close();
+  }
+}
+
+/** Reads the iterator to EOF, keeping each leader's records (a thread with its own table is not in /proc/PID/fd). */
+function parseRecords(fd: number): Map<number, BpfFdTable> {
+  const tables = new Map<number, BpfFdTable>();
+  const buf = Buffer.allocUnsafe(REC * 1024);
+  let have = 0;
+  let cur: BpfFdTable | null = null;
+  let curPid = -1;
+  // Runs of fds of one path (100k of /dev/null) share one string: compared as bytes, decoded once.
+  let prev = Buffer.alloc(0);
+  let prevLink = '';
+  for (;;) {
+    const n = readSync(fd, buf, have, buf.length - have, null);
+    if (n === 0) break;
+    have += n;
+    let o = 0;
+    for (; o + REC <= have; o += REC) {
+      const tgid = buf.readUInt32LE(o);
+      if (buf.readUInt32LE(o + 4) !== tgid) continue;
+      if (tgid !== curPid) {
+        curPid = tgid;
+        cur = tables.get(tgid) ?? null;
+        if (!cur) tables.set(tgid, (cur = { fds: [], links: [] }));
+      }
+      const p = o + PATH_AT;
+      let end = buf.indexOf(0, p);
+      if (end < 0 || end > p + PATH_LEN) end = p + PATH_LEN;
+      let link = '';
+      if (end > p) {
+        if (end - p === prev.length && buf.compare(prev, 0, prev.length, p, end) === 0) link = prevLink;
+        else {
+          link = buf.toString('utf8', p, end);
+          prev = Buffer.from(buf.subarray(p, end));
+          prevLink = link;
+        }
+      }
+      cur!.fds.push(buf.readUInt32LE(o + 8));
+      cur!.links.push(link);
+    }
+    buf.copy(buf, 0, o, have);
+    have -= o;
+  }
+  return tables;
+}
