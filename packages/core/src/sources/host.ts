@@ -35,7 +35,7 @@ import { parseMaps, type MapsRow } from './procfs/maps.js';
 import { parseMountinfo, type MountInfo } from './procfs/mountinfo.js';
 import { parseInetTable, parseNetlink, parseUnix, udpHashSlots, type InetRow, type UnixRow } from './procfs/net.js';
 import { errCode, isGone, listDir, readLink, readText, readUtf8 } from './procfs/read.js';
-import { readLinksParallel, type LinkReadError } from './procfs/readlinks.js';
+import { readLinksParallel } from './procfs/readlinks.js';
 import { parseSlabinfo } from './procfs/slabinfo.js';
 import { parseSmaps, type SmapsRow } from './procfs/smaps.js';
 import { parseStat, type ProcStat } from './procfs/stat.js';
@@ -286,31 +286,61 @@ export async function readHostAsync(options: HostAsyncOptions = {}): Promise<Ker
  * busy throughout; the promise only frees it at the end.
  */
 export async function readHostWithReportAsync(options: HostAsyncOptions = {}): Promise<{ kernel: Kernel; report: HostReport }> {
-  fdLinksOption(options);
+  const how = fdLinksOption(options);
   const s = startSnapshot(options);
+  // The kernel's own fd tables first (where it can): a process it reported is not listed or readlinked.
+  const tables = how !== 'procfs' && s.o.files && !s.lazy ? await fdTablesBpf(how, options.pids) : null;
+  s.report.fdLinks = tables ? 'bpf' : 'procfs';
   const heads: ProcHead[] = [];
+  /** Per head, the links the iterator gave (aligned with fdNames; '' where it gave none), or null. */
+  const known: (readonly string[] | null)[] = [];
   for (const pid of s.pids) {
-    const h = readProcessHead(s, pid);
-    if (h) heads.push(h);
+    // This process's own table moves while we read (the iterator's fds, worker threads): listed and readlinked.
+    const t = tables && pid !== process.pid ? tables.get(pid) : undefined;
+    const h = readProcessHead(s, pid, t?.fds);
+    if (!h) continue;
+    heads.push(h);
+    known.push(t && h.fdNames ? t.links : null);
   }
+  // Every link not known yet, read by readlink on `readers` threads: its index in `paths` per fd.
   const paths: string[] = [];
-  const first: number[] = [];
-  for (const h of heads) {
-    first.push(paths.length);
-    if (h.fdNames) for (const name of h.fdNames) paths.push(h.fdDir + name);
-  }
+  const slot: (Int32Array | null)[] = heads.map((h, k) => {
+    const names = h.fdNames;
+    if (!names) return null;
+    const have = known[k];
+    const at = new Int32Array(names.length).fill(-1);
+    for (let i = 0; i < names.length; i++) if (!have || !have[i]) at[i] = paths.push(h.fdDir + names[i]!) - 1;
+    return at;
+  });
+  s.report.fdLinksByReadlink = paths.length;
   const readers = options.readers ?? Math.min(availableParallelism(), 4);
-  const links = await readFdLinks(s, options, heads, first, paths, readers);
+  const links = await readLinksParallel(paths, readers);
   heads.forEach((h, k) => {
-    const at = first[k]!;
+    const have = known[k];
+    const at = slot[k];
     const raw = readProcessRest(s, h, (i) => {
-      const l = links[at + i]!;
+      const j = at ? at[i]! : -1;
+      if (j < 0) return have![i]!;
+      const l = links[j]!;
       if (typeof l === 'string') return l;
       throw l;
     });
     if (raw) s.procs.push(raw);
   });
   return buildHost(s);
+}
+
+/**
+ * The fd tables of the kernel's task_file iterator (of `pids[0]` alone when
+ * just one is asked for), or null where BPF cannot run and `how` is
+ * `'auto'`; `'bpf'` there is ENOENT with the reason.
+ */
+async function fdTablesBpf(how: 'auto' | 'bpf', pids: readonly number[] | undefined): Promise<Map<number, { fds: number[]; links: string[] }> | null> {
+  const { readFdLinksBpf } = await import('./bpf_fd_links.js');
+  const r = readFdLinksBpf(pids?.length === 1 ? pids[0] : undefined);
+  if (r.ok) return r.tables;
+  if (how === 'bpf') throw new BpfError('ENOENT', `fdLinks 'bpf': ${r.reason}`);
+  return null;
 }
 
 /** `options.fdLinks`, checked: EINVAL for another value, or for `'bpf'` over a captured tree; `'procfs'` where only that can read. */
@@ -322,57 +352,6 @@ function fdLinksOption(options: HostAsyncOptions): 'auto' | 'bpf' | 'procfs' {
     return 'procfs';
   }
   return how;
-}
-
-/**
- * The link of every listed fd (`paths[i]`), or the read's error: from the
- * kernel's task_file iterator where `options.fdLinks` allows it, each fd it
- * did not report (and this process's own, whose table moves while we read)
- * by readlink on `readers` threads.
- */
-async function readFdLinks(s: Snapshot, options: HostAsyncOptions, heads: ProcHead[], first: number[], paths: string[], readers: number): Promise<(string | LinkReadError)[]> {
-  const how = fdLinksOption(options);
-  s.report.fdLinks = 'procfs';
-  s.report.fdLinksByReadlink = paths.length;
-  if (how === 'procfs' || !paths.length) return readLinksParallel(paths, readers);
-  const { readFdLinksBpf } = await import('./bpf_fd_links.js');
-  const only = heads.length === 1 ? heads[0]!.pid : undefined;
-  const r = readFdLinksBpf(only);
-  if (!r.ok) {
-    if (how === 'bpf') throw new BpfError('ENOENT', `fdLinks 'bpf': ${r.reason}`);
-    return readLinksParallel(paths, readers);
-  }
-  s.report.fdLinks = 'bpf';
-  const links: (string | LinkReadError)[] = new Array(paths.length);
-  const missing: number[] = [];
-  heads.forEach((h, k) => {
-    const names = h.fdNames;
-    if (!names) return;
-    const at = first[k]!;
-    const t = h.pid === process.pid ? undefined : r.tables.get(h.pid);
-    // Both lists are in fd order (/proc lists a table in order): one merge, restarted if not.
-    let j = 0;
-    let prev = -1;
-    for (let i = 0; i < names.length; i++) {
-      const fd = Number(names[i]);
-      if (t) {
-        if (fd < prev) j = 0;
-        prev = fd;
-        while (j < t.fds.length && t.fds[j]! < fd) j++;
-        if (j < t.fds.length && t.fds[j] === fd && t.links[j]) {
-          links[at + i] = t.links[j]!;
-          continue;
-        }
-      }
-      missing.push(at + i);
-    }
-  });
-  s.report.fdLinksByReadlink = missing.length;
-  if (missing.length) {
-    const rest = await readLinksParallel(missing.map((i) => paths[i]!), readers);
-    missing.forEach((i, k) => (links[i] = rest[k]!));
-  }
-  return links;
 }
 
 /** Opens the host as a lazy {@link Kernel} (source `'host'`). See {@link openHostWithReport}. */
@@ -1015,7 +994,8 @@ interface ProcHead {
 }
 
 /** Reads a process's tasks, pid namespace and fd listing; null when it vanished (or is unreadable as a whole). */
-function readProcessHead(s: Snapshot, pid: number): ProcHead | null {
+/** `fds`: the process's table as the task_file iterator reported it, used instead of listing `/proc/PID/fd`. */
+function readProcessHead(s: Snapshot, pid: number, fds?: readonly number[]): ProcHead | null {
   const { P, o, report, deny } = s;
   const base = `${P}/${pid}`;
   let tasks: RawTask[];
@@ -1061,7 +1041,7 @@ function readProcessHead(s: Snapshot, pid: number): ProcHead | null {
   let listing: FdListing = { fdNames: null, paths: null };
   if (o.files && !kthread && !s.lazy) {
     try {
-      listing = readFdListing(s, base);
+      listing = readFdListing(s, base, fds);
     } catch (e) {
       if (isGone(e)) {
         report.vanished.push(pid);
@@ -1076,8 +1056,8 @@ function readProcessHead(s: Snapshot, pid: number): ProcHead | null {
 /** A process's fd directory listing and the stat cache of its mount namespace. */
 type FdListing = Pick<ProcHead, 'fdNames' | 'paths'>;
 
-/** Lists `/proc/PID/fd` (throws the listing's error). */
-function readFdListing(s: Snapshot, base: string): FdListing {
+/** Lists `/proc/PID/fd` (throws the listing's error), or takes the fds the task_file iterator reported. */
+function readFdListing(s: Snapshot, base: string, fds?: readonly number[]): FdListing {
   // Paths resolve per mount namespace: the stat cache is keyed by it.
   let mntNs = '';
   try {
@@ -1090,7 +1070,7 @@ function readFdListing(s: Snapshot, base: string): FdListing {
     paths = s.pathStat.get(mntNs) ?? null;
     if (!paths) s.pathStat.set(mntNs, (paths = new Map()));
   }
-  return { fdNames: listDir(`${base}/fd`), paths };
+  return { fdNames: fds ? fds.map(String) : listDir(`${base}/fd`), paths };
 }
 
 /**
