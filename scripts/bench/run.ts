@@ -498,7 +498,9 @@ async function hostSource(): Promise<void> {
       const snap = await bestSnapshot(opts, 'async');
       const count = snap.report.counts[countKey];
       const mine: Sample = { ns: snap.ns, n: count };
-      const extra = { snapshotSeconds: snap.ns / 1e9, fullSnapshotSeconds: full.ns / 1e9, ...snap.report.counts };
+      // Where the fd links came from (readHostAsync's fdLinks 'auto': the task_file iterator where BPF runs) and how many readlink still read.
+      const links: Record<string, string | number> = unit === 'threads' || unit === 'vmas' ? {} : { fdLinks: snap.report.fdLinks ?? 'procfs', fdLinksByReadlink: snap.report.fdLinksByReadlink ?? 0 };
+      const extra = { snapshotSeconds: snap.ns / 1e9, fullSnapshotSeconds: full.ns / 1e9, ...snap.report.counts, ...links };
       let base: Sample | string;
       if (!has(cmd)) base = `${cmd} not installed`;
       else {

@@ -505,6 +505,20 @@ export function buildBpfPrograms(options: { force?: boolean } = {}): string {
   return builtDir;
 }
 
+/**
+ * The committed CO-RE objects' folder when they match the sources, else
+ * null: never builds (for callers that use BPF only where it is there
+ * already, such as the async host snapshot's fd links).
+ */
+export function prebuiltBpfDir(): string | null {
+  if (builtDir) return builtDir;
+  try {
+    return prebuiltDir(join(packageRoot(), 'bpf')).dir;
+  } catch {
+    return null;
+  }
+}
+
 /** One object to load for a target: the default program or one of its declared variants. */
 interface BpfObjectChoice {
   target: BpfSourceTarget;

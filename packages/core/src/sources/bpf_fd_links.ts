@@ -10,10 +10,12 @@
  * the iterator does not show, a path longer than the record's 256 bytes)
  * is read with readlink, as before.
  */
-import { closeSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { attachLightIter, createIterFd, loadLightObject } from '../libbpf/light.js';
-import { bpfAvailable, buildBpfPrograms } from './bpf.js';
+import { buildBpfPrograms, prebuiltBpfDir } from './bpf.js';
+
+const BTF_PATH = '/sys/kernel/btf/vmlinux';
 
 /** `struct rec_task_file` (bpf/records.h): 56 bytes of fields, then `char path[256]`. */
 const REC = 312;
@@ -49,15 +51,21 @@ function pidsDiffer(): string | null {
  * The fd tables of every process (thread-group leaders' tables: those
  * /proc/PID/fd shows), or of `pid` alone, keyed by pid. Never throws: where
  * BPF cannot run here the reason is returned and the caller reads /proc.
+ * The committed objects only, unless `build` (then built on demand, as
+ * {@link buildBpfPrograms}).
  */
-export function readFdLinksBpf(pid?: number): BpfFdLinks {
-  const avail = bpfAvailable();
-  if (!avail.ok) return { ok: false, reason: `${avail.errno}: ${avail.reason}` };
+export function readFdLinksBpf(pid?: number, opts: { build?: boolean } = {}): BpfFdLinks {
+  if (process.platform !== 'linux') return { ok: false, reason: `BPF iterators need Linux (this is ${process.platform})` };
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) return { ok: false, reason: 'EPERM: loading BPF iterator programs needs root' };
+  if (!existsSync(BTF_PATH)) return { ok: false, reason: `ENOENT: no kernel BTF at ${BTF_PATH}` };
   const differ = pidsDiffer();
   if (differ) return { ok: false, reason: differ };
   let obj;
   try {
-    obj = loadLightObject(join(buildBpfPrograms(), 'task_file.bpf.o'));
+    // Only the committed objects unless asked: no compiler run, no bpffs mount for a snapshot.
+    const dir = opts.build ? buildBpfPrograms() : prebuiltBpfDir();
+    if (!dir) return { ok: false, reason: 'the prebuilt BPF objects do not match their sources (node packages/core/scripts/build-bpf.mjs --prebuilt)' };
+    obj = loadLightObject(join(dir, 'task_file.bpf.o'));
   } catch (e) {
     return { ok: false, reason: (e as Error).message };
   }

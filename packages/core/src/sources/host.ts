@@ -262,9 +262,11 @@ export interface HostAsyncOptions extends HostOptions {
    * `/proc/PID/fd/N` per fd; `'bpf'`, the kernel's task_file iterator
    * (`bpf_d_path`, the `d_path()` proc's readlink runs: the same strings),
    * with readlink for the fds it did not report; an error (the errno and the
-   * reason) where BPF cannot run. Default `'auto'`: `'bpf'` where it can run
-   * (root, kernel BTF, this pid namespace the initial one, no `root` tree),
-   * else `'procfs'`. {@link HostReport.fdLinks} says which one read them.
+   * reason) where BPF cannot run (objects built on demand if the committed
+   * ones are stale). Default `'auto'`: `'bpf'` where it runs as it is
+   * (root, kernel BTF, this pid namespace the initial one, the committed
+   * objects current, no `root` tree: nothing compiled or mounted), else
+   * `'procfs'`. {@link HostReport.fdLinks} says which one read them.
    */
   fdLinks?: 'auto' | 'bpf' | 'procfs';
 }
@@ -337,7 +339,7 @@ export async function readHostWithReportAsync(options: HostAsyncOptions = {}): P
  */
 async function fdTablesBpf(how: 'auto' | 'bpf', pids: readonly number[] | undefined): Promise<Map<number, { fds: number[]; links: string[] }> | null> {
   const { readFdLinksBpf } = await import('./bpf_fd_links.js');
-  const r = readFdLinksBpf(pids?.length === 1 ? pids[0] : undefined);
+  const r = readFdLinksBpf(pids?.length === 1 ? pids[0] : undefined, { build: how === 'bpf' });
   if (r.ok) return r.tables;
   if (how === 'bpf') throw new BpfError('ENOENT', `fdLinks 'bpf': ${r.reason}`);
   return null;
