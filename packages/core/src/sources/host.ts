@@ -990,7 +990,7 @@ interface ProcHead {
   /** `/proc/PID/fd/`, slash included. */
   fdDir: string;
   /** Entries of the fd directory; null: not read (kthread, option off) or refused. */
-  fdNames: string[] | null;
+  fdNames: readonly (string | number)[] | null;
   /** The path stats of the process's mount namespace; null when unknown (no caching then). */
   paths: Map<string, StatEntry> | null;
 }
@@ -1072,7 +1072,8 @@ function readFdListing(s: Snapshot, base: string, fds?: readonly number[]): FdLi
     paths = s.pathStat.get(mntNs) ?? null;
     if (!paths) s.pathStat.set(mntNs, (paths = new Map()));
   }
-  return { fdNames: fds ? fds.map(String) : listDir(`${base}/fd`), paths };
+  // The iterator's fd numbers as they are: a string per fd is made only where a path needs one.
+  return { fdNames: fds ?? listDir(`${base}/fd`), paths };
 }
 
 /**
@@ -1172,7 +1173,7 @@ function readFds(s: Snapshot, h: ProcHead, linkAt: (i: number) => string): RawFd
  * per pseudo-filesystem kind (sockfs, pipefs and anon_inodefs each have one
  * superblock), one per path of a mount namespace (cached in `paths`).
  */
-function statFd(s: Snapshot, fdDir: string, paths: Map<string, StatEntry> | null, name: string, link: string, info: FdInfo | null): Pick<RawFd, 'ino' | 'mode' | 'dev' | 'st'> {
+function statFd(s: Snapshot, fdDir: string, paths: Map<string, StatEntry> | null, name: string | number, link: string, info: FdInfo | null): Pick<RawFd, 'ino' | 'mode' | 'dev' | 'st'> {
   const { kindStat } = s;
   let ino: number;
   let mode = 0;
