@@ -156,10 +156,12 @@ function bind(): LibbpfApi {
   // libbpf_set_print: format each message with libc's vsnprintf over the va_list libbpf hands us.
   const vsnprintf = libc.func('int vsnprintf(_Out_ uint8_t *buf, size_t n, void *fmt, void *ap)');
   const PrintFn = koffi.proto('int libbpf_print_fn_t(int level, void *fmt, void *ap)');
-  // One message can be a whole verifier log: a large buffer, allocated once; a longer one is marked.
-  const msg = Buffer.alloc(1 << 20);
+  // One message can be a whole verifier log: a large buffer, allocated at the first message (most
+  // commands print none; 1 MiB of fresh pages costs ms to fault in); a longer one is marked.
+  let msg: Buffer | null = null;
   const cb = koffi.register((level: number, fmt: unknown, ap: unknown) => {
     if (level > 1) return 0; // LIBBPF_DEBUG
+    msg ??= Buffer.allocUnsafe(1 << 20);
     const n = vsnprintf(msg, msg.length, fmt, ap) as number;
     if (n > 0) {
       for (const line of msg.subarray(0, Math.min(n, msg.length - 1)).toString('utf8').split('\n')) if (line) printed.push(line);
