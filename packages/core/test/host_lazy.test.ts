@@ -127,3 +127,48 @@ describe('lazy host source: a child process the test holds', () => {
     expect(report.denied).not.toContain(g.pid);
   });
 });
+
+describe('lazy host source: credentials', () => {
+  /** A child that drops to uid/gid 65534 on its first stdin line (the test runs as root). */
+  async function startDropper(): Promise<{ child: ChildProcess; pid: number }> {
+    const js = `process.stdin.on('data', () => { process.setgid(65534); process.setuid(65534); process.stdout.write('ok\\n'); });
+process.stdout.write('ready\\n');`;
+    const child = spawn(process.execPath, ['-e', js], { stdio: ['pipe', 'pipe', 'inherit'] });
+    await once(child.stdout!, 'data');
+    return { child, pid: child.pid! };
+  }
+
+  it.skipIf(process.getuid?.() !== 0)('reads uid and gid from the status when first read, for every thread', async () => {
+    const d = await startDropper();
+    try {
+      const kernel = openHostWithReport(opts).kernel;
+      const t = kernel.task(d.pid);
+      d.child.stdin!.write('x\n');
+      await once(d.child.stdout!, 'data');
+      // Read now, after the drop: the values of the status at first access, not at open.
+      const threads = t.signal.threads.toArray();
+      expect(threads.length).toBeGreaterThan(1);
+      for (const th of threads) {
+        expect([th.uid, th.gid, th.uid_unknown, th.gid_unknown]).toEqual([65534, 65534, false, false]);
+      }
+      // A snapshot reads the same values.
+      const snap = readHostWithReport({ ...opts, pids: [d.pid] }).kernel.task(d.pid);
+      expect([snap.uid, snap.gid]).toEqual([65534, 65534]);
+    } finally {
+      d.child.kill('SIGKILL');
+      await once(d.child, 'exit');
+    }
+  });
+
+  it('marks uid and gid unknown for a task gone before they were read (never made up)', async () => {
+    const d = await startDropper();
+    const { kernel } = openHostWithReport(opts);
+    const t = kernel.task(d.pid);
+    d.child.kill('SIGKILL');
+    await once(d.child, 'exit');
+    expect(t.uid).toBe(0);
+    expect(t.uid_unknown).toBe(true);
+    expect(t.gid).toBe(0);
+    expect(t.gid_unknown).toBe(true);
+  });
+});

@@ -8,7 +8,9 @@
  * - `bin-<name>.cjs` for the commands that need no model, each bundled with
  *   the parts of the library it uses and required when the command runs:
  *   `targets`, `kernel_text` (`cat T --kernel bpf` through an in-kernel
- *   dumper) and `object` (`run`/`iter pin OBJ`: libbpf and one object).
+ *   dumper), `object` (`run`/`iter pin OBJ`: libbpf and one object) and
+ *   `cat_target` (`cat TARGET`: a built-in dumper on a kernel; no state
+ *   file, no user module).
  *
  * Every other command module (`cat.js`, `run.js`, `pin.js`, `serve.js`...)
  * is imported from tsup's build (`dist/cli/<name>.js`), which shares its
@@ -31,7 +33,7 @@ const cliSrc = join(pkg, 'src', 'cli');
 const outdir = join(pkg, 'dist', 'cli');
 
 /** Commands bundled with what they use (no model), each required from its own file when it runs. */
-const BUNDLED = ['targets', 'kernel_text', 'object'];
+const BUNDLED = ['targets', 'kernel_text', 'object', 'cat_target'];
 /** Small modules every command may use: in the main bundle. */
 const INLINE = new Set(['kernel_spec']);
 

@@ -135,6 +135,19 @@ export class Task extends KObject {
     this.group_leader = this;
   }
 
+  /**
+   * True when the source could not learn {@link uid} (it reads as 0): a task
+   * of the lazy host source that exited before its status was read.
+   */
+  get uid_unknown(): boolean {
+    return false;
+  }
+
+  /** True when the source could not learn {@link gid} (it reads as 0); see {@link uid_unknown}. */
+  get gid_unknown(): boolean {
+    return false;
+  }
+
   /** `task->__state` (TASK_* bits): the source's value, else the one {@link state} stands for. */
   get __state(): number {
     return this.kernelState ?? TASK_STATE_OF[this.state];

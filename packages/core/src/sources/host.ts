@@ -132,8 +132,17 @@ const MAX_RT_PRIO = 100;
 interface RawTask {
   tid: number;
   stat: ProcStat;
-  status: ProcStatus;
+  /**
+   * null: not read (the lazy source, for a task of the reader's pid
+   * namespace: its NSpid is its tid alone, and uid/gid are read on first access).
+   */
+  status: ProcStatus | null;
   cgroup: string | null;
+}
+
+/** The `NSpid:` numbers of a task: its tid alone when its status was not read (the reader's pid namespace). */
+function nspidOf(t: RawTask): number[] {
+  return t.status ? t.status.nspid : [t.tid];
 }
 
 /** One stat shared by many fds: of a pseudo-filesystem kind, or of one path in one mount namespace. */
@@ -537,8 +546,10 @@ interface Snapshot {
   /** Stats of fd targets by mount namespace (its /proc/PID/ns/mnt link), then path. */
   pathStat: Map<string, Map<string, StatEntry>>;
   procs: RawProc[];
-  /** A lazy source ({@link openHost}): fd tables, address spaces and fdinfo are read on first access. */
+  /** A lazy source ({@link openHost}): fd tables, address spaces, fdinfo and the tasks' status are read on first access. */
   lazy: boolean;
+  /** Inode of the reader's pid namespace (`/proc/self/ns/pid`), -1 when unreadable. */
+  selfNsIno: number;
 }
 
 function startSnapshot(options: HostOptions, lazy = false): Snapshot {
@@ -587,7 +598,13 @@ function startSnapshot(options: HostOptions, lazy = false): Snapshot {
       report.errors.push({ path: P, code: errCode(e) });
     }
   }
-  return { t0, options, o, root, P, report, denied, deny, pids, kindStat: new Map(), pathStat: new Map(), procs: [], lazy };
+  let selfNsIno = -1;
+  try {
+    selfNsIno = nsInode(readLink(join(P, 'self/ns/pid')));
+  } catch {
+    // a captured tree may have no /proc/self
+  }
+  return { t0, options, o, root, P, report, denied, deny, pids, kindStat: new Map(), pathStat: new Map(), procs: [], lazy, selfNsIno };
 }
 
 /** Phase 2: the model from the process records (and the system-wide files). */
@@ -732,7 +749,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   // Pid namespaces: one per /proc/PID/ns/pid inode, nested by NSpid depth.
   let nsOf = new Map<RawProc, PidNamespace>();
   try {
-    nsOf = buildPidNamespaces(kernel, procs, P, report);
+    nsOf = buildPidNamespaces(kernel, procs, s.selfNsIno, report);
   } catch (e) {
     // Deeper than MAX_PID_NS_LEVEL cannot happen on a real kernel; keep everyone in the initial namespace.
     report.errors.push({ path: join(P, 'self/ns/pid'), code: errCode(e) });
@@ -853,7 +870,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
         pid: p.pid,
         comm: taskComm(lead.stat),
         pidNs,
-        nsPids: lead.status.nspid.slice(1),
+        nsPids: nspidOf(lead).slice(1),
         files,
         mm,
         cgroup: cgroupOf(lead.cgroup),
@@ -863,20 +880,22 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       report.errors.push({ path: join(P, String(p.pid)), code: errCode(e) });
       continue;
     }
+    if (!lead.status) lazyCred(leader, `${P}/${p.pid}/task/${p.pid}/status`, report);
     report.counts.processes++;
     report.counts.threads++;
     if (mm && !s.lazy) report.counts.vmas += mm.vmaCount;
     for (let i = 1; i < p.tasks.length; i++) {
       const t = p.tasks[i]!;
       try {
-        tree.addThread(leader, {
+        const th = tree.addThread(leader, {
           pid: t.tid,
           comm: taskComm(t.stat),
           pidNs,
-          nsPids: t.status.nspid.slice(1),
+          nsPids: nspidOf(t).slice(1),
           cgroup: cgroupOf(t.cgroup),
           ...taskFields(t),
         });
+        if (!t.status) lazyCred(th, `${P}/${p.pid}/task/${t.tid}/status`, report);
         report.counts.threads++;
       } catch (e) {
         report.errors.push({ path: join(P, String(p.pid), 'task', String(t.tid)), code: errCode(e) });
@@ -950,8 +969,9 @@ function taskFields(t: RawTask): {
     state: taskState(t.stat.state),
     // /proc shows one letter: the __state bits it does not report are unknown, not zero.
     __state_unknown: stateUnknownOf(taskState(t.stat.state)),
-    uid: t.status.uid,
-    gid: t.status.gid,
+    // Not read yet (lazy): set on first access by lazyCred.
+    uid: t.status?.uid ?? 0,
+    gid: t.status?.gid ?? 0,
     start_time: t.stat.starttime * NS_PER_TICK,
     flags: t.stat.flags,
     prio: t.stat.priority + MAX_RT_PRIO,
@@ -960,15 +980,62 @@ function taskFields(t: RawTask): {
   };
 }
 
+/**
+ * `uid` and `gid` of a task whose status the lazy source has not read: read
+ * from `/proc/PID/task/TID/status` on the first access to either (a dumper
+ * that prints neither never reads the file). A task gone by then keeps 0,
+ * flagged `uid_unknown`/`gid_unknown`: its credentials were never seen.
+ */
+function lazyCred(task: Task, path: string, report: HostReport): void {
+  let loaded = false;
+  const load = (): void => {
+    if (loaded) return;
+    loaded = true;
+    let uid = 0;
+    let gid = 0;
+    let unknown = false;
+    try {
+      const st = parseStatus(readText(path));
+      uid = st.uid;
+      gid = st.gid;
+    } catch (e) {
+      unknown = true;
+      if (!isGone(e)) report.errors.push({ path, code: errCode(e) });
+    }
+    const data = { writable: true, enumerable: true, configurable: true };
+    Object.defineProperty(task, 'uid', { value: uid, ...data });
+    Object.defineProperty(task, 'gid', { value: gid, ...data });
+    if (unknown) {
+      Object.defineProperty(task, 'uid_unknown', { value: true, ...data });
+      Object.defineProperty(task, 'gid_unknown', { value: true, ...data });
+    }
+  };
+  for (const key of ['uid', 'gid'] as const) {
+    Object.defineProperty(task, key, {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        load();
+        return task[key];
+      },
+      set: (v: number) => {
+        load();
+        task[key] = v;
+      },
+    });
+  }
+}
+
 // ---------------------------------------------------------------- phase 1 helpers
 
 type Deny = (pid: number, path: string, e: unknown) => void;
 
-function readTask(P: string, pid: number, tid: number, cgroups: boolean): RawTask {
+/** A task's stat (unless given), and its status unless `withStatus` is false (the lazy source reads it on first access). */
+function readTask(P: string, pid: number, tid: number, cgroups: boolean, withStatus: boolean, readStat?: ProcStat): RawTask {
   const dir = `${P}/${pid}/task/${tid}`;
-  const stat = parseStat(readText(`${dir}/stat`));
-  const status = parseStatus(readText(`${dir}/status`));
-  if (!status.nspid.length) status.nspid = [tid];
+  const stat = readStat ?? parseStat(readText(`${dir}/stat`));
+  const status = withStatus ? parseStatus(readText(`${dir}/status`)) : null;
+  if (status && !status.nspid.length) status.nspid = [tid];
   let cgroup: string | null = null;
   if (cgroups) {
     try {
@@ -995,14 +1062,36 @@ interface ProcHead {
   paths: Map<string, StatEntry> | null;
 }
 
+/** The inode number in a namespace link (`pid:[4026531836]`). */
+function nsInode(link: string): number {
+  return Number(link.slice(link.indexOf('[') + 1, -1));
+}
+
+/** Inode of a process's pid namespace (`/proc/PID/ns/pid`), -1 when unreadable (an error unless the process is gone). */
+function readNsIno(s: Snapshot, base: string): number {
+  try {
+    return nsInode(readLink(`${base}/ns/pid`));
+  } catch (e) {
+    if (!isGone(e)) s.report.errors.push({ path: `${base}/ns/pid`, code: errCode(e) });
+    return -1;
+  }
+}
+
 /** Reads a process's tasks, pid namespace and fd listing; null when it vanished (or is unreadable as a whole). */
 /** `fds`: the process's table as the task_file iterator reported it, used instead of listing `/proc/PID/fd`. */
 function readProcessHead(s: Snapshot, pid: number, fds?: readonly number[]): ProcHead | null {
   const { P, o, report, deny } = s;
   const base = `${P}/${pid}`;
+  // The lazy source reads no status for a process of the reader's pid namespace (NSpid is its pid alone).
+  let withStatus = true;
   let tasks: RawTask[];
+  let nsIno = -1;
   try {
-    tasks = [readTask(P, pid, pid, o.cgroups)];
+    const stat = parseStat(readText(`${base}/task/${pid}/stat`));
+    nsIno = readNsIno(s, base);
+    withStatus = !s.lazy || s.selfNsIno <= 0 || nsIno !== s.selfNsIno;
+    const t = readTask(P, pid, pid, o.cgroups, withStatus, stat);
+    tasks = [t];
   } catch (e) {
     if (isGone(e)) report.vanished.push(pid);
     else deny(pid, `${base}/task/${pid}`, e);
@@ -1025,20 +1114,13 @@ function readProcessHead(s: Snapshot, pid: number, fds?: readonly number[]): Pro
       const tid = Number(name);
       if (tid === pid || !Number.isInteger(tid)) continue;
       try {
-        tasks.push(readTask(P, pid, tid, o.cgroups));
+        tasks.push(readTask(P, pid, tid, o.cgroups, withStatus));
       } catch (e) {
         // A thread that exited: skip it, the process lives on.
         if (isGone(e)) report.vanished.push(tid);
         else deny(pid, `${base}/task/${tid}`, e);
       }
     }
-  }
-  let nsIno = -1;
-  try {
-    const l = readLink(`${base}/ns/pid`);
-    nsIno = Number(l.slice(5, -1));
-  } catch (e) {
-    if (!isGone(e)) report.errors.push({ path: `${base}/ns/pid`, code: errCode(e) });
   }
   let listing: FdListing = { fdNames: null, paths: null };
   if (o.files && !kthread && !s.lazy) {
@@ -1274,18 +1356,12 @@ function vmaRecordOf(r: MapsRow | SmapsRow): VmaRecord | null {
   };
 }
 
-function buildPidNamespaces(kernel: Kernel, procs: RawProc[], P: string, report: HostReport): Map<RawProc, PidNamespace> {
+function buildPidNamespaces(kernel: Kernel, procs: RawProc[], selfIno: number, report: HostReport): Map<RawProc, PidNamespace> {
   const out = new Map<RawProc, PidNamespace>();
-  let selfIno = -1;
-  try {
-    selfIno = Number(readLink(join(P, 'self/ns/pid')).slice(5, -1));
-  } catch {
-    // a captured tree may have no /proc/self
-  }
   if (selfIno > 0) report.pidNsInodes.set(kernel.initPidNs, selfIno);
   // Namespace key: its inode, or (unreadable link) a key of its own per process.
   const keyOf = (p: RawProc): string => (p.nsIno > 0 ? `i${p.nsIno}` : `p${p.pid}`);
-  const levelOf = (p: RawProc): number => p.tasks[0]!.status.nspid.length - 1;
+  const levelOf = (p: RawProc): number => nspidOf(p.tasks[0]!).length - 1;
   const byKey = new Map<string, PidNamespace>();
   const byPid = new Map<number, RawProc>();
   for (const p of procs) byPid.set(p.pid, p);
@@ -1297,7 +1373,7 @@ function buildPidNamespaces(kernel: Kernel, procs: RawProc[], P: string, report:
       const level = levelOf(p);
       // The parent namespace is that of the namespace's first process's parent (who forked it).
       const members = nested.filter((q) => keyOf(q) === key);
-      const reaper = members.find((q) => q.tasks[0]!.status.nspid[level] === 1) ?? p;
+      const reaper = members.find((q) => nspidOf(q.tasks[0]!)[level] === 1) ?? p;
       let parent: PidNamespace = kernel.initPidNs;
       const pp = byPid.get(reaper.tasks[0]!.stat.ppid);
       if (pp && levelOf(pp) === level - 1 && level > 1) parent = byKey.get(keyOf(pp)) ?? parent;

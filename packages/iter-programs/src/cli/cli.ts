@@ -9,6 +9,7 @@ import type { CliIo } from './stream.js';
 import { errorLine, interruptedBy } from './exit.js';
 import { jsonText, versionInfo, versionText, type OutputOptions } from './output.js';
 import { isBpfObjectFile } from './real.js';
+import { isBpffsPath } from './bpffs_path.js';
 import type { ServeCliOptions } from './serve.js';
 
 // Each command's module (and what it pulls in: programs, targets, links, the
@@ -132,10 +133,15 @@ export function buildCli(io: CliIo): Command {
   ).action(async (what: string, _o: unknown, cmd: Command) => {
     const o = opts<IterOptions>(cmd);
     // The in-kernel dumper needs no model: tried first, so `cat.js` (the model, the programs) is not loaded for it.
-    const kt = await import('./kernel_text.js');
-    const text = kt.kernelTextObject(what, o);
-    if (text) return kt.catKernelText(io, text, o);
-    return (await import('./cat.js')).catCommand(io, what, o);
+    // A pin needs the state file (cat.js); a target runs whole in its own bundle (cat_target.js).
+    if (isBpffsPath(what)) return (await import('./cat.js')).catCommand(io, what, o);
+    // The in-kernel dumpers run only on the real kernel (--kernel bpf): other kernels skip loading them.
+    if (o.kernel === 'bpf') {
+      const kt = await import('./kernel_text.js');
+      const text = kt.kernelTextObject(what, o);
+      if (text) return kt.catKernelText(io, text, o);
+    }
+    return (await import('./cat_target.js')).catTargetCommand(io, what, o);
   });
 
   iterOptions(

@@ -3,7 +3,7 @@
  * per target that writes one JSON object per line with the ctx's stable
  * fields (indented when `bss.pretty`: `-p`). Addresses are hex strings (they do not fit a JSON number).
  */
-import { AF_INET, AF_INET6, VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE, type Socket } from '@bpf-iter/core';
+import { AF_INET, AF_INET6, VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE, type Socket, type Task } from '@bpf-iter/core';
 import { bpf_seq_write } from '../helpers/seq_write.js';
 import { defineProgram, type BpfIterCtx, type BpfProgramSpec } from '../program.js';
 
@@ -16,6 +16,12 @@ function ip(b: Uint8Array, v6: boolean): string {
   for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
   // URL parsing gives the canonical compressed form (RFC 5952).
   return new URL(`http://[${groups.join(':')}]`).hostname.slice(1, -1);
+}
+
+/** A task's uid, null when the source could not learn it. */
+function uidOf(t: Task): number | null {
+  const uid = t.uid;
+  return t.uid_unknown ? null : uid;
 }
 
 function inetSock(sk: Socket, uid: number): Record<string, unknown> {
@@ -36,7 +42,8 @@ function inetSock(sk: Socket, uid: number): Record<string, unknown> {
 type Row = (ctx: any, bss: { family?: number }) => Record<string, unknown> | null;
 
 const ROWS: Record<string, Row> = {
-  task: ({ task: t }) => (t ? { tgid: t.tgid, pid: t.pid, comm: t.comm, state: t.state, uid: t.uid } : null),
+  // uid before uid_unknown: reading uid is what reads it (the lazy host source).
+  task: ({ task: t }) => (t ? { tgid: t.tgid, pid: t.pid, comm: t.comm, state: t.state, uid: uidOf(t) } : null),
   task_file: ({ task: t, fd, file: f }) =>
     // f_op: the address (null where the model does not know it); f_op_name: the kind's label (kallsyms' symbol, else named by file kind).
     t && f ? { tgid: t.tgid, pid: t.pid, fd, path: f.path, inode: f.f_inode.i_ino, f_op: f.f_op.unknown ? null : hex(f.f_op.addr), f_op_name: f.f_op.name } : null,

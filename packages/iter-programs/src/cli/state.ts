@@ -24,12 +24,11 @@ import { BpfError, fail, withKernel } from '@bpf-iter/core';
 import { BpfFs, type BpffsState, type PinnedLinkState } from '../bpffs.js';
 import { encodeLinkInfo } from '../link_info.js';
 import { defineProgram, isProgramSpec, type BpfProgramSpec } from '../program.js';
-import { defaultDumper } from '../targets/index.js';
 import { buildLinkInfo, closeFds, KernelCache, parseKernelSpec, type CliIo, type KernelSpec, type LinkParams } from './common.js';
 import { JSON_ORIGIN, jsonDumper } from './json.js';
 
-/** `origin.module` marking a built-in target's default dumper (restored with `defaultDumper`). */
-export const BUILTIN_ORIGIN = 'bpf-iter:builtin';
+export { BUILTIN_ORIGIN, builtinDumper, withOrigin } from './dumpers.js';
+import { BUILTIN_ORIGIN, builtinDumper, withOrigin } from './dumpers.js';
 
 /** What the CLI records per pin besides `PinnedLinkState`. */
 export interface PinMeta {
@@ -46,18 +45,6 @@ export interface CliStateFile {
   version: 1;
   bpffs: BpffsState;
   pins: Record<string, PinMeta>;
-}
-
-/** A copy of `spec` that remembers where it comes from (so a pin can be restored). */
-export function withOrigin(spec: BpfProgramSpec, origin: { module: string; export?: string }): BpfProgramSpec {
-  // A spread keeps the brand symbol and any extra fields (e.g. `access`).
-  return Object.freeze({ ...spec, origin });
-}
-
-/** The default dumper of a built-in target, marked for restore. */
-export function builtinDumper(target: string): BpfProgramSpec | undefined {
-  const d = defaultDumper(target);
-  return d && withOrigin(d, { module: BUILTIN_ORIGIN, export: target });
 }
 
 /**
