@@ -76,6 +76,7 @@ export {
   TASK_UNINTERRUPTIBLE,
   TASK_WAKEKILL,
   TASK_WAKING,
+  type TaskCredLoader,
   type TaskState,
   ThreadGroup,
 } from './model/task.js';

@@ -1,16 +1,20 @@
 import type { Socket } from './socket.js';
 
+/** The bucket every empty bucket is until its first socket. */
+const EMPTY_BUCKET: readonly Socket[] = Object.freeze([]);
+
 /**
  * A socket hash table (`inet_hashinfo` buckets, `udp_table.hash2`, the unix
  * and netlink tables): iterators walk it bucket by bucket, in bucket order,
  * each bucket in insertion order.
  */
 export class SockTable {
-  readonly buckets: Socket[][];
+  /** Every bucket; the empty ones are one shared frozen array until a socket is inserted (a host's udp table has 16k+). */
+  readonly buckets: readonly (readonly Socket[])[];
   size = 0;
 
   constructor(readonly nBuckets: number) {
-    this.buckets = Array.from({ length: nBuckets }, () => []);
+    this.buckets = new Array<readonly Socket[]>(nBuckets).fill(EMPTY_BUCKET);
   }
 
   /** Hashes a socket to a bucket: by local port and address, like the kernel's lookup hashes. */
@@ -22,7 +26,10 @@ export class SockTable {
   }
 
   insert(sk: Socket, bucket = this.bucketOf(sk)): number {
-    this.buckets[bucket % this.nBuckets]!.push(sk);
+    const i = bucket % this.nBuckets;
+    const b = this.buckets[i]!;
+    if (b === EMPTY_BUCKET) (this.buckets as Socket[][])[i] = [sk];
+    else (b as Socket[]).push(sk);
     this.size++;
     return bucket;
   }
@@ -31,7 +38,7 @@ export class SockTable {
     for (const b of this.buckets) {
       const i = b.indexOf(sk);
       if (i >= 0) {
-        b.splice(i, 1);
+        (b as Socket[]).splice(i, 1);
         this.size--;
         return true;
       }

@@ -62,6 +62,9 @@ export const PF_KTHREAD = 0x00200000;
 /** `task->flags` bit of workqueue workers (kworkers). */
 export const PF_WQ_WORKER = 0x00000020;
 
+/** A source's reader of a task's uid and gid not known at creation; null when they cannot be known (the task is gone). */
+export type TaskCredLoader = (task: Task) => { uid: number; gid: number } | null;
+
 /**
  * A thread group (the shared `signal_struct` of a process): its threads in
  * thread-list order, leader first.
@@ -122,8 +125,8 @@ export class Task extends KObject {
     public files: FilesStruct | null,
     public mm: MmStruct | null,
     public cgroup: Cgroup | null,
-    public uid = 0,
-    public gid = 0,
+    uid = 0,
+    gid = 0,
     /** Start time in ns since boot. */
     public start_time = 0,
     public flags = 0,
@@ -133,19 +136,73 @@ export class Task extends KObject {
   ) {
     super();
     this.group_leader = this;
+    this.#uid = uid;
+    this.#gid = gid;
+  }
+
+  #uid: number;
+  #gid: number;
+  /** The source's reader of uid/gid not known at creation, cleared once run. */
+  #credLoader: TaskCredLoader | null = null;
+  #credUnknown = false;
+
+  /** Real uid (`cred->uid`). */
+  get uid(): number {
+    if (this.#credLoader) this.#loadCred();
+    return this.#uid;
+  }
+
+  set uid(v: number) {
+    if (this.#credLoader) this.#loadCred();
+    this.#uid = v;
+  }
+
+  /** Real gid (`cred->gid`). */
+  get gid(): number {
+    if (this.#credLoader) this.#loadCred();
+    return this.#gid;
+  }
+
+  set gid(v: number) {
+    if (this.#credLoader) this.#loadCred();
+    this.#gid = v;
   }
 
   /**
-   * True when the source could not learn {@link uid} (it reads as 0): a task
-   * of the lazy host source that exited before its status was read.
+   * True when the source could not learn {@link uid} and {@link gid} (they
+   * read as 0): a task of the lazy host source that exited before its status
+   * was read. Reading it reads them first.
    */
   get uid_unknown(): boolean {
-    return false;
+    if (this.#credLoader) this.#loadCred();
+    return this.#credUnknown;
   }
 
-  /** True when the source could not learn {@link gid} (it reads as 0); see {@link uid_unknown}. */
+  /** See {@link uid_unknown} (one read tells both). */
   get gid_unknown(): boolean {
-    return false;
+    return this.uid_unknown;
+  }
+
+  /**
+   * Gives a source's reader of `uid` and `gid`, run once on the first access
+   * to either (the lazy host source: `/proc/PID/task/TID/status`).
+   */
+  setCredLoader(loader: TaskCredLoader): void {
+    this.#credLoader = loader;
+  }
+
+  #loadCred(): void {
+    const load = this.#credLoader!;
+    this.#credLoader = null;
+    const c = load(this);
+    if (c) {
+      this.#uid = c.uid;
+      this.#gid = c.gid;
+    } else {
+      this.#uid = 0;
+      this.#gid = 0;
+      this.#credUnknown = true;
+    }
   }
 
   /** `task->__state` (TASK_* bits): the source's value, else the one {@link state} stands for. */

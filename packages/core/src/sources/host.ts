@@ -34,7 +34,7 @@ import { parseIpv6Route } from './procfs/ipv6_route.js';
 import { parseMaps, type MapsRow } from './procfs/maps.js';
 import { parseMountinfo, type MountInfo } from './procfs/mountinfo.js';
 import { parseInetTable, parseNetlink, parseUnix, udpHashSlots, type InetRow, type UnixRow } from './procfs/net.js';
-import { errCode, isGone, listDir, readLink, readText, readUtf8 } from './procfs/read.js';
+import { errCode, isGone, listDir, readLink, readSingle, readText, readUtf8 } from './procfs/read.js';
 import { readLinksParallel } from './procfs/readlinks.js';
 import { parseSlabinfo } from './procfs/slabinfo.js';
 import { parseSmaps, type SmapsRow } from './procfs/smaps.js';
@@ -983,47 +983,19 @@ function taskFields(t: RawTask): {
 /**
  * `uid` and `gid` of a task whose status the lazy source has not read: read
  * from `/proc/PID/task/TID/status` on the first access to either (a dumper
- * that prints neither never reads the file). A task gone by then keeps 0,
- * flagged `uid_unknown`/`gid_unknown`: its credentials were never seen.
+ * that prints neither never reads the file). A task gone by then has them
+ * unknown (`uid_unknown`): its credentials were never seen.
  */
 function lazyCred(task: Task, path: string, report: HostReport): void {
-  let loaded = false;
-  const load = (): void => {
-    if (loaded) return;
-    loaded = true;
-    let uid = 0;
-    let gid = 0;
-    let unknown = false;
+  task.setCredLoader(() => {
     try {
-      const st = parseStatus(readText(path));
-      uid = st.uid;
-      gid = st.gid;
+      const st = parseStatus(readSingle(path));
+      return { uid: st.uid, gid: st.gid };
     } catch (e) {
-      unknown = true;
       if (!isGone(e)) report.errors.push({ path, code: errCode(e) });
+      return null;
     }
-    const data = { writable: true, enumerable: true, configurable: true };
-    Object.defineProperty(task, 'uid', { value: uid, ...data });
-    Object.defineProperty(task, 'gid', { value: gid, ...data });
-    if (unknown) {
-      Object.defineProperty(task, 'uid_unknown', { value: true, ...data });
-      Object.defineProperty(task, 'gid_unknown', { value: true, ...data });
-    }
-  };
-  for (const key of ['uid', 'gid'] as const) {
-    Object.defineProperty(task, key, {
-      enumerable: true,
-      configurable: true,
-      get: () => {
-        load();
-        return task[key];
-      },
-      set: (v: number) => {
-        load();
-        task[key] = v;
-      },
-    });
-  }
+  });
 }
 
 // ---------------------------------------------------------------- phase 1 helpers
@@ -1033,8 +1005,8 @@ type Deny = (pid: number, path: string, e: unknown) => void;
 /** A task's stat (unless given), and its status unless `withStatus` is false (the lazy source reads it on first access). */
 function readTask(P: string, pid: number, tid: number, cgroups: boolean, withStatus: boolean, readStat?: ProcStat): RawTask {
   const dir = `${P}/${pid}/task/${tid}`;
-  const stat = readStat ?? parseStat(readText(`${dir}/stat`));
-  const status = withStatus ? parseStatus(readText(`${dir}/status`)) : null;
+  const stat = readStat ?? parseStat(readSingle(`${dir}/stat`));
+  const status = withStatus ? parseStatus(readSingle(`${dir}/status`)) : null;
   if (status && !status.nspid.length) status.nspid = [tid];
   let cgroup: string | null = null;
   if (cgroups) {
@@ -1087,7 +1059,7 @@ function readProcessHead(s: Snapshot, pid: number, fds?: readonly number[]): Pro
   let tasks: RawTask[];
   let nsIno = -1;
   try {
-    const stat = parseStat(readText(`${base}/task/${pid}/stat`));
+    const stat = parseStat(readSingle(`${base}/task/${pid}/stat`));
     nsIno = readNsIno(s, base);
     withStatus = !s.lazy || s.selfNsIno <= 0 || nsIno !== s.selfNsIno;
     const t = readTask(P, pid, pid, o.cgroups, withStatus, stat);

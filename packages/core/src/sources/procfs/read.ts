@@ -30,6 +30,24 @@ function readAll(path: string): number {
 }
 
 /**
+ * A /proc file whose text is one seq_file record (`single_open`: a task's
+ * `stat`, `status`) as latin1 text, in one read: the kernel hands the whole
+ * record to a read large enough for it, so a read that leaves the buffer
+ * unfilled has read it all (a multi-record file may stop short of its end:
+ * use {@link readText}). Throws the fs error (with `code`).
+ */
+export function readSingle(path: string): string {
+  const fd = openSync(path, 'r');
+  let n: number;
+  try {
+    n = readSync(fd, buf, 0, buf.length, null);
+  } finally {
+    closeSync(fd);
+  }
+  return n < buf.length ? buf.toString('latin1', 0, n) : readText(path);
+}
+
+/**
  * Reads a whole (pseudo) file as latin1 text: every byte one char, cheaper
  * than utf8 and lossless for the ASCII /proc formats (paths are decoded to
  * utf8 separately). Throws the fs error (with `code`) on failure.
