@@ -807,18 +807,16 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       deny: lateDeny,
     };
     const fields = new LazyFiles(proc);
-    // /proc lists a table in fd order: sort only if it did not.
+    // Node lists a directory sorted by name ("10" before "9"): the fds in numeric order (a typed array sorts natively).
     const names = listing.fdNames!;
-    let fds: number[] | null = null;
-    for (let i = 1; i < names.length; i++) if (Number(names[i]) < Number(names[i - 1])) {
-      fds = names.map(Number).sort((a, b) => a - b);
-      break;
-    }
+    const fds = new Int32Array(names.length);
+    for (let i = 0; i < names.length; i++) fds[i] = +names[i]!;
+    fds.sort();
     // The reading process's own listing holds the fd that listed it, closed by now: its links are
     // read at once, and fds gone by then skipped, as a snapshot does.
     const self = P === '/proc' && pid === process.pid;
-    for (let i = 0; i < names.length; i++) {
-      const fd = fds ? fds[i]! : Number(names[i]);
+    for (let i = 0; i < fds.length; i++) {
+      const fd = fds[i]!;
       let l: FdLink | undefined;
       if (self) {
         const r = readFdLink(fd);
