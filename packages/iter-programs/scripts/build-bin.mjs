@@ -24,6 +24,7 @@
  * lexes the whole file for its exports.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -57,6 +58,31 @@ const commandsPlugin = {
   },
 };
 
+/**
+ * Node built-ins that cost milliseconds to load (child_process pulls in net and
+ * streams) and that most commands never call: each bundle requires them on the
+ * first use of one of their exports, not when the bundle loads (esbuild would
+ * require every built-in a bundled module imports at start-up).
+ */
+const LAZY_BUILTINS = ['child_process', 'zlib', 'crypto', 'worker_threads'];
+const require = createRequire(import.meta.url);
+const lazyBuiltinsPlugin = {
+  name: 'bpf-iter-lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    // The lazy module's own require is the real built-in.
+    b.onResolve({ filter }, (a) => (a.namespace === 'lazy-builtin' ? { path: a.path, external: true } : { path: a.path.replace(/^node:/, ''), namespace: 'lazy-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (a) => {
+      // Getters, not values: esbuild's interop copies them as getters, so nothing loads until an export is read.
+      const names = Object.keys(require(`node:${a.path}`)).filter((k) => k !== 'default');
+      const contents = `let m;
+const load = () => m || (m = require('node:${a.path}'));
+for (const k of ${JSON.stringify(names)}) Object.defineProperty(exports, k, { enumerable: true, get: () => load()[k] });`;
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -73,7 +99,7 @@ const common = {
   logLevel: 'warning',
   // The modules that read import.meta.url check __dirname/__filename first (set in CommonJS).
   logOverride: { 'empty-import-meta': 'silent' },
-  plugins: [commandsPlugin],
+  plugins: [commandsPlugin, lazyBuiltinsPlugin],
 };
 
 const entries = { 'bpf-iter': join(cliSrc, 'main.ts'), ...Object.fromEntries(BUNDLED.map((n) => [`bin-${n}`, join(cliSrc, `${n}.ts`)])) };
