@@ -143,6 +143,8 @@ interface TaskRow {
   /** -1: the letter's value */
   kernelState: number;
   stateUnknown: number;
+  /** uid and gid unknown to the source (a lazy host's task gone before they were read). */
+  credUnknown: boolean;
   kstack: bigint[] | null;
 }
 
@@ -568,7 +570,7 @@ export class SnapshotLoader {
   }
 
   /** The scratch row {@link addTask} reads (one for the whole load). */
-  private readonly row: TaskRow = { pid: 0, tgid: 0, comm: '', state: '', parent: -1, ns: null!, nsPids: [], files: null, mm: null, cgroup: -1, uid: 0, gid: 0, start_time: 0, flags: 0, prio: 0, sum_exec_runtime: 0, kernelState: -1, stateUnknown: 0, kstack: null };
+  private readonly row: TaskRow = { pid: 0, tgid: 0, comm: '', state: '', parent: -1, ns: null!, nsPids: [], files: null, mm: null, cgroup: -1, uid: 0, gid: 0, start_time: 0, flags: 0, prio: 0, sum_exec_runtime: 0, kernelState: -1, stateUnknown: 0, credUnknown: false, kstack: null };
 
   /** A kernel stack from its hex addresses, shared with every task of the same stack. */
   private stack(hexes: unknown[]): bigint[] {
@@ -600,6 +602,7 @@ export class SnapshotLoader {
     w.sum_exec_runtime = num(r.sum_exec_runtime, 'sum_exec_runtime');
     w.kernelState = r.kernelState === null ? -1 : int(r.kernelState, 'kernelState');
     w.stateUnknown = int(r.stateUnknown, 'stateUnknown');
+    w.credUnknown = r.credUnknown === true;
     w.kstack = r.kstack === null ? null : this.stack(arr(r.kstack, 'kstack'));
     this.addTask(w);
   }
@@ -634,6 +637,8 @@ export class SnapshotLoader {
     const runtime = col(r.sum_exec_runtime, Float64Array, n, 'task sum_exec_runtime');
     const kernelState = col(r.kernelState, Int32Array, n, 'task kernelState');
     const stateUnknown = col(r.stateUnknown, Int32Array, n, 'task stateUnknown');
+    // Absent in files written before it: every uid known.
+    const credUnknown = r.credUnknown === undefined ? null : col(r.credUnknown, Uint8Array, n, 'task credUnknown');
     const kstack = col(r.kstack, Int32Array, n, 'task kstack');
     range(kstack, -1, stacks.length - 1, 'task kstack');
     const w = this.row;
@@ -658,6 +663,7 @@ export class SnapshotLoader {
       w.sum_exec_runtime = runtime[j]!;
       w.kernelState = kernelState[j]!;
       w.stateUnknown = stateUnknown[j]!;
+      w.credUnknown = credUnknown !== null && credUnknown[j] === 1;
       w.kstack = kstack[j]! < 0 ? null : stacks[kstack[j]!]!;
       this.addTask(w);
     }
@@ -713,6 +719,8 @@ export class SnapshotLoader {
       sum_exec_runtime: w.sum_exec_runtime,
     });
     t.kstack = w.kstack;
+    // Unknown to the source that was saved: 0, flagged, as that source had them.
+    if (w.credUnknown) t.setCredLoader(() => null);
     this.loaded.task++;
     if (tgid === pid) this.loaded.process++;
     if (w.parent !== -1) {

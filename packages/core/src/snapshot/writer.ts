@@ -366,6 +366,8 @@ function taskBlock(k: Kernel, tasks: Task[], c: Collected, r: Redactor): object 
   const ns = new Int32Array(n), files = new Int32Array(n), mm = new Int32Array(n), cgroup = new Int32Array(n);
   const uid = new Uint32Array(n), gid = new Uint32Array(n), flags = new Uint32Array(n), prio = new Int32Array(n);
   const start = new Float64Array(n), runtime = new Float64Array(n), kernelState = new Int32Array(n), stateUnknown = new Int32Array(n), kstack = new Int32Array(n);
+  // uid/gid the source could not learn (read first: reading uid is what reads them on a lazy host).
+  const credUnknown = new Uint8Array(n);
   const nsPids: number[] = [];
   // Each distinct stack once per block: found by identity (a model shares one array among
   // many tasks), else by its addresses.
@@ -386,6 +388,7 @@ function taskBlock(k: Kernel, tasks: Task[], c: Collected, r: Redactor): object 
     cgroup[j] = t.cgroup ? t.cgroup.id : -1;
     uid[j] = t.uid;
     gid[j] = t.gid;
+    credUnknown[j] = t.uid_unknown ? 1 : 0;
     start[j] = t.start_time;
     flags[j] = t.flags;
     prio[j] = t.prio;
@@ -428,6 +431,7 @@ function taskBlock(k: Kernel, tasks: Task[], c: Collected, r: Redactor): object 
     sum_exec_runtime: e(runtime),
     kernelState: e(kernelState),
     stateUnknown: e(stateUnknown),
+    credUnknown: e(credUnknown),
     kstack: e(kstack),
   };
 }
