@@ -55,7 +55,8 @@ export class RcuList<T> {
 
   /** `node` if it is live, else the first live node after it; null at the end. */
   static liveFrom<T>(node: RcuNode<T> | null): RcuNode<T> | null {
-    while (node && node.removed) node = node.next;
+    // Strict tests: V8 does not track that `removed` holds a boolean, and truthiness tests every type.
+    while (node !== null && node.removed === true) node = node.next;
     return node;
   }
 
