@@ -12,7 +12,7 @@
  * (loop-step.ts), so that this stays true when many kinds loop in one process.
  */
 import './polyfill.js';
-import { ambientContext, fixedContext, type IterContext } from './kernel-context.js';
+import type { IterContext } from './kernel-context.js';
 import { kindInternals, type IterKind } from './registry.js';
 import { BpfError } from '@bpf-iter/core';
 import type { LoopCursor } from './loop-step.js';
@@ -34,8 +34,8 @@ export interface LoopSource {
  * subscription), and only if the kind reads `ctx.kernel`.
  */
 export function loopSource(kind: IterKind<any, any, any>, args: readonly unknown[]): LoopSource {
-  const { rec, raw, kernel } = kindInternals(kind);
-  return { home: { rec, raw }, ctx: kernel !== undefined ? fixedContext(kernel.k) : ambientContext, args };
+  const { home, ctx } = kindInternals(kind);
+  return { home, ctx, args };
 }
 
 /** @internal Constructs a live iterator (constructor errors ignored). */
@@ -183,20 +183,28 @@ export class BpfAsyncLoopIterator<E> implements AsyncIterableIterator<E>, AsyncD
  * A re-iterable `bpf_for_each` loop: each `for...of` / `for await` over it
  * constructs its own iterator.
  */
-export class BpfLoop<E> implements Iterable<E>, AsyncIterable<E> {
-  #src: LoopSource;
+export class BpfLoop<E> implements Iterable<E>, AsyncIterable<E>, LoopSource {
+  // The loop is its own LoopSource: one object less per `bpfForEach(...)`.
+  /** @internal */
+  readonly home: LoopSource['home'];
+  /** @internal */
+  readonly ctx: IterContext<any>;
+  /** @internal */
+  readonly args: readonly unknown[];
 
   /** @internal */
-  constructor(src: LoopSource) {
-    this.#src = src;
+  constructor(home: LoopSource['home'], ctx: IterContext<any>, args: readonly unknown[]) {
+    this.home = home;
+    this.ctx = ctx;
+    this.args = args;
   }
 
   [Symbol.iterator](): BpfLoopIterator<E> {
-    return loopIterator<E>(this.#src);
+    return loopIterator<E>(this);
   }
 
   [Symbol.asyncIterator](): BpfAsyncLoopIterator<E> {
-    return new BpfAsyncLoopIterator<E>(this.#src);
+    return new BpfAsyncLoopIterator<E>(this);
   }
 
   /** All elements of one pass, in order. */
@@ -227,7 +235,8 @@ export class BpfLoop<E> implements Iterable<E>, AsyncIterable<E> {
  * ```
  */
 export function bpfForEach<N extends string, A extends unknown[], E>(kind: IterKind<N, A, E>, ...args: A): BpfLoop<E> {
-  return new BpfLoop<E>(loopSource(kind, args));
+  const { home, ctx } = kindInternals(kind);
+  return new BpfLoop<E>(home, ctx, args);
 }
 
 /**
@@ -243,7 +252,8 @@ export function bpfForEachAsync<N extends string, A extends unknown[], E>(
   kind: IterKind<N, A, E>,
   ...args: A
 ): AsyncIterable<E> {
-  return new BpfLoop<E>(loopSource(kind, args));
+  const { home, ctx } = kindInternals(kind);
+  return new BpfLoop<E>(home, ctx, args);
 }
 
 /**

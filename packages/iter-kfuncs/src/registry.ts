@@ -114,7 +114,24 @@ export interface IterKind<N extends string = string, A extends unknown[] = any[]
 }
 
 /** Internal: record and kfuncs behind a public kind object. */
-const internals = new WeakMap<object, { rec: KindRecord; raw: RawKfuncs; kernel: { k: unknown } | undefined }>();
+/** @internal What loops need of a kind, built once per kind (a loop construction allocates none of it). */
+export interface KindInternals {
+  readonly rec: KindRecord;
+  readonly raw: RawKfuncs;
+  readonly kernel: { k: unknown } | undefined;
+  /** The state's home (shared by every state of the kind). */
+  readonly home: { rec: KindRecord; raw: RawKfuncs };
+  /** The constructor's context: the bound kernel, else the ambient one. */
+  readonly ctx: IterContext<any>;
+  /** The kind object that owns this (an object inheriting the key is no kind). */
+  readonly kind: object;
+}
+/**
+ * Key of a kind object's own, non-enumerable {@link KindInternals} (not
+ * exported from the package): one property load per loop construction,
+ * where a WeakMap lookup is a hash-table call.
+ */
+const INTERNALS: unique symbol = Symbol('bpf-iter.kindInternals');
 const registry = new Map<string, IterKind<any, any, any>>();
 let inlineRangeTaken = false;
 
@@ -252,14 +269,15 @@ function makeKind<N extends string, A extends unknown[], E>(
       return it;
     },
   };
-  internals.set(kind, { rec, raw, kernel });
+  const entry: KindInternals = { rec, raw, kernel, home, ctx, kind };
+  Object.defineProperty(kind, INTERNALS, { value: entry });
   return Object.freeze(kind);
 }
 
 /** @internal The record behind a kind (or a view made by {@link bindKernel}). */
-export function kindInternals(kind: IterKind<any, any, any>): { rec: KindRecord; raw: RawKfuncs; kernel: { k: unknown } | undefined } {
-  const i = internals.get(kind);
-  if (i === undefined) throw new BpfError('EINVAL', 'not a registered iterator kind');
+export function kindInternals(kind: IterKind<any, any, any>): KindInternals {
+  const i = typeof kind === 'object' && kind !== null ? ((kind as { [INTERNALS]?: KindInternals })[INTERNALS]) : undefined;
+  if (i === undefined || i.kind !== kind) throw new BpfError('EINVAL', 'not a registered iterator kind');
   return i;
 }
 

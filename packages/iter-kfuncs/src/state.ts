@@ -175,7 +175,14 @@ export class BpfIter<N extends string = string, E = unknown> implements Disposab
         let ret = 0;
         let cause: BpfError | undefined;
         try {
-          data = implNew(ctx, ...args);
+          // Direct calls for the built-in arities: a spread call is a generic builtin call per construction.
+          switch (args.length) {
+            case 0: data = implNew(ctx); break;
+            case 1: data = implNew(ctx, args[0]); break;
+            case 2: data = implNew(ctx, args[0], args[1]); break;
+            case 3: data = implNew(ctx, args[0], args[1], args[2]); break;
+            default: data = implNew(ctx, ...args);
+          }
         } catch (e) {
           // Kernel contract: on error, return -errno *and* leave an empty iterator.
           if (!(e instanceof BpfError)) throw e;
