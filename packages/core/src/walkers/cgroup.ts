@@ -192,38 +192,41 @@ export const CSS_TASK_ITER_THREADED = 2;
  * It stands on the member list's nodes (no references); the first `next()`
  * returns the first task, `start()` the task it stands on.
  */
+/** Where a {@link CssTaskWalker} stands before its first step (never in a list). */
+const BEFORE_FIRST: RcuNode<Task> = { value: null as unknown as Task, next: null, prev: null, removed: true };
+
 export class CssTaskWalker implements OpenCodedWalker<Task> {
   readonly openCoded = true;
-  private node: RcuNode<Task> | null = null;
-  private started = false;
+  /** The node it stands on; {@link BEFORE_FIRST} until the first `next()`, null after the end. */
+  private node: RcuNode<Task> | null = BEFORE_FIRST;
+  /** CSS_TASK_ITER_PROCS: thread-group leaders only. */
+  private readonly procsOnly: boolean;
 
   constructor(
     readonly cgroup: Cgroup,
     readonly flags: number,
-  ) {}
+  ) {
+    this.procsOnly = (flags & CSS_TASK_ITER_PROCS) !== 0;
+  }
 
   start(): Task | null {
-    if (!this.started) return this.next();
-    return this.node ? this.node.value : null;
+    if (this.node === BEFORE_FIRST) return this.next();
+    return this.node !== null ? this.node.value : null;
   }
 
   /**
    * The list walk written out with strict tests (`=== true`, `!== null`):
    * V8 does not track these fields' types, and truthiness tests cost the
    * css_task loop twice the time per task (24 tasks a loop: the walk is
-   * most of the loop).
+   * most of the loop). One field says where it stands, the first step
+   * included (the list's head is read then, as before).
    */
   next(): Task | null {
-    let n: RcuNode<Task> | null;
-    if (this.started === true) {
-      n = this.node;
-      if (n !== null) n = n.next;
-    } else {
-      this.started = true;
-      n = this.cgroup.tasks.head;
-    }
-    while (n !== null && n.removed === true) n = n.next;
-    if ((this.flags & CSS_TASK_ITER_PROCS) !== 0) while (n !== null && (n.removed === true || n.value.isLeader !== true)) n = n.next;
+    let n = this.node;
+    if (n === null) return null;
+    n = n === BEFORE_FIRST ? this.cgroup.tasks.head : n.next;
+    if (this.procsOnly === true) while (n !== null && (n.removed === true || n.value.isLeader !== true)) n = n.next;
+    else while (n !== null && n.removed === true) n = n.next;
     this.node = n;
     return n !== null ? n.value : null;
   }
