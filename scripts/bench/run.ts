@@ -260,6 +260,8 @@ function everyKind(): void {
         case 'bits':
           return () => { let n = 0; for (let i = 0; i < objects.length; i++) if ((objects[i] as number) >= 0) n++; return n; };
         case 'task':
+          return () => { let n = 0; for (let i = 0; i < objects.length; i++) if ((objects[i] as Task).pid >= 0) n++; return n; };
+        // Its own literal, not task's: sharing it, the 24-task loop ran the code made for 100k tasks at half its speed.
         case 'css_task':
           return () => { let n = 0; for (let i = 0; i < objects.length; i++) if ((objects[i] as Task).pid >= 0) n++; return n; };
         case 'task_vma':
