@@ -8,7 +8,7 @@ import { CliState } from './state.js';
 import { catKernelText, kernelTextObject } from './kernel_text.js';
 import { isBpffsPath } from './bpffs_path.js';
 import { catTargetCommand, type IterOptions } from './cat_target.js';
-import { paramsFromOpts, streamIter, type CliIo, type LinkParams } from './common.js';
+import { kernelCache, paramsFromOpts, streamIter, type CliIo, type LinkParams } from './common.js';
 
 export { dumperBss, targetDumper, type IterOptions } from './cat_target.js';
 export { isBpffsPath } from './bpffs_path.js';
@@ -34,5 +34,5 @@ export async function catCommand(io: CliIo, what: string, o: IterOptions): Promi
   }
   const text = kernelTextObject(what, o);
   if (text) return catKernelText(io, text, o);
-  return catTargetCommand(io, what, o);
+  return catTargetCommand(io, what, o, kernelCache(io));
 }

@@ -10,7 +10,8 @@ import { findTarget } from '../registry.js';
 import type { BpfProgramSpec } from '../program.js';
 import { builtinDumper } from './dumpers.js';
 import { jsonDumper } from './json.js';
-import { KernelCache, loadAndAttach, paramsFromOpts, parseKernelSpec, streamIter, type CliIo } from './common.js';
+import { loadAndAttach, paramsFromOpts, parseKernelSpec, streamIter, type CliIo } from './common.js';
+import { KernelCache } from './kernel_cache.js';
 
 /** Options of `cat`, `run` and `pin` (commander's parsed options). */
 export interface IterOptions {
@@ -48,13 +49,19 @@ export function targetDumper(target: string, json: boolean | undefined): BpfProg
   return spec;
 }
 
-/** `bpf-iter cat TARGET` (not a pin: see `catCommand`). */
-export async function catTargetCommand(io: CliIo, target: string, o: IterOptions): Promise<void> {
+/**
+ * `bpf-iter cat TARGET` (not a pin: see `catCommand`). `kernels`: a cache
+ * with the bpf and snapshot readers (`common.ts`'s `kernelCache`) for those
+ * kernels; the default reads the host and synthetic kernels only, so the
+ * bin's `cat TARGET` bundle holds neither reader (cli.ts sends `--kernel bpf`
+ * and `snapshot:` to `cat.js`).
+ */
+export async function catTargetCommand(io: CliIo, target: string, o: IterOptions, kernels: KernelCache = new KernelCache(io)): Promise<void> {
   const params = paramsFromOpts(o);
   const spec = targetDumper(target, o.json);
   const bss = dumperBss(target, o);
   // The built-in dumpers print only what /proc/PID/maps shows of vm_flags: skip smaps' cost.
-  const kernel = new KernelCache(io).get(parseKernelSpec(o.kernel), target, { vmFlags: false });
+  const kernel = kernels.get(parseKernelSpec(o.kernel), target, { vmFlags: false });
   const link = loadAndAttach(spec, params, kernel, { bss });
   try {
     await streamIter(io, link.open());

@@ -141,6 +141,9 @@ export function buildCli(io: CliIo): Command {
       const text = kt.kernelTextObject(what, o);
       if (text) return kt.catKernelText(io, text, o);
     }
+    // The bpf source and the snapshot reader are cat.js's: the cat_target bundle reads the host and synthetic kernels.
+    const k = o.kernel?.trim();
+    if (k === 'bpf' || k?.startsWith('snapshot:')) return (await import('./cat.js')).catCommand(io, what, o);
     return (await import('./cat_target.js')).catTargetCommand(io, what, o);
   });
 

@@ -3,26 +3,14 @@
  * selection (`--kernel`), link parameters (`--pid/--tid/--map/--cgroup
  * --order`) and streaming an iterator fd to stdout.
  */
-import {
-  BpfError,
-  CGROUP_ORDER_NAMES,
-  defaultKernel,
-  fail,
-  loadKernelSync,
-  openHost,
-  readBpfWithReport,
-  syntheticKernel,
-  type BpfSourceOptions,
-  type HostOptions,
-  type Kernel,
-} from '@bpf-iter/core';
+import { BpfError, CGROUP_ORDER_NAMES, fail, loadKernelSync, readBpfWithReport, type Kernel } from '@bpf-iter/core';
 import { errorFor } from '../errno.js';
 import { fdTable } from '../fd_table.js';
 import { attachIter, type BpfIterLink } from '../link.js';
 import type { BpfIterLinkInfoInit } from '../link_info.js';
 import { loadProgram, type BpfGlobals, type BpfProgFd, type BpfProgramSpec } from '../program.js';
 import { bpf_map_get_fd_by_id, cgroup_open } from '../targets/index.js';
-import { withStatus } from './progress.js';
+import { bpfOptionsFor, KernelCache, TARGET_NEEDS } from './kernel_cache.js';
 import { linkParamsOf } from './targets.js';
 
 import type { CliIo } from './stream.js';
@@ -33,75 +21,9 @@ import type { KernelSpec } from './kernel_spec.js';
 export { CHUNK, out, streamIter, type CliIo } from './stream.js';
 export { KERNEL_CHOICES, parseKernelSpec, type KernelSpec } from './kernel_spec.js';
 export { applySets } from './sets.js';
+export { bpfOptionsFor, hostOptionsFor, KernelCache, type KernelReaders } from './kernel_cache.js';
 
 // ---- kernels ----------------------------------------------------------------
-
-/** Which kinds of objects a target walks, so `--kernel host|bpf` reads only those. */
-interface TargetNeeds {
-  /** The bpf source has no program for what this target walks (`--kernel bpf` refuses it, naming the reason). */
-  noBpf?: string;
-  threads?: boolean;
-  files?: boolean;
-  vmas?: boolean;
-  sockets?: boolean;
-  routes?: boolean;
-  ksyms?: boolean;
-  slabs?: boolean;
-  cgroups?: boolean;
-  bpfObjects?: boolean;
-}
-
-const TARGET_NEEDS: Record<string, TargetNeeds> = {
-  task: { threads: true },
-  task_file: { threads: true, files: true },
-  task_vma: { threads: true, vmas: true },
-  tcp: { sockets: true },
-  udp: { sockets: true },
-  unix: { sockets: true },
-  netlink: { sockets: true },
-  ipv6_route: { routes: true },
-  ksym: { ksyms: true },
-  kmem_cache: { slabs: true },
-  cgroup: { threads: true, cgroups: true },
-  bpf_map: { bpfObjects: true },
-  bpf_prog: { bpfObjects: true },
-  bpf_link: { bpfObjects: true },
-  bpf_map_elem: { bpfObjects: true, noBpf: "the bpf source reads the maps' metadata (bpf_map), not their elements" },
-  bpf_sk_storage_map: { bpfObjects: true, sockets: true, noBpf: "the bpf source reads the maps' metadata (bpf_map), not their sockets" },
-  sockmap: { bpfObjects: true, sockets: true, noBpf: "the bpf source reads the maps' metadata (bpf_map), not their sockets" },
-  dmabuf: { noBpf: 'the bpf source runs no dmabuf iterator yet (the host source reads debugfs dma_buf/bufinfo)' },
-};
-
-/**
- * Only the kinds a target walks are read from the host (and, the host source
- * being lazy, only as the walk reaches them); unknown targets read everything.
- * Files and VMAs get the real addresses of their `file_operations` (kallsyms).
- */
-export function hostOptionsFor(target: string | undefined): HostOptions {
-  const n = target === undefined ? undefined : TARGET_NEEDS[target];
-  if (!n) return {};
-  const files = !!n.files;
-  const vmas = !!n.vmas;
-  return {
-    threads: !!n.threads,
-    files,
-    fdinfo: files,
-    vmas,
-    sockets: !!n.sockets,
-    routes: !!n.routes,
-    ksyms: !!n.ksyms,
-    realFops: files || vmas,
-    slabs: !!n.slabs,
-    cgroups: !!n.cgroups,
-  };
-}
-
-/** Only what a target walks is read through the kernel's own iterators for `--kernel bpf`. */
-export function bpfOptionsFor(target: string | undefined): BpfSourceOptions {
-  const n = target === undefined ? undefined : TARGET_NEEDS[target];
-  if (!n) return {};
-  return { files: !!n.files, vmas: !!n.vmas, sockets: !!n.sockets, routes: !!n.routes, ksyms: !!n.ksyms, bpfObjects: !!n.bpfObjects, cgroups: !!n.cgroups, slabs: !!n.slabs };
-}
 
 /**
  * The running kernel through the bpf source, for a target. Never silently
@@ -118,34 +40,13 @@ export function readBpfFor(target: string | undefined): Kernel {
   return kernel;
 }
 
-/** Kernels built in this process, so pins of one kernel share it (and its ids). */
-export class KernelCache {
-  private readonly cache = new Map<string, Kernel>();
-  /** `io`: where a live kernel read shows its status line (a terminal stderr only). */
-  constructor(private readonly io?: CliIo) {}
-  /**
-   * The kernel of a spec; `host` is read once per process per target set,
-   * with `host` options on top of what the target needs.
-   */
-  get(spec: KernelSpec, target?: string, host: HostOptions = {}): Kernel {
-    const key = spec === 'host' || spec === 'bpf' ? `${spec}/${target ?? '*'}/${JSON.stringify(host)}` : spec;
-    let k = this.cache.get(key);
-    if (!k) {
-      const io = this.io;
-      const status = <T>(text: string, fn: () => T): T => (io ? withStatus(io, text, fn) : fn());
-      // The host source is lazy (read as the walk reaches each kind): nothing long to show here.
-      if (spec === 'host') k = openHost({ ...hostOptionsFor(target), ...host });
-      else if (spec === 'bpf') k = status('reading the running kernel through BPF iterators (the first run builds them)…', () => readBpfFor(target));
-      else if (spec.startsWith('snapshot:')) k = status('loading the snapshot…', () => loadKernelSync(spec.slice('snapshot:'.length)));
-      else {
-        const seed = Number(spec.slice('synthetic:'.length));
-        // The default kernel is shared with library code in this process.
-        k = seed === 1 ? defaultKernel() : syntheticKernel({ seed });
-      }
-      this.cache.set(key, k);
-    }
-    return k;
-  }
+/**
+ * The CLI's kernel cache with every `--kernel`: `bpf` and `snapshot:FILE`
+ * too (the bpf source and the snapshot reader load with this module, which
+ * `cat TARGET` on the host or a synthetic kernel does not need).
+ */
+export function kernelCache(io?: CliIo): KernelCache {
+  return new KernelCache(io, { bpf: readBpfFor, snapshot: loadKernelSync });
 }
 
 // ---- link parameters --------------------------------------------------------

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { fail, withKernel, type Kernel } from '@bpf-iter/core';
 import { openAndLoad } from '../libbpf.js';
 import { isProgramSpec, parseIterSec, type BpfProgFd, type BpfProgramSpec } from '../program.js';
-import { applySets, attachWith, KernelCache, paramsFromOpts, parseKernelSpec, streamIter, type CliIo } from './common.js';
+import { applySets, attachWith, kernelCache, paramsFromOpts, parseKernelSpec, streamIter, type CliIo } from './common.js';
 import { moduleSha256, withOrigin } from './state.js';
 import { isBpfObjectFile } from './real.js';
 import type { IterOptions } from './cat.js';
@@ -76,7 +76,7 @@ export async function runCommand(io: CliIo, file: string, o: IterOptions): Promi
   if (isBpfObjectFile(file)) return (await import('./object.js')).runObjectCommand(io, file, o);
   if (o.json) fail('EINVAL', '-j/--json applies to targets (their JSON dumpers): a program module prints its own output');
   const mp = await loadProgramModule(io, file, o.prog);
-  const kernel = new KernelCache(io).get(parseKernelSpec(o.kernel), mp.target);
+  const kernel = kernelCache(io).get(parseKernelSpec(o.kernel), mp.target);
   const skel = openSkeleton(mp, kernel, o.set ?? []);
   try {
     const link = attachWith(skel.prog, paramsFromOpts(o), kernel);

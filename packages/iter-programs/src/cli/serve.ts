@@ -44,7 +44,7 @@ function union<T extends object>(parts: T[]): T {
  * skipped a target is an error.
  */
 export async function kernelReader(spec: KernelSpec, targets: readonly string[]): Promise<() => Kernel> {
-  const { bpfOptionsFor, hostOptionsFor, KernelCache } = await import('./common.js');
+  const { bpfOptionsFor, hostOptionsFor, kernelCache } = await import('./common.js');
   const { readBpfWithReport, openHost } = await import('@bpf-iter/core');
   if (spec === 'host') {
     const o: HostOptions = { ...union(targets.map(hostOptionsFor)), vmFlags: false };
@@ -60,7 +60,7 @@ export async function kernelReader(spec: KernelSpec, targets: readonly string[])
       return kernel;
     };
   }
-  const k = new KernelCache().get(spec);
+  const k = kernelCache().get(spec);
   return () => k;
 }
 

@@ -4,7 +4,7 @@
  * `--kernel snapshot:FILE`.
  */
 import { createRedactor, diffKernels, DIFF_KINDS, loadKernel, openHost, readSnapshotInfo, saveKernel, type Kernel } from '@bpf-iter/core';
-import { escapeText, KernelCache, out, parseKernelSpec, readBpfFor, type CliIo } from './common.js';
+import { escapeText, kernelCache, out, parseKernelSpec, readBpfFor, type CliIo } from './common.js';
 import { jsonText, type OutputOptions } from './output.js';
 
 /** Options of `snapshot save`. */
@@ -22,7 +22,7 @@ export interface SnapshotSaveOptions {
 function kernelToSave(io: CliIo, spec: string): Kernel {
   if (spec === 'host') return openHost();
   if (spec === 'bpf') return readBpfFor(undefined);
-  return new KernelCache(io).get(spec);
+  return kernelCache(io).get(spec);
 }
 
 /** `bpf-iter snapshot save FILE`: writes the kernel (`--kernel`, default synthetic) to FILE, atomically. */

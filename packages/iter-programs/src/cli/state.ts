@@ -24,7 +24,7 @@ import { BpfError, fail, withKernel } from '@bpf-iter/core';
 import { BpfFs, type BpffsState, type PinnedLinkState } from '../bpffs.js';
 import { encodeLinkInfo } from '../link_info.js';
 import { defineProgram, isProgramSpec, type BpfProgramSpec } from '../program.js';
-import { buildLinkInfo, closeFds, KernelCache, parseKernelSpec, type CliIo, type KernelSpec, type LinkParams } from './common.js';
+import { buildLinkInfo, closeFds, kernelCache, parseKernelSpec, type KernelCache, type CliIo, type KernelSpec, type LinkParams } from './common.js';
 import { JSON_ORIGIN, jsonDumper } from './json.js';
 
 export { BUILTIN_ORIGIN, builtinDumper, withOrigin } from './dumpers.js';
@@ -163,7 +163,7 @@ export class CliState {
     readonly file: string,
     io: CliIo,
   ) {
-    this.kernels = new KernelCache(io);
+    this.kernels = kernelCache(io);
   }
 
   /**
