@@ -14,7 +14,7 @@ import { lstatSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism, hostname } from 'node:os';
 import { BpfError } from '../errors.js';
-import { Kernel } from '../kernel.js';
+import { Kernel, type CreateTaskOptions } from '../kernel.js';
 import type { Cgroup } from '../model/cgroup.js';
 import { KFile, mkdev, O_CLOEXEC, S_IFCHR, S_IFREG, type FileOperations, type Inode, type KFileFields } from '../model/file.js';
 import { FilesStruct, type FilesLoader } from '../model/files_struct.js';
@@ -34,11 +34,11 @@ import { parseIpv6Route } from './procfs/ipv6_route.js';
 import { parseMaps, type MapsRow } from './procfs/maps.js';
 import { parseMountinfo, type MountInfo } from './procfs/mountinfo.js';
 import { parseInetTable, parseNetlink, parseUnix, udpHashSlots, type InetRow, type UnixRow } from './procfs/net.js';
-import { errCode, isGone, listDir, readLink, readSingle, readText, readUtf8 } from './procfs/read.js';
+import { errCode, isGone, listDir, readLink, readSingle, readSingleWith, readText, readUtf8 } from './procfs/read.js';
 import { readLinksParallel } from './procfs/readlinks.js';
 import { parseSlabinfo } from './procfs/slabinfo.js';
 import { parseSmaps, type SmapsRow } from './procfs/smaps.js';
-import { parseStat, type ProcStat } from './procfs/stat.js';
+import { parseStatBytes, type ProcStat } from './procfs/stat.js';
 import { parseStatus, type ProcStatus } from './procfs/status.js';
 
 /** Options of {@link readHost}. Every part is on by default. */
@@ -553,7 +553,8 @@ interface Snapshot {
 }
 
 function startSnapshot(options: HostOptions, lazy = false): Snapshot {
-  const t0 = performance.now();
+  // process.hrtime, not the performance global (whose first use loads perf_hooks).
+  const t0 = msNow();
   const o = {
     threads: true,
     files: true,
@@ -605,6 +606,12 @@ function startSnapshot(options: HostOptions, lazy = false): Snapshot {
     // a captured tree may have no /proc/self
   }
   return { t0, options, o, root, P, report, denied, deny, pids, kindStat: new Map(), pathStat: new Map(), procs: [], lazy, selfNsIno };
+}
+
+/** A monotonic clock in ms. */
+function msNow(): number {
+  const [sec, ns] = process.hrtime();
+  return sec * 1e3 + ns / 1e6;
 }
 
 /** Phase 2: the model from the process records (and the system-wide files). */
@@ -864,16 +871,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     }
     let leader: Task;
     try {
-      leader = tree.addLeader(lead.stat.ppid, {
-        pid: p.pid,
-        comm: taskComm(lead.stat),
-        pidNs,
-        nsPids: nspidOf(lead).slice(1),
-        files,
-        mm,
-        cgroup: cgroupOf(lead.cgroup),
-        ...taskFields(lead),
-      });
+      leader = tree.addLeader(lead.stat.ppid, taskOptions(lead, pidNs, cgroupOf(lead.cgroup), files, mm));
     } catch (e) {
       report.errors.push({ path: join(P, String(p.pid)), code: errCode(e) });
       continue;
@@ -885,14 +883,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     for (let i = 1; i < p.tasks.length; i++) {
       const t = p.tasks[i]!;
       try {
-        const th = tree.addThread(leader, {
-          pid: t.tid,
-          comm: taskComm(t.stat),
-          pidNs,
-          nsPids: nspidOf(t).slice(1),
-          cgroup: cgroupOf(t.cgroup),
-          ...taskFields(t),
-        });
+        const th = tree.addThread(leader, taskOptions(t, pidNs, cgroupOf(t.cgroup)));
         if (!t.status) lazyCred(th, `${P}/${p.pid}/task/${t.tid}/status`, report);
         report.counts.threads++;
       } catch (e) {
@@ -930,7 +921,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   report.counts.sockets = sockByIno.size;
   report.counts.ksyms = kernel.ksyms.count;
   report.counts.cgroups = kernel.cgroups.size;
-  report.elapsedMs = performance.now() - t0;
+  report.elapsedMs = msNow() - t0;
   return { kernel, report };
 }
 
@@ -953,20 +944,25 @@ function taskComm(st: ProcStat): string {
   return name.slice(0, TASK_COMM_MAX);
 }
 
-function taskFields(t: RawTask): {
-  state: TaskState;
-  __state_unknown: number;
-  uid: number;
-  gid: number;
-  start_time: number;
-  flags: number;
-  prio: number;
-  sum_exec_runtime: number;
-} {
+/**
+ * A task's creation options from its /proc record, in one object (no spread:
+ * the host source makes one per thread). `files` and `mm` are a leader's; a
+ * thread's are left undefined (it shares its leader's).
+ */
+function taskOptions(t: RawTask, pidNs: PidNamespace, cgroup: Cgroup, files?: FilesStruct | null, mm?: MmStruct | null): Omit<CreateTaskOptions, 'parent' | 'group'> {
+  const state = taskState(t.stat.state);
+  const nspid = nspidOf(t);
   return {
-    state: taskState(t.stat.state),
+    pid: t.tid,
+    comm: taskComm(t.stat),
+    pidNs,
+    nsPids: nspid.length > 1 ? nspid.slice(1) : [],
+    files,
+    mm,
+    cgroup,
+    state,
     // /proc shows one letter: the __state bits it does not report are unknown, not zero.
-    __state_unknown: stateUnknownOf(taskState(t.stat.state)),
+    __state_unknown: stateUnknownOf(state),
     // Not read yet (lazy): set on first access by lazyCred.
     uid: t.status?.uid ?? 0,
     gid: t.status?.gid ?? 0,
@@ -1003,7 +999,7 @@ type Deny = (pid: number, path: string, e: unknown) => void;
 /** A task's stat (unless given), and its status unless `withStatus` is false (the lazy source reads it on first access). */
 function readTask(P: string, pid: number, tid: number, cgroups: boolean, withStatus: boolean, readStat?: ProcStat): RawTask {
   const dir = `${P}/${pid}/task/${tid}`;
-  const stat = readStat ?? parseStat(readSingle(`${dir}/stat`));
+  const stat = readStat ?? readSingleWith(`${dir}/stat`, parseStatBytes);
   const status = withStatus ? parseStatus(readSingle(`${dir}/status`)) : null;
   if (status && !status.nspid.length) status.nspid = [tid];
   let cgroup: string | null = null;
@@ -1057,7 +1053,7 @@ function readProcessHead(s: Snapshot, pid: number, fds?: readonly number[]): Pro
   let tasks: RawTask[];
   let nsIno = -1;
   try {
-    const stat = parseStat(readSingle(`${base}/task/${pid}/stat`));
+    const stat = readSingleWith(`${base}/task/${pid}/stat`, parseStatBytes);
     nsIno = readNsIno(s, base);
     withStatus = !s.lazy || s.selfNsIno <= 0 || nsIno !== s.selfNsIno;
     const t = readTask(P, pid, pid, o.cgroups, withStatus, stat);
