@@ -34,11 +34,11 @@ import { parseIpv6Route } from './procfs/ipv6_route.js';
 import { parseMaps, type MapsRow } from './procfs/maps.js';
 import { parseMountinfo, type MountInfo } from './procfs/mountinfo.js';
 import { parseInetTable, parseNetlink, parseUnix, udpHashSlots, type InetRow, type UnixRow } from './procfs/net.js';
-import { errCode, isGone, listDir, readLink, readSingle, readSingleWith, readText, readUtf8 } from './procfs/read.js';
+import { errCode, isGone, listDir, readLink, readSingle, readText, readUtf8 } from './procfs/read.js';
 import { readLinksParallel } from './procfs/readlinks.js';
 import { parseSlabinfo } from './procfs/slabinfo.js';
 import { parseSmaps, type SmapsRow } from './procfs/smaps.js';
-import { parseStatBytes, type ProcStat } from './procfs/stat.js';
+import { parseStat, type ProcStat } from './procfs/stat.js';
 import { parseStatus, type ProcStatus } from './procfs/status.js';
 
 /** Options of {@link readHost}. Every part is on by default. */
@@ -999,7 +999,7 @@ type Deny = (pid: number, path: string, e: unknown) => void;
 /** A task's stat (unless given), and its status unless `withStatus` is false (the lazy source reads it on first access). */
 function readTask(P: string, pid: number, tid: number, cgroups: boolean, withStatus: boolean, readStat?: ProcStat): RawTask {
   const dir = `${P}/${pid}/task/${tid}`;
-  const stat = readStat ?? readSingleWith(`${dir}/stat`, parseStatBytes);
+  const stat = readStat ?? parseStat(readSingle(`${dir}/stat`));
   const status = withStatus ? parseStatus(readSingle(`${dir}/status`)) : null;
   if (status && !status.nspid.length) status.nspid = [tid];
   let cgroup: string | null = null;
@@ -1053,7 +1053,7 @@ function readProcessHead(s: Snapshot, pid: number, fds?: readonly number[]): Pro
   let tasks: RawTask[];
   let nsIno = -1;
   try {
-    const stat = readSingleWith(`${base}/task/${pid}/stat`, parseStatBytes);
+    const stat = parseStat(readSingle(`${base}/task/${pid}/stat`));
     nsIno = readNsIno(s, base);
     withStatus = !s.lazy || s.selfNsIno <= 0 || nsIno !== s.selfNsIno;
     const t = readTask(P, pid, pid, o.cgroups, withStatus, stat);

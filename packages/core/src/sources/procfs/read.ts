@@ -48,24 +48,6 @@ export function readSingle(path: string): string {
 }
 
 /**
- * Like {@link readSingle} but leaves the record's bytes in the shared buffer:
- * `parse(buf, length)` runs before the next read (no string is made for what
- * the parser skips). Throws the fs error (with `code`).
- */
-export function readSingleWith<T>(path: string, parse: (b: Buffer, n: number) => T): T {
-  const fd = openSync(path, 'r');
-  let n: number;
-  try {
-    n = readSync(fd, buf, 0, buf.length, null);
-  } finally {
-    closeSync(fd);
-  }
-  if (n < buf.length) return parse(buf, n);
-  const len = readAll(path);
-  return parse(buf, len);
-}
-
-/**
  * Reads a whole (pseudo) file as latin1 text: every byte one char, cheaper
  * than utf8 and lossless for the ASCII /proc formats (paths are decoded to
  * utf8 separately). Throws the fs error (with `code`) on failure.
