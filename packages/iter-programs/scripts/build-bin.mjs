@@ -83,6 +83,24 @@ for (const k of ${JSON.stringify(names)}) Object.defineProperty(exports, k, { en
   },
 };
 
+/**
+ * The main bundle takes from `@bpf-iter/core` only what its modules name here
+ * (errors, the cgroup order names, PAGE_SIZE), not the package's index: as CommonJS
+ * every module the index re-exports is initialised at start-up (snapshot,
+ * libbpf, the sources...). A name missing here fails the build.
+ */
+const coreSrc = join(pkg, '..', 'core', 'src');
+const MAIN_CORE = `export { BpfError, fail, isErrno, errnoName, ERRNO } from ${JSON.stringify(join(coreSrc, 'errors.ts'))};
+export { CGROUP_ORDER_NAMES } from ${JSON.stringify(join(coreSrc, 'walkers', 'cgroup.ts'))};
+export { PAGE_SIZE } from ${JSON.stringify(join(coreSrc, 'uapi.ts'))};`;
+const mainCorePlugin = {
+  name: 'bpf-iter-main-core',
+  setup(b) {
+    b.onResolve({ filter: /^@bpf-iter\/core$/ }, () => ({ path: 'core', namespace: 'main-core' }));
+    b.onLoad({ filter: /.*/, namespace: 'main-core' }, () => ({ contents: MAIN_CORE, loader: 'ts', resolveDir: coreSrc }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -105,7 +123,8 @@ const common = {
 const entries = { 'bpf-iter': join(cliSrc, 'main.ts'), ...Object.fromEntries(BUNDLED.map((n) => [`bin-${n}`, join(cliSrc, `${n}.ts`)])) };
 const sizes = [];
 for (const [name, entry] of Object.entries(entries)) {
-  const r = await build({ ...common, entryPoints: [entry], outfile: join(outdir, `${name}.cjs`), ...(name === 'bpf-iter' ? { banner: { js: '#!/usr/bin/env node' } } : {}) });
+  const main = name === 'bpf-iter';
+  const r = await build({ ...common, entryPoints: [entry], outfile: join(outdir, `${name}.cjs`), ...(main ? { banner: { js: '#!/usr/bin/env node' }, plugins: [mainCorePlugin, ...common.plugins] } : {}) });
   const [, o] = Object.entries(r.metafile.outputs).find(([k]) => k.endsWith('.cjs'));
   sizes.push(`${name}.cjs ${(o.bytes / 1024).toFixed(0)} KiB`);
   if (process.env.BPF_ITER_BIN_META) writeFileSync(`${process.env.BPF_ITER_BIN_META}.${name}.json`, JSON.stringify(r.metafile));
