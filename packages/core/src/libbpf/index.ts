@@ -18,6 +18,7 @@ export {
   objInfo,
   mapFdById,
   cgroup2MountPoint,
+  createIterFd,
   progMapIds,
   PROG_INFO_SIZE,
   pidfdOpen,
@@ -25,5 +26,5 @@ export {
   type KernelLinkInfo,
   type KernelObjectKind,
 } from './link.js';
-export { attachLightIter, createIterFd, LightObject, loadLightObject, type LightProgram } from './light.js';
+export { attachLightIter, LightObject, loadLightObject, type LightProgram } from './light.js';
 export { BpfObject, BpfObjectMap, BpfObjectProgram, openObject, type BpfObjectState, type OpenObjectOptions } from './object.js';

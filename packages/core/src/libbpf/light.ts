@@ -24,7 +24,6 @@ const BPF_MAP_UPDATE_ELEM = 2;
 const BPF_PROG_LOAD = 5;
 const BPF_PROG_TEST_RUN = 10;
 const BPF_LINK_CREATE = 28;
-const BPF_ITER_CREATE = 33;
 const BPF_MAP_TYPE_ARRAY = 2;
 const BPF_PROG_TYPE_SYSCALL = 31;
 const BPF_TRACE_ITER = 28;
@@ -244,11 +243,4 @@ export function attachLightIter(prog: LightProgram, linkInfo: Uint8Array | null,
   if (info) a.writeBigUInt64LE(L.addressOf(info), 16);
   a.writeUInt32LE(linkInfoLen, 24);
   return sysBpf(BPF_LINK_CREATE, a, `prog '${prog.name}': attach iter`);
-}
-
-/** `BPF_ITER_CREATE`: a new session's fd on an iterator link, the caller's to close. */
-export function createIterFd(linkFd: number): number {
-  const a = Buffer.alloc(8);
-  a.writeUInt32LE(linkFd, 0);
-  return sysBpf(BPF_ITER_CREATE, a, `link fd ${linkFd}: create iterator`);
 }

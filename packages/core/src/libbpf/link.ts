@@ -63,6 +63,11 @@ export function kernelFdinfo(fd: number): string {
   return readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
 }
 
+/** `bpf_iter_create(link_fd)`: a new iterator session's fd on an iterator link (any link fd: libbpf's or a light one), the caller's to close. */
+export function createIterFd(linkFd: number): number {
+  return checkInt(`bpf_iter_create(link fd ${linkFd})`, () => libbpf().bpf_iter_create(linkFd));
+}
+
 /**
  * A real iterator link (`struct bpf_link *` of libbpf). Holds the link fd;
  * {@link destroy} closes it once (a pin keeps the kernel link alive).
@@ -96,8 +101,7 @@ export class KernelLink implements Disposable {
 
   /** `bpf_iter_create(link_fd)`: a new iterator fd (a new session). */
   createIterFd(): number {
-    const fd = this.fd;
-    return checkInt(`bpf_iter_create(link fd ${fd})`, () => libbpf().bpf_iter_create(fd));
+    return createIterFd(this.fd);
   }
 
   /** `bpf_link__pin`: the path must be on a bpffs (EINVAL otherwise) and not exist (EEXIST). */

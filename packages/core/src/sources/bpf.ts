@@ -436,6 +436,19 @@ function bpffsMounted(): boolean {
 export type BpfAvailability = { ok: true } | { ok: false; errno: ErrnoName; reason: string };
 
 /**
+ * The kernel side of {@link bpfAvailable}: Linux, root (EPERM), kernel BTF
+ * (ENOENT). What loading a committed object needs; no tools, no bpffs.
+ * Never throws.
+ */
+export function bpfKernelAvailable(): BpfAvailability {
+  if (process.platform !== 'linux') return { ok: false, errno: 'ENOENT', reason: `BPF iterators need Linux (this is ${process.platform})` };
+  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+    return { ok: false, errno: 'EPERM', reason: 'loading BPF iterator programs needs root (CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN)' };
+  if (!existsSync(BTF_PATH)) return { ok: false, errno: 'ENOENT', reason: `no kernel BTF at ${BTF_PATH} (CONFIG_DEBUG_INFO_BTF)` };
+  return { ok: true };
+}
+
+/**
  * Whether this host can run the bpf source, checked in the order the
  * failures would occur: Linux, root (EPERM), kernel BTF (ENOENT), the
  * package's program sources (ENOENT); clang, bpftool and libbpf headers
@@ -444,10 +457,8 @@ export type BpfAvailability = { ok: true } | { ok: false; errno: ErrnoName; reas
  * mountable (ENODEV; mounts it at /sys/fs/bpf when missing). Never throws.
  */
 export function bpfAvailable(): BpfAvailability {
-  if (process.platform !== 'linux') return { ok: false, errno: 'ENOENT', reason: `BPF iterators need Linux (this is ${process.platform})` };
-  if (typeof process.getuid === 'function' && process.getuid() !== 0)
-    return { ok: false, errno: 'EPERM', reason: 'loading BPF iterator programs needs root (CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN)' };
-  if (!existsSync(BTF_PATH)) return { ok: false, errno: 'ENOENT', reason: `no kernel BTF at ${BTF_PATH} (CONFIG_DEBUG_INFO_BTF)` };
+  const k = bpfKernelAvailable();
+  if (!k.ok) return k;
   let root: string;
   try {
     root = packageRoot();

@@ -10,12 +10,12 @@
  * the iterator does not show, a path longer than the record's 256 bytes)
  * is read with readlink, as before.
  */
-import { closeSync, existsSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { attachLightIter, createIterFd, loadLightObject } from '../libbpf/light.js';
-import { buildBpfPrograms, prebuiltBpfDir } from './bpf.js';
-
-const BTF_PATH = '/sys/kernel/btf/vmlinux';
+import { attachLightIter, loadLightObject } from '../libbpf/light.js';
+import { createIterFd } from '../libbpf/link.js';
+import { bpfKernelAvailable, buildBpfPrograms, prebuiltBpfDir } from './bpf.js';
+import { parseStatus } from './procfs/status.js';
 
 /** `struct rec_task_file` (bpf/records.h): 56 bytes of fields, then `char path[256]`. */
 const REC = 312;
@@ -39,8 +39,7 @@ export type BpfFdLinks = { ok: true; tables: Map<number, BpfFdTable> } | { ok: f
 function pidsDiffer(): string | null {
   try {
     if (readlinkSync('/proc/self') !== String(process.pid)) return '/proc is not this pid namespace\'s';
-    const nspid = /^NSpid:\s*(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (nspid && nspid[1]!.trim().split(/\s+/).length > 1) return 'this process is in a child pid namespace (the iterator reports initial-namespace pids)';
+    if (parseStatus(readFileSync('/proc/self/status', 'utf8')).nspid.length > 1) return 'this process is in a child pid namespace (the iterator reports initial-namespace pids)';
   } catch (e) {
     return `cannot check the pid namespace: ${(e as Error).message}`;
   }
@@ -55,9 +54,8 @@ function pidsDiffer(): string | null {
  * {@link buildBpfPrograms}).
  */
 export function readFdLinksBpf(pid?: number, opts: { build?: boolean } = {}): BpfFdLinks {
-  if (process.platform !== 'linux') return { ok: false, reason: `BPF iterators need Linux (this is ${process.platform})` };
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return { ok: false, reason: 'EPERM: loading BPF iterator programs needs root' };
-  if (!existsSync(BTF_PATH)) return { ok: false, reason: `ENOENT: no kernel BTF at ${BTF_PATH}` };
+  const k = bpfKernelAvailable();
+  if (!k.ok) return { ok: false, reason: `${k.errno}: ${k.reason}` };
   const differ = pidsDiffer();
   if (differ) return { ok: false, reason: differ };
   let obj;
