@@ -56,6 +56,30 @@ export function wall(fn: () => number | { n: number; bytes?: number }): Sample {
 }
 
 /**
+ * How many passes of `fn` a sample needs to walk at least `min` objects:
+ * two `process.cpuUsage()` calls read 2-4 us, which inflates a pass of tens
+ * of microseconds by up to a quarter. Time {@link repeated} passes with
+ * {@link bestOf}; report one pass with {@link perPass}.
+ */
+export function passesFor(fn: () => number, min = 100_000): number {
+  return Math.max(1, Math.ceil(min / Math.max(1, fn())));
+}
+
+/** `fn` run `reps` times as one sample (its element counts summed). */
+export function repeated(fn: () => number, reps: number): () => number {
+  return () => {
+    let n = 0;
+    for (let r = 0; r < reps; r++) n += fn();
+    return n;
+  };
+}
+
+/** One pass of a sample of `reps` passes (see {@link passesFor}). */
+export function perPass(x: Sample, reps: number): Sample {
+  return { ns: x.ns / reps, n: x.n / reps };
+}
+
+/**
  * Interleaves the variants for `rounds` rounds after `warmup` untimed rounds
  * and keeps each one's fastest run (so a burst of load hits all variants
  * alike). Throws if a variant's element count changes between rounds.

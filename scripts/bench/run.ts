@@ -49,11 +49,14 @@ import {
   bestCommandCpu,
   bestOf,
   has,
+  passesFor,
+  perPass,
   rateOf,
   readToEnd,
   renderMarkdown,
   renderSvg,
   renderTable,
+  repeated,
   startHolders,
   startTcpHolder,
   wall,
@@ -278,10 +281,8 @@ function everyKind(): void {
     };
     // Each sample walks at least 100k objects (a pass of 10k caches' plain loop takes about 20 µs, and
     // the CPU clock counts microseconds); a row reports one pass: the best sample's time divided by its passes.
-    const repeated = (fn: () => number, reps: number) => () => { let n = 0; for (let r = 0; r < reps; r++) n += fn(); return n; };
-    const perPass = (x: Sample, reps: number): Sample => ({ ns: x.ns / reps, n: x.n / reps });
     for (const k of kinds) {
-      const reps = Math.max(1, Math.ceil(100_000 / k.loop()));
+      const reps = passesFor(k.loop);
       const m = bestOf({ plain: repeated(plainOf(k.id, k.objects), reps), forEach: repeated(k.loop, reps) }, S.taskRounds);
       const target = k.id === 'task' ? { ratio: 1 / 2, text: '>= 1/2 of plain loop' } : { ratio: 1 / 4, text: '>= 1/4 of plain loop' };
       ratioRow(`open-coded/all-kinds/${k.id}/bpfForEach`, 'open-coded', `${k.name}, after all kinds ran`, k.unit, perPass(m.forEach!, reps), 'plain loop over the same objects', perPass(m.plain!, reps), target);
