@@ -327,4 +327,15 @@ describe('snapshot diff', () => {
     expect(d.fd!.appeared.length).toBeGreaterThan(0);
     expect(diffKernels(a, a).task).toEqual({ appeared: [], vanished: [], changed: [] });
   });
+
+  it('an unknown uid/gid (a task gone before its status was read) is null, not a uid 0', () => {
+    const a = syntheticKernel({ seed: 4, processes: 3 });
+    const t = a.task(1);
+    t.setCredLoader(() => null); // the source could not read them
+    const task = JSON.parse(kernelObjects(a).get('task')!.get('1')!) as { uid: unknown; gid: unknown };
+    expect(task.uid).toBeNull();
+    expect(task.gid).toBeNull();
+    const b = syntheticKernel({ seed: 4, processes: 3 });
+    expect(JSON.parse(kernelObjects(b).get('task')!.get('1')!)).toMatchObject({ uid: b.task(1).uid, gid: b.task(1).gid });
+  });
 });
