@@ -23,7 +23,7 @@
  * any of its modules uses at start-up, and importing CommonJS from ESM
  * lexes the whole file for its exports.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,8 +53,9 @@ const commandsPlugin = {
       return { path: a.path, external: true };
     });
     // A bundled command is required (synchronous CommonJS) from its own file.
-    b.onLoad({ filter: /.*/, namespace: 'bin-bundle' }, (a) => ({ contents: `module.exports = require('./bin-${a.path}.cjs');`, loader: 'js' }));
-    b.onResolve({ filter: /^\.\/bin-[a-z_]+\.cjs$/ }, (a) => ({ path: a.path, external: true }));
+    // Through the code cache (code_cache.cjs) as the bin loads the main bundle.
+    b.onLoad({ filter: /.*/, namespace: 'bin-bundle' }, (a) => ({ contents: `module.exports = require('./code_cache.cjs').requireBundle(__dirname + '/bin-${a.path}.cjs').exports;`, loader: 'js' }));
+    b.onResolve({ filter: /^\.\/(bin-[a-z_]+|code_cache)\.cjs$/ }, (a) => ({ path: a.path, external: true }));
   },
 };
 
@@ -64,7 +65,7 @@ const commandsPlugin = {
  * first use of one of their exports, not when the bundle loads (esbuild would
  * require every built-in a bundled module imports at start-up).
  */
-const LAZY_BUILTINS = ['child_process', 'zlib', 'crypto', 'worker_threads'];
+const LAZY_BUILTINS = ['child_process', 'zlib', 'crypto', 'worker_threads', 'tty', 'stream', 'os'];
 const require = createRequire(import.meta.url);
 const lazyBuiltinsPlugin = {
   name: 'bpf-iter-lazy-builtins',
@@ -101,6 +102,26 @@ const mainCorePlugin = {
   },
 };
 
+/**
+ * Core's modules marked free of side effects in the command bundles: a module
+ * none of whose exports a command uses is left out whole (core's index and
+ * internal re-export every source, the snapshot format, libbpf...), where
+ * esbuild would otherwise keep each one's top-level statements. Core has no
+ * import made for its side effects (a test of the built bin's commands
+ * would show one missing).
+ */
+const coreSideEffectFree = {
+  name: 'bpf-iter-core-pure',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (a) => {
+      if (a.pluginData === 'core-pure' || a.namespace !== 'file' || a.kind === 'entry-point') return undefined;
+      const r = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: 'core-pure' });
+      if (r.errors.length || r.external || !r.path.startsWith(coreSrc + '/')) return undefined;
+      return { path: r.path, sideEffects: false };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -120,12 +141,34 @@ const common = {
   plugins: [commandsPlugin, lazyBuiltinsPlugin],
 };
 
-const entries = { 'bpf-iter': join(cliSrc, 'main.ts'), ...Object.fromEntries(BUNDLED.map((n) => [`bin-${n}`, join(cliSrc, `${n}.ts`)])) };
+// code_cache.cjs: the loader of the other bundles (bin/bpf-iter.cjs requires it first).
+/**
+ * The bundles run as a vm.Script (code_cache.ts), where \`import()\` needs an
+ * experimental loader: their imports of tsup's command modules
+ * (\`import("./cat.js")\`) call code_cache.cjs's importCommand instead, through
+ * \`__impt\` (as long as \`import\`, and defined after the last line: lines,
+ * columns and the source map stay right).
+ * Any other import() left is a build error.
+ */
+function importsThroughLoader(file) {
+  const text = readFileSync(file, 'utf8');
+  let n = 0;
+  let out = text.replace(/(?<![\w$.])import\("(\.\/[a-z_]+\.js)"\)/g, (_m, spec) => (n++, `__impt("${spec}")`));
+  const left = /(?<![\w$.])import\(/.exec(out.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ''));
+  if (left) throw new Error(`build-bin: ${file}: an import() the code cache loader cannot run: ...${out.slice(Math.max(0, left.index - 40), left.index + 40)}...`);
+  // A function declaration at the end (hoisted; no line moves), before the source map comment.
+  if (n) out = out.replace(/(\n\/\/# sourceMappingURL=[^\n]*\n?)?$/, (m) => `\nfunction __impt(s) {\n  return require("./code_cache.cjs").importCommand(__dirname, s);\n}${m}`);
+  writeFileSync(file, out);
+}
+
+const entries = { code_cache: join(cliSrc, 'code_cache.ts'), 'bpf-iter': join(cliSrc, 'main.ts'), ...Object.fromEntries(BUNDLED.map((n) => [`bin-${n}`, join(cliSrc, `${n}.ts`)])) };
 const sizes = [];
 for (const [name, entry] of Object.entries(entries)) {
   const main = name === 'bpf-iter';
-  const r = await build({ ...common, entryPoints: [entry], outfile: join(outdir, `${name}.cjs`), ...(main ? { banner: { js: '#!/usr/bin/env node' }, plugins: [mainCorePlugin, ...common.plugins] } : {}) });
+  const plugins = main ? [mainCorePlugin, ...common.plugins] : [...common.plugins, coreSideEffectFree];
+  const r = await build({ ...common, entryPoints: [entry], outfile: join(outdir, `${name}.cjs`), plugins, ...(main ? { banner: { js: '#!/usr/bin/env node' } } : {}) });
   const [, o] = Object.entries(r.metafile.outputs).find(([k]) => k.endsWith('.cjs'));
+  if (name !== 'code_cache') importsThroughLoader(join(outdir, `${name}.cjs`));
   sizes.push(`${name}.cjs ${(o.bytes / 1024).toFixed(0)} KiB`);
   if (process.env.BPF_ITER_BIN_META) writeFileSync(`${process.env.BPF_ITER_BIN_META}.${name}.json`, JSON.stringify(r.metafile));
 }

@@ -170,8 +170,6 @@ export class BpfProgFd implements FdObject {
   readonly expected_attach_type = 'BPF_TRACE_ITER' as const;
   /** Program id (`prog_id`). */
   readonly id: number;
-  /** 16 hex chars (`prog_tag`): first 8 bytes of a SHA-1 of the program text. */
-  readonly tag: string;
   readonly name: string;
   readonly sec: string;
   /** Target name from the section. */
@@ -206,10 +204,15 @@ export class BpfProgFd implements FdObject {
     this.globals = globals;
     this.fn = spec.fn;
     this.gpl_compatible = isGplCompatible(spec.license ?? 'GPL');
-    this.tag = spec.tag ?? createHash('sha1').update(`${spec.sec}\0${spec.name}\0${spec.fn.toString()}`).digest('hex').slice(0, BPF_TAG_SIZE * 2);
     this.kernel = kernel;
-    this.kprog = new KernelProg(BPF_PROG_TYPE_TRACING, this.name.slice(0, 15), this.tag, BPF_TRACE_ITER, BPF_ITER_FUNC_PREFIX + target.reg.target);
+    // The tag is computed when something shows it (bpffs fdinfo, prog show, bpf_prog iterator): node:crypto loads then.
+    this.kprog = new KernelProg(BPF_PROG_TYPE_TRACING, this.name.slice(0, 15), spec.tag ?? (() => progTag(spec)), BPF_TRACE_ITER, BPF_ITER_FUNC_PREFIX + target.reg.target);
     this.id = allocModelId('prog', kernel, this.kprog);
+  }
+
+  /** 16 hex chars (`prog_tag`): first 8 bytes of a SHA-1 of the program text (computed on first read). */
+  get tag(): string {
+    return this.kprog.tag;
   }
 
   /** Kernel-visible name (`BPF_OBJ_NAME_LEN` 16 incl. NUL). */
@@ -240,6 +243,11 @@ export class BpfProgFd implements FdObject {
   fdRelease(): void {
     this.put();
   }
+}
+
+/** A model program's `prog_tag`: the first 8 bytes of a SHA-1 of its section, name and body, in hex. */
+function progTag(spec: BpfProgramSpec): string {
+  return createHash('sha1').update(`${spec.sec}\0${spec.name}\0${spec.fn.toString()}`).digest('hex').slice(0, BPF_TAG_SIZE * 2);
 }
 
 /** Options of {@link loadProgram}. */

@@ -387,11 +387,12 @@ export class BpfMap extends KObject {
 /** A loaded BPF program as the `bpf_prog` iterator and `bpftool prog` see it. */
 export class BpfProg extends KObject {
   id = 0;
+  #tag: string | (() => string);
   constructor(
     readonly prog_type: number,
     readonly name: string,
-    /** `prog_tag`: 16 lowercase hex characters. */
-    readonly tag: string,
+    /** `prog_tag`: 16 lowercase hex characters, or its computation, run on first read (a SHA-1 nothing may show). */
+    tag: string | (() => string),
     readonly expected_attach_type = 0,
     /** For tracing programs: the BTF function attached to (e.g. `bpf_iter_task`). */
     readonly attach_func_name = '',
@@ -399,6 +400,12 @@ export class BpfProg extends KObject {
     readonly uid = 0,
   ) {
     super();
+    this.#tag = tag;
+  }
+  /** `prog_tag`: 16 lowercase hex characters. */
+  get tag(): string {
+    const t = this.#tag;
+    return typeof t === 'string' ? t : (this.#tag = t());
   }
   get typeName(): string {
     return BPF_PROG_TYPES[this.prog_type] ?? `type_${this.prog_type}`;

@@ -286,6 +286,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    // stdout's reader went away (EPIPE, `| head`): a quiet end, as cat's (stream.ts; by name, as bundled commands throw it).
+    if (e instanceof Error && e.name === 'StdoutClosedError') return 0;
     // Ctrl-C killed a child (the BPF build) too: the run was interrupted, not failed.
     const sig = interruptedBy(e);
     if (sig !== undefined) return sig;

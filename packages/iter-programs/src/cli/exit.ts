@@ -5,6 +5,7 @@
  * and a writer's state lock is released by proper-lockfile's exit hook).
  * Free of imports: `main.ts` installs it before loading the commands.
  */
+import type { CliIo } from './stream.js';
 
 /**
  * A name as the CLI prints it: control characters and backslash escaped C
@@ -58,22 +59,48 @@ export function interruptedBy(e: unknown): number | undefined {
 /**
  * Installs the process-wide handlers of the bin: an uncaught exception or
  * unhandled rejection (a program module's stray promise) is one error line
- * and exit 1; a stdout error is one line (EPIPE: quiet exit 0); SIGINT,
- * SIGTERM and SIGHUP exit 128+signal.
+ * and exit 1; SIGINT, SIGTERM and SIGHUP exit 128+signal. Stdout's errors
+ * are {@link processIo}'s.
  */
 export function installExitHandlers(): void {
-  const die = (e: unknown) => {
-    process.stderr.write(errorLine(e) + '\n');
-    process.exit(1);
-  };
   process.on('uncaughtException', die);
   process.on('unhandledRejection', die);
-  // `bpf-iter cat ... | head`: the reader went away; stop quietly.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    die(e);
-  });
   for (const [sig, n] of Object.entries(SIGNALS)) {
     process.on(sig, () => process.exit(128 + n));
   }
+}
+
+function die(e: unknown): never {
+  process.stderr.write(errorLine(e) + '\n');
+  process.exit(1);
+}
+
+/**
+ * The bin's stdout and stderr: `process.stdout`/`stderr`, created on first
+ * use (a dump to a file or pipe writes fd 1 directly and never creates
+ * them, nor loads the stream modules), with their fds in `fds` until the
+ * stream is used (from then on it writes stdout, keeping the order). A
+ * stdout error is one line, EPIPE a quiet exit 0 (`bpf-iter cat ... | head`:
+ * the reader went away).
+ */
+export function processIo(): CliIo {
+  const fds: NonNullable<CliIo['fds']> = { stdout: 1, stderr: 2 };
+  let stdout: NodeJS.WriteStream | undefined;
+  return {
+    fds,
+    get stdout() {
+      if (!stdout) {
+        stdout = process.stdout;
+        fds.stdout = undefined;
+        stdout.on('error', (e: NodeJS.ErrnoException) => {
+          if (e.code === 'EPIPE') process.exit(0);
+          die(e);
+        });
+      }
+      return stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+  };
 }

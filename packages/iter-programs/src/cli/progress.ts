@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import type { CliIo } from './stream.js';
+import { isTerminal } from './terminal.js';
 
 type CliProgress = typeof import('cli-progress');
 let cliProgress: CliProgress | null = null;
@@ -15,7 +16,6 @@ function progressLib(): CliProgress {
   return (cliProgress ??= createRequire(typeof __filename !== 'undefined' ? __filename : import.meta.url)('cli-progress') as CliProgress);
 }
 
-const isTTY = (s: NodeJS.WritableStream): boolean => (s as { isTTY?: boolean }).isTTY === true;
 
 function bar(io: CliIo, format: string): InstanceType<CliProgress['SingleBar']> {
   const lib = progressLib();
@@ -24,7 +24,7 @@ function bar(io: CliIo, format: string): InstanceType<CliProgress['SingleBar']> 
 
 /** Runs `fn` with a status line `bpf-iter: TEXT` on a terminal stderr, cleared when `fn` ends. */
 export function withStatus<T>(io: CliIo, text: string, fn: () => T): T {
-  if (!isTTY(io.stderr)) return fn();
+  if (!isTerminal(io, 'stderr')) return fn();
   const b = bar(io, text);
   b.start(1, 0);
   try {
@@ -43,7 +43,7 @@ const DUMP_PROGRESS_AFTER_MS = 1000;
  * pipe), so the counter never mixes with the output. Call `done()` at the end.
  */
 export function dumpProgress(io: CliIo): { add(bytes: number): void; done(): void } {
-  if (!isTTY(io.stderr) || isTTY(io.stdout)) return { add() {}, done() {} };
+  if (!isTerminal(io, 'stderr') || isTerminal(io, 'stdout')) return { add() {}, done() {} };
   const start = Date.now();
   let total = 0;
   let b: ReturnType<typeof bar> | null = null;
