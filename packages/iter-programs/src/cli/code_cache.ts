@@ -12,11 +12,13 @@
  *   `$TMPDIR/bpf-iter-UID/v8`), created mode 0700; it and each file are used
  *   only when they are owned by this user (effective uid) and writable by no
  *   one else, and files are opened without following symlinks;
- * - a file holds a header: the bundle's length and checksum, the cache's own
- *   length and checksum, and the Node version, arch and flags it was made
- *   with. V8 itself checks only the source's length (a cache of another
- *   source of the same length is accepted and its code run) and, in release
- *   builds, no checksum: a file that does not match all of the header is
+ * - a file holds a header (the Node version, arch and flags it was made
+ *   with, the lengths), a copy of the bundle it was made from and V8's code.
+ *   V8 itself checks only the source's length (a cache of another source of
+ *   the same length is accepted and its code run) and, in release builds, no
+ *   checksum: a file is used only when its copy of the bundle is byte for
+ *   byte the bundle being loaded, and its header and a checksum of a sample
+ *   of its code (a file cut, zeroed or overwritten) match; else it is
  *   ignored, and replaced at exit;
  * - files are written whole or not at all (a temporary file renamed), and
  *   any error reading or writing the cache only costs the cache: the bundle
@@ -35,7 +37,7 @@ export type CodeCacheStatus =
   | 'hit'
   /** No cache file yet. */
   | 'miss'
-  /** A file that does not match the bundle, Node or itself (header, lengths, checksums): ignored. */
+  /** A file that does not match the bundle, Node or itself (header, lengths, copy of the bundle, checksum): ignored. */
   | 'stale'
   /** The file matched but V8 refused it (another V8 build or flags). */
   | 'rejected'
@@ -51,20 +53,23 @@ export interface LoadedBundle {
 }
 
 const MAGIC = 0x43544942; // "BITC"
-const FORMAT = 1;
-/** Header: magic, format, source length and checksum, cache length and checksum, key length (u32 each), then the key. */
-const HEADER = 7 * 4;
+const FORMAT = 2;
+/** Header: magic, format, source length, cache length, cache checksum, key length (u32 each); then the key, the source, the cache. */
+const HEADER = 6 * 4;
+/** The checksum reads one 32-bit word in this many (and the last bytes): cheap before the JIT warms up. */
+const SAMPLE_STRIDE = 16;
 
 /**
- * A 32-bit checksum of `b` (FNV-1a over 32-bit words, then the tail bytes):
- * tells a file that changed or was cut short, without loading node:zlib.
+ * A 32-bit checksum of a sample of `b`: FNV-1a over every
+ * {@link SAMPLE_STRIDE}th 32-bit word and the tail bytes. Tells a file that
+ * was cut short, zeroed or overwritten; alignment-independent.
  */
 export function checksum(b: Uint8Array): number {
   // The words of an aligned copy when `b` is not aligned (a slice of a larger buffer).
   const a = b.byteOffset % 4 === 0 ? b : Uint8Array.prototype.slice.call(b);
   const words = new Int32Array(a.buffer, a.byteOffset, a.byteLength >>> 2);
-  let h = 0x811c9dc5;
-  for (let w = 0; w < words.length; w++) h = Math.imul(h ^ words[w]!, 0x01000193);
+  let h = 0x811c9dc5 ^ a.byteLength;
+  for (let w = 0; w < words.length; w += SAMPLE_STRIDE) h = Math.imul(h ^ words[w]!, 0x01000193);
   for (let i = words.length * 4; i < a.byteLength; i++) h = Math.imul(h ^ a[i]!, 0x01000193);
   return h >>> 0;
 }
@@ -163,11 +168,14 @@ function readCache(path: string, key: string, source: Buffer): Buffer | 'miss' |
     if (b.length < HEADER) return 'stale';
     const keyBytes = Buffer.from(key, 'utf8');
     const u = (i: number) => b.readUInt32LE(i * 4);
-    if (u(0) !== MAGIC || u(1) !== FORMAT || u(2) !== source.length || u(6) !== keyBytes.length) return 'stale';
+    if (u(0) !== MAGIC || u(1) !== FORMAT || u(2) !== source.length || u(5) !== keyBytes.length) return 'stale';
     const at = HEADER + keyBytes.length;
-    if (b.length !== at + u(4) || !b.subarray(HEADER, at).equals(keyBytes)) return 'stale';
-    const data = b.subarray(at);
-    if (checksum(data) !== u(5) || checksum(source) !== u(3)) return 'stale';
+    const code = at + source.length;
+    if (b.length !== code + u(3) || !b.subarray(HEADER, at).equals(keyBytes)) return 'stale';
+    // The bundle it was made from, byte for byte (memcmp): V8 would take any source of its length.
+    if (!b.subarray(at, code).equals(source)) return 'stale';
+    const data = b.subarray(code);
+    if (checksum(data) !== u(4)) return 'stale';
     return data;
   } catch {
     return 'stale';
@@ -180,12 +188,12 @@ function readCache(path: string, key: string, source: Buffer): Buffer | 'miss' |
 function writeCache(path: string, key: string, source: Buffer, data: Buffer): void {
   const keyBytes = Buffer.from(key, 'utf8');
   const head = Buffer.alloc(HEADER);
-  [MAGIC, FORMAT, source.length, checksum(source), data.length, checksum(data), keyBytes.length].forEach((v, i) => head.writeUInt32LE(v, i * 4));
+  [MAGIC, FORMAT, source.length, data.length, checksum(data), keyBytes.length].forEach((v, i) => head.writeUInt32LE(v, i * 4));
   const tmp = `${path}.${process.pid}.tmp`;
   let fd = -1;
   try {
     fd = openSync(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
-    for (const part of [head, keyBytes, data]) for (let off = 0; off < part.length; ) off += writeSync(fd, part, off, part.length - off);
+    for (const part of [head, keyBytes, source, data]) for (let off = 0; off < part.length; ) off += writeSync(fd, part, off, part.length - off);
     closeSync(fd);
     fd = -1;
     renameSync(tmp, path);

@@ -58,12 +58,20 @@ describe('code cache', () => {
     saveCodeCaches();
     const file = join(cache, cacheFiles(cache)[0]!);
     const good = readFileSync(file);
+    // Part of V8's code (the end of the file) overwritten.
     const bad = Buffer.from(good);
-    bad[bad.length - 9]! ^= 0x5a;
+    bad.fill(0x5a, bad.length - 256);
     writeFileSync(file, bad);
     const r = loadBundle(bundle, cache);
     expect(r.status).toBe('stale');
     expect(value(r)).toBe('one');
+    // One byte of its copy of the bundle changed.
+    const src = good.indexOf('"one"');
+    expect(src).toBeGreaterThan(0);
+    const other = Buffer.from(good);
+    other[src + 1] = 0x4f; // "One"
+    writeFileSync(file, other);
+    expect(loadBundle(bundle, cache).status).toBe('stale');
     writeFileSync(file, good.subarray(0, good.length - 100));
     expect(loadBundle(bundle, cache).status).toBe('stale');
     writeFileSync(file, 'not a cache');
@@ -130,11 +138,12 @@ describe('code cache', () => {
     expect(codeCacheDir({ HOME: '/h', BPF_ITER_CODE_CACHE: '0' })).toBeNull();
   });
 
-  it('checksum: tells every byte, aligned or not', () => {
-    const b = Buffer.from('0123456789abcdefghij');
+  it('checksum: tells a region overwritten or a length changed, aligned or not', () => {
+    const b = Buffer.alloc(4096, 7);
     const c = Buffer.from(b);
-    c[13] = 0;
+    c.fill(0, 1024, 1024 + 256);
     expect(checksum(b)).not.toBe(checksum(c));
+    expect(checksum(b)).not.toBe(checksum(b.subarray(0, 4092)));
     const shifted = Buffer.concat([Buffer.from('x'), b]).subarray(1);
     expect(shifted.byteOffset % 4).not.toBe(0);
     expect(checksum(shifted)).toBe(checksum(b));
