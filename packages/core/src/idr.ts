@@ -43,7 +43,12 @@ export class Idr<T> {
   set(id: number, value: T): void {
     if (!Number.isInteger(id) || id < 0 || id >= this.max) throw new RangeError(`id ${id} out of range`);
     if (this.slots[id] !== undefined) throw new RangeError(`id ${id} in use`);
-    while (this.slots.length < id) this.slots.push(undefined);
+    // Grown to `id` in one step (a host's first pid may be in the tens of thousands: no push per id).
+    const len = this.slots.length;
+    if (len < id) {
+      this.slots.length = id;
+      this.slots.fill(undefined, len);
+    }
     this.slots[id] = value;
     const w = id >>> 5;
     if (w >= this.bits.length) {

@@ -74,18 +74,23 @@ export class TaskTreeBuilder {
 
   constructor(private readonly kernel: Kernel) {}
 
-  /** `copy_process` of a thread-group leader whose parent has pid `ppid` (0: the kernel's init task). */
+  /** `copy_process` of a thread-group leader whose parent has pid `ppid` (0: the kernel's init task). `o` is taken over (its `parent` set). */
   addLeader(ppid: number, o: Omit<CreateTaskOptions, 'parent' | 'group'>): Task {
     const parent = ppid === 0 ? this.kernel.initTask : this.byPid.get(ppid);
-    const t = this.kernel.createTask({ ...o, parent: parent ?? null });
+    // `o` is the caller's fresh record, taken over (no copy per task: a host has thousands).
+    const opts = o as CreateTaskOptions;
+    opts.parent = parent ?? null;
+    const t = this.kernel.createTask(opts);
     if (!parent) this.orphans.push({ leader: t, ppid });
     this.byPid.set(t.pid, t);
     return t;
   }
 
-  /** `copy_process` with CLONE_THREAD: a thread of `leader` (its fd table too, unless `o.files` gives its own). */
+  /** `copy_process` with CLONE_THREAD: a thread of `leader` (its fd table too, unless `o.files` gives its own). `o` is taken over (its `group` set). */
   addThread(leader: Task, o: Omit<CreateTaskOptions, 'parent' | 'group'>): Task {
-    const t = this.kernel.createTask({ ...o, group: leader });
+    const opts = o as CreateTaskOptions;
+    opts.group = leader;
+    const t = this.kernel.createTask(opts);
     this.byPid.set(t.pid, t);
     return t;
   }

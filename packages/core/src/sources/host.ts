@@ -24,7 +24,7 @@ import { MmStruct, VM_EXEC, VM_FLAGS_ALL, VM_MAYSHARE, VM_READ, VM_WRITE, vmaLay
 import type { PidNamespace } from '../model/pid_namespace.js';
 import { Ipv6Route, RTF_GATEWAY } from '../model/route.js';
 import { AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, Socket, SS_CONNECTED, SS_CONNECTING, SS_UNCONNECTED, TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, __SO_ACCEPTCON } from '../model/socket.js';
-import { PF_KTHREAD, PF_WQ_WORKER, stateUnknownOf, type Task, type TaskState } from '../model/task.js';
+import { PF_KTHREAD, PF_WQ_WORKER, stateUnknownOf, type Task, type TaskCredLoader, type TaskState } from '../model/task.js';
 import { buildVmaLayout, possibleCpus, readIfExists, readUdpHashEntries, SocketTableBuilder, TaskTreeBuilder, type VmaRecord } from './build.js';
 import { parseCgroupV2Path } from './procfs/cgroup.js';
 import { parseFdinfo, type FdInfo } from './procfs/fdinfo.js';
@@ -854,6 +854,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   const kthreadFiles = new FilesStruct(); // kthreads share init's (empty) table via CLONE_FILES
   let lastFopsName = '';
   let fops: FileOperations | undefined;
+  const credLoader = lazyCredLoader(P, report);
   for (const p of procs) {
     const lead = p.tasks[0]!;
     const pidNs = nsOf.get(p) ?? kernel.initPidNs;
@@ -876,7 +877,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       report.errors.push({ path: join(P, String(p.pid)), code: errCode(e) });
       continue;
     }
-    if (!lead.status) lazyCred(leader, `${P}/${p.pid}/task/${p.pid}/status`, report);
+    if (!lead.status) leader.setCredLoader(credLoader);
     report.counts.processes++;
     report.counts.threads++;
     if (mm && !s.lazy) report.counts.vmas += mm.vmaCount;
@@ -884,7 +885,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       const t = p.tasks[i]!;
       try {
         const th = tree.addThread(leader, taskOptions(t, pidNs, cgroupOf(t.cgroup)));
-        if (!t.status) lazyCred(th, `${P}/${p.pid}/task/${t.tid}/status`, report);
+        if (!t.status) th.setCredLoader(credLoader);
         report.counts.threads++;
       } catch (e) {
         report.errors.push({ path: join(P, String(p.pid), 'task', String(t.tid)), code: errCode(e) });
@@ -963,7 +964,7 @@ function taskOptions(t: RawTask, pidNs: PidNamespace, cgroup: Cgroup, files?: Fi
     state,
     // /proc shows one letter: the __state bits it does not report are unknown, not zero.
     __state_unknown: stateUnknownOf(state),
-    // Not read yet (lazy): set on first access by lazyCred.
+    // Not read yet (lazy): read on first access (lazyCredLoader).
     uid: t.status?.uid ?? 0,
     gid: t.status?.gid ?? 0,
     start_time: t.stat.starttime * NS_PER_TICK,
@@ -975,13 +976,16 @@ function taskOptions(t: RawTask, pidNs: PidNamespace, cgroup: Cgroup, files?: Fi
 }
 
 /**
- * `uid` and `gid` of a task whose status the lazy source has not read: read
- * from `/proc/PID/task/TID/status` on the first access to either (a dumper
- * that prints neither never reads the file). A task gone by then has them
- * unknown (`uid_unknown`): its credentials were never seen.
+ * The reader of `uid` and `gid` of the tasks whose status the lazy source
+ * has not read (one for all of them): `/proc/TGID/task/PID/status`, read on
+ * the first access to either (a dumper that prints neither never reads the
+ * file). A task gone by then has them unknown (`uid_unknown`): its
+ * credentials were never seen. Such tasks are of the reader's pid
+ * namespace, where the model's numbers are /proc's.
  */
-function lazyCred(task: Task, path: string, report: HostReport): void {
-  task.setCredLoader(() => {
+function lazyCredLoader(P: string, report: HostReport): TaskCredLoader {
+  return (task) => {
+    const path = `${P}/${task.tgid}/task/${task.pid}/status`;
     try {
       const st = parseStatus(readSingle(path));
       return { uid: st.uid, gid: st.gid };
@@ -989,7 +993,7 @@ function lazyCred(task: Task, path: string, report: HostReport): void {
       if (!isGone(e)) report.errors.push({ path, code: errCode(e) });
       return null;
     }
-  });
+  };
 }
 
 // ---------------------------------------------------------------- phase 1 helpers
