@@ -195,6 +195,26 @@ describe('host source over a captured tree', () => {
     expect(kernel.description).toContain('fakehost');
   });
 
+  it('keeps a comm of any bytes as the kernel has them (a char per byte), UTF-8 or not', () => {
+    const r = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-iter-fakecomm-'));
+    const at = (rel: string) => {
+      fs.mkdirSync(path.dirname(path.join(r, rel)), { recursive: true });
+      return path.join(r, rel);
+    };
+    fs.symlinkSync('pid:[4026531836]', at('proc/self/ns/pid'));
+    fs.symlinkSync('pid:[4026531836]', at('proc/500/ns/pid'));
+    // 'caf' + UTF-8 'é' (c3 a9), then a byte that is no UTF-8 at all (ff).
+    const comm = Buffer.from([0x63, 0x61, 0x66, 0xc3, 0xa9, 0xff]);
+    const line = Buffer.from(stat(500, '@', 'S', 0, 0x400000, 1, 1, 20, 10));
+    const i = line.indexOf('@');
+    fs.writeFileSync(at('proc/500/task/500/stat'), Buffer.concat([line.subarray(0, i), comm, line.subarray(i + 1)]));
+    fs.writeFileSync(at('proc/500/task/500/status'), status(500, 500, 0, [500]));
+    const none = { root: r, files: false, vmas: false, sockets: false, routes: false, ksyms: false, slabs: false, cgroups: false };
+    for (const read of [readHostWithReport, openHostWithReport]) {
+      expect(read(none).kernel.task(500).comm).toBe(comm.toString('latin1'));
+    }
+  });
+
   it('builds nested pid namespaces from ns/pid and NSpid', () => {
     const a = kernel.task(400);
     const b = kernel.task(401);

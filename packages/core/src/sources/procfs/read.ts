@@ -1,4 +1,4 @@
-import { closeSync, openSync, readlinkSync, readSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync, readSync, readdirSync } from 'node:fs';
 
 /**
  * Low-level /proc readers shared by the host source's parsers. They are
@@ -29,22 +29,20 @@ function readAll(path: string): number {
   }
 }
 
+/** A char that UTF-8 decoding made of bytes >= 0x80. */
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /**
  * A /proc file whose text is one seq_file record (`single_open`: a task's
- * `stat`, `status`) as latin1 text, in one read: the kernel hands the whole
- * record to a read large enough for it, so a read that leaves the buffer
- * unfilled has read it all (a multi-record file may stop short of its end:
- * use {@link readText}). Throws the fs error (with `code`).
+ * `stat`, `status`) as latin1 text (a char per byte: a comm may hold any
+ * byte). Read by `readFileSync(path, 'utf8')`, one call into Node's C++
+ * (open, read to EOF, close: the host source reads one per thread), and
+ * read again as latin1 in the rare case it holds a byte >= 0x80, which
+ * UTF-8 decoding would change. Throws the fs error (with `code`).
  */
 export function readSingle(path: string): string {
-  const fd = openSync(path, 'r');
-  let n: number;
-  try {
-    n = readSync(fd, buf, 0, buf.length, null);
-  } finally {
-    closeSync(fd);
-  }
-  return n < buf.length ? buf.toString('latin1', 0, n) : readText(path);
+  const s = readFileSync(path, 'utf8');
+  return NON_ASCII.test(s) ? readText(path) : s;
 }
 
 /**
