@@ -43,10 +43,11 @@ export class Idr<T> {
   set(id: number, value: T): void {
     if (!Number.isInteger(id) || id < 0 || id >= this.max) throw new RangeError(`id ${id} out of range`);
     if (this.slots[id] !== undefined) throw new RangeError(`id ${id} in use`);
-    // Grown to `id` in one step (a host's first pid may be in the tens of thousands: no push per id).
+    // Grown in one step, at least doubling (a host's pids start in the tens of thousands and
+    // rise by a few per task: no push per id, no copy of the whole table per task).
     const len = this.slots.length;
-    if (len < id) {
-      this.slots.length = id;
+    if (len <= id) {
+      this.slots.length = Math.max(id + 1, 2 * len);
       this.slots.fill(undefined, len);
     }
     this.slots[id] = value;
