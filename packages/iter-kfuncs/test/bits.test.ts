@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   BITS_ITER_NR_WORDS_MAX,
   bpf_iter_bits_destroy,
@@ -79,5 +80,46 @@ describe('bpf_iter_bits (§7.5.2, observable behaviour 4)', () => {
   it('works with bpf_for_each and the kind-mismatch check', () => {
     expect([...bpfForEach(iterBits, [0x5n, 0x8000000000000000n])]).toEqual([0, 2, 127]);
     expect(liveIterators(iterBits)).toBe(0);
+  });
+});
+
+/** The set bits of `words`, written from §7.5.2 with BigInt arithmetic (independent of the kind's chunks). */
+function setBits(words: readonly bigint[]): number[] {
+  const out: number[] = [];
+  words.forEach((w, i) => {
+    for (let b = 0; b < 64; b++) if ((BigInt.asUintN(64, w) >> BigInt(b)) & 1n) out.push(64 * i + b);
+  });
+  return out;
+}
+
+describe('bits stepping: exactly the set bits, ascending', () => {
+  // Words of every density: empty, full, one bit, runs, and random ones (chunk edges at bits 16, 32, 48, 63).
+  const word = fc.oneof(
+    fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+    fc.constantFrom(0n, (1n << 64n) - 1n, 1n, 1n << 15n, 1n << 16n, 1n << 31n, 1n << 32n, 1n << 47n, 1n << 48n, 1n << 63n, 0xffffn << 16n, 0x8000_0001n),
+    fc.nat(63).map((b) => 1n << BigInt(b)),
+  );
+
+  it('bpfForEach and the trio, for random bitmaps up to BITS_ITER_NR_WORDS_MAX words', () => {
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 40 }), fc.nat(BITS_ITER_NR_WORDS_MAX - 40), (head, pad) => {
+        // Padding with zero words up to 511 words: the last chunks are scanned too.
+        const words = [...head, ...new Array<bigint>(pad).fill(0n)];
+        const want = setBits(words);
+        expect([...bpfForEach(iterBits, new BigUint64Array(words))]).toEqual(want);
+        expect([...bpfForEach(iterBits, words)]).toEqual(want);
+        const { ret, seq } = run(words);
+        expect(ret).toBe(0);
+        expect(seq).toEqual([...want, null, null, null]);
+      }),
+      { numRuns: 200 },
+    );
+    expect(liveIterators(iterBits)).toBe(0);
+  });
+
+  it('511 words of ones: every index 0..32703', () => {
+    const words = new BigUint64Array(BITS_ITER_NR_WORDS_MAX).fill((1n << 64n) - 1n);
+    const got = [...bpfForEach(iterBits, words)];
+    expect(got).toEqual(Array.from({ length: 64 * BITS_ITER_NR_WORDS_MAX }, (_, i) => i));
   });
 });

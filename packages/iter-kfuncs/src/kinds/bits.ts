@@ -24,35 +24,48 @@ export const BITS_ITER_NR_WORDS_MAX = 511;
 export type BitsWords = BigUint64Array | readonly bigint[] | null | undefined;
 
 interface BitsState {
-  /**
-   * The copy, as 16-bit chunks (lowest first): the bits left of a chunk then
-   * always fit a small integer, which V8 stores in the state without boxing
-   * (32-bit halves measured 3x slower).
-   */
+  /** The copy, as 16-bit chunks (lowest first). */
   chunks: Uint16Array;
-  /** Current chunk and the bits of it not yet returned. */
-  idx: number;
-  rest: number;
+  /**
+   * The walk in one small integer: `(chunk << 16) | bits of that chunk not
+   * yet returned`. A step then loads and stores one field: clearing the
+   * lowest set bit (`cell & (cell - 1)`) never reaches the chunk number
+   * while bits are left, and the chunk number is at most 2044 (511 words),
+   * so the cell always fits a small integer (no boxing, even with 31-bit smis).
+   */
+  cell: number;
 }
 
+// The step's functions are `const`s: a module's function declaration is a
+// mutable binding, which optimized code re-checks on every call (measured ~10%).
+
+/** Bit index of the lowest set bit of the cell's low half, plus its chunk's first index. */
+const indexOf = (cell: number): number => ((cell >>> 12) & ~15) | (31 - Math.clz32(cell & -cell));
+
+/** The next non-empty chunk after the cell's, or NULL (and exhausted for good) when none is left. */
+const bitsRefill = (s: BitsState, cell: number): number | null => {
+  const c = s.chunks;
+  let i = cell >>> 16;
+  let rest: number;
+  do {
+    if (++i >= c.length) {
+      s.cell = c.length << 16; // past the last chunk: NULL forever
+      return null;
+    }
+    rest = c[i]!;
+  } while (rest === 0);
+  cell = (i << 16) | rest;
+  s.cell = cell & (cell - 1);
+  return indexOf(cell);
+};
+
 /** `bpf_iter_bits_next`: the next set bit's index, or NULL at the end. */
-function bitsNext(s: BitsState): number | null {
-  let rest = s.rest;
-  if (rest === 0) {
-    const c = s.chunks;
-    let i = s.idx;
-    do {
-      if (++i >= c.length) {
-        s.idx = c.length; // stays exhausted: NULL forever
-        return null;
-      }
-      rest = c[i]!;
-    } while (rest === 0);
-    s.idx = i;
-  }
-  s.rest = rest & (rest - 1); // the lowest set bit cleared: one step per bit on the chain from one call to the next
-  return s.idx * 16 + (31 - Math.clz32(rest & -rest));
-}
+const bitsNext = (s: BitsState): number | null => {
+  const cell = s.cell;
+  if ((cell & 0xffff) === 0) return bitsRefill(s, cell);
+  s.cell = cell & (cell - 1); // the lowest set bit cleared
+  return indexOf(cell);
+};
 
 /** The `bits` iterator kind: `bpf_iter_bits_new(it, words, nrWords?)`, elements are bit indices. */
 export const iterBits = registerIterKind({
@@ -84,7 +97,7 @@ export const iterBits = registerIterKind({
           for (let k = 0; k < 4; k++) chunks[4 * w + k] = Number(BigInt.asUintN(16, v >> BigInt(16 * k)));
         }
       }
-      return { chunks, idx: 0, rest: chunks[0]! };
+      return { chunks, cell: chunks[0]! };
     },
   },
   next: {
@@ -102,7 +115,7 @@ export const iterBits = registerIterKind({
     impl: (s: BitsState): void => {
       // Frees the copy (the kernel's bpf_mem_free for > 1 word).
       s.chunks = new Uint16Array(0);
-      s.rest = 0;
+      s.cell = 0;
     },
   },
   // bpfForEach's step: this kind's own, so V8 inlines bitsNext into every loop (see loop-step.ts).
