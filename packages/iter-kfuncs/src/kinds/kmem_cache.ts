@@ -8,35 +8,32 @@
  * on to the caches after it. The kfuncs are `KF_SLEEPABLE`.
  *
  * The kernel is the constructor's (`ctx.kernel`). The traversal is core's
- * `RcuListWalker` over `kernel.kmemCaches`.
+ * `PinnedListWalker` over `kernel.kmemCaches` (by list node, as the
+ * `kmem_cache` target's walker).
  */
-import { RcuListWalker, type KmemCache } from '@bpf-iter/core';
+import { PinnedListWalker, type KmemCache } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL, KF_SLEEPABLE } from '../flags.js';
 import { LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
-/** The iterator state: the list walk itself (the target's walker), and the cache it pins. */
-class KmemCacheState extends RcuListWalker<KmemCache> {
-  /** The pinned cache (the last one returned). */
-  pinned: KmemCache | null = null;
+/** The iterator state: the list walk, pinning the cache it stands on (`kit->pos`). */
+class KmemCacheState extends PinnedListWalker<KmemCache> {
+  /** Past `KMEM_CACHE_POS_START`: standing on no cache now means the walk ended. */
+  started = false;
+
+  /** `bpf_iter_kmem_cache_next`: the first cache, then the one after the pinned one; NULL at the end and forever after. */
+  step(): KmemCache | null {
+    const cur = this.node;
+    if (cur !== null) return this.after(cur);
+    if (this.started === true) return null;
+    this.started = true;
+    return this.first();
+  }
 }
 
-function unpin(s: KmemCacheState): void {
-  const prev = s.pinned;
-  s.pinned = null;
-  prev?.put();
-}
-
-/** `bpf_iter_kmem_cache_next`: the next cache, pinned until the following step or destroy. */
-function kmemCacheNext(s: KmemCacheState): KmemCache | null {
-  // Pin the next cache before unpinning the previous one (kernel order).
-  const prev = s.pinned;
-  const next = s.next();
-  if (next !== null) next.getAndPut(prev);
-  else prev?.put();
-  s.pinned = next;
-  return next;
-}
+// `const`s: a module's function declaration is a mutable binding, which optimized code re-checks on every call.
+const kmemCacheNext = (s: KmemCacheState): KmemCache | null => s.step();
+const unpin = (s: KmemCacheState): void => s.release();
 
 /** The `kmem_cache` iterator kind: `bpf_iter_kmem_cache_new(it)`, elements are `KmemCache`s. */
 export const iterKmemCache = registerIterKind({
