@@ -114,7 +114,7 @@ export function ipv6RouteWalker(kernel: Kernel): RcuListWalker<Ipv6Route> {
  *
  * @example
  * ```ts
- * // bpf_iter_kmem_cache_next: the first cache, then the one after; NULL at the end.
+ * // The first cache, then the one after each; NULL at the end (and the step after starts over).
  * class CacheWalk extends PinnedListWalker<KmemCache> {
  *   step(): KmemCache | null {
  *     return this.node !== null ? this.after(this.node) : this.first();
