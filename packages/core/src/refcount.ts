@@ -72,13 +72,15 @@ export abstract class KObject {
   }
 
   private release(): void {
-    if (--this.refcnt === 0) {
-      this.freed = true;
-      refStats.freed++;
-      this.onFree();
-    } else if (this.refcnt < 0) {
-      throw new Error(`refcount underflow: ${this.constructor.name}`);
-    }
+    // One test on the common path (still referenced); the last put and an underflow apart.
+    if (--this.refcnt <= 0) this.dropped();
+  }
+
+  private dropped(): void {
+    if (this.refcnt < 0) throw new Error(`refcount underflow: ${this.constructor.name}`);
+    this.freed = true;
+    refStats.freed++;
+    this.onFree();
   }
 
   /** Hook run when the object is freed. */
