@@ -27,9 +27,11 @@ export abstract class KObject {
 
   /** Takes a reference (`get_task_struct`, `get_file`...). */
   get(): this {
-    // `=== true`: a field's boolean type is not tracked, plain truthiness costs five tests.
-    if (this.freed === true) throw new Error(`use after free: ${this.constructor.name}`);
-    this.refcnt++;
+    // A freed object has no reference left: the count just read rules it out on the common path
+    // (`freed === true`, not truthiness: a field's boolean type is not tracked).
+    const r = this.refcnt;
+    if (r <= 0 && this.freed === true) throw new Error(`use after free: ${this.constructor.name}`);
+    this.refcnt = r + 1;
     refStats.outstanding++;
     return this;
   }
@@ -57,8 +59,9 @@ export abstract class KObject {
    * ```
    */
   getAndPut(prev: KObject | null): this {
-    if (this.freed === true) throw new Error(`use after free: ${this.constructor.name}`);
-    this.refcnt++;
+    const r = this.refcnt;
+    if (r <= 0 && this.freed === true) throw new Error(`use after free: ${this.constructor.name}`);
+    this.refcnt = r + 1;
     if (prev === null) refStats.outstanding++;
     else prev.release();
     return this;
