@@ -14,12 +14,18 @@
  *   walkers step an array of the walk while no list changes and rebuild it
  *   as they go after a change).
  *
+ * - bits also over 511 words with half their bits set at random (`bits 50%`);
+ * - `fromIter(iterNum, 0, N)` + reduce against rxjs `range(0, N)` + reduce
+ *   and against a bare source (a `for` loop calling `subscriber.next`, no
+ *   `closed` check): the ceiling of any source under the same reduction.
+ *
  * Best of ROUNDS (default 10) samples of at least 100k objects each, one
  * pass reported, process CPU time, objects/s and ratios to
  * `plain`. Same kernel as `pnpm bench` (100k tasks, 10k caches, buffers and
  * cgroups, 511 words of bits).
  */
 import { loadavg } from 'node:os';
+import { Observable, range, reduce } from 'rxjs';
 import { withKernel, type Cgroup, type Task, type Vma } from '@bpf-iter/core';
 import { allKindsKernel, bestOf, passesFor, perPass, perSec, repeated } from '../../../scripts/bench/lib.js';
 import {
@@ -38,12 +44,20 @@ import {
   iterTaskVma,
   type IterKind,
 } from '../src/index.js';
+import { fromIter } from '../src/rx.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
 const N = BPF_MAX_LOOPS;
 
 const kernel = allKindsKernel(100_000, 10_000);
 const words = new BigUint64Array(511).fill(0xffff_ffff_ffff_ffffn);
+// Half the bits set at random (fixed seed): the same stepping over a bitmap that is not all runs.
+const halfWords = new BigUint64Array(511);
+{
+  let seed = 11;
+  const rnd = (): bigint => BigInt((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xffffn;
+  for (let w = 0; w < 511; w++) halfWords[w] = rnd() | (rnd() << 16n) | (rnd() << 32n) | (rnd() << 48n);
+}
 
 /** The trio by hand: count the elements that pass `ok`. */
 function trio<E>(kind: IterKind<string, any[], E>, args: unknown[], ok: (e: E) => boolean): number {
@@ -64,6 +78,7 @@ withKernel(kernel, () => {
   const caches = bpfForEach(iterKmemCache).toArray();
   const bufs = bpfForEach(iterDmabuf).toArray();
   const bits = bpfForEach(iterBits, words, 511).toArray();
+  const halfBits = bpfForEach(iterBits, halfWords, 511).toArray();
   // Any list change (here: a task re-attached to its cgroup) ends the flattened walks of tasks and cgroups.
   const mover = tasks[tasks.length - 1]!;
   const touch = (): void => kernel.attachCgroup(mover, mover.cgroup!);
@@ -87,6 +102,13 @@ withKernel(kernel, () => {
         plain: () => { let n = 0; for (let i = 0; i < bits.length; i++) if (bits[i]! >= 0) n++; return n; },
         bpfForEach: () => { let n = 0; for (const b of bpfForEach(iterBits, words, 511)) if (b >= 0) n++; return n; },
         trio: () => trio(iterBits, [words, 511], (b) => b >= 0),
+      },
+    },
+    {
+      kind: 'bits 50%',
+      variants: {
+        plain: () => { let n = 0; for (let i = 0; i < halfBits.length; i++) if (halfBits[i]! >= 0) n++; return n; },
+        bpfForEach: () => { let n = 0; for (const b of bpfForEach(iterBits, halfWords, 511)) if (b >= 0) n++; return n; },
       },
     },
     {
@@ -187,5 +209,25 @@ withKernel(kernel, () => {
       const ratio = base === null ? '' : `  ratio ${(perSec(x) / base).toFixed(3)}`;
       console.log(`${row.kind.padEnd(11)} ${name.padEnd(12)} ${x.n.toLocaleString('en').padStart(10)} ${(perSec(x) / 1e6).toFixed(1).padStart(8)} M/s${ratio}`);
     }
+  }
+
+  // One subscription reduces N numbers; every source feeds the same rxjs reduce.
+  let reduced = 0;
+  const sum = (N * (N - 1)) / 2;
+  const reduceOver = (src: Observable<number>): number => {
+    src.pipe(reduce((a, i) => a + i, 0)).subscribe((v) => (reduced = v));
+    if (reduced !== sum) throw new Error(`sum ${reduced}`);
+    return N;
+  };
+  const rx = bestOf(
+    {
+      range: () => reduceOver(range(0, N)),
+      fromIter: () => reduceOver(fromIter(iterNum, 0, N)),
+      'bare source': () => reduceOver(new Observable<number>((s) => { for (let i = 0; i < N; i++) s.next(i); s.complete(); })),
+    },
+    ROUNDS,
+  );
+  for (const [name, x] of Object.entries(rx)) {
+    console.log(`${'rx reduce'.padEnd(11)} ${name.padEnd(12)} ${x.n.toLocaleString('en').padStart(10)} ${(perSec(x) / 1e6).toFixed(1).padStart(8)} M/s  ratio ${(perSec(x) / perSec(rx.range!)).toFixed(3)}`);
   }
 });
