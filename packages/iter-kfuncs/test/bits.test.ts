@@ -117,6 +117,41 @@ describe('bits stepping: exactly the set bits, ascending', () => {
     expect(liveIterators(iterBits)).toBe(0);
   });
 
+  it('iterators live at the same time keep their own copies (made and destroyed in any order)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(word, { minLength: 1, maxLength: 60 }), { minLength: 2, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 200 }), (bitmaps, picks) => {
+        // Each bitmap gets an iterator; steps go to a random live one; one that ends is destroyed and
+        // the next bitmap's iterator is made then, until all are done.
+        const want = bitmaps.map(setBits);
+        const got: number[][] = bitmaps.map(() => []);
+        const live: { i: number; it: ReturnType<typeof iterBits.alloc> }[] = [];
+        let next = 0;
+        const open = (): void => {
+          const it = iterBits.alloc();
+          expect(bpf_iter_bits_new(it, new BigUint64Array(bitmaps[next]!))).toBe(0);
+          live.push({ i: next++, it });
+        };
+        open();
+        open();
+        let p = 0;
+        while (live.length > 0) {
+          const k = (picks[p++ % Math.max(1, picks.length)] ?? 0) % live.length;
+          const { i, it } = live[k]!;
+          const v = bpf_iter_bits_next(it);
+          if (v !== null) got[i]!.push(v);
+          else {
+            bpf_iter_bits_destroy(it);
+            live.splice(k, 1);
+            if (next < bitmaps.length) open();
+          }
+        }
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 100 },
+    );
+    expect(liveIterators(iterBits)).toBe(0);
+  });
+
   it('511 words of ones: every index 0..32703', () => {
     const words = new BigUint64Array(BITS_ITER_NR_WORDS_MAX).fill((1n << 64n) - 1n);
     const got = [...bpfForEach(iterBits, words)];
