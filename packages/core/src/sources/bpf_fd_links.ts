@@ -60,10 +60,20 @@ export function readFdLinksBpf(pid?: number, opts: { build?: boolean } = {}): Bp
   return r.ok ? { ok: true, tables: r.value } : r;
 }
 
-/** One fd table as `task_fd.bpf.c` saw it: fds ascending, each file's `f_op` address at the same index. */
+/**
+ * One fd table as `task_fd.bpf.c` saw it: fds ascending; each file's `f_op`
+ * address at the same index, as two 32-bit halves (`opsLo`, `opsHi`: no
+ * bigint per fd; {@link fdOpAt} makes one).
+ */
 export interface BpfFdOps {
   fds: Int32Array;
-  ops: BigUint64Array;
+  opsLo: Uint32Array;
+  opsHi: Uint32Array;
+}
+
+/** The `f_op` address of entry `i` of a table. */
+export function fdOpAt(t: BpfFdOps, i: number): bigint {
+  return (BigInt(t.opsHi[i]!) << 32n) | BigInt(t.opsLo[i]!);
 }
 
 /** What {@link readFdOpsBpf} read, or why it could not. */
@@ -126,45 +136,59 @@ function runTaskFileIter<T>(object: string, pid: number | undefined, opts: { bui
 /** `struct rec_task_fd` (bpf/records.h): tgid, pid, fd, pad, f_op. */
 const FD_REC = 24;
 
+/** Open files on the machine (`/proc/sys/fs/file-nr`'s first field), to size the tables; 0 when unreadable. */
+function openFilesHint(): number {
+  try {
+    return parseInt(readFileSync('/proc/sys/fs/file-nr', 'latin1'), 10) || 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** Reads a task_fd iterator to EOF, keeping each leader's records (as {@link parseRecords}). */
 function parseFdOps(fd: number): Map<number, BpfFdOps> {
-  // Grown by doubling: most of the bytes are 100k-fd tables of a few processes.
-  let buf = Buffer.allocUnsafeSlow(FD_REC * 16384);
-  let have = 0;
-  for (;;) {
-    if (buf.length - have < FD_REC * 1024) {
-      const b = Buffer.allocUnsafeSlow(buf.length * 2);
-      buf.copy(b, 0, 0, have);
-      buf = b;
+  // Parsed read by read from one buffer (fresh memory costs a page fault per page): reads of a
+  // multiple of the record size give whole records, the seq_file buffer holding whole records only.
+  const buf = Buffer.allocUnsafeSlow(FD_REC * 2048);
+  const u32 = new Uint32Array(buf.buffer, buf.byteOffset, buf.length / 4);
+  // One array per field for every table, sized from the open-file count: each table a view of them.
+  let cap = Math.max(4096, Math.ceil(openFilesHint() * 1.1));
+  let fds = new Int32Array(cap);
+  let opsLo = new Uint32Array(cap);
+  let opsHi = new Uint32Array(cap);
+  const spans: number[] = []; // tgid, from, to
+  let k = 0;
+  let cur = -1;
+  let from = 0;
+  for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) {
+    const end = ((n / FD_REC) | 0) * 6;
+    if (k + end / 6 > cap) {
+      cap = Math.max(cap * 2, k + end / 6);
+      const grow = <T extends Int32Array | Uint32Array>(a: T, b: T): T => (b.set(a.subarray(0, k)), b);
+      fds = grow(fds, new Int32Array(cap));
+      opsLo = grow(opsLo, new Uint32Array(cap));
+      opsHi = grow(opsHi, new Uint32Array(cap));
     }
-    const n = readSync(fd, buf, have, buf.length - have, null);
-    if (n === 0) break;
-    have += n;
-  }
-  // The records of one process are consecutive (the kernel walks one task's table at a time): count, then copy.
-  const tables = new Map<number, BpfFdOps>();
-  const u32 = new Uint32Array(buf.buffer, buf.byteOffset, (have / 4) | 0);
-  const u64 = new BigUint64Array(buf.buffer, buf.byteOffset, (have / 8) | 0);
-  const recs = (have / FD_REC) | 0;
-  for (let i = 0; i < recs; ) {
-    const w = i * 6;
-    const tgid = u32[w]!;
-    let j = i;
-    while (j < recs && u32[j * 6] === tgid) j++;
-    let k = 0;
-    for (let x = i; x < j; x++) if (u32[x * 6 + 1] === tgid) k++;
-    if (k > 0 && !tables.has(tgid)) {
-      const fds = new Int32Array(k);
-      const ops = new BigUint64Array(k);
-      k = 0;
-      for (let x = i; x < j; x++) {
-        if (u32[x * 6 + 1] !== tgid) continue;
-        fds[k] = u32[x * 6 + 2]!;
-        ops[k++] = u64[x * 3 + 2]!;
+    // A leader's records are consecutive (the kernel walks one task's table at a time); a thread
+    // with a table of its own is not /proc/PID/fd's.
+    for (let w = 0; w < end; w += 6) {
+      const tgid = u32[w]!;
+      if (u32[w + 1] !== tgid) continue;
+      if (tgid !== cur) {
+        if (k > from) spans.push(cur, from, k);
+        cur = tgid;
+        from = k;
       }
-      tables.set(tgid, { fds, ops });
+      fds[k] = u32[w + 2]!;
+      opsLo[k] = u32[w + 4]!;
+      opsHi[k++] = u32[w + 5]!;
     }
-    i = j;
+  }
+  if (k > from) spans.push(cur, from, k);
+  const tables = new Map<number, BpfFdOps>();
+  for (let i = 0; i < spans.length; i += 3) {
+    const [tgid, a, b] = [spans[i]!, spans[i + 1]!, spans[i + 2]!];
+    if (!tables.has(tgid)) tables.set(tgid, { fds: fds.subarray(a, b), opsLo: opsLo.subarray(a, b), opsHi: opsHi.subarray(a, b) });
   }
   return tables;
 }

@@ -36,7 +36,7 @@ import { parseMountinfo, type MountInfo } from './procfs/mountinfo.js';
 import { parseInetTable, parseNetlink, parseUnix, udpHashSlots, type InetRow, type UnixRow } from './procfs/net.js';
 import { errCode, isGone, listDir, readLink, readSingle, readText, readUtf8 } from './procfs/read.js';
 import { readLinksParallel } from './procfs/readlinks.js';
-import { readFdOpsBpf, type BpfFdOps } from './bpf_fd_links.js';
+import { fdOpAt, readFdOpsBpf, type BpfFdOps } from './bpf_fd_links.js';
 import { parseSlabinfo } from './procfs/slabinfo.js';
 import { parseSmaps, type SmapsRow } from './procfs/smaps.js';
 import { parseStat, type ProcStat } from './procfs/stat.js';
@@ -913,8 +913,23 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       return { fds: Int32Array.from(open), file: (i) => new HostFile(fields, open[i]!, links[i]!, undefined) };
     }
     report.counts.fds += fds.length;
-    const ops = bpf?.ops;
-    return { fds, file: (i) => new HostFile(fields, fds[i]!, undefined, ops ? ops[i] : undefined) };
+    if (!bpf) return { fds, file: (i) => new HostFile(fields, fds[i]!, undefined, undefined) };
+    // Runs of one kind (100k fds of /dev/null) share one bigint.
+    const { opsLo, opsHi } = bpf;
+    let lo = -1;
+    let hi = -1;
+    let op = 0n;
+    return {
+      fds,
+      file: (i) => {
+        if (opsLo[i] !== lo || opsHi[i] !== hi) {
+          lo = opsLo[i]!;
+          hi = opsHi[i]!;
+          op = fdOpAt(bpf, i);
+        }
+        return new HostFile(fields, fds[i]!, undefined, op);
+      },
+    };
   };
   const loadMm = (mm: MmStruct, pid: number, leader: Task): VmaLayout => {
     const path = { at: `${P}/${pid}/maps` };
