@@ -26,6 +26,11 @@ struct rec_task_file {		/* 56 + PATH_LEN */
 	char path[PATH_LEN];	/* bpf_d_path, "" when it failed */
 };
 
+struct rec_task_fd {		/* 24 bytes: an open fd and its f_op, no path (task_fd.bpf.c) */
+	__u32 tgid, pid, fd, pad;
+	__u64 f_op;		/* address of the struct file_operations */
+};
+
 struct rec_task_vma {		/* 64 + PATH_LEN */
 	__u32 tgid, pid;
 	__u64 start, end, flags, pgoff, ino;

@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openHostWithReport, readHostWithReport, TaskFileWalker, TaskVmaWalker, type Kernel, type Task } from '../src/index.js';
+import { bpfRecords, openHostWithReport, readHostWithReport, TaskFileWalker, TaskVmaWalker, type Kernel, type Task } from '../src/index.js';
+import { availability, suiteTitle } from './bpf_fixture.js';
 
 const O_PATH = 0o10000000;
 let dir: string;
@@ -81,10 +82,11 @@ describe('lazy host source: a child process the test holds', () => {
     expect(t.mm!.loaded).toBe(true);
   });
 
-  it('walks the same files, with the same fields, as a snapshot of the process', () => {
-    const lazy = openHostWithReport(opts).kernel;
+  it('walks the same files, with the same fields, as a snapshot of the process (tables listed from /proc)', () => {
+    const { kernel: lazy, report } = openHostWithReport({ ...opts, fdTables: 'procfs' });
     const snap = readHostWithReport({ ...opts, pids: [h.pid] }).kernel;
     expect(fileRows(lazy, lazy.task(h.pid))).toEqual(fileRows(snap, snap.task(h.pid)));
+    expect(report.fdTables).toBe('procfs');
     // close-on-exec (per fd, told by fdinfo): Node opens with O_CLOEXEC.
     const cloexec = (k: Kernel) => [...k.task(h.pid).files!.close_on_exec].sort((a, b) => a - b);
     expect(cloexec(openHostWithReport(opts).kernel)).toEqual(cloexec(snap)); // a fresh table: the set reads every fdinfo
@@ -125,6 +127,54 @@ describe('lazy host source: a child process the test holds', () => {
     expect(t.mm).toBeNull();
     expect(report.vanished).toContain(g.pid);
     expect(report.denied).not.toContain(g.pid);
+  });
+});
+
+const avail = availability('host_lazy fdTables bpf');
+
+describe.skipIf(!avail.ok)(suiteTitle("lazy host source: fd tables listed by the kernel's task_file iterator (fdTables 'bpf')", avail), () => {
+  it("lists the kernel's fds with the kernel's f_op addresses; the rest as /proc tells it", () => {
+    const { kernel, report } = openHostWithReport({ ...opts, fdTables: 'bpf' });
+    const t = kernel.task(h.pid);
+    const kern = bpfRecords('task_file', { pid: h.pid });
+    const rows: string[] = [];
+    const w = new TaskFileWalker(kernel, { ns: kernel.initPidNs, type: 'TGID', pid: t.pid });
+    for (let e = w.start(); e; e = w.next()) rows.push(`${e.task.tgid} ${e.fd} ${e.file.f_opAddr!.toString(16)}`);
+    w.stop();
+    expect(report.fdTables).toBe('bpf');
+    expect(rows).toEqual(kern.map((r) => `${r.tgid} ${r.fd} ${r.f_op.toString(16)}`));
+    // Paths, inodes, flags and positions: the values the /proc listing gives.
+    const strip = (rs: string[]) => rs.map((r) => r.replace(/ (\w+)(@[0-9a-f]+)? (\d+ \d+)$/, ' $3'));
+    const procfs = openHostWithReport({ ...opts, fdTables: 'procfs' }).kernel;
+    expect(strip(fileRows(kernel, t))).toEqual(strip(fileRows(procfs, procfs.task(h.pid))));
+    // The table's named kinds carry the kernel's addresses (one table per address).
+    const files = t.files!;
+    expect(files.fd[h.fds.ro]!.f_op).toBe(files.fd[h.fds.three]!.f_op);
+    expect(files.fd[h.fds.ro]!.f_op.name).toBe('null_fops');
+    expect(files.fd[h.fds.ro]!.f_op.addr).toBe(kern.find((r) => r.fd === h.fds.ro)!.f_op);
+    expect(files.fd[h.fds.path]!.f_op.name).toBe('empty_fops');
+  });
+
+  it('skips a process that exited before the tables were listed, and reads this process from /proc', async () => {
+    const g = await startHolder();
+    const { kernel, report } = openHostWithReport({ ...opts, fdTables: 'bpf' });
+    const t = kernel.task(g.pid);
+    await stop(g);
+    expect(fileRows(kernel, t)).toEqual([]);
+    expect(t.files).toBeNull();
+    expect(report.vanished).toContain(g.pid);
+    expect(report.fdTables).toBe('bpf');
+    // This process's table moves with the iterator's own fds: listed and read from /proc, so its addresses are kallsyms' (or unknown).
+    const self = kernel.task(process.pid).files!;
+    expect(self.count).toBeGreaterThan(0);
+    expect(self.fd.filter((f) => f).every((f) => f!.f_opAddr === null || f!.f_op.synthetic === false)).toBe(true);
+  });
+});
+
+describe('lazy host source: fdTables, bad values', () => {
+  it('an unknown value is EINVAL; bpf over a captured tree is EINVAL', () => {
+    expect(() => openHostWithReport({ ...opts, fdTables: 'x' as 'bpf' })).toThrow(/EINVAL/);
+    expect(() => openHostWithReport({ ...opts, root: dir, fdTables: 'bpf' })).toThrow(/EINVAL/);
   });
 });
 

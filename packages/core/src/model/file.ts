@@ -85,6 +85,12 @@ export interface KFileFields {
    * without reading the file's kind.
    */
   fopsUnknown?(): boolean;
+  /**
+   * `f_op`'s address where the source read it without naming the table
+   * (the kernel's task_file iterator), else undefined: {@link KFile.f_opAddr}
+   * is then answered without reading the file's kind.
+   */
+  f_opAddr?(file: KFile): bigint | undefined;
 }
 
 /** An open file (`struct file`). Shared between fds after dup and fork. */
@@ -143,8 +149,15 @@ export class KFile extends KObject {
    * address at all answers without reading the file's kind.
    */
   get f_opAddr(): bigint | null {
-    const f = this.#f_op ?? (this.#fields?.fopsUnknown?.() ? null : this.f_op);
-    return f && !f.unknown ? f.addr : null;
+    let f = this.#f_op;
+    if (f === null) {
+      const fields = this.#fields!;
+      const addr = fields.f_opAddr?.(this);
+      if (addr !== undefined) return addr;
+      if (fields.fopsUnknown?.()) return null;
+      f = this.f_op;
+    }
+    return f.unknown ? null : f.addr;
   }
 
   /** The path as `/proc/PID/fd/N` shows it (`socket:[123]`, `pipe:[9]`, `anon_inode:[eventfd]`...). */

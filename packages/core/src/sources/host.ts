@@ -17,7 +17,7 @@ import { BpfError } from '../errors.js';
 import { Kernel, type CreateTaskOptions } from '../kernel.js';
 import type { Cgroup } from '../model/cgroup.js';
 import { KFile, mkdev, O_CLOEXEC, S_IFCHR, S_IFREG, type FileOperations, type Inode, type KFileFields } from '../model/file.js';
-import { FilesStruct, type FilesLoader } from '../model/files_struct.js';
+import { FilesStruct, type FdList, type FilesLoader } from '../model/files_struct.js';
 import { KmemCache } from '../model/kmem_cache.js';
 import { DmaBuf } from '../model/dmabuf.js';
 import { MmStruct, VM_EXEC, VM_FLAGS_ALL, VM_MAYSHARE, VM_READ, VM_WRITE, vmaLayout, type VmaLayout } from '../model/mm.js';
@@ -36,6 +36,7 @@ import { parseMountinfo, type MountInfo } from './procfs/mountinfo.js';
 import { parseInetTable, parseNetlink, parseUnix, udpHashSlots, type InetRow, type UnixRow } from './procfs/net.js';
 import { errCode, isGone, listDir, readLink, readSingle, readText, readUtf8 } from './procfs/read.js';
 import { readLinksParallel } from './procfs/readlinks.js';
+import { fdOpAt, readFdOpsBpf, type BpfFdOps } from './bpf_fd_links.js';
 import { parseSlabinfo } from './procfs/slabinfo.js';
 import { parseSmaps, type SmapsRow } from './procfs/smaps.js';
 import { parseStat, type ProcStat } from './procfs/stat.js';
@@ -122,6 +123,8 @@ export interface HostReport {
   fdLinks?: 'bpf' | 'procfs';
   /** Of the fds listed, how many links were read by readlink (all of them with `'procfs'`; with `'bpf'`, those the iterator did not report). */
   fdLinksByReadlink?: number;
+  /** Where {@link openHostWithReport} listed the fd tables (see `fdTables`); set when the first table is listed. */
+  fdTables?: 'bpf' | 'procfs';
 }
 
 /** Nanoseconds per clock tick: USER_HZ is 100 on every Linux ABI. */
@@ -354,19 +357,37 @@ async function fdTablesBpf(how: 'auto' | 'bpf', pids: readonly number[] | undefi
   return null;
 }
 
-/** `options.fdLinks`, checked: EINVAL for another value, or for `'bpf'` over a captured tree; `'procfs'` where only that can read. */
-function fdLinksOption(options: HostAsyncOptions): 'auto' | 'bpf' | 'procfs' {
+/** `options.fdLinks` (named `what` in errors), checked: EINVAL for another value, or for `'bpf'` over a captured tree; `'procfs'` where only that can read. */
+function fdLinksOption(options: HostAsyncOptions, what = 'fdLinks'): 'auto' | 'bpf' | 'procfs' {
   const how = options.fdLinks ?? 'auto';
-  if (how !== 'auto' && how !== 'bpf' && how !== 'procfs') throw new BpfError('EINVAL', `fdLinks must be 'auto', 'bpf' or 'procfs', not ${String(how)}`);
+  if (how !== 'auto' && how !== 'bpf' && how !== 'procfs') throw new BpfError('EINVAL', `${what} must be 'auto', 'bpf' or 'procfs', not ${String(how)}`);
   if (options.root !== undefined && options.root !== '/') {
-    if (how === 'bpf') throw new BpfError('EINVAL', `fdLinks 'bpf' reads the running kernel, not the tree at ${options.root}`);
+    if (how === 'bpf') throw new BpfError('EINVAL', `${what} 'bpf' reads the running kernel, not the tree at ${options.root}`);
     return 'procfs';
   }
   return how;
 }
 
+/** Options of {@link openHost}: those of {@link readHost}, and where the fd tables are listed from. */
+export interface OpenHostOptions extends HostOptions {
+  /**
+   * Where a process's fd table (its fds, and each file's `f_op` address) is
+   * listed from: `'procfs'`, a readdir of `/proc/PID/fd` when the table is
+   * first accessed (the addresses then from kallsyms, unknown without its
+   * data symbols); `'bpf'`, one pass of the kernel's task_file iterator
+   * (`bpf/task_fd.bpf.c`: fds and `f_op`, no paths) when the first table is
+   * accessed, with /proc for the tables it did not report (this process's
+   * own, processes started since), an error (ENOENT, the reason) where BPF
+   * cannot run; default `'auto'`: `'bpf'` where it runs as it is (as
+   * `fdLinks` of {@link readHostAsync}), else `'procfs'`. Paths, inodes,
+   * flags and positions are read from /proc on first access either way.
+   * {@link HostReport.fdTables} says which one listed them.
+   */
+  fdTables?: 'auto' | 'bpf' | 'procfs';
+}
+
 /** Opens the host as a lazy {@link Kernel} (source `'host'`). See {@link openHostWithReport}. */
-export function openHost(options: HostOptions = {}): Kernel {
+export function openHost(options: OpenHostOptions = {}): Kernel {
   return openHostWithReport(options).kernel;
 }
 
@@ -401,8 +422,9 @@ export function openHost(options: HostOptions = {}): Kernel {
  * console.log(self.files!.count); // reads /proc/<pid>/fd now
  * ```
  */
-export function openHostWithReport(options: HostOptions = {}): { kernel: Kernel; report: HostReport } {
-  const s = startSnapshot(options, true);
+export function openHostWithReport(options: OpenHostOptions = {}): { kernel: Kernel; report: HostReport } {
+  const fdTables = fdLinksOption({ ...options, fdLinks: options.fdTables }, 'fdTables');
+  const s = startSnapshot(options, true, fdTables);
   for (const pid of s.pids) {
     const h = readProcessHead(s, pid);
     if (h) s.procs.push({ pid, nsIno: h.nsIno, kthread: h.kthread, tasks: h.tasks, fds: null, maps: null });
@@ -425,19 +447,24 @@ interface FdLink {
 }
 
 /**
- * A file of the lazy source: its fd and, once read, its link; the fields
- * are read by its process's {@link LazyFiles} on first access. One object
- * per fd, nothing else: a table of 100k fds makes 100k of these and no more.
+ * A file of the lazy source: its fd, its `f_op` address where the kernel's
+ * task_file iterator listed the table, and, once read, its link; the fields
+ * are read by its process's {@link LazyFiles} on first access. Made when a
+ * walk looks its fd up ({@link FdList}), one at a time.
  */
 class HostFile extends KFile {
   /** undefined: not read yet; null: closed since the listing. */
   hostLink: FdLink | null | undefined;
 
-  /** @param link the link when read already */
+  /**
+   * @param link the link when read already
+   * @param hostOp `file->f_op` as the kernel's iterator read it, undefined when the table was listed from /proc
+   */
   constructor(
     fields: LazyFiles,
     readonly hostFd: number,
-    link?: FdLink,
+    link: FdLink | undefined,
+    readonly hostOp: bigint | undefined,
   ) {
     super(null, null, null, 0, 0, null, fields);
     this.hostLink = link;
@@ -475,10 +502,17 @@ class LazyFiles implements KFileFields {
     return this.proc.fopsUnknown();
   }
 
+  f_opAddr(file: KFile): bigint | undefined {
+    return (file as HostFile).hostOp;
+  }
+
   f_op(file: KFile): FileOperations {
     const p = this.proc;
+    const op = (file as HostFile).hostOp;
+    // The kernel's address, named from the link (kallsyms names it where it can).
+    const named = (name: string): FileOperations => (op === undefined ? p.fopsOf(name) : p.fopsAt(name, op));
     const l = this.#link(file);
-    if (!l) return p.fopsOf('');
+    if (!l) return named('');
     // fdinfo `flags` change the kind only for O_PATH (empty_fops), which only a path fd can be.
     let flags = 0;
     if (l.link.charCodeAt(0) === 47) {
@@ -486,13 +520,13 @@ class LazyFiles implements KFileFields {
       if (!ls || (ls.mode & 0o777) === 0) flags = file.f_flags;
     }
     const st = l.st;
-    if (st && st.fops !== undefined && st.fopsFlags === flags) return p.fopsOf(st.fops);
+    if (st && st.fops !== undefined && st.fopsFlags === flags) return named(st.fops);
     const name = fopsName({ link: l.link, mode: l.mode, fstype: l.fstype, flags });
     if (st && flags === 0) {
       st.fops = name;
       st.fopsFlags = 0;
     }
-    return p.fopsOf(name);
+    return named(name);
   }
 
   info(file: KFile): { f_flags: number; f_pos: number } {
@@ -520,6 +554,8 @@ interface LazyProc {
   /** The table the files are in (fdinfo tells their close-on-exec bits). */
   files: FilesStruct;
   fopsOf: (name: string) => FileOperations;
+  /** The table at a real address (the kernel's iterator read it), named `name` unless kallsyms or another table says otherwise. */
+  fopsAt: (name: string, addr: bigint) => FileOperations;
   /** True when kallsyms gives no fops address at all. */
   fopsUnknown: () => boolean;
   /** Reads fd `fd`'s link and stat; null when it is closed by now. */
@@ -550,9 +586,11 @@ interface Snapshot {
   lazy: boolean;
   /** Inode of the reader's pid namespace (`/proc/self/ns/pid`), -1 when unreadable. */
   selfNsIno: number;
+  /** Where the lazy source lists fd tables ({@link OpenHostOptions.fdTables}). */
+  fdTables: 'auto' | 'bpf' | 'procfs';
 }
 
-function startSnapshot(options: HostOptions, lazy = false): Snapshot {
+function startSnapshot(options: HostOptions, lazy = false, fdTables: Snapshot['fdTables'] = 'procfs'): Snapshot {
   // process.hrtime, not the performance global (whose first use loads perf_hooks).
   const t0 = msNow();
   const o = {
@@ -605,7 +643,7 @@ function startSnapshot(options: HostOptions, lazy = false): Snapshot {
   } catch {
     // a captured tree may have no /proc/self
   }
-  return { t0, options, o, root, P, report, denied, deny, pids, kindStat: new Map(), pathStat: new Map(), procs: [], lazy, selfNsIno };
+  return { t0, options, o, root, P, report, denied, deny, pids, kindStat: new Map(), pathStat: new Map(), procs: [], lazy, selfNsIno, fdTables };
 }
 
 /** A monotonic clock in ms. */
@@ -616,7 +654,7 @@ function msNow(): number {
 
 /** Phase 2: the model from the process records (and the system-wide files). */
 function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
-  const { t0, options, o, root, P, report, denied, procs } = s;
+  const { t0, options, o, root, P, report, denied, procs, fdTables } = s;
   const tryRead = (path: string, read: (p: string) => string = readText): string | null => {
     try {
       return read(path);
@@ -687,13 +725,17 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   }
   if (o.ksyms) kernel.stackReader = procStackReader(kernel, P);
   /** The fops table of a name, with its real address when kallsyms has it. */
-  const fopsOf = (name: string): FileOperations => {
+  /** kallsyms' address of a table, read with the first one asked for. */
+  const kallsymsAddr = (name: string): bigint | undefined => {
     if (!fopsAddrs) {
       const text = o.realFops ? readKallsyms() : null;
       fopsAddrs = text ? findSymbols(text, ANY_NAME) : new Map();
       kallsyms = null; // not needed any more
     }
-    const addr = fopsAddrs.get(name);
+    return fopsAddrs.get(name);
+  };
+  const fopsOf = (name: string): FileOperations => {
+    const addr = kallsymsAddr(name);
     return addr === undefined ? kernel.fops(name) : kernel.fops(name, addr, false);
   };
   // Without CONFIG_KALLSYMS_ALL kallsyms lists text and the linker's section markers (`__start_*`,
@@ -780,18 +822,58 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     if (isGone(e)) report.vanished.push(pid);
     else lateDeny(pid, path, e);
   };
-  const loadFiles = (files: FilesStruct, pid: number, leader: Task): void => {
+  // Real f_op addresses the kernel's iterator read, one table per address (named as the bpf source names them).
+  const fopsByAddr = new Map<bigint, FileOperations>();
+  const fopsAt = (name: string, addr: bigint): FileOperations => {
+    let f = fopsByAddr.get(addr);
+    if (!f) {
+      // kallsyms' table of that name where it is this one (a host with data symbols).
+      if (!fopsUnknown() && kallsymsAddr(name) === addr) f = fopsOf(name);
+      else {
+        // The name from the link may give two real tables one name (proc files, devices): kept apart.
+        const prev = kernel.fopsNamed(name);
+        f = kernel.fops(prev && prev.addr !== addr ? `${name}@${addr.toString(16)}` : name, addr, false);
+      }
+      fopsByAddr.set(addr, f);
+    }
+    return f;
+  };
+  /** The tables of the kernel's task_file iterator (one pass at the first table's listing), or null where /proc lists them. */
+  let bpfTables: Map<number, BpfFdOps> | null | undefined = fdTables === 'procfs' ? null : undefined;
+  const tablesFromBpf = (): Map<number, BpfFdOps> | null => {
+    if (bpfTables === undefined) {
+      const r = readFdOpsBpf(options.pids?.length === 1 ? options.pids[0] : undefined, { build: fdTables === 'bpf' });
+      if (!r.ok && fdTables === 'bpf') throw new BpfError('ENOENT', `fdTables 'bpf': ${r.reason}`);
+      bpfTables = r.ok ? r.tables : null;
+    }
+    report.fdTables ??= bpfTables ? 'bpf' : 'procfs';
+    return bpfTables;
+  };
+  const listFiles = (files: FilesStruct, pid: number, leader: Task): FdList | null => {
     const base = `${P}/${pid}`;
     const fdDir = `${base}/fd/`;
-    let listing: FdListing;
-    try {
-      listing = readFdListing(s, base);
-    } catch (e) {
-      lost(pid, `${base}/fd`, e);
-      for (const t of leader.signal.threads.toArray()) if (t.files === files) t.files = null;
-      return;
+    // This process's own table moves while it is read (the iterator's fds, the listing's): always from /proc.
+    const self = P === '/proc' && pid === process.pid;
+    const tables = tablesFromBpf();
+    const bpf = self ? null : (tables?.get(pid) ?? null);
+    let fds: Int32Array;
+    if (bpf) fds = bpf.fds;
+    else {
+      let names: string[];
+      try {
+        names = listDir(`${base}/fd`);
+      } catch (e) {
+        lost(pid, `${base}/fd`, e);
+        for (const t of leader.signal.threads.toArray()) if (t.files === files) t.files = null;
+        return null;
+      }
+      // Node lists a directory sorted by name ("10" before "9"): the fds in numeric order (a typed array sorts natively).
+      fds = new Int32Array(names.length);
+      for (let i = 0; i < names.length; i++) fds[i] = +names[i]!;
+      fds.sort();
     }
-    const { paths } = listing;
+    // The stat cache of the process's mount namespace, read with the first link.
+    let paths: Map<string, StatEntry> | null | undefined;
     const readFdLink = (fd: number): FdLink | null => {
       let link: string;
       try {
@@ -800,6 +882,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
         if (!isGone(e)) lateDeny(pid, fdDir + fd, e);
         return null;
       }
+      if (paths === undefined) paths = statCacheOf(s, base);
       const { ino, mode, dev, st } = statFd(s, fdDir, paths, String(fd), link, null);
       return { link, ino, mode, dev, st, fstype: dev >= 0 ? (fsByDev.get(kdevOfStat(dev)) ?? '') : '' };
     };
@@ -808,31 +891,45 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       pid,
       files,
       fopsOf,
+      fopsAt,
       fopsUnknown,
       readLink: readFdLink,
       socketOf: (l) => (sockByIno.size && l.link.startsWith('socket:[') ? (sockByIno.get(l.ino) ?? null) : null),
       deny: lateDeny,
     };
     const fields = new LazyFiles(proc);
-    // Node lists a directory sorted by name ("10" before "9"): the fds in numeric order (a typed array sorts natively).
-    const names = listing.fdNames!;
-    const fds = new Int32Array(names.length);
-    for (let i = 0; i < names.length; i++) fds[i] = +names[i]!;
-    fds.sort();
-    // The reading process's own listing holds the fd that listed it, closed by now: its links are
-    // read at once, and fds gone by then skipped, as a snapshot does.
-    const self = P === '/proc' && pid === process.pid;
-    for (let i = 0; i < fds.length; i++) {
-      const fd = fds[i]!;
-      let l: FdLink | undefined;
-      if (self) {
-        const r = readFdLink(fd);
-        if (!r) continue;
-        l = r;
+    if (self) {
+      // The listing holds the fd that listed it, closed by now: links read at once, fds gone by then skipped, as a snapshot does.
+      const open: number[] = [];
+      const links: FdLink[] = [];
+      for (const fd of fds) {
+        const l = readFdLink(fd);
+        if (l) {
+          open.push(fd);
+          links.push(l);
+        }
       }
-      kernel.fdInstall(files, new HostFile(fields, fd, l), fd);
-      report.counts.fds++;
+      report.counts.fds += open.length;
+      return { fds: Int32Array.from(open), file: (i) => new HostFile(fields, open[i]!, links[i]!, undefined) };
     }
+    report.counts.fds += fds.length;
+    if (!bpf) return { fds, file: (i) => new HostFile(fields, fds[i]!, undefined, undefined) };
+    // Runs of one kind (100k fds of /dev/null) share one bigint.
+    const { opsLo, opsHi } = bpf;
+    let lo = -1;
+    let hi = -1;
+    let op = 0n;
+    return {
+      fds,
+      file: (i) => {
+        if (opsLo[i] !== lo || opsHi[i] !== hi) {
+          lo = opsLo[i]!;
+          hi = opsHi[i]!;
+          op = fdOpAt(bpf, i);
+        }
+        return new HostFile(fields, fds[i]!, undefined, op);
+      },
+    };
   };
   const loadMm = (mm: MmStruct, pid: number, leader: Task): VmaLayout => {
     const path = { at: `${P}/${pid}/maps` };
@@ -863,7 +960,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     if (s.lazy && !p.kthread) {
       // Read when a walker (or program) first looks: the process may be gone by then, as in the kernel.
       if (o.files) {
-        const loader: FilesLoader = { fds: (fs) => loadFiles(fs, p.pid, leader) };
+        const loader: FilesLoader = { list: (fs) => listFiles(fs, p.pid, leader) };
         // close-on-exec is per fd, in fdinfo's flags: reading the set reads every fd's fdinfo.
         if (o.fdinfo) loader.closeOnExec = (fs) => fs.fd.forEach((f) => f?.f_flags);
         files = new FilesStruct([], [], loader);
@@ -1112,7 +1209,13 @@ type FdListing = Pick<ProcHead, 'fdNames' | 'paths'>;
 
 /** Lists `/proc/PID/fd` (throws the listing's error), or takes the fds the task_file iterator reported. */
 function readFdListing(s: Snapshot, base: string, fds?: readonly number[]): FdListing {
-  // Paths resolve per mount namespace: the stat cache is keyed by it.
+  const paths = statCacheOf(s, base);
+  // The iterator's fd numbers as they are: a string per fd is made only where a path needs one.
+  return { fdNames: fds ?? listDir(`${base}/fd`), paths };
+}
+
+/** The stat cache of a process's fd targets: paths resolve per mount namespace, so it is keyed by it; null when that is unreadable. */
+function statCacheOf(s: Snapshot, base: string): Map<string, StatEntry> | null {
   let mntNs = '';
   try {
     mntNs = readLink(`${base}/ns/mnt`);
@@ -1124,8 +1227,7 @@ function readFdListing(s: Snapshot, base: string, fds?: readonly number[]): FdLi
     paths = s.pathStat.get(mntNs) ?? null;
     if (!paths) s.pathStat.set(mntNs, (paths = new Map()));
   }
-  // The iterator's fd numbers as they are: a string per fd is made only where a path needs one.
-  return { fdNames: fds ?? listDir(`${base}/fd`), paths };
+  return paths;
 }
 
 /**

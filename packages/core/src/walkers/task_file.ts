@@ -44,7 +44,7 @@ export class TaskFileWalker implements Walker<TaskFile> {
       const n = files ? files.nextFd(fd) : -1;
       if (n >= 0) {
         c.fd = n;
-        this.file = files!.fd[n]!.get();
+        this.file = files!.lookupFd(n)!.get();
         return { task, fd: n, file: this.file };
       }
       // This task is done: on to the next one.

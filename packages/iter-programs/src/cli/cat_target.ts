@@ -5,7 +5,7 @@
  * loads the model, the walkers and the dumpers and nothing else. Pins are
  * `cat.ts`'s.
  */
-import { fail } from '@bpf-iter/core';
+import { fail, type HostOptions } from '@bpf-iter/core';
 import { findTarget } from '../registry.js';
 import type { BpfProgramSpec } from '../program.js';
 import { builtinDumper } from './dumpers.js';
@@ -61,7 +61,11 @@ export async function catTargetCommand(io: CliIo, target: string, o: IterOptions
   const spec = targetDumper(target, o.json);
   const bss = dumperBss(target, o);
   // The built-in dumpers print only what /proc/PID/maps shows of vm_flags: skip smaps' cost.
-  const kernel = kernels.get(parseKernelSpec(o.kernel), target, { vmFlags: false });
+  const host: HostOptions = { vmFlags: false };
+  // task_file skips every thread sharing its leader's table (skip_if_dup_files), and the host source
+  // models each thread as sharing it: only a `--tid` walk shows a thread, so only then are threads read.
+  if (target === 'task_file' && o.tid === undefined) host.threads = false;
+  const kernel = kernels.get(parseKernelSpec(o.kernel), target, host);
   const link = loadAndAttach(spec, params, kernel, { bss });
   try {
     await streamIter(io, link.open());

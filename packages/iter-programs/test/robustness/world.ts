@@ -94,10 +94,11 @@ export class World {
       flags: VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE,
     }));
     const fields = { f_op: () => k.fops('ext4_file_operations'), info: () => ({ f_flags: 2, f_pos: 0 }) };
+    // Listed on first access, each file made when a walk looks its fd up (as openHost's tables).
     const files = new FilesStruct([], [], {
-      fds: (fs) => {
+      list: (fs) => {
         this.pending.delete(fs);
-        inos.forEach((ino, i) => k.fdInstall(fs, k.createFile(`/tmp/r${i}`, { inode: { i_ino: ino }, fields }), i));
+        return { fds: Int32Array.from(inos, (_, i) => i), file: (i) => k.createFile(`/tmp/r${i}`, { inode: { i_ino: inos[i]! }, fields }) };
       },
     });
     const mm = new MmStruct(vmaLayout([]), null, (m) => {
