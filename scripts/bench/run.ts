@@ -587,10 +587,32 @@ function lazyVsSnapshot(): void {
   ratioRow('host/lazy-vs-snapshot/task_file', 'host', 'openHost() + task_file dump to the end (64 KiB reads, CPU time)', 'lines', lazy!, 'readHost() + the same dump', snap!, { ratio: 1, text: '>= 1x the snapshot' });
 }
 
-/** The built bin (`pnpm build`, or `npm run bpf-iter` once), or null. */
+/** Newest mtime (ms) of the files under `dir`, 0 when it is missing. */
+function newestMtime(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The built bin, or null. A bin built before the last source change would
+ * measure other code than the tree's, so a full run rebuilds it first
+ * (`pnpm build`) and a smoke run skips the rows.
+ */
 function builtBin(): string | null {
   const bin = join(root, 'packages/iter-programs/bin/bpf-iter.cjs');
-  return existsSync(join(root, 'packages/iter-programs/dist/cli/bpf-iter.cjs')) ? bin : null;
+  const pkgs = ['core', 'iter-kfuncs', 'iter-programs'].map((p) => join(root, 'packages', p));
+  const built = Math.min(...pkgs.map((p) => newestMtime(join(p, 'dist')) || 0));
+  const stale = built === 0 || pkgs.some((p) => newestMtime(join(p, 'src')) > built);
+  if (!stale) return bin;
+  if (smoke) return null;
+  log('  the built bin is older than the sources: pnpm build');
+  const b = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`pnpm build failed: ${(b.stderr || b.stdout).trim().split('\n').slice(-5).join('\n')}`);
+  return bin;
 }
 
 /**
@@ -605,7 +627,7 @@ function builtBin(): string | null {
 function wholeCommands(): void {
   const bin = builtBin();
   if (!bin) {
-    log('  whole-command rows skipped: the bin is not built (pnpm build, or npm run bpf-iter once)');
+    log('  whole-command rows skipped: the bin is not built or older than the sources (pnpm build)');
     return;
   }
   const rounds = Math.max(S.hostRounds, 3);
