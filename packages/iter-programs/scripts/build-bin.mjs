@@ -132,7 +132,9 @@ const common = {
   conditions: ['@bpf-iter/source'],
   // koffi is a native addon required at first use; the metrics SDK is imported by serve.js (tsup's).
   external: ['koffi', '@bpf-iter/metrics'],
-  // Not minified: measured no faster to start (the minified module wrappers compile eagerly).
+  // Whitespace and comments only (names kept: programs are named after their functions): a
+  // smaller bundle to read, copy and compare against its code cache (cat task: ~13 ms less CPU).
+  minifyWhitespace: true,
   sourcemap: true,
   metafile: true,
   logLevel: 'warning',

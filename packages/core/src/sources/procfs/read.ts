@@ -29,6 +29,9 @@ function readAll(path: string): number {
   }
 }
 
+/** readFileSync's options, one object for every call (a string option is copied into a new object per call). */
+const UTF8 = { encoding: 'utf8', flag: 'r' } as const;
+
 /** A char that UTF-8 decoding made of bytes >= 0x80. */
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -41,7 +44,7 @@ const NON_ASCII = /[^\x00-\x7f]/;
  * UTF-8 decoding would change. Throws the fs error (with `code`).
  */
 export function readSingle(path: string): string {
-  const s = readFileSync(path, 'utf8');
+  const s = readFileSync(path, UTF8);
   return NON_ASCII.test(s) ? readText(path) : s;
 }
 
