@@ -35,6 +35,7 @@ export {
   VM_WRITE,
   type Vma,
   type VmaLayout,
+  vmaValues,
   vmFlagSet,
 } from './model/mm.js';
 export {
