@@ -163,7 +163,7 @@ export class VmaWalker implements OpenCodedWalker<Vma> {
 
   /** The first step, or the address space changed: `find_vma` from the saved address. */
   private lookup(mm: MmStruct | null): Vma | null {
-    if (mm === null || this.addr < 0) return this.end();
+    if (mm == null || this.addr < 0) return this.end();
     const old = this.layout;
     let addr = this.addr;
     // Since a step: the end of the VMA last returned (its row of the layout it came from).
