@@ -35,7 +35,6 @@ export {
   VM_WRITE,
   type Vma,
   type VmaLayout,
-  vmaValues,
   vmFlagSet,
 } from './model/mm.js';
 export {

@@ -10,7 +10,7 @@ import { FilesStruct } from './model/files_struct.js';
 import { KmemCache } from './model/kmem_cache.js';
 import type { DmaBuf } from './model/dmabuf.js';
 import { KsymTable } from './model/ksym.js';
-import { MmStruct, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, vmaLayout, vmaValues, type Vma } from './model/mm.js';
+import { MmStruct, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, vmaLayout, type Vma } from './model/mm.js';
 import { initialSockOpts, NetConfig, type SockOpts } from './model/net.js';
 import { PidNamespace, RESERVED_PIDS } from './model/pid_namespace.js';
 import type { Ipv6Route } from './model/route.js';
@@ -535,9 +535,9 @@ export class Kernel {
         out.push(v);
         continue;
       }
-      if (v.vm_start < start) out.push(vmaValues(v, { vm_end: start }));
+      if (v.vm_start < start) out.push({ ...v, vm_end: start });
       // __split_vma: the upper part's pgoff moves by the pages cut off, file or anonymous.
-      if (v.vm_end > end) out.push(vmaValues(v, { vm_start: end, vm_pgoff: v.vm_pgoff === null ? null : v.vm_pgoff + (end - v.vm_start) / PAGE_SIZE }));
+      if (v.vm_end > end) out.push({ ...v, vm_start: end, vm_pgoff: v.vm_pgoff === null ? null : v.vm_pgoff + (end - v.vm_start) / PAGE_SIZE });
     }
     return out;
   }

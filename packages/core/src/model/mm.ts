@@ -53,81 +53,24 @@ export interface Vma {
 }
 
 /**
- * A {@link Vma} value as the walkers and {@link MmStruct.vma} hand it out: a
- * snapshot of one row of a layout, which is never changed in place (mmap and
- * munmap give the address space a new one). `vm_start`, `vm_end` and
- * `vm_mm`, which identify the VMA and which nearly every program reads, are
- * its own fields; the others are read from the row when asked for, so a step
- * fills three fields instead of eight, and the walks allocate half as much
- * (the unused fields cost nothing). `toJSON()` gives every field.
- *
- * A class, not an object literal: V8 pretenures a literal's allocation site
- * once many of its objects survive (a caller keeping snapshots), and every
+ * A {@link Vma} value as the walkers and {@link MmStruct.vma} hand it out: every
+ * field is a plain own data property (a copy, `{ ...vma }`, `JSON.stringify`
+ * and `structuredClone` see all of them, like any other kernel object of the
+ * model). A class, not an object literal: V8 pretenures a literal's allocation
+ * site once many of its objects survive (a caller keeping snapshots), and every
  * later short-lived snapshot would then be allocated in the old generation.
  */
 class VmaSnapshot implements Vma {
-  readonly #l: VmaLayout;
-  readonly #row: number;
-
   constructor(
     readonly vm_start: number,
     readonly vm_end: number,
+    readonly vm_flags: number,
+    readonly vm_flags_unknown: number,
+    readonly vm_pgoff: number | null,
+    readonly vm_file: KFile | null,
     readonly vm_mm: MmStruct,
-    l: VmaLayout,
-    row: number,
-  ) {
-    this.#l = l;
-    this.#row = row;
-  }
-
-  get vm_flags(): number {
-    return this.#l.flags[this.#row]!;
-  }
-
-  get vm_flags_unknown(): number {
-    const u = this.#l.flagsUnknown;
-    return u !== null ? u[this.#row]! : 0;
-  }
-
-  get vm_pgoff(): number | null {
-    const p = this.#l.pgoff[this.#row]!;
-    if (p >= 0) return p;
-    if (p === PGOFF_ANON) return this.vm_start / PAGE_SIZE;
-    if (p === PGOFF_STACK) return (STACK_TOP_MAX - (this.vm_end - this.vm_start)) / PAGE_SIZE;
-    return Number.isNaN(p) ? null : p;
-  }
-
-  get vm_file(): KFile | null {
-    return this.#l.file[this.#row]!;
-  }
-
-  get name(): string | null {
-    return this.#l.name[this.#row]!;
-  }
-
-  /** Every field, as a plain object (what `JSON.stringify` and a copy need: `{ ...vma }` copies only the own fields). */
-  toJSON(): Vma {
-    return vmaValues(this);
-  }
-}
-
-/**
- * The fields of `v` in a plain object, with `changes` applied: how to copy a
- * {@link Vma} (a snapshot's fields other than `vm_start`, `vm_end` and
- * `vm_mm` are getters, which `{ ...v }` leaves out).
- */
-export function vmaValues(v: Vma, changes?: Partial<Vma>): Vma {
-  return {
-    vm_start: v.vm_start,
-    vm_end: v.vm_end,
-    vm_flags: v.vm_flags,
-    vm_flags_unknown: v.vm_flags_unknown,
-    vm_pgoff: v.vm_pgoff,
-    vm_file: v.vm_file,
-    vm_mm: v.vm_mm,
-    name: v.name,
-    ...changes,
-  };
+    readonly name: string | null,
+  ) {}
 }
 
 /**
@@ -155,9 +98,20 @@ export function findVmaIndexIn(l: VmaLayout, biasAt: number, addr: number): numb
  * one place a {@link Vma} value is built ({@link MmStruct.vma}, the walkers).
  */
 export function vmaSnapshot(mm: MmStruct, l: VmaLayout, biasAt: number, i: number): Vma {
-  if (biasAt < 0) return new VmaSnapshot(l.start[i]!, l.end[i]!, mm, l, i);
-  const b = l.biasPool[biasAt + l.region[i]!]!;
-  return new VmaSnapshot(l.start[i]! + b, l.end[i]! + b, mm, l, i);
+  const b = biasAt >= 0 ? l.biasPool[biasAt + l.region[i]!]! : 0;
+  const start = l.start[i]! + b;
+  const end = l.end[i]! + b;
+  const p = l.pgoff[i]!;
+  return new VmaSnapshot(
+    start,
+    end,
+    l.flags[i]!,
+    l.flagsUnknown !== null ? l.flagsUnknown[i]! : 0,
+    p >= 0 ? p : p === PGOFF_ANON ? start / PAGE_SIZE : p === PGOFF_STACK ? (STACK_TOP_MAX - (end - start)) / PAGE_SIZE : Number.isNaN(p) ? null : p,
+    l.file[i]!,
+    mm,
+    l.name[i]!,
+  );
 }
 
 /** Appends `bias` to `l`'s pool of biases; returns its offset. */

@@ -28,7 +28,6 @@ import {
   readHost,
   Socket,
   saveKernel,
-  vmaValues,
   syntheticKernel,
   type Kernel,
 } from '@bpf-iter/core';
@@ -72,7 +71,7 @@ function edgeKernel(): Kernel {
   void held;
   k.mmap(init, { length: 8192, name: '[anon:x]' });
   const mm = init.mm!;
-  const rows = mm.vmas().map((v, i) => (i === 0 ? vmaValues(v, { vm_pgoff: null, vm_flags_unknown: 0x100000 }) : v));
+  const rows = mm.vmas().map((v, i) => (i === 0 ? { ...v, vm_pgoff: null, vm_flags_unknown: 0x100000 } : v));
   mm.setVmas(rows);
   return k;
 }
