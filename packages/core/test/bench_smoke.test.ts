@@ -42,6 +42,10 @@ test('pnpm bench --smoke covers every workload with positive rates', { timeout: 
     'open-coded/task/1k/trio',
     'open-coded/task_vma/1k/bpfForEach',
     'open-coded/task_vma/1k/trio',
+    // task_vma next to a nested loop over per-process Vma[] (above) and to one flat Vma[].
+    'open-coded/task_vma/1k/bpfForEach-vs-flat',
+    'open-coded/task_vma/1k/trio-vs-flat',
+    'open-coded/all-kinds/task_vma/bpfForEach-vs-flat',
     // Every kind next to a plain loop over the same objects, after all kinds ran.
     ...['num', 'bits', 'task', 'task_vma', 'css', 'css_task', 'kmem_cache', 'dmabuf'].map((k) => `open-coded/all-kinds/${k}/bpfForEach`),
     'open-coded/all-kinds/fromIter-vs-range',

@@ -34,15 +34,22 @@ import {
   TaskListWalker,
   TaskVmaWalker,
   TaskWalker,
+  VM_EXEC,
+  VM_MAYREAD,
+  VM_MAYWRITE,
+  VM_READ,
+  VM_WRITE,
   VmaWalker,
   cgroupWalkNext,
   ipv6RouteWalker,
   kmemCacheWalker,
   ksymWalker,
   refStats,
+  syntheticKernel,
   type Cgroup,
   type Task,
   type TaskIterType,
+  type Vma,
   type Walker,
 } from '@bpf-iter/core';
 
@@ -387,7 +394,113 @@ describe('VmaWalker (open-coded task_vma, §7.5.4)', () => {
     const kt = k.createTask({ comm: 'kworker', files: null, mm: null });
     expect(new VmaWalker(kt, 0).next()).toBeNull();
   });
+
+  test('an address space without VMAs: null from address 0 (the walk without a search) and from any address, forever', () => {
+    const k = new Kernel();
+    const [t] = proc(k);
+    for (const addr of [0, 0x10000]) {
+      const w = new VmaWalker(t!, addr);
+      expect(w.start()).toBeNull();
+      expect(w.next()).toBeNull();
+      // A mapping made after the end is not seen: NULL stays NULL.
+      const A = k.mmap(t!, { addr: 0x40000 + addr, length: PAGE_SIZE });
+      expect(w.next()).toBeNull();
+      expect(w.start()).toBeNull();
+      k.munmap(t!, A, PAGE_SIZE);
+    }
+  });
+
+  test('start() is the VMA the walker stands on: the first before any step, then the last one returned; null after the end', () => {
+    const k = new Kernel();
+    const [t] = proc(k);
+    const A = k.mmap(t!, { addr: 0x10000, length: PAGE_SIZE });
+    const B = k.mmap(t!, { addr: 0x20000, length: PAGE_SIZE });
+    const w = new VmaWalker(t!, 0);
+    expect(w.start()!.vm_start).toBe(A);
+    expect(w.start()!.vm_start).toBe(A); // no step
+    expect(w.next()!.vm_start).toBe(B);
+    expect(w.start()!.vm_start).toBe(B);
+    // B unmapped under the walker: start() still shows the snapshot it stands on, next() finds nothing above.
+    k.munmap(t!, B, PAGE_SIZE);
+    expect(w.start()).toMatchObject({ vm_start: B, vm_end: B + PAGE_SIZE });
+    expect(w.next()).toBeNull();
+    expect(w.start()).toBeNull();
+  });
+
+  test('the task losing its address space between steps (exit) ends the walk, for good', () => {
+    const k = new Kernel();
+    const [t, th] = proc(k, 2);
+    k.mmap(t!, { addr: 0x10000, length: PAGE_SIZE });
+    k.mmap(t!, { addr: 0x20000, length: PAGE_SIZE });
+    const w = new VmaWalker(th!, 0);
+    expect(w.next()!.vm_start).toBe(0x10000);
+    const mm = th!.mm;
+    th!.mm = null;
+    expect(w.next()).toBeNull();
+    th!.mm = mm; // not a kernel event; the walker has ended anyway
+    expect(w.next()).toBeNull();
+  });
 });
+
+describe('VMA snapshots (the walkers\' elements)', () => {
+  test('every field is the VMA as it was when stepped on, also after munmap/mmap split or replaced it', () => {
+    const k = new Kernel();
+    const [t] = proc(k);
+    const f = k.createFile('/lib/x.so');
+    const A = k.mmap(t!, { addr: 0x10000, length: 4 * PAGE_SIZE, file: f, offset: 2 * PAGE_SIZE, prot: VM_READ | VM_EXEC });
+    const H = k.mmap(t!, { addr: 0x40000, length: 3 * PAGE_SIZE, name: '[heap]' });
+    const [a, h] = [...walk(t!)];
+    const aFields = { vm_start: A, vm_end: A + 4 * PAGE_SIZE, vm_flags: VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE, vm_flags_unknown: 0, vm_pgoff: 2, vm_file: f, vm_mm: t!.mm, name: null };
+    const hFields = { vm_start: H, vm_end: H + 3 * PAGE_SIZE, vm_flags: VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE, vm_flags_unknown: 0, vm_pgoff: H / PAGE_SIZE, vm_file: null, vm_mm: t!.mm, name: '[heap]' };
+    // Every field is a plain own data property: a spread, JSON and structuredClone give all of them.
+    expect({ ...a! }).toStrictEqual(aFields);
+    expect(Object.keys(h!).sort()).toEqual(Object.keys(hFields).sort());
+    expect({ ...structuredClone({ ...h!, vm_mm: null }), vm_mm: t!.mm }).toStrictEqual(hFields);
+    // Split both in the middle, and map over the hole: the snapshots taken before keep every field.
+    k.munmap(t!, A + PAGE_SIZE, PAGE_SIZE);
+    k.munmap(t!, H + PAGE_SIZE, PAGE_SIZE);
+    k.mmap(t!, { addr: H + PAGE_SIZE, length: PAGE_SIZE, name: '[anon:x]', prot: VM_READ });
+    expect({ ...a! }).toStrictEqual(aFields);
+    expect(JSON.parse(JSON.stringify({ ...h!, vm_mm: null }))).toEqual({ ...hFields, vm_mm: null });
+    expect(h!.name).toBe('[heap]');
+    // After the split: the upper parts' pgoff moved by the pages cut off (__split_vma), for the file and the anonymous mapping.
+    expect([...walk(t!)].map((v) => [v.vm_start, v.vm_pgoff, v.name, v.vm_flags & VM_WRITE])).toEqual([
+      [A, 2, null, 0],
+      [A + 2 * PAGE_SIZE, 4, null, 0],
+      [H, H / PAGE_SIZE, '[heap]', VM_WRITE],
+      [H + PAGE_SIZE, (H + PAGE_SIZE) / PAGE_SIZE, '[anon:x]', 0],
+      [H + 2 * PAGE_SIZE, (H + 2 * PAGE_SIZE) / PAGE_SIZE, '[heap]', VM_WRITE],
+    ]);
+    // A spread with changes leaves the snapshot as it was.
+    expect({ ...a!, vm_end: A + PAGE_SIZE }).toStrictEqual({ ...aFields, vm_end: A + PAGE_SIZE });
+    expect(a!.vm_end).toBe(A + 4 * PAGE_SIZE);
+  });
+
+  test('over a layout shared by many address spaces (synthetic): the walkers\' snapshots equal the address space\'s own, biases applied', () => {
+    const k = syntheticKernel({ seed: 4, processes: 6, threadsPerProcess: 1, filesPerProcess: 1, vmasPerProcess: 12, sockets: 0, containers: 0 });
+    let n = 0;
+    for (let p = k.processes.head; p; p = p.next) {
+      const t = p.value;
+      if (!t.mm) continue;
+      const walked = [...walk(t)].map((v) => ({ ...v }));
+      expect(walked).toStrictEqual(t.mm.vmas().map((v) => ({ ...v })));
+      expect(walked.map((v) => v.vm_start)).toEqual([...walked.map((v) => v.vm_start)].sort((x, y) => x - y));
+      // The stack's pgoff: (STACK_TOP_MAX - size) / PAGE_SIZE; an anonymous mapping's: its start page.
+      const stack = walked.find((v) => v.name === '[stack]')!;
+      expect(stack.vm_pgoff).toBe((0x7ffffffff000 - (stack.vm_end - stack.vm_start)) / PAGE_SIZE);
+      const heap = walked.find((v) => v.name === '[heap]')!;
+      expect(heap.vm_pgoff).toBe(heap.vm_start / PAGE_SIZE);
+      n += walked.length;
+    }
+    expect(n).toBe(6 * 12);
+  });
+});
+
+/** The snapshots a VmaWalker from address 0 returns. */
+function* walk(t: Task): Generator<Vma> {
+  const w = new VmaWalker(t, 0);
+  for (let v = w.next(); v; v = w.next()) yield v;
+}
 
 describe('cgroup walks (§5.11, §5 item 8, §7.5.5)', () => {
   function tree(): { k: Kernel; root: Cgroup; A: Cgroup; A1: Cgroup; B: Cgroup } {

@@ -6,6 +6,11 @@
  *
  * - `plain`: a `for` loop over an array of the objects (the kind collected
  *   them first), the baseline of `pnpm bench`'s all-kinds rows;
+ * - task_vma: `nested`, a `for` loop over each process's own array of its
+ *   VMAs inside a loop over the processes, the same per-process walk as
+ *   `bpfForEach(iterTaskVma, p, 0)` (a per-task iterator) and the baseline
+ *   of its all-kinds row; its ratios are printed to both (`plain` is one flat
+ *   array of every process's VMAs, with no per-process cost at all);
  * - `bare walk`: the same model structure walked by hand with no iterator
  *   at all (list nodes, cgroup tree, each task's address space), the
  *   ceiling of any walker over the model as it is laid out in memory;
@@ -73,7 +78,8 @@ withKernel(kernel, () => {
   const root = kernel.cgroupRoot;
   const procs = bpfForEach(iterTask, null, BPF_TASK_ITER_ALL_PROCS).toArray().filter((t) => t.mm !== null);
   const tasks: Task[] = bpfForEach(iterTask, null, BPF_TASK_ITER_ALL_THREADS).toArray();
-  const vmas: Vma[] = procs.flatMap((p) => bpfForEach(iterTaskVma, p, 0).toArray());
+  const vmasOf: Vma[][] = procs.map((p) => bpfForEach(iterTaskVma, p, 0).toArray());
+  const vmas: Vma[] = vmasOf.flat();
   const cgroups: Cgroup[] = bpfForEach(iterCss, root, BPF_CGROUP_ITER_DESCENDANTS_PRE).toArray();
   const caches = bpfForEach(iterKmemCache).toArray();
   const bufs = bpfForEach(iterDmabuf).toArray();
@@ -87,7 +93,8 @@ withKernel(kernel, () => {
     for (let x = c.children.head; x; x = x.next) preorder(x.value, f);
   };
 
-  const rows: { kind: string; variants: Record<string, () => number> }[] = [
+  /** `bases`: the baselines the ratios are printed to (default `plain`). */
+  const rows: { kind: string; variants: Record<string, () => number>; bases?: string[] }[] = [
     {
       kind: 'num',
       variants: {
@@ -126,8 +133,17 @@ withKernel(kernel, () => {
     },
     {
       kind: 'task_vma',
+      bases: ['nested', 'plain'],
       variants: {
         plain: () => { let n = 0; for (let i = 0; i < vmas.length; i++) if (vmas[i]!.vm_end > vmas[i]!.vm_start) n++; return n; },
+        nested: () => {
+          let n = 0;
+          for (let i = 0; i < vmasOf.length; i++) {
+            const vs = vmasOf[i]!;
+            for (let j = 0; j < vs.length; j++) if (vs[j]!.vm_end > vs[j]!.vm_start) n++;
+          }
+          return n;
+        },
         // Each address space read in place, no snapshot objects.
         'bare walk': () => {
           let n = 0;
@@ -204,9 +220,9 @@ withKernel(kernel, () => {
     const reps = passesFor(Object.values(row.variants)[0]!);
     const timed = bestOf(Object.fromEntries(Object.entries(row.variants).map(([name, fn]) => [name, repeated(fn, reps)])), ROUNDS);
     const m = Object.fromEntries(Object.entries(timed).map(([name, x]) => [name, perPass(x, reps)]));
-    const base = m.plain ? perSec(m.plain) : null;
+    const bases = (row.bases ?? ['plain']).filter((b) => m[b] !== undefined);
     for (const [name, x] of Object.entries(m)) {
-      const ratio = base === null ? '' : `  ratio ${(perSec(x) / base).toFixed(3)}`;
+      const ratio = bases.map((b) => `  ratio${bases.length > 1 ? ` to ${b}` : ''} ${(perSec(x) / perSec(m[b]!)).toFixed(3)}`).join('');
       console.log(`${row.kind.padEnd(11)} ${name.padEnd(12)} ${x.n.toLocaleString('en').padStart(10)} ${(perSec(x) / 1e6).toFixed(1).padStart(8)} M/s${ratio}`);
     }
   }

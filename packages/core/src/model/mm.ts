@@ -53,10 +53,12 @@ export interface Vma {
 }
 
 /**
- * A {@link Vma} value as {@link MmStruct.vma} hands it out. A class, not an
- * object literal: V8 pretenures a literal's allocation site once many of its
- * objects survive (a caller keeping snapshots), and every later short-lived
- * snapshot would then be allocated in the old generation.
+ * A {@link Vma} value as the walkers and {@link MmStruct.vma} hand it out: every
+ * field is a plain own data property (a copy, `{ ...vma }`, `JSON.stringify`
+ * and `structuredClone` see all of them, like any other kernel object of the
+ * model). A class, not an object literal: V8 pretenures a literal's allocation
+ * site once many of its objects survive (a caller keeping snapshots), and every
+ * later short-lived snapshot would then be allocated in the old generation.
  */
 class VmaSnapshot implements Vma {
   constructor(
@@ -209,18 +211,19 @@ export function vmaLayout(
  * mutation copies the layout (copy on write).
  */
 export class MmStruct {
-  /** Tasks using this mm. */
-  users = 0;
-  /** Bumped by every mmap/munmap, so walkers can notice change. */
-  seq = 0;
-
-  #layout: VmaLayout;
-  /** Per-region address shift; null when the layout is this mm's own. */
-  /** Where this mm's per-region biases start in the pool; -1 when the layout is its own. */
-  #biasAt: number;
-  #biasLen: number;
+  // Declared in this order so that the fields a walk reads first (the lazy
+  // load, the layout, the biases' offset, seq) sit together right after the
+  // object's header: one cache line per address space more often than two.
   /** Reads the VMAs on first access (the lazy host source reads `/proc/PID/maps` then); null once run. */
   #load: ((mm: MmStruct) => VmaLayout) | null;
+  #layout: VmaLayout;
+  /** Where this mm's per-region biases start in the pool; -1 when the layout is its own. */
+  #biasAt: number;
+  /** Bumped by every mmap/munmap, so walkers can notice change. */
+  seq = 0;
+  /** Tasks using this mm. */
+  users = 0;
+  #biasLen: number;
 
   /**
    * @param load a source's reader of the VMAs, run once on the first access

@@ -113,47 +113,48 @@ export class TaskVmaWalker implements Walker<TaskVma> {
  * The walk over one task's VMAs from an address, shared by the open-coded
  * `task_vma` iterator (`bpf_iter_task_vma_new(it, task, addr)`) and the
  * `task_vma` target: snapshots of the VMAs whose end is above `addr`,
- * ascending. Steps by index while the address space is unchanged (O(1) per
- * VMA); after an mmap/munmap between steps it looks up the first VMA ending
- * above the last one's end again, as the kernel's `find_vma` from the saved
- * address does. `start()` returns the VMA the walker stands on (the first
- * one before any step), the first `next()` too; null at the end and forever
- * after.
+ * ascending. Steps by row while the address space is unchanged (O(1) per
+ * VMA, no search: a walk from address 0 starts at the first row); after an
+ * mmap/munmap between steps it looks up the first VMA ending above the last
+ * one's end again, as the kernel's `find_vma` from the saved address does.
+ * `start()` returns the VMA the walker stands on (the first one before any
+ * step), the first `next()` too; null at the end and forever after, and
+ * once the task has no address space left (it exited).
  */
 export class VmaWalker implements OpenCodedWalker<Vma> {
   readonly openCoded = true;
-  /** `find_vma` address of the next lookup (the start address, then saved when the address space changes); -1 after the end. */
-  private nextAddr: number;
-  /** Index of the next VMA in `layout` while `mm.seq` is still `seq`. */
-  private index = 0;
+  /** Row in `layout` of the VMA last returned. */
+  private row = -1;
+  /** Rows of `layout`; 0 before the first step and after the end, so that the row step falls through to {@link lookup}. */
+  private count = 0;
+  /** The address space of the last step, its `seq` then, its layout and biases (a layout is never changed in place: mmap/munmap replace it and bump `seq`); null before the first step and after the end. */
   private mm: MmStruct | null = null;
   private seq = 0;
-  /** `mm`'s layout and biases (their offset in the pool) as of `seq`, null before the first lookup and after the end (a layout is never changed in place: mmap/munmap replace it and bump `seq`). */
   private layout: VmaLayout | null = null;
   private biasAt = -1;
-  /** The VMA last returned; undefined before the first step. */
-  private cur: Vma | null | undefined = undefined;
+  /** `find_vma` address of the first step; -1 after the end. */
+  private addr: number;
 
   constructor(
     readonly task: Task,
     addr: number,
   ) {
-    this.nextAddr = addr;
+    this.addr = addr;
   }
 
   start(): Vma | null {
-    return this.cur === undefined ? this.next() : this.cur;
+    if (this.layout === null) return this.addr < 0 ? null : this.next();
+    return vmaSnapshot(this.mm!, this.layout, this.biasAt, this.row);
   }
 
   next(): Vma | null {
     const mm = this.task.mm;
-    const l = this.layout;
-    if (l !== null && mm !== null && mm === this.mm && mm.seq === this.seq) {
+    if (mm === this.mm && mm !== null && mm.seq === this.seq) {
       // The address space is unchanged: the next row.
-      const i = this.index;
-      if (i < l.count) {
-        this.index = i + 1;
-        return (this.cur = vmaSnapshot(mm, l, this.biasAt, i));
+      const i = this.row + 1;
+      if (i < this.count) {
+        this.row = i;
+        return vmaSnapshot(mm, this.layout!, this.biasAt, i);
       }
       return this.end();
     }
@@ -162,28 +163,32 @@ export class VmaWalker implements OpenCodedWalker<Vma> {
 
   /** The first step, or the address space changed: `find_vma` from the saved address. */
   private lookup(mm: MmStruct | null): Vma | null {
-    if (mm === null) return (this.cur = null);
+    if (mm == null || this.addr < 0) return this.end();
     const old = this.layout;
-    if (old !== null) {
-      // The saved address: the end of the VMA last returned (row index - 1 of the layout it came from).
-      const r = this.index - 1;
-      this.nextAddr = old.end[r]! + (this.biasAt >= 0 ? old.biasPool[this.biasAt + old.region[r]!]! : 0);
-    } else if (this.nextAddr < 0) return (this.cur = null);
-    const l = (this.layout = mm.vmaLayout);
-    this.biasAt = mm.vmaBiasAt;
+    let addr = this.addr;
+    // Since a step: the end of the VMA last returned (its row of the layout it came from).
+    if (old !== null) addr = old.end[this.row]! + (this.biasAt >= 0 ? old.biasPool[this.biasAt + old.region[this.row]!]! : 0);
+    const l = mm.vmaLayout;
+    const biasAt = mm.vmaBiasAt;
+    // From address 0 (the usual start): the first row, every end is above it.
+    const i = addr === 0 ? (l.count > 0 ? 0 : -1) : findVmaIndexIn(l, biasAt, addr);
+    if (i < 0) return this.end();
     this.mm = mm;
     this.seq = mm.seq;
-    const i = findVmaIndexIn(l, this.biasAt, this.nextAddr);
-    if (i < 0) return this.end();
-    this.index = i + 1;
-    return (this.cur = vmaSnapshot(mm, l, this.biasAt, i));
+    this.layout = l;
+    this.biasAt = biasAt;
+    this.count = l.count;
+    this.row = i;
+    return vmaSnapshot(mm, l, biasAt, i);
   }
 
   /** Past the last VMA: null from now on. */
   private end(): null {
-    this.nextAddr = -1;
+    this.addr = -1;
+    this.mm = null;
     this.layout = null;
-    return (this.cur = null);
+    this.count = 0;
+    return null;
   }
 
   /** Nothing held: snapshots are values. */

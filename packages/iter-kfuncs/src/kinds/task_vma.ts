@@ -36,7 +36,8 @@ export const iterTaskVma = registerIterKind({
     impl: (_ctx, task: Task, addr: number): VmaWalker => {
       // The verifier rejects a possibly-NULL KF_RCU argument: a load error, not an errno.
       if (task == null) throw new TypeError('bpf_iter_task_vma_new: Possibly NULL pointer passed to trusted arg1');
-      if (!Number.isSafeInteger(addr) || addr < 0) throw new TypeError(`bpf_iter_task_vma_new: addr ${addr} is not a u64 address`);
+      // addr 0 (a walk of the whole address space, the usual call) needs no range check.
+      if (addr !== 0 && (!Number.isSafeInteger(addr) || addr < 0)) throw new TypeError(`bpf_iter_task_vma_new: addr ${addr} is not a u64 address`);
       if (!task.mm || (task.flags & PF_KTHREAD) !== 0) fail('ENOENT', `bpf_iter_task_vma_new: task ${task.pid} has no address space`);
       return new VmaWalker(task, addr);
     },
