@@ -233,7 +233,7 @@ describe('host source over a captured tree', () => {
 
   it('reads fds with fops by kind, inodes, flags, and links sockets', () => {
     const files = kernel.task(100).files!;
-    expect(files.fd.map((f) => f?.f_op.name ?? null)).toEqual(['null_fops', 'socket_file_ops', null, 'pipefifo_fops', 'eventfd_fops', null, null, 'bpf_map_fops']);
+    expect(files.fd.map((f) => f?.f_op.name ?? null)).toEqual(['null_fops', 'socket_file_ops', null, 'pipeanon_fops', 'eventfd_fops', null, null, 'bpf_map_fops']);
     expect(files.fd[1]!.f_inode.i_ino).toBe(5000);
     expect(files.fd[3]!.f_inode.i_ino).toBe(777);
     expect(files.fd[4]!.f_inode.i_ino).toBe(9);
@@ -263,7 +263,7 @@ describe('host source over a captured tree', () => {
       // With data objects in kallsyms the address depends on the kind: the link is read.
       const known = openHostWithReport({ root }).kernel.task(100).files!;
       expect(known.fd[0]!.f_opAddr).toBe(0xffffffff82217c60n);
-      expect(known.fd[3]!.f_opAddr).toBeNull(); // pipefifo_fops is not listed
+      expect(known.fd[3]!.f_opAddr).toBeNull(); // pipeanon_fops is not listed
 
       // Text only (no CONFIG_KALLSYMS_ALL): no file's address is known, whatever its kind.
       put('proc/kallsyms', 'ffffffff81000000 T _text\nffffffff82400000 D __start_rodata\nffffffffc0001000 t mod_fn\t[my_mod]\n');

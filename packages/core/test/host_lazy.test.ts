@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bpfRecords, openHostWithReport, readHostWithReport, TaskFileWalker, TaskVmaWalker, type Kernel, type Task } from '../src/index.js';
 import { availability, suiteTitle } from './bpf_fixture.js';
+import { anonPipeFops } from '../src/sources/procfs/fops.js';
 
 const O_PATH = 0o10000000;
 let dir: string;
@@ -153,6 +154,33 @@ describe.skipIf(!avail.ok)(suiteTitle("lazy host source: fd tables listed by the
     expect(files.fd[h.fds.ro]!.f_op.name).toBe('null_fops');
     expect(files.fd[h.fds.ro]!.f_op.addr).toBe(kern.find((r) => r.fd === h.fds.ro)!.f_op);
     expect(files.fd[h.fds.path]!.f_op.name).toBe('empty_fops');
+  });
+
+  it('names an anonymous pipe and a FIFO by the tables the kernel gives them', async () => {
+    const fifo = path.join(dir, 'fifo');
+    // fd 4: the read end of an anonymous pipe (process substitution), fd 5: the FIFO.
+    const c = spawn('bash', ['-c', `exec 4< <(exec sleep 1000); exec 5<>${JSON.stringify(fifo)}; exec sleep 1000`], { stdio: 'ignore' });
+    try {
+      const t0 = Date.now();
+      while (fs.readlinkSync(`/proc/${c.pid}/exe`, { encoding: 'utf8' }).endsWith('/bash') || !fs.existsSync(`/proc/${c.pid}/fd/5`)) {
+        if (Date.now() - t0 > 10_000) throw new Error('the pipe holder did not start');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const kern = bpfRecords('task_file', { pid: c.pid! });
+      const addrOf = (fd: number) => kern.find((r) => r.fd === fd)!.f_op;
+      const files = openHostWithReport({ ...opts, fdTables: 'bpf' }).kernel.task(c.pid!).files!;
+      const [pipe, ff] = [files.fd[4]!, files.fd[5]!];
+      expect(pipe.path).toMatch(/^pipe:\[\d+\]$/);
+      expect(ff.path).toBe(fifo);
+      expect([pipe.f_op.addr, ff.f_op.addr]).toEqual([addrOf(4), addrOf(5)]);
+      const release = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8');
+      // Since 6.15 the kernel gives anonymous pipes their own table.
+      expect(addrOf(4) !== addrOf(5)).toBe(anonPipeFops(release) === 'pipeanon_fops');
+      expect(pipe.f_op.name).toBe(anonPipeFops(release));
+      expect(ff.f_op.name).toBe('pipefifo_fops');
+    } finally {
+      c.kill('SIGKILL');
+    }
   });
 
   it('skips a process that exited before the tables were listed, and reads this process from /proc', async () => {

@@ -119,6 +119,17 @@ describe('procfs parsers', () => {
     expect(k('/etc', S_IFDIR, 'ext4', 0o10000000)).toBe('empty_fops'); // O_PATH
   });
 
+  it('anonymous pipes have their own table from Linux 6.15; FIFOs keep pipefifo_fops', () => {
+    const pipe = (osrelease: string | null) => fopsName({ link: 'pipe:[7]', mode: 0, fstype: '', flags: 0, osrelease });
+    expect(pipe('6.14.11-amd64')).toBe('pipefifo_fops');
+    expect(pipe('6.15.0')).toBe('pipeanon_fops');
+    expect(pipe('6.18.44-cloud')).toBe('pipeanon_fops');
+    expect(pipe('7.0.1')).toBe('pipeanon_fops');
+    expect(pipe('5.10.0')).toBe('pipefifo_fops');
+    expect(pipe(null)).toBe('pipefifo_fops'); // unknown release: the name every kernel has
+    expect(fopsName({ link: '/tmp/fifo', mode: 0o010600, fstype: 'tmpfs', flags: 0, osrelease: '6.18.0' })).toBe('pipefifo_fops');
+  });
+
   it('a root without /proc gives an empty snapshot and a reason, not an exception', () => {
     const { kernel, report } = readHostWithReport({ root: path.join(os.tmpdir(), 'bpf-iter-no-such-root') });
     expect(kernel.taskCount).toBe(0);

@@ -1097,6 +1097,7 @@ function latin1z(b: Buffer, off: number, len: number): string {
 
 /** The f_op namer over the data symbols and the mounts' file system types. */
 function fopsNamer(kernel: Kernel, dataSyms: Map<bigint, string>, report: BpfReport): FopsOf {
+  const osrelease = readOr('/proc/sys/kernel/osrelease') || null;
   const fsByDev = new Map<number, string>();
   try {
     for (const m of parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))) {
@@ -1113,7 +1114,7 @@ function fopsNamer(kernel: Kernel, dataSyms: Map<bigint, string>, report: BpfRep
     let name = dataSyms.get(addr);
     if (name) report.fopsFromKallsyms++;
     else {
-      name = fopsName({ link: path, mode, fstype: fsByDev.get(dev) ?? '', flags });
+      name = fopsName({ link: path, mode, fstype: fsByDev.get(dev) ?? '', flags, osrelease });
       // The heuristic may give two real tables one name (proc files, devices): keep them apart.
       const prev = kernel.fopsNamed(name);
       if (prev && prev.addr !== addr) name = `${name}@${addr.toString(16)}`;

@@ -521,7 +521,7 @@ class LazyFiles implements KFileFields {
     }
     const st = l.st;
     if (st && st.fops !== undefined && st.fopsFlags === flags) return named(st.fops);
-    const name = fopsName({ link: l.link, mode: l.mode, fstype: l.fstype, flags });
+    const name = fopsName({ link: l.link, mode: l.mode, fstype: l.fstype, flags, osrelease: p.osrelease });
     if (st && flags === 0) {
       st.fops = name;
       st.fopsFlags = 0;
@@ -554,6 +554,8 @@ interface LazyProc {
   /** The table the files are in (fdinfo tells their close-on-exec bits). */
   files: FilesStruct;
   fopsOf: (name: string) => FileOperations;
+  /** The kernel's release, which names some tables (pipes). */
+  osrelease: string | null;
   /** The table at a real address (the kernel's iterator read it), named `name` unless kallsyms or another table says otherwise. */
   fopsAt: (name: string, addr: bigint) => FileOperations;
   /** True when kallsyms gives no fops address at all. */
@@ -694,7 +696,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
         continue;
       }
       const fstype = f.dev >= 0 ? (fsByDev.get(kdevOfStat(f.dev)) ?? '') : '';
-      const name = fopsName({ link: f.link, mode: f.mode, fstype, flags });
+      const name = fopsName({ link: f.link, mode: f.mode, fstype, flags, osrelease });
       f.fops = name;
       fopsNames.add(name);
       if (st) {
@@ -709,7 +711,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
     // Anonymous shared memory and memfds live on the kernel-internal tmpfs (device 0:1, not mounted).
     if (!fstype && row.devMajor === 0) return 'shmem_file_operations';
     const mode = row.path.startsWith('/dev/') && fstype === 'devtmpfs' ? S_IFCHR : S_IFREG;
-    return fopsName({ link: row.path, mode, fstype, flags: 0 });
+    return fopsName({ link: row.path, mode, fstype, flags: 0, osrelease });
   };
   if (o.vmas) for (const p of procs) for (const r of p.maps ?? []) if (r.ino || r.path.startsWith('/')) fopsNames.add(vmaFops(r));
 
@@ -891,6 +893,7 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
       pid,
       files,
       fopsOf,
+      osrelease,
       fopsAt,
       fopsUnknown,
       readLink: readFdLink,

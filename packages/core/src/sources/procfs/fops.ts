@@ -87,6 +87,8 @@ export interface FileKind {
   fstype: string;
   /** fdinfo flags (0 if unknown). */
   flags: number;
+  /** The kernel's release (`/proc/sys/kernel/osrelease`); null or absent if unknown. */
+  osrelease?: string | null;
 }
 
 function procFops(path: string, dir: boolean): string {
@@ -109,6 +111,18 @@ function procFops(path: string, dir: boolean): string {
 }
 
 /**
+ * The table of an anonymous pipe (pipe(2)): its own `pipeanon_fops` since
+ * Linux 6.15, FIFOs keep `pipefifo_fops`; before 6.15 both share
+ * `pipefifo_fops`. An unknown release gets the older name.
+ */
+export function anonPipeFops(osrelease: string | null): string {
+  const m = osrelease ? /^(\d+)\.(\d+)/.exec(osrelease) : null;
+  if (!m) return 'pipefifo_fops';
+  const [maj, min] = [Number(m[1]), Number(m[2])];
+  return maj > 6 || (maj === 6 && min >= 15) ? 'pipeanon_fops' : 'pipefifo_fops';
+}
+
+/**
  * The name of the kernel's `file_operations` table for an open file, by
  * file kind: sockets, pipes, anon inodes by their name, character devices
  * by path, regular files and directories by filesystem type. Unknown kinds
@@ -118,7 +132,7 @@ export function fopsName(k: FileKind): string {
   const { link, mode, fstype, flags } = k;
   if (flags & O_PATH) return 'empty_fops';
   if (link.startsWith('socket:[')) return 'socket_file_ops';
-  if (link.startsWith('pipe:[')) return 'pipefifo_fops';
+  if (link.startsWith('pipe:[')) return anonPipeFops(k.osrelease ?? null);
   if (link.startsWith('anon_inode:')) {
     const name = link.slice('anon_inode:'.length);
     if (ANON_FOPS[name]) return ANON_FOPS[name];
