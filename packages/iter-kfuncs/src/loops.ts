@@ -13,11 +13,25 @@
  */
 import './polyfill.js';
 import type { IterContext } from './kernel-context.js';
-import { kindInternals, type IterKind } from './registry.js';
+import { kindInternals, type IterKind, type KindInternals } from './registry.js';
 import { BpfError } from '@bpf-iter/core';
 import type { LoopCursor } from './loop-step.js';
-import { allocState, EMPTY, stateData, type BpfIter, type KindRecord, type RawKfuncs } from './state.js';
+import {
+  allocState,
+  constructData,
+  destroyData,
+  EMPTY,
+  inProgram,
+  nextRefId,
+  trackReference,
+  type BpfIter,
+  type KindRecord,
+  type RawKfuncs,
+} from './state.js';
 import { iterNum } from './kinds/num.js';
+
+/** The num kind's internals, for {@link bpfFor} and {@link bpfRepeat}. */
+const NUM = kindInternals(iterNum);
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
 
@@ -49,10 +63,13 @@ export function openFrom(src: LoopSource): BpfIter {
  * One pass of a {@link BpfLoop}: an `IterableIterator` over the elements of
  * one constructed iterator, destroyed exactly once.
  *
- * It owns its state, so it steps the kind's `next` implementation directly
- * (no state checks per element: nobody else can reach the state). `next` is
- * an own property, the kind's `LoopStep` for built-in kinds (see
- * loop-step.ts for why each has its own), else the shared {@link sharedStep}.
+ * It owns its iterator: no `BpfIter` state behind it (nobody else could
+ * reach one), the kind's `new` result is held here and stepped directly by
+ * the kind's `next` implementation, with no state checks per element. The
+ * counts, the reference id and a {@link bpfProgram} scope's leak check are
+ * those of a state. `next` is an own property, the kind's `LoopStep` for
+ * built-in kinds (see loop-step.ts for why each has its own), else the
+ * shared {@link sharedStep}.
  */
 export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
   /** The next element; destroys the iterator when the kind's `next` returns NULL or throws. */
@@ -61,35 +78,48 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
   protected done: boolean;
   /** @internal The kind's `next` implementation (for the shared step). */
   protected readonly implNext: (data: unknown) => unknown;
-  /** @internal What the kind's `new` returned. */
+  /** @internal What the kind's `new` returned ({@link EMPTY}: it failed). */
   protected readonly data: unknown;
-  /** @internal The inline range (num): `[cur, hi)`, copied from the state; an ended loop's is empty. */
-  protected cur = 0;
-  protected hi = 0;
-  #it: BpfIter;
-  /** The state is not destroyed yet (`done` may already be true: a failed constructor). */
-  #live = true;
-  #destroy: (it: unknown) => void;
-  #nextName: string;
+  /** @internal The inline range (num): `[cur, hi)`, copied from `data`; an ended loop's is empty. */
+  protected cur: number;
+  protected hi: number;
+  /** The iterator is not destroyed yet (`done` may already be true: a failed constructor). */
+  #live: boolean;
+  readonly #rec: KindRecord;
 
   /** @internal */
-  constructor(src: LoopSource) {
-    const { rec, raw } = src.home;
-    this.#it = openFrom(src);
-    this.data = stateData(this.#it);
-    // A failed constructor: an empty iterator (the kernel's `next` returns NULL at once).
-    this.done = this.data === EMPTY;
-    this.implNext = rec.implNext;
-    this.#destroy = raw.destroy;
-    this.#nextName = rec.nextName;
+  constructor(loop: BpfLoop<E>) {
+    const rec = loop.rec;
+    const data = constructData(rec, loop.ctx, loop.argc, loop.a0, loop.a1, loop.a2, loop.all);
     this.next = (rec.loopStep ?? sharedStep) as unknown as () => IteratorResult<E, undefined>;
-    if (rec.inlineRange && !this.done) {
-      const r = this.data as { cur: number; end: number };
+    // A failed constructor: an empty iterator (the kernel's `next` returns NULL at once).
+    this.done = data === EMPTY;
+    this.implNext = rec.implNext;
+    this.data = data;
+    this.cur = 0;
+    this.hi = 0;
+    this.#live = true;
+    this.#rec = rec;
+    if (rec.inlineRange && data !== EMPTY) {
+      const r = data as { cur: number; end: number };
       this.cur = r.cur;
       this.hi = r.end;
     }
+    const refId = nextRefId();
+    // Cold: inside bpfProgram, the scope's leak check sees the loop like a state.
+    if (inProgram()) {
+      const loop = this;
+      trackReference({
+        refId,
+        get live() {
+          return loop.#live;
+        },
+        [Symbol.dispose]() {
+          loop.finish();
+        },
+      });
+    }
   }
-
   /** Called by `for...of` on `break`, `return` and throw: destroys the iterator. */
   return(): IteratorResult<E, undefined> {
     this.finish();
@@ -108,7 +138,7 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
   /** @internal See {@link LoopCursor.end}. */
   end(v: unknown): IteratorReturnResult<undefined> {
     this.finish();
-    if (v === undefined) throw new BpfError('EPROTO', `${this.#nextName} returned undefined; an exhausted iterator returns null`);
+    if (v === undefined) throw new BpfError('EPROTO', `${this.#rec.nextName} returned undefined; an exhausted iterator returns null`);
     return DONE;
   }
 
@@ -124,7 +154,7 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
     this.hi = this.cur;
     if (this.#live) {
       this.#live = false;
-      this.#destroy(this.#it);
+      destroyData(this.#rec, this.data);
     }
   }
 }
@@ -143,18 +173,14 @@ function sharedStep(this: LoopCursor<unknown> & { readonly implNext: (data: unkn
   return { done, value } as IteratorResult<unknown, undefined>;
 }
 
-/** A new loop iterator over `src`. */
-function loopIterator<E>(src: LoopSource): BpfLoopIterator<E> {
-  return new BpfLoopIterator<E>(src);
-}
 
 /** Async counterpart of {@link BpfLoopIterator} for `for await`. */
 export class BpfAsyncLoopIterator<E> implements AsyncIterableIterator<E>, AsyncDisposable {
   #inner: BpfLoopIterator<E>;
 
   /** @internal */
-  constructor(src: LoopSource) {
-    this.#inner = loopIterator<E>(src);
+  constructor(loop: BpfLoop<E>) {
+    this.#inner = new BpfLoopIterator<E>(loop);
   }
 
   next(): Promise<IteratorResult<E, undefined>> {
@@ -183,24 +209,36 @@ export class BpfAsyncLoopIterator<E> implements AsyncIterableIterator<E>, AsyncD
  * A re-iterable `bpf_for_each` loop: each `for...of` / `for await` over it
  * constructs its own iterator.
  */
-export class BpfLoop<E> implements Iterable<E>, AsyncIterable<E>, LoopSource {
-  // The loop is its own LoopSource: one object less per `bpfForEach(...)`.
+export class BpfLoop<E> implements Iterable<E>, AsyncIterable<E> {
+  // The arguments as fields (all of them in `all` only when more than three): no array per `bpfForEach(...)`.
   /** @internal */
-  readonly home: LoopSource['home'];
+  readonly rec: KindRecord;
   /** @internal */
   readonly ctx: IterContext<any>;
   /** @internal */
-  readonly args: readonly unknown[];
+  readonly argc: number;
+  /** @internal */
+  readonly a0: unknown;
+  /** @internal */
+  readonly a1: unknown;
+  /** @internal */
+  readonly a2: unknown;
+  /** @internal */
+  readonly all: readonly unknown[] | undefined;
 
   /** @internal */
-  constructor(home: LoopSource['home'], ctx: IterContext<any>, args: readonly unknown[]) {
-    this.home = home;
-    this.ctx = ctx;
-    this.args = args;
+  constructor(kind: KindInternals, argc: number, a0: unknown, a1: unknown, a2: unknown, all: readonly unknown[] | undefined) {
+    this.rec = kind.rec;
+    this.ctx = kind.ctx;
+    this.argc = argc;
+    this.a0 = a0;
+    this.a1 = a1;
+    this.a2 = a2;
+    this.all = all;
   }
 
   [Symbol.iterator](): BpfLoopIterator<E> {
-    return loopIterator<E>(this);
+    return new BpfLoopIterator<E>(this);
   }
 
   [Symbol.asyncIterator](): BpfAsyncLoopIterator<E> {
@@ -235,8 +273,7 @@ export class BpfLoop<E> implements Iterable<E>, AsyncIterable<E>, LoopSource {
  * ```
  */
 export function bpfForEach<N extends string, A extends unknown[], E>(kind: IterKind<N, A, E>, ...args: A): BpfLoop<E> {
-  const { home, ctx } = kindInternals(kind);
-  return new BpfLoop<E>(home, ctx, args);
+  return new BpfLoop<E>(kindInternals(kind), args.length, args[0], args[1], args[2], args.length > 3 ? args : undefined);
 }
 
 /**
@@ -252,8 +289,7 @@ export function bpfForEachAsync<N extends string, A extends unknown[], E>(
   kind: IterKind<N, A, E>,
   ...args: A
 ): AsyncIterable<E> {
-  const { home, ctx } = kindInternals(kind);
-  return new BpfLoop<E>(home, ctx, args);
+  return new BpfLoop<E>(kindInternals(kind), args.length, args[0], args[1], args[2], args.length > 3 ? args : undefined);
 }
 
 /**
@@ -268,7 +304,7 @@ export function bpfForEachAsync<N extends string, A extends unknown[], E>(
  * ```
  */
 export function bpfFor(start: number, end: number): BpfLoop<number> {
-  return bpfForEach(iterNum, start, end);
+  return new BpfLoop<number>(NUM, 2, start, end, undefined, undefined);
 }
 
 /** libbpf's `bpf_repeat(n)`: `n` iterations (yielding 0..n-1); zero if n > 8388608 or n < 0. *
@@ -278,5 +314,5 @@ export function bpfFor(start: number, end: number): BpfLoop<number> {
  * ```
  */
 export function bpfRepeat(n: number): BpfLoop<number> {
-  return bpfForEach(iterNum, 0, n);
+  return new BpfLoop<number>(NUM, 2, 0, n, undefined, undefined);
 }

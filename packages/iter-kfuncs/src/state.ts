@@ -53,9 +53,21 @@ export const EMPTY: unique symbol = Symbol('empty iterator');
 let liveTotal = 0;
 let refIds = 0;
 
+/**
+ * What a {@link bpfProgram} scope tracks per construction: a state, or a
+ * `bpfForEach` loop that owns its iterator without one.
+ */
+export interface Reference {
+  /** Constructed and not destroyed yet. */
+  readonly live: boolean;
+  readonly refId: number;
+  /** Destroys it if live. */
+  [Symbol.dispose](): void;
+}
+
 /** An `Unreleased reference` check scope, see {@link bpfProgram}. */
 interface ProgramScope {
-  readonly states: BpfIter[];
+  readonly states: Reference[];
   allocs: number;
 }
 let programScope: ProgramScope | null = null;
@@ -72,7 +84,69 @@ export let makeKfuncs: (rec: KindRecord) => RawKfuncs;
 export let allocState: (home: { rec: KindRecord; raw: RawKfuncs }) => BpfIter;
 /** What the author's `new` returned for a live state ({@link EMPTY} after a failed `new`): a loop that owns the state steps it directly. */
 export let stateData: (it: BpfIter) => unknown;
-let leakCheck: (scope: ProgramScope) => BpfIter | undefined;
+
+/**
+ * The kind's `new` implementation with `argc` arguments: `a0, a1, a2`, or
+ * `all` of them when more than three. Direct calls for the built-in arities, since a spread
+ * call is a generic builtin call per construction.
+ */
+export function callNew(rec: KindRecord, ctx: IterContext<any>, argc: number, a0: unknown, a1: unknown, a2: unknown, all: readonly unknown[] | undefined): unknown {
+  const implNew = rec.implNew;
+  switch (argc) {
+    case 0: return implNew(ctx);
+    case 1: return implNew(ctx, a0);
+    case 2: return implNew(ctx, a0, a1);
+    case 3: return implNew(ctx, a0, a1, a2);
+    default: return implNew(ctx, ...all!);
+  }
+}
+
+/**
+ * @internal A construction without a state (a `bpfForEach` loop owns its
+ * iterator, nobody else can reach it): the kind's `new` called like
+ * {@link RawKfuncs.newWith} does, with the same counts and reference id.
+ * Returns what `new` returned, {@link EMPTY} when it failed (errno ignored,
+ * like `bpf_for_each`). Inside a {@link bpfProgram} the caller registers
+ * itself with {@link trackReference}.
+ */
+export function constructData(rec: KindRecord, ctx: IterContext<any>, argc: number, a0: unknown, a1: unknown, a2: unknown, all: readonly unknown[] | undefined): unknown {
+  let data: unknown;
+  try {
+    data = callNew(rec, ctx, argc, a0, a1, a2, all);
+  } catch (e) {
+    if (!(e instanceof BpfError)) throw e;
+    data = EMPTY;
+    rec.failed++;
+  }
+  rec.constructed++;
+  liveTotal++;
+  return data;
+}
+
+/** @internal The destruction of a {@link constructData} construction (exactly once: the caller guarantees it). */
+export function destroyData(rec: KindRecord, data: unknown): void {
+  rec.destroyed++;
+  liveTotal--;
+  if (data !== EMPTY && rec.implDestroy !== undefined) rec.implDestroy(data);
+}
+
+/** @internal The next reference id, as a state's `new` takes it. */
+export function nextRefId(): number {
+  return ++refIds;
+}
+
+/** @internal True inside a {@link bpfProgram}. */
+export function inProgram(): boolean {
+  return programScope !== null;
+}
+
+/** @internal Lets the enclosing {@link bpfProgram} see a construction (a no-op outside one). */
+export function trackReference(ref: Reference): void {
+  if (programScope !== null) {
+    programScope.states.push(ref);
+    programScope.allocs++;
+  }
+}
 
 export const errors = {
   /** The kernel's `process_iter_arg` message for non-iterator memory. */
@@ -166,7 +240,7 @@ export class BpfIter<N extends string = string, E = unknown> implements Disposab
     isState = (x: unknown): x is BpfIter => typeof x === 'object' && x !== null && #rec in x;
 
     makeKfuncs = (rec: KindRecord): RawKfuncs => {
-      const { implNew, implNext, implDestroy } = rec;
+      const { implNext, implDestroy } = rec;
 
       const newWith = (ctx: IterContext<any>, it: unknown, args: readonly unknown[]): number => {
         if (!isState(it)) throw errors.notStack();
@@ -175,14 +249,7 @@ export class BpfIter<N extends string = string, E = unknown> implements Disposab
         let ret = 0;
         let cause: BpfError | undefined;
         try {
-          // Direct calls for the built-in arities: a spread call is a generic builtin call per construction.
-          switch (args.length) {
-            case 0: data = implNew(ctx); break;
-            case 1: data = implNew(ctx, args[0]); break;
-            case 2: data = implNew(ctx, args[0], args[1]); break;
-            case 3: data = implNew(ctx, args[0], args[1], args[2]); break;
-            default: data = implNew(ctx, ...args);
-          }
+          data = callNew(rec, ctx, args.length, args[0], args[1], args[2], args);
         } catch (e) {
           // Kernel contract: on error, return -errno *and* leave an empty iterator.
           if (!(e instanceof BpfError)) throw e;
@@ -195,7 +262,7 @@ export class BpfIter<N extends string = string, E = unknown> implements Disposab
         it.#drained = data === EMPTY;
         it.#error = ret;
         it.#cause = cause;
-        it.#id = ++refIds;
+        it.#id = nextRefId();
         if (rec.inlineRange) {
           // Failed constructor: an exhausted range, so next() returns NULL.
           const r = data as { cur: number; end: number } | typeof EMPTY;
@@ -205,10 +272,7 @@ export class BpfIter<N extends string = string, E = unknown> implements Disposab
         rec.constructed++;
         if (ret !== 0) rec.failed++;
         liveTotal++;
-        if (programScope !== null) {
-          programScope.states.push(it);
-          programScope.allocs++;
-        }
+        trackReference(it);
         return ret;
       };
 
@@ -315,7 +379,6 @@ export class BpfIter<N extends string = string, E = unknown> implements Disposab
 
     stateData = (it: BpfIter): unknown => it.#data;
 
-    leakCheck = (scope: ProgramScope): BpfIter | undefined => scope.states.find((s) => s.#rec !== null);
   }
 }
 
@@ -344,7 +407,7 @@ export function bpfProgram<R>(fn: () => R): R {
   } finally {
     programScope = outer;
   }
-  const leaked = leakCheck(scope);
+  const leaked = scope.states.find((s) => s.live);
   if (leaked !== undefined) {
     const insn = scope.states.indexOf(leaked);
     for (const s of scope.states) s[Symbol.dispose]();
