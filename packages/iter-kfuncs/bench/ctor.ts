@@ -6,7 +6,7 @@
  *   npx tsx --conditions=@bpf-iter/source packages/iter-kfuncs/bench/ctor.ts
  *
  * Rows, in nanoseconds per loop (best of ROUNDS, default 10, process CPU
- * time, samples of at least 200k loops):
+ * time, samples of 200k loops; `ONLY=regex` picks rows):
  * - `css_task plain` / `css_task walker` / `css_task bpfForEach`: the root
  *   cgroup's tasks, a plain loop over them in an array, core's walker by
  *   hand, and the loop (the all-kinds row);
@@ -96,7 +96,9 @@ withKernel(kernel, () => {
       return n;
     },
   };
-  const m = bestOf(variants, ROUNDS);
+  // ONLY=regex: just the rows it matches.
+  const only = process.env.ONLY === undefined ? null : new RegExp(process.env.ONLY);
+  const m = bestOf(Object.fromEntries(Object.entries(variants).filter(([name]) => only === null || only.test(name))), ROUNDS);
   console.log(`best of ${ROUNDS} rounds (process CPU time), node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`);
   for (const [name, x] of Object.entries(m)) {
     const loops = name.startsWith('task_vma') ? Math.floor(LOOPS / procs.length) * procs.length : name.startsWith('failed') ? LOOPS / 50 : LOOPS;

@@ -22,7 +22,7 @@ import {
   destroyData,
   EMPTY,
   inProgram,
-  nextRefId,
+  lastRefId,
   trackReference,
   type BpfIter,
   type KindRecord,
@@ -59,6 +59,11 @@ export function openFrom(src: LoopSource): BpfIter {
   return it;
 }
 
+/** The loop step of kinds without their own (third-party kinds): the built-in steps' shape, one call site for all. */
+let sharedStep: (this: BpfLoopIterator<unknown>) => IteratorResult<unknown, undefined>;
+/** Lets the enclosing {@link bpfProgram} see a loop's construction (cold). */
+let trackLoop: (loop: BpfLoopIterator<unknown>) => void;
+
 /**
  * One pass of a {@link BpfLoop}: an `IterableIterator` over the elements of
  * one constructed iterator, destroyed exactly once.
@@ -72,54 +77,39 @@ export function openFrom(src: LoopSource): BpfIter {
  * shared {@link sharedStep}.
  */
 export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
+  // `declare`d fields, set once in the constructor (class fields would define each one first, then set it).
   /** The next element; destroys the iterator when the kind's `next` returns NULL or throws. */
-  readonly next: () => IteratorResult<E, undefined>;
+  declare readonly next: () => IteratorResult<E, undefined>;
   /** @internal True once ended (the iterator is destroyed). */
-  protected done: boolean;
-  /** @internal The kind's `next` implementation (for the shared step). */
-  protected readonly implNext: (data: unknown) => unknown;
+  protected declare done: boolean;
   /** @internal What the kind's `new` returned ({@link EMPTY}: it failed). */
-  protected readonly data: unknown;
+  protected declare readonly data: unknown;
   /** @internal The inline range (num): `[cur, hi)`, copied from `data`; an ended loop's is empty. */
-  protected cur: number;
-  protected hi: number;
-  /** The iterator is not destroyed yet (`done` may already be true: a failed constructor). */
-  #live: boolean;
-  readonly #rec: KindRecord;
+  protected declare cur: number;
+  protected declare hi: number;
+  /** @internal The kind while the iterator is not destroyed (`done` may already be true: a failed constructor); then null. */
+  protected declare rec: KindRecord | null;
 
-  /** @internal */
+  /** @internal Constructs the iterator: the kind's `new` with the loop's arguments. */
   constructor(loop: BpfLoop<E>) {
+    // Kept small, so that V8 inlines it (and the loop's own object away) into `for...of`.
     const rec = loop.rec;
     const data = constructData(rec, loop.ctx, loop.argc, loop.a0, loop.a1, loop.a2, loop.all);
     this.next = (rec.loopStep ?? sharedStep) as unknown as () => IteratorResult<E, undefined>;
     // A failed constructor: an empty iterator (the kernel's `next` returns NULL at once).
     this.done = data === EMPTY;
-    this.implNext = rec.implNext;
     this.data = data;
     this.cur = 0;
     this.hi = 0;
-    this.#live = true;
-    this.#rec = rec;
+    this.rec = rec;
     if (rec.inlineRange && data !== EMPTY) {
-      const r = data as { cur: number; end: number };
-      this.cur = r.cur;
-      this.hi = r.end;
+      this.cur = (data as { cur: number }).cur;
+      this.hi = (data as { end: number }).end;
     }
-    const refId = nextRefId();
     // Cold: inside bpfProgram, the scope's leak check sees the loop like a state.
-    if (inProgram()) {
-      const loop = this;
-      trackReference({
-        refId,
-        get live() {
-          return loop.#live;
-        },
-        [Symbol.dispose]() {
-          loop.finish();
-        },
-      });
-    }
+    if (inProgram()) trackLoop(this);
   }
+
   /** Called by `for...of` on `break`, `return` and throw: destroys the iterator. */
   return(): IteratorResult<E, undefined> {
     this.finish();
@@ -137,8 +127,10 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
 
   /** @internal See {@link LoopCursor.end}. */
   end(v: unknown): IteratorReturnResult<undefined> {
+    const rec = this.rec;
     this.finish();
-    if (v === undefined) throw new BpfError('EPROTO', `${this.#rec.nextName} returned undefined; an exhausted iterator returns null`);
+    // Only a live iterator's `next` returns undefined (an ended loop's step does not call it).
+    if (v === undefined) throw new BpfError('EPROTO', `${rec?.nextName} returned undefined; an exhausted iterator returns null`);
     return DONE;
   }
 
@@ -152,27 +144,39 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
   protected finish(): void {
     this.done = true;
     this.hi = this.cur;
-    if (this.#live) {
-      this.#live = false;
-      destroyData(this.#rec, this.data);
+    const rec = this.rec;
+    if (rec !== null) {
+      this.rec = null;
+      destroyData(rec, this.data);
     }
   }
-}
 
-/** The loop step of kinds without their own (third-party kinds): the built-in steps' shape, one call site for all. */
-function sharedStep(this: LoopCursor<unknown> & { readonly implNext: (data: unknown) => unknown }): IteratorResult<unknown, undefined> {
-  let done = true;
-  let value = null;
-  try {
-    if (this.done === false) value = this.implNext(this.data);
-  } catch (e) {
-    this.fail(e);
+  static {
+    sharedStep = function (this: BpfLoopIterator<unknown>): IteratorResult<unknown, undefined> {
+      let done = true;
+      let value = null;
+      try {
+        if (this.done === false) value = this.rec!.implNext(this.data);
+      } catch (e) {
+        this.fail(e);
+      }
+      if (value != null) done = false;
+      else value = this.end(value).value;
+      return { done, value } as IteratorResult<unknown, undefined>;
+    };
+    trackLoop = (loop: BpfLoopIterator<unknown>): void => {
+      trackReference({
+        refId: lastRefId(),
+        get live() {
+          return loop.rec !== null;
+        },
+        [Symbol.dispose]() {
+          loop.finish();
+        },
+      });
+    };
   }
-  if (value != null) done = false;
-  else value = this.end(value).value;
-  return { done, value } as IteratorResult<unknown, undefined>;
 }
-
 
 /** Async counterpart of {@link BpfLoopIterator} for `for await`. */
 export class BpfAsyncLoopIterator<E> implements AsyncIterableIterator<E>, AsyncDisposable {
@@ -180,7 +184,7 @@ export class BpfAsyncLoopIterator<E> implements AsyncIterableIterator<E>, AsyncD
 
   /** @internal */
   constructor(loop: BpfLoop<E>) {
-    this.#inner = new BpfLoopIterator<E>(loop);
+    this.#inner = loop[Symbol.iterator]();
   }
 
   next(): Promise<IteratorResult<E, undefined>> {
@@ -212,19 +216,19 @@ export class BpfAsyncLoopIterator<E> implements AsyncIterableIterator<E>, AsyncD
 export class BpfLoop<E> implements Iterable<E>, AsyncIterable<E> {
   // The arguments as fields (all of them in `all` only when more than three): no array per `bpfForEach(...)`.
   /** @internal */
-  readonly rec: KindRecord;
+  declare readonly rec: KindRecord;
   /** @internal */
-  readonly ctx: IterContext<any>;
+  declare readonly ctx: IterContext<any>;
   /** @internal */
-  readonly argc: number;
+  declare readonly argc: number;
   /** @internal */
-  readonly a0: unknown;
+  declare readonly a0: unknown;
   /** @internal */
-  readonly a1: unknown;
+  declare readonly a1: unknown;
   /** @internal */
-  readonly a2: unknown;
+  declare readonly a2: unknown;
   /** @internal */
-  readonly all: readonly unknown[] | undefined;
+  declare readonly all: readonly unknown[] | undefined;
 
   /** @internal */
   constructor(kind: KindInternals, argc: number, a0: unknown, a1: unknown, a2: unknown, all: readonly unknown[] | undefined) {
@@ -272,8 +276,11 @@ export class BpfLoop<E> implements Iterable<E>, AsyncIterable<E> {
  * }
  * ```
  */
-export function bpfForEach<N extends string, A extends unknown[], E>(kind: IterKind<N, A, E>, ...args: A): BpfLoop<E> {
-  return new BpfLoop<E>(kindInternals(kind), args.length, args[0], args[1], args[2], args.length > 3 ? args : undefined);
+export function bpfForEach<N extends string, A extends unknown[], E>(kind: IterKind<N, A, E>, ...args: A): BpfLoop<E>;
+// No rest parameter: its array would be built per call (`arguments` is read only past three arguments).
+export function bpfForEach(kind: IterKind<string, unknown[], unknown>, a0?: unknown, a1?: unknown, a2?: unknown): BpfLoop<unknown> {
+  const argc = arguments.length - 1;
+  return new BpfLoop(kindInternals(kind), argc, a0, a1, a2, argc > 3 ? Array.prototype.slice.call(arguments, 1) : undefined);
 }
 
 /**

@@ -48,7 +48,9 @@ export interface RawKfuncs {
 }
 
 /** Marker for "constructor failed: empty iterator, nothing for the author to free". */
-export const EMPTY: unique symbol = Symbol('empty iterator');
+export const EMPTY: unique symbol = Object.freeze({ empty: true }) as never;
+// An object, not a symbol: the states' data are objects, so `data === EMPTY` stays a pointer comparison (a
+// symbol beside objects makes V8 call its generic StrictEqual for every loop's construction).
 
 let liveTotal = 0;
 let refIds = 0;
@@ -120,6 +122,7 @@ export function constructData(rec: KindRecord, ctx: IterContext<any>, argc: numb
   }
   rec.constructed++;
   liveTotal++;
+  refIds++;
   return data;
 }
 
@@ -130,9 +133,9 @@ export function destroyData(rec: KindRecord, data: unknown): void {
   if (data !== EMPTY && rec.implDestroy !== undefined) rec.implDestroy(data);
 }
 
-/** @internal The next reference id, as a state's `new` takes it. */
-export function nextRefId(): number {
-  return ++refIds;
+/** @internal The reference id of the last construction (a {@link constructData} takes one like a state's `new`). */
+export function lastRefId(): number {
+  return refIds;
 }
 
 /** @internal True inside a {@link bpfProgram}. */
@@ -262,7 +265,7 @@ export class BpfIter<N extends string = string, E = unknown> implements Disposab
         it.#drained = data === EMPTY;
         it.#error = ret;
         it.#cause = cause;
-        it.#id = nextRefId();
+        it.#id = ++refIds;
         if (rec.inlineRange) {
           // Failed constructor: an exhausted range, so next() returns NULL.
           const r = data as { cur: number; end: number } | typeof EMPTY;
