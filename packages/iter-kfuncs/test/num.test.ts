@@ -155,6 +155,41 @@ describe('observable 8: verifier-style rejections', () => {
     ).toBe(3);
   });
 
+  it('a bpfForEach loop left unfinished inside bpfProgram is an unreleased reference, and is destroyed', () => {
+    const e = (() => {
+      try {
+        bpfProgram(() => {
+          const loop = bpfForEach(iterNum, 0, 10)[Symbol.iterator]();
+          loop.next(); // constructed, never run to the end nor returned
+          expect(liveIterators(iterNum)).toBe(1);
+          return 0;
+        });
+      } catch (err) {
+        return err as BpfError;
+      }
+    })();
+    expect(e).toBeInstanceOf(BpfError);
+    expect(e?.message).toMatch(/^EINVAL: Unreleased reference id=\d+ alloc_insn=0$/);
+    expect(liveIterators(iterNum)).toBe(0);
+  });
+
+  it('bpfForEach loops ended by break, throw or to the end inside bpfProgram are accepted, each destroyed once', () => {
+    const before = liveIterators(iterNum);
+    const s = bpfProgram(() => {
+      let n = 0;
+      for (const v of bpfForEach(iterNum, 0, 10)) if (v === 3) break; else n += v;
+      try {
+        for (const v of bpfForEach(iterNum, 0, 10)) if (v === 2) throw new Error('x');
+      } catch {
+        n += 100;
+      }
+      for (const v of bpfForEach(iterNum, 0, 4)) n += v;
+      return n;
+    });
+    expect(s).toBe(3 + 100 + 6);
+    expect(liveIterators(iterNum)).toBe(before);
+  });
+
   it('new twice on the same slots fails with "expected uninitialized iter_num"', () => {
     const it = iterNum.alloc();
     bpf_iter_num_new(it, 0, 3);
