@@ -11,7 +11,7 @@
  * Workloads and targets: see docs/performance.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
@@ -90,6 +90,23 @@ const gc = gcFn ?? (() => {});
 const S = smoke
   ? { numN: 200_000, numRounds: 3, taskSizes: [1_000, 4_000], taskRounds: 3, dumpTasks: 500, dumpTasks1B: 50, dumpRounds: 1, hostThreads: 50, hostFds: 2_000, hostRounds: 1, memFiles: [2_000, 5_000, 10_000] }
   : { numN: BPF_MAX_LOOPS, numRounds: 15, taskSizes: [10_000, 100_000, 1_000_000], taskRounds: 10, dumpTasks: 100_000, dumpTasks1B: 1_000, dumpRounds: 2, hostThreads: 1_000, hostFds: 100_000, hostRounds: 3, memFiles: [10_000, 100_000, 1_000_000] };
+
+/**
+ * The plain-loop baseline of a per-process VMA walk: a nested loop over each
+ * process's own `Vma[]`, as `bpfForEach(iterTaskVma, proc, 0)` is built once
+ * per process. Its callers pass the same VMA snapshots, so the loop's shared
+ * type feedback stays monomorphic.
+ */
+function nestedVmaLoop(vmasOf: readonly (readonly Vma[])[]): () => number {
+  return () => {
+    let n = 0;
+    for (let i = 0; i < vmasOf.length; i++) {
+      const vs = vmasOf[i]!;
+      for (let j = 0; j < vs.length; j++) if (vs[j]!.vm_end > vs[j]!.vm_start) n++;
+    }
+    return n;
+  };
+}
 /** Loopback TCP connections held during the host dumper rows (2 sockets each, plus the listener). */
 const hostConns = smoke ? 100 : 2_000;
 
@@ -198,14 +215,7 @@ function openCoded(): void {
             for (let i = 0; i < vmaArray.length; i++) if (vmaArray[i]!.vm_end > vmaArray[i]!.vm_start) n++;
             return n;
           },
-          vmaNested: () => {
-            let n = 0;
-            for (let i = 0; i < vmasOf.length; i++) {
-              const vs = vmasOf[i]!;
-              for (let j = 0; j < vs.length; j++) if (vs[j]!.vm_end > vs[j]!.vm_start) n++;
-            }
-            return n;
-          },
+          vmaNested: nestedVmaLoop(vmasOf),
           vmaForEach: () => {
             let n = 0;
             for (const p of procs) for (const v of bpfForEach(iterTaskVma, p, 0)) if (v.vm_end > v.vm_start) n++;
@@ -296,14 +306,7 @@ function everyKind(): void {
     // Each sample walks at least 100k objects (a pass of 10k caches' plain loop takes about 20 µs, and
     // the CPU clock counts microseconds); a row reports one pass: the best sample's time divided by its passes.
     // task_vma's per-process loop is also measured next to a nested plain loop over a Vma[] per process.
-    const nestedVmas = (): number => {
-      let n = 0;
-      for (let i = 0; i < vmasOf.length; i++) {
-        const vs = vmasOf[i]!;
-        for (let j = 0; j < vs.length; j++) if (vs[j]!.vm_end > vs[j]!.vm_start) n++;
-      }
-      return n;
-    };
+    const nestedVmas = nestedVmaLoop(vmasOf);
     for (const k of kinds) {
       const reps = passesFor(k.loop);
       const variants: Record<string, () => number> = { plain: repeated(plainOf(k.id, k.objects), reps), forEach: repeated(k.loop, reps) };
@@ -619,32 +622,18 @@ function lazyVsSnapshot(): void {
   ratioRow('host/lazy-vs-snapshot/task_file', 'host', 'openHost() + task_file dump to the end (64 KiB reads, CPU time)', 'lines', lazy!, 'readHost() + the same dump', snap!, { ratio: 1, text: '>= 1x the snapshot' });
 }
 
-/** Newest mtime (ms) of the files under `dir`, 0 when it is missing. */
-function newestMtime(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
-  }
-  return newest;
-}
-
 /**
- * The built bin, or null. A bin built before the last source change would
- * measure other code than the tree's, so a full run rebuilds it first
- * (`pnpm build`) and a smoke run skips the rows.
+ * The built bin, rebuilt first when a source it is built from is newer
+ * (`scripts/bootstrap.mjs --bin`, as `npm run bpf-iter` does): a stale bin
+ * would measure other code than the tree's. Null when it cannot be built.
  */
 function builtBin(): string | null {
-  const bin = join(root, 'packages/iter-programs/bin/bpf-iter.cjs');
-  const pkgs = ['core', 'iter-kfuncs', 'iter-programs'].map((p) => join(root, 'packages', p));
-  const built = Math.min(...pkgs.map((p) => newestMtime(join(p, 'dist')) || 0));
-  const stale = built === 0 || pkgs.some((p) => newestMtime(join(p, 'src')) > built);
-  if (!stale) return bin;
-  if (smoke) return null;
-  log('  the built bin is older than the sources: pnpm build');
-  const b = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, encoding: 'utf8' });
-  if (b.status !== 0) throw new Error(`pnpm build failed: ${(b.stderr || b.stdout).trim().split('\n').slice(-5).join('\n')}`);
-  return bin;
+  const b = spawnSync(process.execPath, [join(root, 'scripts/bootstrap.mjs'), '--bin'], { cwd: root, encoding: 'utf8' });
+  if (b.status !== 0) {
+    log(`  the bin could not be built: ${(b.stderr || b.stdout).trim().split('\n').slice(-3).join(' ')}`);
+    return null;
+  }
+  return join(root, 'packages/iter-programs/bin/bpf-iter.cjs');
 }
 
 /**
@@ -659,7 +648,7 @@ function builtBin(): string | null {
 function wholeCommands(): void {
   const bin = builtBin();
   if (!bin) {
-    log('  whole-command rows skipped: the bin is not built or older than the sources (pnpm build)');
+    log('  whole-command rows skipped: no built bin');
     return;
   }
   const rounds = Math.max(S.hostRounds, 3);
