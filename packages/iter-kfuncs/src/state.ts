@@ -243,7 +243,7 @@ export class BpfIter<N extends string = string, E = unknown> implements Disposab
     isState = (x: unknown): x is BpfIter => typeof x === 'object' && x !== null && #rec in x;
 
     makeKfuncs = (rec: KindRecord): RawKfuncs => {
-      const { implNext, implDestroy } = rec;
+      const { implNext } = rec;
 
       const newWith = (ctx: IterContext<any>, it: unknown, args: readonly unknown[]): number => {
         if (!isState(it)) throw errors.notStack();
@@ -332,9 +332,7 @@ export class BpfIter<N extends string = string, E = unknown> implements Disposab
         it.#drained = false;
         it.#cur = NO_RANGE;
         it.#end = 0;
-        rec.destroyed++;
-        liveTotal--;
-        if (data !== EMPTY && implDestroy !== undefined) implDestroy(data);
+        destroyData(rec, data);
       };
 
       /**
@@ -381,7 +379,6 @@ export class BpfIter<N extends string = string, E = unknown> implements Disposab
     };
 
     stateData = (it: BpfIter): unknown => it.#data;
-
   }
 }
 

@@ -1017,7 +1017,8 @@ function buildBpfKernel(recs: BpfRecords, report: BpfReport): Kernel {
     nrCpus: possibleCpus(),
     udpHashEntries: udpHashSlots(readUdpHashEntries(), udp.reduce((m, r) => Math.max(m, r.bucket), -1)),
   });
-  kernel.description = `bpf ${readOr('/proc/sys/kernel/hostname')} (Linux ${readOr('/proc/sys/kernel/osrelease')})`;
+  const osrelease = readOr('/proc/sys/kernel/osrelease');
+  kernel.description = `bpf ${readOr('/proc/sys/kernel/hostname')} (Linux ${osrelease})`;
   const uptime = readOr('/proc/uptime');
   if (uptime) kernel.nowNs = Math.round(parseFloat(uptime) * 1e9);
   kernel.unreadable.set('dmabuf', { errno: 'EOPNOTSUPP', reason: 'the bpf source runs no dmabuf iterator yet (the host source reads debugfs dma_buf/bufinfo)' });
@@ -1026,7 +1027,7 @@ function buildBpfKernel(recs: BpfRecords, report: BpfReport): Kernel {
   const wanted = new Set<bigint>();
   for (const f of recs.of('task_file')) wanted.add(f.f_op);
   for (const v of recs.of('task_vma')) if (v.kind === VMA_KIND.file) wanted.add(v.f_op);
-  const fopsOf = fopsNamer(kernel, addKsyms(kernel, recs, wanted), report);
+  const fopsOf = fopsNamer(kernel, addKsyms(kernel, recs, wanted), report, osrelease || null);
   const cgById = addCgroups(kernel, recs.of('cgroup'));
   const sockets = addSockets(kernel, recs, udp);
   for (const r of recs.of('ipv6_route'))
@@ -1095,9 +1096,8 @@ function latin1z(b: Buffer, off: number, len: number): string {
   return b.toString('latin1', off, end);
 }
 
-/** The f_op namer over the data symbols and the mounts' file system types. */
-function fopsNamer(kernel: Kernel, dataSyms: Map<bigint, string>, report: BpfReport): FopsOf {
-  const osrelease = readOr('/proc/sys/kernel/osrelease') || null;
+/** The f_op namer over the data symbols, the mounts' file system types and the kernel's release (it names pipes). */
+function fopsNamer(kernel: Kernel, dataSyms: Map<bigint, string>, report: BpfReport, osrelease: string | null): FopsOf {
   const fsByDev = new Map<number, string>();
   try {
     for (const m of parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))) {
