@@ -126,7 +126,9 @@ export function bestCommand(cmd: string, args: string[], rounds: number): Sample
  * Best CPU time (user + system of the command and its children, as `times`
  * reports them) of a command over `rounds` runs, with its output discarded
  * and its lines counted in a separate run. CPU time is what a loaded machine
- * disturbs least; wall time is in `wallNs` (best of the same runs).
+ * disturbs least; wall time is in `wallNs` (best of the same runs). bash's
+ * `times` reads getrusage (1 ms); dash's, /bin/sh on Debian, counts clock
+ * ticks (10 ms), too coarse for a 100 ms command.
  */
 export function bestCommandCpu(cmd: string, args: string[], rounds: number): Sample & { wallNs: number } {
   const { n, bytes } = runCommand(cmd, args);
@@ -134,7 +136,7 @@ export function bestCommandCpu(cmd: string, args: string[], rounds: number): Sam
   let bestWall = Infinity;
   for (let r = 0; r < rounds; r++) {
     const t0 = process.hrtime.bigint();
-    const out = execFileSync('sh', ['-c', '"$0" "$@" > /dev/null; times', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('bash', ['-c', '"$0" "$@" > /dev/null; times', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     bestWall = Math.min(bestWall, Number(process.hrtime.bigint() - t0));
     // `times`: the shell's user/system, then its children's ("0m1.234s 0m0.567s").
     const child = out.trim().split('\n').pop()!.trim().split(/\s+/);
