@@ -65,7 +65,7 @@ const commandsPlugin = {
  * first use of one of their exports, not when the bundle loads (esbuild would
  * require every built-in a bundled module imports at start-up).
  */
-const LAZY_BUILTINS = ['child_process', 'zlib', 'crypto', 'worker_threads', 'tty', 'stream', 'os'];
+const LAZY_BUILTINS = ['child_process', 'zlib', 'crypto', 'worker_threads', 'tty', 'stream', 'os', 'v8'];
 const require = createRequire(import.meta.url);
 const lazyBuiltinsPlugin = {
   name: 'bpf-iter-lazy-builtins',

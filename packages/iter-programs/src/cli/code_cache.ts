@@ -29,7 +29,40 @@ import { isAscii } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
+
+/**
+ * V8's interrupt budget for the bin: 16x the default (67584 bytes of
+ * bytecode). A CLI run is short: with the default budget V8 tiers functions
+ * run a thousand times (a /proc parser, the printf formatter) up to
+ * TurboFan, whose compiles cost more CPU than they save before the process
+ * exits (`cat task --kernel host` on ~1,100 threads: ~50 ms of its ~150 ms
+ * beyond `node -e 0`); long runs still tier up, a little later.
+ */
+export const CLI_INTERRUPT_BUDGET = 16 * 67584;
+
+/**
+ * The V8 flags the bin sets before it compiles a bundle
+ * ({@link setCliV8Flags}): none that the user's own `node` flags or
+ * `NODE_OPTIONS` already set.
+ */
+export function cliV8Flags(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ''): string[] {
+  const given = [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => /^--(interrupt[-_]budget|no[-_]opt|max[-_]opt|jitless)\b/.test(a));
+  return given ? [] : [`--interrupt-budget=${CLI_INTERRUPT_BUDGET}`];
+}
+
+/**
+ * Sets {@link cliV8Flags} (bin/bpf-iter.cjs, before the first bundle: V8
+ * keeps a code cache only for the flags it was made with, so every run sets
+ * the same ones first). Returns the flags set.
+ */
+export function setCliV8Flags(): string[] {
+  const flags = cliV8Flags();
+  // node:v8 is required on first use (scripts/build-bin.mjs: it loads Node's streams, ~4 ms).
+  if (flags.length) setFlagsFromString(flags.join(' '));
+  return flags;
+}
 
 /** What happened to a bundle's cache when it was loaded. */
 export type CodeCacheStatus =

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checksum, codeCacheDir, importCommand, loadBundle, saveCodeCaches } from '../../src/cli/code_cache.js';
+import { checksum, CLI_INTERRUPT_BUDGET, cliV8Flags, codeCacheDir, importCommand, loadBundle, saveCodeCaches } from '../../src/cli/code_cache.js';
 
 /** A temp dir with a bundle printing `value` and a cache dir below (not created yet). */
 function fixture(value: string): { bundle: string; cache: string } {
@@ -154,5 +154,15 @@ describe('code cache', () => {
     mkdirSync(join(dir, 'cli'));
     writeFileSync(join(dir, 'cli', 'm.mjs'), 'export const answer = 42;\n');
     expect(((await importCommand(join(dir, 'cli'), './m.mjs')) as { answer: number }).answer).toBe(42);
+  });
+
+  it("the bin's V8 flags: a larger interrupt budget, unless the user's node flags or NODE_OPTIONS set the tiering", () => {
+    expect(CLI_INTERRUPT_BUDGET).toBeGreaterThan(67584);
+    expect(cliV8Flags([], '')).toEqual([`--interrupt-budget=${CLI_INTERRUPT_BUDGET}`]);
+    expect(cliV8Flags(['--enable-source-maps'], '--max-old-space-size=512')).toEqual([`--interrupt-budget=${CLI_INTERRUPT_BUDGET}`]);
+    expect(cliV8Flags(['--interrupt-budget=1000'], '')).toEqual([]);
+    expect(cliV8Flags([], '--enable-source-maps --no-opt')).toEqual([]);
+    expect(cliV8Flags(['--max_opt=1'], '')).toEqual([]);
+    expect(cliV8Flags(['--jitless'], '')).toEqual([]);
   });
 });
