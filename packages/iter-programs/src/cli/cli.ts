@@ -84,8 +84,21 @@ function pinCommandSpec(c: Command, io: CliIo): Command {
     });
 }
 
-/** Builds the commander program writing to `io`. */
-export function buildCli(io: CliIo): Command {
+/** How a command ended, for the bin ({@link runCliWhole}). */
+export interface CliRun {
+  /** The exit code (see {@link runCli}). */
+  code: number;
+  /**
+   * The command ran no user code and left nothing running (`targets`,
+   * `version`, `cat TARGET`: a built-in dumper): the bin exits at once
+   * instead of waiting for the event loop to drain and tearing the heap
+   * down (`process.exit`; stdout and stderr are synchronous on Linux).
+   */
+  exitNow: boolean;
+}
+
+/** Builds the commander program writing to `io`; `run.exitNow` is set by the commands that may end the process at once. */
+export function buildCli(io: CliIo, run: CliRun = { code: 0, exitNow: false }): Command {
   const program = new Command('bpf-iter');
   program
     .description('BPF iterators over a modelled kernel, modelled on bpftool')
@@ -116,13 +129,17 @@ export function buildCli(io: CliIo): Command {
     .description('print the version (-j: as JSON)')
     .action((_o: unknown, cmd: Command) => {
       const o = opts<object>(cmd);
+      run.exitNow = true;
       io.stdout.write(o.json ? jsonText(versionInfo(), o) : versionText());
     });
 
   program
     .command('targets')
     .description('list iterator targets, their ctx fields and link parameters')
-    .action(async (_o: unknown, cmd: Command) => (await import('./targets.js')).targetsCommand(io, opts<object>(cmd)));
+    .action(async (_o: unknown, cmd: Command) => {
+      run.exitNow = true;
+      return (await import('./targets.js')).targetsCommand(io, opts<object>(cmd));
+    });
 
   iterOptions(
     program
@@ -144,6 +161,8 @@ export function buildCli(io: CliIo): Command {
     // The bpf source and the snapshot reader are cat.js's: the cat_target bundle reads the host and synthetic kernels.
     const k = o.kernel?.trim();
     if (k === 'bpf' || k?.startsWith('snapshot:')) return (await import('./cat.js')).catCommand(io, what, o);
+    // A built-in dumper on the host or a synthetic kernel: no user code, nothing left running.
+    run.exitNow = true;
     return (await import('./cat_target.js')).catTargetCommand(io, what, o);
   });
 
@@ -276,7 +295,17 @@ export function buildCli(io: CliIo): Command {
  * message` line on stderr), 2 for a usage error.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const program = buildCli(io);
+  return (await runCliWhole(argv, io)).code;
+}
+
+/** {@link runCli}, and whether the process may exit at once ({@link CliRun.exitNow}): the bin's entry. */
+export async function runCliWhole(argv: readonly string[], io: CliIo): Promise<CliRun> {
+  const run: CliRun = { code: 0, exitNow: false };
+  run.code = await parseAndRun(buildCli(io, run), argv, io);
+  return run;
+}
+
+async function parseAndRun(program: Command, argv: readonly string[], io: CliIo): Promise<number> {
   if (argv.length === 0) {
     program.outputHelp({ error: true });
     return EXIT_USAGE;
