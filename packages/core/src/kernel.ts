@@ -34,6 +34,16 @@ export interface KernelOptions {
   udpHashEntries?: number;
 }
 
+/** {@link nsLevels} for the initial namespace as createTask reads it: no level below 0. */
+const NO_LEVELS: readonly PidNamespace[] = [];
+
+/** The pid namespaces from the initial one (level 0) down to `ns`. */
+function nsLevels(ns: PidNamespace): PidNamespace[] {
+  const levels: PidNamespace[] = [];
+  for (let n: PidNamespace | null = ns; n; n = n.parent) levels.unshift(n);
+  return levels;
+}
+
 /** Options of {@link Kernel.createTask}. */
 export interface CreateTaskOptions {
   /** Global pid; allocated when omitted. */
@@ -272,8 +282,8 @@ export class Kernel {
     if (leader && leader.dead) fail('ESRCH', `process ${leader.pid} has exited`);
     const parent = o.parent ?? (leader ? leader.real_parent : null);
     const pidNs = o.pidNs ?? leader?.pidNs ?? parent?.pidNs ?? this.initPidNs;
-    const levels: PidNamespace[] = [];
-    for (let ns: PidNamespace | null = pidNs; ns; ns = ns.parent) levels.unshift(ns);
+    // The namespaces from the initial one down to pidNs; none below it for a task of the initial one (no array per task).
+    const levels: readonly PidNamespace[] = pidNs.parent ? nsLevels(pidNs) : NO_LEVELS;
     const pid = o.pid ?? this.allocPidNr(this.initPidNs);
     if (this.initPidNs.pids.has(pid)) fail('EEXIST', `pid ${pid} in use`);
     const nrs: number[] = [];

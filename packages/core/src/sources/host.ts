@@ -1026,6 +1026,9 @@ function buildHost(s: Snapshot): { kernel: Kernel; report: HostReport } {
   return { kernel, report };
 }
 
+/** The `nsPids` of a task with no pid numbers below its global one (shared: the host source makes one record per thread). */
+const NO_NS_PIDS: number[] = [];
+
 /** `TASK_COMM_LEN - 1`: the bytes of name `task->comm` holds. */
 const TASK_COMM_MAX = 15;
 /** A workqueue worker's name as wq_worker_comm prints it: `kworker/<cpu>:<id>[H]` or `kworker/u<pool>:<id>`, then `-desc` or `+desc`. */
@@ -1052,12 +1055,13 @@ function taskComm(st: ProcStat): string {
  */
 function taskOptions(t: RawTask, pidNs: PidNamespace, cgroup: Cgroup, files?: FilesStruct | null, mm?: MmStruct | null): Omit<CreateTaskOptions, 'parent' | 'group'> {
   const state = taskState(t.stat.state);
-  const nspid = nspidOf(t);
+  // Not read (the reader's pid namespace): the tid alone, no numbers below it.
+  const nspid = t.status?.nspid;
   return {
     pid: t.tid,
     comm: taskComm(t.stat),
     pidNs,
-    nsPids: nspid.length > 1 ? nspid.slice(1) : [],
+    nsPids: nspid && nspid.length > 1 ? nspid.slice(1) : NO_NS_PIDS,
     files,
     mm,
     cgroup,
