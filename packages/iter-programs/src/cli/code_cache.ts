@@ -33,14 +33,15 @@ import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 
 /**
- * V8's interrupt budget for the bin: 16x the default (67584 bytes of
+ * V8's interrupt budget for the bin: 8x the default (67584 bytes of
  * bytecode). A CLI run is short: with the default budget V8 tiers functions
  * run a thousand times (a /proc parser, the printf formatter) up to
  * TurboFan, whose compiles cost more CPU than they save before the process
- * exits (`cat task --kernel host` on ~1,100 threads: ~50 ms of its ~150 ms
- * beyond `node -e 0`); long runs still tier up, a little later.
+ * exits (`cat task --kernel host` on ~1,100 threads: ~45 ms of its ~150 ms
+ * beyond `node -e 0`); long runs still tier up, a little later (8x: `cat
+ * task_file --kernel host` on ~120k fds takes the same CPU; 16x cost it ~10%).
  */
-export const CLI_INTERRUPT_BUDGET = 16 * 67584;
+export const CLI_INTERRUPT_BUDGET = 8 * 67584;
 
 /**
  * The V8 flags the bin sets before it compiles a bundle
