@@ -377,7 +377,7 @@ describe('VmaWalker (open-coded task_vma, §7.5.4)', () => {
     const A = k.mmap(t!, { addr: 0x10000, length: 2 * PAGE_SIZE });
     const B = k.mmap(t!, { addr: 0x20000, length: PAGE_SIZE });
     const list = (addr: number): number[] => {
-      const w = new VmaWalker(t!, addr);
+      const w = new VmaWalker(t!.mm, addr);
       const out: number[] = [];
       for (let v = w.next(); v; v = w.next()) out.push(v.vm_start);
       expect(w.next()).toBeNull();
@@ -392,14 +392,14 @@ describe('VmaWalker (open-coded task_vma, §7.5.4)', () => {
   test('a task without mm yields nothing', () => {
     const k = new Kernel();
     const kt = k.createTask({ comm: 'kworker', files: null, mm: null });
-    expect(new VmaWalker(kt, 0).next()).toBeNull();
+    expect(new VmaWalker(kt.mm, 0).next()).toBeNull();
   });
 
   test('an address space without VMAs: null from address 0 (the walk without a search) and from any address, forever', () => {
     const k = new Kernel();
     const [t] = proc(k);
     for (const addr of [0, 0x10000]) {
-      const w = new VmaWalker(t!, addr);
+      const w = new VmaWalker(t!.mm, addr);
       expect(w.start()).toBeNull();
       expect(w.next()).toBeNull();
       // A mapping made after the end is not seen: NULL stays NULL.
@@ -415,7 +415,7 @@ describe('VmaWalker (open-coded task_vma, §7.5.4)', () => {
     const [t] = proc(k);
     const A = k.mmap(t!, { addr: 0x10000, length: PAGE_SIZE });
     const B = k.mmap(t!, { addr: 0x20000, length: PAGE_SIZE });
-    const w = new VmaWalker(t!, 0);
+    const w = new VmaWalker(t!.mm, 0);
     expect(w.start()!.vm_start).toBe(A);
     expect(w.start()!.vm_start).toBe(A); // no step
     expect(w.next()!.vm_start).toBe(B);
@@ -427,17 +427,19 @@ describe('VmaWalker (open-coded task_vma, §7.5.4)', () => {
     expect(w.start()).toBeNull();
   });
 
-  test('the task losing its address space between steps (exit) ends the walk, for good', () => {
+  test('walks the address space it was given: the task exiting between steps neither ends nor switches the walk', () => {
     const k = new Kernel();
     const [t, th] = proc(k, 2);
     k.mmap(t!, { addr: 0x10000, length: PAGE_SIZE });
     k.mmap(t!, { addr: 0x20000, length: PAGE_SIZE });
-    const w = new VmaWalker(th!, 0);
+    const mm = th!.mm!;
+    const w = new VmaWalker(mm, 0);
     expect(w.next()!.vm_start).toBe(0x10000);
-    const mm = th!.mm;
-    th!.mm = null;
-    expect(w.next()).toBeNull();
-    th!.mm = mm; // not a kernel event; the walker has ended anyway
+    k.exit(th!);
+    expect(th!.mm).toBeNull();
+    const B = w.next()!;
+    expect(B.vm_start).toBe(0x20000);
+    expect(B.vm_mm).toBe(mm);
     expect(w.next()).toBeNull();
   });
 });
@@ -498,7 +500,7 @@ describe('VMA snapshots (the walkers\' elements)', () => {
 
 /** The snapshots a VmaWalker from address 0 returns. */
 function* walk(t: Task): Generator<Vma> {
-  const w = new VmaWalker(t, 0);
+  const w = new VmaWalker(t.mm, 0);
   for (let v = w.next(); v; v = w.next()) yield v;
 }
 

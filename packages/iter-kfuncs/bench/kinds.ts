@@ -14,6 +14,8 @@
  * - `bare walk`: the same model structure walked by hand with no iterator
  *   at all (list nodes, cgroup tree, each task's address space), the
  *   ceiling of any walker over the model as it is laid out in memory;
+ *   task_vma's `task->mm` reads only each task's mm and its VMA count (no
+ *   VMA), the floor every per-task walk pays before its first element;
  * - `bpfForEach` and the trio (`new` / `next` until NULL / `destroy`);
  * - task and css: `after change`, the loop after a list changed (the
  *   walkers step an array of the walk while no list changes and rebuild it
@@ -154,6 +156,9 @@ withKernel(kernel, () => {
           }
           return n;
         },
+        // Only what any walk of a task's VMAs reads before its first VMA (task->mm, the mm's VMA count), no VMA:
+        // the memory floor of a per-task walk (two dependent loads per process, in objects spread over the heap).
+        'task->mm': () => { let n = 0; for (const p of procs) n += p.mm!.vmaCount; return n; },
         bpfForEach: () => { let n = 0; for (const p of procs) for (const v of bpfForEach(iterTaskVma, p, 0)) if (v.vm_end > v.vm_start) n++; return n; },
         trio: () => { let n = 0; for (const p of procs) n += trio(iterTaskVma, [p, 0], (v) => v.vm_end > v.vm_start); return n; },
       },

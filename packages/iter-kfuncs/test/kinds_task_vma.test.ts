@@ -109,14 +109,48 @@ describe('bpf_iter_task_vma (§7.5.4)', () => {
     it.destroy();
   });
 
-  it('the task exiting mid-walk ends the walk (no address space left)', () => {
+  it('the iterator holds the address space it took in new (mmget): the task exiting mid-walk does not end the walk', () => {
     const { k, p } = vmKernel();
+    const mm = p.mm!;
     const seen: number[] = [];
     for (const v of bpfForEach(iterTaskVma, p, 0)) {
       seen.push(v.vm_start);
-      k.exit(p);
+      if (v.vm_start === 0x10000) k.exit(p);
+      expect(v.vm_mm).toBe(mm);
     }
-    expect(seen).toEqual([0x10000]);
+    expect(p.mm).toBeNull();
+    expect(seen).toEqual([0x10000, 0x20000, 0x30000]);
+  });
+
+  it('the reference on the address space is taken once in new and dropped once in destroy (end, break, throw, trio)', () => {
+    const { p, thread } = vmKernel();
+    const mm = p.mm!;
+    const users = mm.users;
+    for (const v of bpfForEach(iterTaskVma, p, 0)) {
+      expect(v.vm_mm).toBe(mm);
+      expect(mm.users).toBe(users + 1);
+    }
+    expect(mm.users).toBe(users);
+    for (const _ of bpfForEach(iterTaskVma, thread, 0)) break;
+    expect(mm.users).toBe(users);
+    expect(() => {
+      for (const _ of bpfForEach(iterTaskVma, p, 0x20000)) throw new Error('body');
+    }).toThrow('body');
+    expect(mm.users).toBe(users);
+    const it = iterTaskVma.alloc();
+    expect(bpf_iter_task_vma_new(it, p, 0)).toBe(0);
+    const inner = iterTaskVma.open(thread, 0);
+    expect(mm.users).toBe(users + 2);
+    bpf_iter_task_vma_destroy(inner);
+    bpf_iter_task_vma_destroy(it);
+    expect(mm.users).toBe(users);
+    // A failed new (-ENOENT) takes nothing; its destroy drops nothing.
+    const { nomm } = vmKernel();
+    const failed = iterTaskVma.alloc();
+    expect(bpf_iter_task_vma_new(failed, nomm, 0)).toBe(ENOENT);
+    bpf_iter_task_vma_destroy(failed);
+    expect(mm.users).toBe(users);
+    expect(liveIterators(iterTaskVma)).toBe(0);
   });
 
   it('checkIterContract with an oracle: VMAs with end > addr, ascending; -ENOENT without an mm', () => {

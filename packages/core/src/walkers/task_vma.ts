@@ -58,11 +58,16 @@ export class TaskVmaWalker implements Walker<TaskVma> {
         op = savedTid !== c.tid ? 'first' : 'find';
       }
       let vma: Vma | null = null;
-      if (op === 'next') vma = this.vmas!.next(); // find_vma(mm, prev_vm_end)
-      else if (op === 'first') vma = (this.vmas = new VmaWalker(task, 0)).start();
+      if (op === 'next') {
+        // find_vma(mm, prev_vm_end); in the address space the task has now if it lost or replaced it (exit, exec) since.
+        const mm = task.mm;
+        if (mm === this.vmas!.mm) vma = this.vmas!.next();
+        else if (mm !== null) vma = (this.vmas = new VmaWalker(mm, this.vma!.vm_end)).start();
+      }
+      else if (op === 'first') vma = (this.vmas = new VmaWalker(task.mm, 0)).start();
       // Nothing paused yet (prev_vm_end 0): the kernel's `0 - 1` wraps to ULONG_MAX and finds nothing.
       else if (c.prev_vm_end > 0) {
-        vma = (this.vmas = new VmaWalker(task, c.prev_vm_end - 1)).start();
+        vma = (this.vmas = new VmaWalker(task.mm, c.prev_vm_end - 1)).start();
         if (vma && vma.vm_start === c.prev_vm_start && vma.vm_end === c.prev_vm_end) vma = this.vmas.next();
       }
       if (vma) {
@@ -110,16 +115,20 @@ export class TaskVmaWalker implements Walker<TaskVma> {
 }
 
 /**
- * The walk over one task's VMAs from an address, shared by the open-coded
- * `task_vma` iterator (`bpf_iter_task_vma_new(it, task, addr)`) and the
- * `task_vma` target: snapshots of the VMAs whose end is above `addr`,
- * ascending. Steps by row while the address space is unchanged (O(1) per
- * VMA, no search: a walk from address 0 starts at the first row); after an
+ * The walk over one address space from an address, shared by the
+ * open-coded `task_vma` iterator (`bpf_iter_task_vma_new(it, task, addr)`)
+ * and the `task_vma` target: snapshots of the VMAs whose end is above
+ * `addr`, ascending. It walks the `mm` it was given (the kernel's iterator
+ * takes `task->mm` once in `new` and keeps it until `destroy`), so a task
+ * that exits or execs mid-walk does not end or switch the walk.
+ *
+ * Steps by row while the address space is unchanged (O(1) per VMA, no
+ * search: a walk from address 0 starts at the first row); after an
  * mmap/munmap between steps it looks up the first VMA ending above the last
  * one's end again, as the kernel's `find_vma` from the saved address does.
  * `start()` returns the VMA the walker stands on (the first one before any
  * step), the first `next()` too; null at the end and forever after, and
- * once the task has no address space left (it exited).
+ * for a null `mm`.
  */
 export class VmaWalker implements OpenCodedWalker<Vma> {
   readonly openCoded = true;
@@ -127,16 +136,16 @@ export class VmaWalker implements OpenCodedWalker<Vma> {
   private row = -1;
   /** Rows of `layout`; 0 before the first step and after the end, so that the row step falls through to {@link lookup}. */
   private count = 0;
-  /** The address space of the last step, its `seq` then, its layout and biases (a layout is never changed in place: mmap/munmap replace it and bump `seq`); null before the first step and after the end. */
-  private mm: MmStruct | null = null;
-  private seq = 0;
+  /** `mm.seq` at the last step (-1 before the first: `seq` is never negative), the layout then and its biases (a layout is never changed in place: mmap/munmap replace it and bump `seq`). */
+  private seq = -1;
   private layout: VmaLayout | null = null;
   private biasAt = -1;
   /** `find_vma` address of the first step; -1 after the end. */
   private addr: number;
 
   constructor(
-    readonly task: Task,
+    /** The address space walked (null: nothing to walk). */
+    readonly mm: MmStruct | null,
     addr: number,
   ) {
     this.addr = addr;
@@ -148,9 +157,9 @@ export class VmaWalker implements OpenCodedWalker<Vma> {
   }
 
   next(): Vma | null {
-    const mm = this.task.mm;
-    if (mm === this.mm && mm !== null && mm.seq === this.seq) {
-      // The address space is unchanged: the next row.
+    const mm = this.mm;
+    if (mm !== null && mm.seq === this.seq) {
+      // The address space is unchanged since the last step: the next row.
       const i = this.row + 1;
       if (i < this.count) {
         this.row = i;
@@ -158,12 +167,13 @@ export class VmaWalker implements OpenCodedWalker<Vma> {
       }
       return this.end();
     }
-    return this.lookup(mm);
+    return this.lookup();
   }
 
   /** The first step, or the address space changed: `find_vma` from the saved address. */
-  private lookup(mm: MmStruct | null): Vma | null {
-    if (mm == null || this.addr < 0) return this.end();
+  private lookup(): Vma | null {
+    const mm = this.mm;
+    if (mm === null || this.addr < 0) return this.end();
     const old = this.layout;
     let addr = this.addr;
     // Since a step: the end of the VMA last returned (its row of the layout it came from).
@@ -173,7 +183,6 @@ export class VmaWalker implements OpenCodedWalker<Vma> {
     // From address 0 (the usual start): the first row, every end is above it.
     const i = addr === 0 ? (l.count > 0 ? 0 : -1) : findVmaIndexIn(l, biasAt, addr);
     if (i < 0) return this.end();
-    this.mm = mm;
     this.seq = mm.seq;
     this.layout = l;
     this.biasAt = biasAt;
@@ -182,15 +191,14 @@ export class VmaWalker implements OpenCodedWalker<Vma> {
     return vmaSnapshot(mm, l, biasAt, i);
   }
 
-  /** Past the last VMA: null from now on. */
+  /** Past the last VMA: null from now on (the row step finds no row, a lookup no address). */
   private end(): null {
     this.addr = -1;
-    this.mm = null;
     this.layout = null;
     this.count = 0;
     return null;
   }
 
-  /** Nothing held: snapshots are values. */
+  /** Nothing held: snapshots are values (the open-coded kind drops its `mm` reference in `destroy`). */
   stop(): void {}
 }

@@ -8,9 +8,11 @@
  * addresses are below 2^53).
  *
  * Elements are snapshots (`Vma` values), as in the newest kernels, which copy
- * each VMA into the iterator under the per-VMA lock: every `next` looks the
- * address space up again, so an `munmap` between steps is seen. The
- * traversal is core's `VmaWalker`.
+ * each VMA into the iterator under the per-VMA lock: an `munmap` between
+ * steps is seen. Like the kernel's `new` (`mmget(task->mm)`), the iterator
+ * takes the task's address space once and holds a reference on it
+ * (`users`) until `destroy`: a task that exits mid-walk does not end it.
+ * The traversal is core's `VmaWalker`.
  */
 import { fail, PF_KTHREAD, VmaWalker, type Task, type Vma } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RCU, KF_RET_NULL } from '../flags.js';
@@ -38,8 +40,11 @@ export const iterTaskVma = registerIterKind({
       if (task == null) throw new TypeError('bpf_iter_task_vma_new: Possibly NULL pointer passed to trusted arg1');
       // addr 0 (a walk of the whole address space, the usual call) needs no range check.
       if (addr !== 0 && (!Number.isSafeInteger(addr) || addr < 0)) throw new TypeError(`bpf_iter_task_vma_new: addr ${addr} is not a u64 address`);
-      if (!task.mm || (task.flags & PF_KTHREAD) !== 0) fail('ENOENT', `bpf_iter_task_vma_new: task ${task.pid} has no address space`);
-      return new VmaWalker(task, addr);
+      const mm = task.mm;
+      if (mm === null || (task.flags & PF_KTHREAD) !== 0) fail('ENOENT', `bpf_iter_task_vma_new: task ${task.pid} has no address space`);
+      // mmget: the walk keeps this address space until destroy (mmput).
+      mm.users++;
+      return new VmaWalker(mm, addr);
     },
   },
   next: {
@@ -54,8 +59,10 @@ export const iterTaskVma = registerIterKind({
     flags: KF_ITER_DESTROY,
     params: [{ name: 'it', type: 'struct bpf_iter_task_vma *' }],
     ret: 'void',
-    // Snapshots are values: nothing to unlock or drop.
-    impl: (): void => {},
+    // mmput; snapshots are values: nothing else to unlock or drop.
+    impl: (w: VmaWalker): void => {
+      w.mm!.users--;
+    },
   },
   // bpfForEach's step: this kind's own, so V8 inlines taskVmaNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {
