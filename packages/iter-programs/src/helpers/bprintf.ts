@@ -537,6 +537,10 @@ export function formatCompiled(c: CompiledFormat, args: ArrayLike<PrintfArg>, na
 /** {@link writeCompiled}: the general printer ({@link formatCompiled}) must print this call. */
 export const WRITE_SLOW = -1;
 
+/** The last address {@link writeCompiled} printed in hex, and its digits. */
+let lastAddr = -1n;
+let lastAddrHex = '';
+
 const DIGITS = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102];
 const DIGITS_UPPER = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 65, 66, 67, 68, 69, 70];
 
@@ -585,8 +589,12 @@ export function writeCompiled(c: CompiledFormat, args: ArrayLike<PrintfArg>, nar
           v = -v;
         }
       } else if (typeof a === 'bigint' && p.hex && p.size === 8 && !p.signed && a >= 0n && a <= 0xffff_ffff_ffff_ffffn && p.width < 0) {
-        // An address: its hex digits.
-        const h = a.toString(16);
+        // An address: its hex digits (one string per run of one address: 100k fds of one kind print one).
+        if (a !== lastAddr) {
+          lastAddr = a;
+          lastAddrHex = a.toString(16);
+        }
+        const h = lastAddrHex;
         const n = h.length;
         if (pos + n > limit) return WRITE_SLOW;
         if (p.upper) for (let j = 0; j < n; j++) buf[pos + j] = DIGITS_UPPER[parseInt(h[j]!, 16)]!;
