@@ -145,8 +145,8 @@ function openFilesHint(): number {
   }
 }
 
-/** What {@link parseFdOps} has gathered so far: one array per field for every table, each table a span of them. */
-interface FdOpsAcc {
+/** @internal What {@link parseFdOps} has gathered so far: one array per field for every table, each table a span of them. */
+export interface FdOpsAcc {
   fds: Int32Array;
   opsLo: Uint32Array;
   opsHi: Uint32Array;
@@ -182,8 +182,10 @@ function parseFdOps(fd: number): Map<number, BpfFdOps> {
 /**
  * The `n` records of one read into `acc` (a function of its own: called once per read, it is
  * optimised as a whole, without the on-stack replacement and exit of one loop over the file).
+ * The arrays grow (doubled) when the open-file count undersized them.
+ * @internal exported for its test
  */
-function keepFdRecords(acc: FdOpsAcc, u32: Uint32Array, n: number): void {
+export function keepFdRecords(acc: FdOpsAcc, u32: Uint32Array, n: number): void {
   let k = acc.k;
   if (k + n > acc.fds.length) {
     const cap = Math.max(acc.fds.length * 2, k + n);
