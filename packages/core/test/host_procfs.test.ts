@@ -82,6 +82,15 @@ describe('procfs parsers', () => {
       expect(configLacksKallsymsAll(gz('off.gz', 'CONFIG_KALLSYMS=y\n# CONFIG_KALLSYMS_ALL is not set\n'))).toBe(true);
       expect(configLacksKallsymsAll(gz('on.gz', 'CONFIG_KALLSYMS=y\nCONFIG_KALLSYMS_ALL=y\n'))).toBe(false);
       expect(configLacksKallsymsAll(gz('silent.gz', 'CONFIG_KALLSYMS=y\n'))).toBe(false);
+      // Configs larger than the prefix decoded first: the option early, late (past the prefix), or cut by its end.
+      const filler = (n: number) => Array.from({ length: n }, (_, i) => `CONFIG_X${i}_${((i * 2654435761) >>> 0).toString(36)}=y`).join('\n') + '\n';
+      expect(configLacksKallsymsAll(gz('big-off-early.gz', `# CONFIG_KALLSYMS_ALL is not set\n${filler(5000)}`))).toBe(true);
+      expect(configLacksKallsymsAll(gz('big-on-early.gz', `CONFIG_KALLSYMS_ALL=y\n${filler(5000)}`))).toBe(false);
+      expect(configLacksKallsymsAll(gz('big-off-late.gz', `${filler(5000)}# CONFIG_KALLSYMS_ALL is not set\n${filler(100)}`))).toBe(true);
+      expect(configLacksKallsymsAll(gz('big-on-late.gz', `${filler(5000)}CONFIG_KALLSYMS_ALL=y\n`))).toBe(false);
+      expect(configLacksKallsymsAll(gz('big-silent.gz', filler(5000)))).toBe(false);
+      // "...is not set" followed by more on its line past the prefix's end: not the option's line.
+      expect(configLacksKallsymsAll(gz('big-longer.gz', `${filler(400)}# CONFIG_KALLSYMS_ALL is not settled\n${filler(5000)}`))).toBe(false);
       writeFileSync(path.join(dir, 'bad.gz'), 'not gzip');
       expect(configLacksKallsymsAll(path.join(dir, 'bad.gz'))).toBe(false);
       expect(configLacksKallsymsAll(path.join(dir, 'missing.gz'))).toBe(false);

@@ -185,6 +185,13 @@ describe('bpf_seq_printf (§6)', () => {
     expect(pf('%8d %8d %8d %lx\n', 1859, 1859, 0, f_op).out).toBe('    1859     1859        0 ffffffff82270aa0\n');
   });
 
+  it('%lx of a run of one address and of addresses that alternate: each line its own digits', () => {
+    const a = 0xffffffff824c6ac0n;
+    const b = 0xffffffff8244c300n;
+    const lines = [a, a, b, a, 0n, BigInt(a), b].map((x) => pf('%lx %lX\n', x, x).out);
+    expect(lines).toEqual(['ffffffff824c6ac0 FFFFFFFF824C6AC0\n', 'ffffffff824c6ac0 FFFFFFFF824C6AC0\n', 'ffffffff8244c300 FFFFFFFF8244C300\n', 'ffffffff824c6ac0 FFFFFFFF824C6AC0\n', '0 0\n', 'ffffffff824c6ac0 FFFFFFFF824C6AC0\n', 'ffffffff8244c300 FFFFFFFF8244C300\n']);
+  });
+
   it('-EINVAL / -ENOSPC leave earlier output of the object in place', () => {
     const out = run((s) => {
       BPF_SEQ_PRINTF(s, 'keep;');

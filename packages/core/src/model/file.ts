@@ -96,7 +96,7 @@ export interface KFileFields {
 /** An open file (`struct file`). Shared between fds after dup and fork. */
 export class KFile extends KObject {
   /** Number of fd slots (in any table) that point at this file. */
-  fdRefs = 0;
+  declare fdRefs: number; // set in the constructor (see KObject's fields)
   #f_op: FileOperations | null;
   #f_flags: number;
   #f_pos: number;
@@ -126,6 +126,7 @@ export class KFile extends KObject {
     super();
     // The kernel's reference is the one held by the fds; see fdRefs.
     this.refcnt = 0;
+    this.fdRefs = 0;
     if (!f_op && !fields) throw new TypeError('KFile: no f_op and no reader of it');
     if ((path === null || f_inode === null) && !fields?.link) throw new TypeError('KFile: no path and no reader of it');
     this.#path = path;

@@ -145,52 +145,73 @@ function openFilesHint(): number {
   }
 }
 
+/** @internal What {@link parseFdOps} has gathered so far: one array per field for every table, each table a span of them. */
+export interface FdOpsAcc {
+  fds: Int32Array;
+  opsLo: Uint32Array;
+  opsHi: Uint32Array;
+  /** Records kept. */
+  k: number;
+  /** The leader whose records are being kept (-1: none yet), and where its span began. */
+  cur: number;
+  from: number;
+  /** tgid, from, to of each span. */
+  spans: number[];
+}
+
 /** Reads a task_fd iterator to EOF, keeping each leader's records (as {@link parseRecords}). */
 function parseFdOps(fd: number): Map<number, BpfFdOps> {
   // Parsed read by read from one buffer (fresh memory costs a page fault per page): reads of a
   // multiple of the record size give whole records, the seq_file buffer holding whole records only.
   const buf = Buffer.allocUnsafeSlow(FD_REC * 2048);
   const u32 = new Uint32Array(buf.buffer, buf.byteOffset, buf.length / 4);
-  // One array per field for every table, sized from the open-file count: each table a view of them.
-  let cap = Math.max(4096, Math.ceil(openFilesHint() * 1.1));
-  let fds = new Int32Array(cap);
-  let opsLo = new Uint32Array(cap);
-  let opsHi = new Uint32Array(cap);
-  const spans: number[] = []; // tgid, from, to
-  let k = 0;
-  let cur = -1;
-  let from = 0;
-  for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) {
-    const end = ((n / FD_REC) | 0) * 6;
-    if (k + end / 6 > cap) {
-      cap = Math.max(cap * 2, k + end / 6);
-      const grow = <T extends Int32Array | Uint32Array>(a: T, b: T): T => (b.set(a.subarray(0, k)), b);
-      fds = grow(fds, new Int32Array(cap));
-      opsLo = grow(opsLo, new Uint32Array(cap));
-      opsHi = grow(opsHi, new Uint32Array(cap));
-    }
-    // A leader's records are consecutive (the kernel walks one task's table at a time); a thread
-    // with a table of its own is not /proc/PID/fd's.
-    for (let w = 0; w < end; w += 6) {
-      const tgid = u32[w]!;
-      if (u32[w + 1] !== tgid) continue;
-      if (tgid !== cur) {
-        if (k > from) spans.push(cur, from, k);
-        cur = tgid;
-        from = k;
-      }
-      fds[k] = u32[w + 2]!;
-      opsLo[k] = u32[w + 4]!;
-      opsHi[k++] = u32[w + 5]!;
-    }
-  }
-  if (k > from) spans.push(cur, from, k);
+  // Sized from the open-file count.
+  const cap = Math.max(4096, Math.ceil(openFilesHint() * 1.1));
+  const acc: FdOpsAcc = { fds: new Int32Array(cap), opsLo: new Uint32Array(cap), opsHi: new Uint32Array(cap), k: 0, cur: -1, from: 0, spans: [] };
+  for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) keepFdRecords(acc, u32, (n / FD_REC) | 0);
+  if (acc.k > acc.from) acc.spans.push(acc.cur, acc.from, acc.k);
+  const { fds, opsLo, opsHi, spans } = acc;
   const tables = new Map<number, BpfFdOps>();
   for (let i = 0; i < spans.length; i += 3) {
     const [tgid, a, b] = [spans[i]!, spans[i + 1]!, spans[i + 2]!];
     if (!tables.has(tgid)) tables.set(tgid, { fds: fds.subarray(a, b), opsLo: opsLo.subarray(a, b), opsHi: opsHi.subarray(a, b) });
   }
   return tables;
+}
+
+/**
+ * The `n` records of one read into `acc` (a function of its own: called once per read, it is
+ * optimised as a whole, without the on-stack replacement and exit of one loop over the file).
+ * The arrays grow (doubled) when the open-file count undersized them.
+ * @internal exported for its test
+ */
+export function keepFdRecords(acc: FdOpsAcc, u32: Uint32Array, n: number): void {
+  let k = acc.k;
+  if (k + n > acc.fds.length) {
+    const cap = Math.max(acc.fds.length * 2, k + n);
+    const grow = <T extends Int32Array | Uint32Array>(a: T, b: T): T => (b.set(a.subarray(0, k)), b);
+    acc.fds = grow(acc.fds, new Int32Array(cap));
+    acc.opsLo = grow(acc.opsLo, new Uint32Array(cap));
+    acc.opsHi = grow(acc.opsHi, new Uint32Array(cap));
+  }
+  const { fds, opsLo, opsHi } = acc;
+  let cur = acc.cur;
+  // A leader's records are consecutive (the kernel walks one task's table at a time); a thread
+  // with a table of its own is not /proc/PID/fd's.
+  for (let w = 0, end = n * 6; w < end; w += 6) {
+    const tgid = u32[w]!;
+    if (u32[w + 1] !== tgid) continue;
+    if (tgid !== cur) {
+      if (k > acc.from) acc.spans.push(cur, acc.from, k);
+      cur = tgid;
+      acc.from = k;
+    }
+    fds[k] = u32[w + 2]!;
+    opsLo[k] = u32[w + 4]!;
+    opsHi[k++] = u32[w + 5]!;
+  }
+  acc.k = k;
+  acc.cur = cur;
 }
 
 /** Reads the iterator to EOF, keeping each leader's records (a thread with its own table is not in /proc/PID/fd). */

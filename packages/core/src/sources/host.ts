@@ -453,20 +453,21 @@ interface FdLink {
  * walk looks its fd up ({@link FdList}), one at a time.
  */
 class HostFile extends KFile {
+  // Declared and set in the constructor, not class fields (see KObject's): one is made per fd walked.
+  declare readonly hostFd: number;
+  /** `file->f_op` as the kernel's iterator read it, undefined when the table was listed from /proc. */
+  declare readonly hostOp: bigint | undefined;
   /** undefined: not read yet; null: closed since the listing. */
-  hostLink: FdLink | null | undefined;
+  declare hostLink: FdLink | null | undefined;
 
   /**
    * @param link the link when read already
    * @param hostOp `file->f_op` as the kernel's iterator read it, undefined when the table was listed from /proc
    */
-  constructor(
-    fields: LazyFiles,
-    readonly hostFd: number,
-    link: FdLink | undefined,
-    readonly hostOp: bigint | undefined,
-  ) {
+  constructor(fields: LazyFiles, hostFd: number, link: FdLink | undefined, hostOp: bigint | undefined) {
     super(null, null, null, 0, 0, null, fields);
+    (this as { hostFd: number }).hostFd = hostFd;
+    (this as { hostOp: bigint | undefined }).hostOp = hostOp;
     this.hostLink = link;
   }
 }

@@ -537,8 +537,13 @@ export function formatCompiled(c: CompiledFormat, args: ArrayLike<PrintfArg>, na
 /** {@link writeCompiled}: the general printer ({@link formatCompiled}) must print this call. */
 export const WRITE_SLOW = -1;
 
-const DIGITS = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102];
-const DIGITS_UPPER = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 65, 66, 67, 68, 69, 70];
+/** The last address {@link writeAddr} printed, and its digits (a run of fds of one kind prints one string). */
+let lastAddr = -1n;
+let lastAddrHex = '';
+
+// The printer is split into small functions, one per kind of piece: each is optimised on its own
+// and quickly (a dump's first run is its only one), and a rare branch taken late deoptimises only
+// its own piece's function.
 
 /**
  * {@link formatCompiled} written straight into `buf` from `at`, with no
@@ -558,79 +563,124 @@ export function writeCompiled(c: CompiledFormat, args: ArrayLike<PrintfArg>, nar
   let pos = at;
   let k = 0;
   let used = 0; // scratch bytes, as formatCompiled counts them
-  for (let i = 0; i < pieces.length; i++) {
+  for (let i = 0; i < pieces.length && pos >= 0; i++) {
     const lit = lits[i];
     if (lit) {
-      const n = lit.length;
-      if (pos + n > limit) return WRITE_SLOW;
-      for (let j = 0; j < n; j++) buf[pos + j] = lit[j]!;
-      pos += n;
+      pos = writeLit(buf, pos, limit, lit);
       continue;
     }
     const p = pieces[i] as Spec;
     const a = args[k++];
     if (p.t === T.Int) {
-      if (p.flags & (ZEROPAD | PLUS | SPACE)) return WRITE_SLOW;
       used = ((used + 3) & ~3) + p.size;
-      let v: number;
-      let neg = false;
-      const base = p.hex ? 16 : 10;
-      if (typeof a === 'number') {
-        if (p.size === 4) v = p.signed ? a | 0 : a >>> 0;
-        else if (Number.isSafeInteger(a) && (p.signed || a >= 0)) v = a;
-        else return WRITE_SLOW;
-        if (v < 0) {
-          if (p.hex) return WRITE_SLOW; // a signed hex conversion: the general printer's sign rules
-          neg = true;
-          v = -v;
-        }
-      } else if (typeof a === 'bigint' && p.hex && p.size === 8 && !p.signed && a >= 0n && a <= 0xffff_ffff_ffff_ffffn && p.width < 0) {
-        // An address: its hex digits.
-        const h = a.toString(16);
-        const n = h.length;
-        if (pos + n > limit) return WRITE_SLOW;
-        if (p.upper) for (let j = 0; j < n; j++) buf[pos + j] = DIGITS_UPPER[parseInt(h[j]!, 16)]!;
-        else for (let j = 0; j < n; j++) buf[pos + j] = h.charCodeAt(j);
-        pos += n;
-        continue;
-      } else return WRITE_SLOW;
-      let nd = 1;
-      for (let x = v; x >= base; x = Math.floor(x / base)) nd++;
-      const len = nd + (neg ? 1 : 0);
-      const w = p.width > len ? p.width : len;
-      if (pos + w > limit) return WRITE_SLOW;
-      const left = (p.flags & LEFT) !== 0;
-      let q = pos;
-      if (!left) for (; q < pos + w - len; q++) buf[q] = 32;
-      if (neg) buf[q++] = 45;
-      const digits = p.upper ? DIGITS_UPPER : DIGITS;
-      for (let j = q + nd - 1; j >= q; j--) {
-        const d = v % base;
-        buf[j] = digits[d]!;
-        v = (v - d) / base;
-      }
-      q += nd;
-      if (left) for (; q < pos + w; q++) buf[q] = 32;
-      pos += w;
+      pos = writeInt(buf, pos, limit, p, a);
     } else if (p.t === T.Str && p.mode === 0 && typeof a === 'string') {
       const n = a.length;
       if (used >= MAX_BPRINTF_BIN_ARGS || n + 1 > MAX_BPRINTF_BIN_ARGS - used) return WRITE_SLOW;
       used += n + 1;
-      const w = p.width > n ? p.width : n;
-      if (pos + w > limit) return WRITE_SLOW;
-      const left = (p.flags & LEFT) !== 0;
-      let q = pos;
-      if (!left) for (; q < pos + w - n; q++) buf[q] = 32;
-      for (let j = 0; j < n; j++) {
-        const ch = a.charCodeAt(j);
-        if (ch > 0x7f) return WRITE_SLOW;
-        buf[q++] = ch;
-      }
-      if (left) for (; q < pos + w; q++) buf[q] = 32;
-      pos += w;
+      pos = writeStr(buf, pos, limit, p, a);
     } else return WRITE_SLOW;
   }
   return pos;
+}
+
+/** A literal piece's bytes at `pos`: the end, or {@link WRITE_SLOW} at `limit`. */
+function writeLit(buf: Uint8Array, pos: number, limit: number, lit: Uint8Array): number {
+  const n = lit.length;
+  if (pos + n > limit) return WRITE_SLOW;
+  for (let j = 0; j < n; j++) buf[pos + j] = lit[j]!;
+  return pos + n;
+}
+
+/** An integer conversion (no `0`, `+` or space flag) of a number, or `%lx` of an address bigint. */
+function writeInt(buf: Uint8Array, pos: number, limit: number, p: IntSpec, a: PrintfArg): number {
+  if (p.flags & (ZEROPAD | PLUS | SPACE)) return WRITE_SLOW;
+  if (typeof a === 'number') {
+    let v: number;
+    if (p.size === 4) v = p.signed ? a | 0 : a >>> 0;
+    else if (Number.isSafeInteger(a) && (p.signed || a >= 0)) v = a;
+    else return WRITE_SLOW;
+    if (v >= 0) return writeDigits(buf, pos, limit, p, v, false);
+    if (p.hex) return WRITE_SLOW; // a signed hex conversion: the general printer's sign rules
+    return writeDigits(buf, pos, limit, p, -v, true);
+  }
+  if (typeof a === 'bigint' && p.hex && p.size === 8 && !p.signed && p.width < 0 && a >= 0n && a <= 0xffff_ffff_ffff_ffffn) return writeAddr(buf, pos, limit, p.upper, a);
+  return WRITE_SLOW;
+}
+
+/** The digits of `v` (>= 0, a safe integer) with the sign and the width's padding. */
+function writeDigits(buf: Uint8Array, pos: number, limit: number, p: IntSpec, v: number, neg: boolean): number {
+  const hex = p.hex;
+  // 32-bit values in integer arithmetic (a division by the constant is a multiply), larger ones in doubles.
+  const small = v <= 0x7fff_ffff;
+  let nd = 1;
+  if (hex) for (let x = v; x >= 16; x = small ? x >>> 4 : Math.floor(x / 16)) nd++;
+  else if (small) for (let x = v; x >= 10; x = (x / 10) | 0) nd++;
+  else for (let x = v; x >= 10; x = Math.floor(x / 10)) nd++;
+  const len = nd + (neg ? 1 : 0);
+  const w = p.width > len ? p.width : len;
+  if (pos + w > limit) return WRITE_SLOW;
+  const left = (p.flags & LEFT) !== 0;
+  let q = pos;
+  if (!left) for (; q < pos + w - len; q++) buf[q] = 32;
+  if (neg) buf[q++] = 45;
+  if (hex) {
+    const digits = p.upper ? DIGITS_UPPER : DIGITS;
+    for (let j = q + nd - 1; j >= q; j--) {
+      const d = small ? v & 15 : v % 16;
+      buf[j] = digits[d]!;
+      v = small ? v >>> 4 : (v - d) / 16;
+    }
+  } else if (small) {
+    for (let j = q + nd - 1; j >= q; j--) {
+      const t = (v / 10) | 0;
+      buf[j] = 48 + v - t * 10;
+      v = t;
+    }
+  } else {
+    for (let j = q + nd - 1; j >= q; j--) {
+      const d = v % 10;
+      buf[j] = 48 + d;
+      v = (v - d) / 10;
+    }
+  }
+  q += nd;
+  if (left) for (; q < pos + w; q++) buf[q] = 32;
+  return pos + w;
+}
+
+const DIGITS = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102];
+const DIGITS_UPPER = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 65, 66, 67, 68, 69, 70];
+
+/** `%lx`/`%lX` of an address (a u64 bigint), no width: its hex digits. */
+function writeAddr(buf: Uint8Array, pos: number, limit: number, upper: boolean, a: bigint): number {
+  if (a !== lastAddr) {
+    lastAddr = a;
+    lastAddrHex = a.toString(16);
+  }
+  const h = lastAddrHex;
+  const n = h.length;
+  if (pos + n > limit) return WRITE_SLOW;
+  if (upper) for (let j = 0; j < n; j++) buf[pos + j] = DIGITS_UPPER[parseInt(h[j]!, 16)]!;
+  else for (let j = 0; j < n; j++) buf[pos + j] = h.charCodeAt(j);
+  return pos + n;
+}
+
+/** `%s` of an ASCII JS string with the width's padding; {@link WRITE_SLOW} for a char > 0x7f. */
+function writeStr(buf: Uint8Array, pos: number, limit: number, p: StrSpec, a: string): number {
+  const n = a.length;
+  const w = p.width > n ? p.width : n;
+  if (pos + w > limit) return WRITE_SLOW;
+  const left = (p.flags & LEFT) !== 0;
+  let q = pos;
+  if (!left) for (; q < pos + w - n; q++) buf[q] = 32;
+  for (let j = 0; j < n; j++) {
+    const ch = a.charCodeAt(j);
+    if (ch > 0x7f) return WRITE_SLOW;
+    buf[q++] = ch;
+  }
+  if (left) for (; q < pos + w; q++) buf[q] = 32;
+  return pos + w;
 }
 
 /**

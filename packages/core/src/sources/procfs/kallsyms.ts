@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 
 /** Calls `add(name, type, addr, module)` for each line of `/proc/kallsyms`, in file order. */
 export function forEachKsym(text: string, add: (name: string, type: string, value: bigint, module: string) => void): void {
@@ -96,11 +96,26 @@ export function fileHasDataObjects(path: string): boolean {
  * otherwise (the caller reads kallsyms then).
  */
 export function configLacksKallsymsAll(configGz: string): boolean {
-  let text: string;
+  let gz: Buffer;
   try {
-    text = gunzipSync(readFileSync(configGz)).toString('latin1');
+    gz = readFileSync(configGz);
   } catch {
     return false;
   }
-  return /^# CONFIG_KALLSYMS_ALL is not set$/m.test(text);
+  // The option is in the config's first section (General setup): the first KiBs are decoded
+  // first (a prefix decodes with a sync flush), the whole only where they do not say it.
+  for (const len of [Math.min(CONFIG_PREFIX, gz.length), gz.length]) {
+    let text: string;
+    try {
+      text = gunzipSync(gz.subarray(0, len), len < gz.length ? { finishFlush: zlibConstants.Z_SYNC_FLUSH } : {}).toString('latin1');
+    } catch {
+      return false;
+    }
+    if (/^# CONFIG_KALLSYMS_ALL is not set$/m.test(len < gz.length ? text.slice(0, text.lastIndexOf('\n') + 1) : text)) return true;
+    if (/^CONFIG_KALLSYMS_ALL=/m.test(text) || len === gz.length) return false;
+  }
+  return false;
 }
+
+/** Compressed bytes of /proc/config.gz decoded first (~12 KiB of text: past General setup). */
+const CONFIG_PREFIX = 4096;
