@@ -19,6 +19,7 @@ import type { LoopCursor } from './loop-step.js';
 import {
   allocState,
   constructData,
+  countDestroyed,
   destroyData,
   EMPTY,
   inProgram,
@@ -132,6 +133,16 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
     // Only a live iterator's `next` returns undefined (an ended loop's step does not call it).
     if (v === undefined) throw new BpfError('EPROTO', `${rec?.nextName} returned undefined; an exhausted iterator returns null`);
     return DONE;
+  }
+
+  /** @internal See {@link LoopCursor.endRange}. */
+  endRange(): void {
+    const rec = this.rec;
+    this.done = true;
+    if (rec !== null) {
+      this.rec = null;
+      countDestroyed(rec);
+    }
   }
 
   /** @internal See {@link LoopCursor.fail}. */
