@@ -77,7 +77,7 @@ export const iterCss = registerIterKind({
     let done = true;
     let value = null;
     try {
-      if (!this.done) value = cssNext(this.data);
+      if (this.done === false) value = cssNext(this.data);
     } catch (e) {
       this.fail(e);
     }

@@ -67,7 +67,7 @@ export const iterCssTask = registerIterKind({
     let done = true;
     let value = null;
     try {
-      if (!this.done) value = cssTaskNext(this.data);
+      if (this.done === false) value = cssTaskNext(this.data);
     } catch (e) {
       this.fail(e);
     }

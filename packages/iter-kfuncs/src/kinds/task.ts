@@ -81,7 +81,7 @@ export const iterTask = registerIterKind({
     let done = true;
     let value = null;
     try {
-      if (!this.done) value = taskNext(this.data);
+      if (this.done === false) value = taskNext(this.data);
     } catch (e) {
       this.fail(e);
     }
