@@ -21,6 +21,9 @@
  * the other make it allocate every element (measured 2x slower).
  * `this.done === false`, not `!this.done`: V8 does not track that a field
  * holds a boolean, and plain truthiness costs five tests per element.
+ * `value !== null && value !== undefined`, not `value != null`: the loose
+ * test also loads the element's map to rule out an undetectable object
+ * (`document.all`), every element.
  *
  * ```ts
  * [LOOP_STEP]: function () {
@@ -31,7 +34,7 @@
  *   } catch (e) {
  *     this.fail(e);
  *   }
- *   if (value != null) done = false;
+ *   if (value !== null && value !== undefined) done = false;
  *   else value = this.end(value).value;
  *   return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
  * },

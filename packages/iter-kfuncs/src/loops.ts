@@ -171,7 +171,7 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
       } catch (e) {
         this.fail(e);
       }
-      if (value != null) done = false;
+      if (value !== null && value !== undefined) done = false;
       else value = this.end(value).value;
       return { done, value } as IteratorResult<unknown, undefined>;
     };
