@@ -21,6 +21,9 @@
  * the other make it allocate every element (measured 2x slower).
  * `this.done === false`, not `!this.done`: V8 does not track that a field
  * holds a boolean, and plain truthiness costs five tests per element.
+ * `value !== null && value !== undefined`, not `value != null`: the loose
+ * test also loads the element's map to rule out an undetectable object
+ * (`document.all`), every element.
  *
  * ```ts
  * [LOOP_STEP]: function () {
@@ -31,7 +34,7 @@
  *   } catch (e) {
  *     this.fail(e);
  *   }
- *   if (value != null) done = false;
+ *   if (value !== null && value !== undefined) done = false;
  *   else value = this.end(value).value;
  *   return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
  * },
@@ -52,6 +55,14 @@ export interface LoopCursor<D> {
   readonly hi: number;
   /** Ends the loop after `next` returned `v`: destroys the iterator; `undefined` is an EPROTO error. */
   end(v: unknown): IteratorReturnResult<undefined>;
+  /**
+   * The inline range kind (num) only: ends the loop at the end of its range (`cur >= hi`: already empty).
+   * The loop's copy `[cur, hi)` is the state (the kind's `new` result is never stepped), so this is the
+   * destruction: the counts, and no call to the kind's destroy on a state nobody steps. The step's end
+   * branch is then one direct call to a small method, where {@link end} inlines the shared destruction and
+   * its call to whichever kind's destroy (measured: num 0.22 -> 0.28 of a plain loop after all kinds).
+   */
+  endRange(): void;
   /** Destroys the iterator and rethrows `e`, a throw from the kind's `next`. */
   fail(e: unknown): never;
 }

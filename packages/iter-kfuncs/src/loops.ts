@@ -19,6 +19,7 @@ import type { LoopCursor } from './loop-step.js';
 import {
   allocState,
   constructData,
+  countDestroyed,
   destroyData,
   EMPTY,
   inProgram,
@@ -134,6 +135,16 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
     return DONE;
   }
 
+  /** @internal See {@link LoopCursor.endRange}. */
+  endRange(): void {
+    const rec = this.rec;
+    this.done = true;
+    if (rec !== null) {
+      this.rec = null;
+      countDestroyed(rec);
+    }
+  }
+
   /** @internal See {@link LoopCursor.fail}. */
   fail(e: unknown): never {
     this.finish();
@@ -160,7 +171,7 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
       } catch (e) {
         this.fail(e);
       }
-      if (value != null) done = false;
+      if (value !== null && value !== undefined) done = false;
       else value = this.end(value).value;
       return { done, value } as IteratorResult<unknown, undefined>;
     };

@@ -128,9 +128,14 @@ export function constructData(rec: KindRecord, ctx: IterContext<any>, argc: numb
 
 /** @internal The destruction of a {@link constructData} construction (exactly once: the caller guarantees it). */
 export function destroyData(rec: KindRecord, data: unknown): void {
+  countDestroyed(rec);
+  if (data !== EMPTY && rec.implDestroy !== undefined) rec.implDestroy(data);
+}
+
+/** @internal The counts of one destruction (part of {@link destroyData}; alone for a loop that is its own state, see `BpfLoopIterator.endRange`). */
+export function countDestroyed(rec: KindRecord): void {
   rec.destroyed++;
   liveTotal--;
-  if (data !== EMPTY && rec.implDestroy !== undefined) rec.implDestroy(data);
 }
 
 /** @internal The reference id of the last construction (a {@link constructData} takes one like a state's `new`). */

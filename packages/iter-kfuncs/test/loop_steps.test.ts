@@ -86,6 +86,18 @@ describe('built-in loop steps', () => {
         expect([s1.constructed - s0.constructed, s1.destroyed - s0.destroyed, s1.live]).toEqual([3, 3, 0]);
       });
     });
+    it(`${c.name}: after the natural end, return() and dispose do not destroy again`, () => {
+      withKernel(k, () => {
+        const s0 = iterStats(c.kind);
+        const loop = bpfForEach(c.kind, ...c.args)[Symbol.iterator]();
+        while (!loop.next().done);
+        expect(iterStats(c.kind).destroyed - s0.destroyed).toBe(1); // destroyed at the end, by the step itself
+        expect(loop.return()).toEqual({ done: true, value: undefined });
+        loop[Symbol.dispose]();
+        const s1 = iterStats(c.kind);
+        expect([s1.constructed - s0.constructed, s1.destroyed - s0.destroyed, s1.live]).toEqual([1, 1, 0]);
+      });
+    });
     if (c.bad) {
       const bad = c.bad;
       it(`${c.name}: a failed constructor runs zero times and is destroyed once`, () => {

@@ -67,11 +67,11 @@ export const iterCssTask = registerIterKind({
     let done = true;
     let value = null;
     try {
-      if (!this.done) value = cssTaskNext(this.data);
+      if (this.done === false) value = cssTaskNext(this.data);
     } catch (e) {
       this.fail(e);
     }
-    if (value != null) done = false;
+    if (value !== null && value !== undefined) done = false;
     else value = this.end(value).value;
     return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },

@@ -57,7 +57,7 @@ export const iterDmabuf = registerIterKind({
     } catch (e) {
       this.fail(e);
     }
-    if (value != null) done = false;
+    if (value !== null && value !== undefined) done = false;
     else value = this.end(value).value;
     return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },

@@ -90,7 +90,7 @@ export const iterNum = registerIterKind({
       this.cur = cur + 1;
       done = false;
       value = cur;
-    } else this.end(null);
+    } else this.endRange();
     return { done, value } as IteratorResult<number, undefined>;
   },
 });

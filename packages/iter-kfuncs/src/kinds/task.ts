@@ -81,11 +81,11 @@ export const iterTask = registerIterKind({
     let done = true;
     let value = null;
     try {
-      if (!this.done) value = taskNext(this.data);
+      if (this.done === false) value = taskNext(this.data);
     } catch (e) {
       this.fail(e);
     }
-    if (value != null) done = false;
+    if (value !== null && value !== undefined) done = false;
     else value = this.end(value).value;
     return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },
