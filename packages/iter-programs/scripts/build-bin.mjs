@@ -122,6 +122,24 @@ const coreSideEffectFree = {
   },
 };
 
+/**
+ * A built-in dumper (`export const dumpX = SEC(...)` in src/targets/) is a
+ * frozen object made from its arguments: marked pure, one no command uses
+ * (each of them in the bundle that only lists targets) is left out with
+ * what it calls (printf, the BTF printer, sockopt).
+ */
+const targetsSrc = join(pkg, 'src', 'targets');
+const pureDumpersPlugin = {
+  name: 'bpf-iter-pure-dumpers',
+  setup(b) {
+    b.onLoad({ filter: /\/src\/targets\/[a-z_0-9]+\.ts$/ }, (a) => {
+      if (dirname(a.path) !== targetsSrc) return undefined;
+      const text = readFileSync(a.path, 'utf8');
+      return { contents: text.replace(/^(export const dump\w+ = )(SEC(?:<[^>(]*>)?\()/gm, '$1/* @__PURE__ */ $2'), loader: 'ts' };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -137,10 +155,12 @@ const common = {
   minifyWhitespace: true,
   sourcemap: true,
   metafile: true,
+  // A frozen object no command reads is left out with what it refers to (sock_target.ts's sockopt protos).
+  pure: ['Object.freeze'],
   logLevel: 'warning',
   // The modules that read import.meta.url check __dirname/__filename first (set in CommonJS).
   logOverride: { 'empty-import-meta': 'silent' },
-  plugins: [commandsPlugin, lazyBuiltinsPlugin],
+  plugins: [commandsPlugin, lazyBuiltinsPlugin, pureDumpersPlugin],
 };
 
 // code_cache.cjs: the loader of the other bundles (bin/bpf-iter.cjs requires it first).

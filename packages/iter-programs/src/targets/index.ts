@@ -23,7 +23,34 @@ import { dumpTcp, tcpReg } from './tcp.js';
 import { dumpUdp, udpReg } from './udp.js';
 import { dumpUnix, unixReg } from './unix.js';
 
-/** Every built-in target with its default dumper program. */
+/**
+ * Every built-in target's registration, apart from the dumpers: what
+ * registering and listing the targets (`bpf-iter targets`) use, so a
+ * bundle that only lists them leaves the dumpers and the helpers they call
+ * (printf, sockopt) out (scripts/build-bin.mjs).
+ */
+const BUILTIN_REGS: readonly BpfIterReg[] = [
+  taskReg,
+  taskFileReg,
+  taskVmaReg,
+  tcpReg,
+  udpReg,
+  unixReg,
+  netlinkReg,
+  ipv6RouteReg,
+  ksymReg,
+  bpfMapReg,
+  bpfMapElemReg,
+  bpfProgReg,
+  bpfLinkReg,
+  cgroupReg,
+  kmemCacheReg,
+  bpfSkStorageMapReg,
+  sockmapReg,
+  dmabufReg,
+];
+
+/** Every built-in target with its default dumper program (registration order). */
 export const BUILTIN_TARGETS: readonly { reg: BpfIterReg; dump: BpfProgramSpec }[] = [
   { reg: taskReg, dump: dumpTask },
   { reg: taskFileReg, dump: dumpTaskFile },
@@ -47,10 +74,10 @@ export const BUILTIN_TARGETS: readonly { reg: BpfIterReg; dump: BpfProgramSpec }
 
 /** Registers every built-in target not registered yet (idempotent). */
 export function registerBuiltinTargets(): void {
-  for (const { reg } of BUILTIN_TARGETS) if (!findTarget(reg.target)) bpf_iter_reg_target(reg);
+  for (const reg of BUILTIN_REGS) if (!findTarget(reg.target)) bpf_iter_reg_target(reg);
 }
 
-/** The default dumper program of a built-in target (what `bpf-iter cat TARGET` runs). */
+/** The default dumper of a built-in target (what `bpf-iter cat TARGET` runs). */
 export function defaultDumper(target: string): BpfProgramSpec | undefined {
   return BUILTIN_TARGETS.find((t) => t.reg.target === target)?.dump;
 }
