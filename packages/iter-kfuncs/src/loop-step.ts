@@ -42,7 +42,51 @@
  *
  * num's step is the one exception: its range lives in the loop itself
  * (`cur`, `hi`), see kinds/num.ts.
+ *
+ * The construction, for the same reason: a loop starts at `for...of`'s
+ * `loop[Symbol.iterator]()`, a call site in the caller's own code. One
+ * shared constructor calls every kind's `new` at one call site (megamorphic
+ * once all kinds ran: a generic call per loop, the kind's walker built out
+ * of line, which dominates short loops: a cgroup's few tasks, a process's
+ * few VMAs). So each built-in kind also writes its own `[Symbol.iterator]`
+ * (its {@link LoopOpen}) calling its `new` implementation directly; the
+ * counts, the empty iterator after a failed `new` and the leak check stay
+ * shared (`BpfLoop.failed`, `BpfLoop.open`), where no kind code is called:
+ *
+ * ```ts
+ * [LOOP_OPEN]: function () {
+ *   let data;
+ *   try {
+ *     data = kindNew(this.ctx, this.a0, this.a1);
+ *   } catch (e) {
+ *     data = this.failed(e);
+ *   }
+ *   return this.open(data);
+ * },
+ * ```
  */
+
+import type { IterContext } from './kernel-context.js';
+
+/** What a kind's loop construction sees as `this` (a `BpfLoop`). */
+export interface LoopOpener {
+  /** The constructor's context (the bound kernel, else the ambient one). */
+  readonly ctx: IterContext<any>;
+  /** The loop's first three arguments (a built-in `new` takes at most two). */
+  readonly a0: any;
+  readonly a1: any;
+  readonly a2: any;
+  /** The kind's `new` threw `e`: a `BpfError` is counted and leaves an empty iterator (returned), anything else is rethrown. */
+  failed(e: unknown): unknown;
+  /** The loop iterator over `data` (what `new` returned, or what {@link failed} did): counted, tracked by `bpfProgram`. */
+  open(data: unknown): Iterator<unknown, undefined>;
+}
+
+/** A kind's loop construction: the `[Symbol.iterator]` of its `bpfForEach` loops. */
+export type LoopOpen = (this: LoopOpener) => Iterator<unknown, undefined>;
+
+/** Spec key of a built-in kind's loop construction (not exported from the package). */
+export const LOOP_OPEN: unique symbol = Symbol('bpf-iter.loopOpen');
 
 /** What a kind's loop step sees as `this` (a `BpfLoopIterator`). */
 export interface LoopCursor<D> {

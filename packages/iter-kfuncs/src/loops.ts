@@ -15,15 +15,17 @@ import './polyfill.js';
 import type { IterContext } from './kernel-context.js';
 import { kindInternals, type IterKind, type KindInternals } from './registry.js';
 import { BpfError } from '@bpf-iter/core';
-import type { LoopCursor } from './loop-step.js';
+import type { LoopCursor, LoopOpen, LoopOpener } from './loop-step.js';
 import {
   allocState,
-  constructData,
+  callNew,
+  countConstructed,
   countDestroyed,
   destroyData,
   EMPTY,
   inProgram,
   lastRefId,
+  newFailed,
   trackReference,
   type BpfIter,
   type KindRecord,
@@ -60,6 +62,8 @@ export function openFrom(src: LoopSource): BpfIter {
   return it;
 }
 
+/** The loop construction of kinds without their own (third-party kinds): the built-in ones' shape, one call site for all. */
+let sharedOpen: (this: BpfLoop<unknown>) => BpfLoopIterator<unknown>;
 /** The loop step of kinds without their own (third-party kinds): the built-in steps' shape, one call site for all. */
 let sharedStep: (this: BpfLoopIterator<unknown>) => IteratorResult<unknown, undefined>;
 /** Lets the enclosing {@link bpfProgram} see a loop's construction (cold). */
@@ -91,11 +95,11 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
   /** @internal The kind while the iterator is not destroyed (`done` may already be true: a failed constructor); then null. */
   protected declare rec: KindRecord | null;
 
-  /** @internal Constructs the iterator: the kind's `new` with the loop's arguments. */
-  constructor(loop: BpfLoop<E>) {
+  /** @internal The iterator over `data`, what the kind's `new` returned for `loop` ({@link EMPTY}: it failed). */
+  constructor(loop: BpfLoop<E>, data: unknown) {
     // Kept small, so that V8 inlines it (and the loop's own object away) into `for...of`.
     const rec = loop.rec;
-    const data = constructData(rec, loop.ctx, loop.argc, loop.a0, loop.a1, loop.a2, loop.all);
+    countConstructed(rec);
     this.next = (rec.loopStep ?? sharedStep) as unknown as () => IteratorResult<E, undefined>;
     // A failed constructor: an empty iterator (the kernel's `next` returns NULL at once).
     this.done = data === EMPTY;
@@ -163,6 +167,15 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
   }
 
   static {
+    sharedOpen = function (this: BpfLoop<unknown>): BpfLoopIterator<unknown> {
+      let data;
+      try {
+        data = callNew(this.rec, this.ctx, this.argc, this.a0, this.a1, this.a2, this.all);
+      } catch (e) {
+        data = this.failed(e);
+      }
+      return this.open(data);
+    };
     sharedStep = function (this: BpfLoopIterator<unknown>): IteratorResult<unknown, undefined> {
       let done = true;
       let value = null;
@@ -240,10 +253,18 @@ export class BpfLoop<E> implements Iterable<E>, AsyncIterable<E> {
   declare readonly a2: unknown;
   /** @internal */
   declare readonly all: readonly unknown[] | undefined;
+  /**
+   * Constructs one iterator (the kind's `new` with the loop's arguments) and
+   * returns it. An own property: a built-in kind's own construction (its
+   * {@link LoopOpen}, see loop-step.ts), else the shared one.
+   */
+  declare readonly [Symbol.iterator]: () => BpfLoopIterator<E>;
 
   /** @internal */
   constructor(kind: KindInternals, argc: number, a0: unknown, a1: unknown, a2: unknown, all: readonly unknown[] | undefined) {
-    this.rec = kind.rec;
+    const rec = kind.rec;
+    this[Symbol.iterator] = (rec.loopOpen ?? sharedOpen) as unknown as () => BpfLoopIterator<E>;
+    this.rec = rec;
     this.ctx = kind.ctx;
     this.argc = argc;
     this.a0 = a0;
@@ -252,8 +273,14 @@ export class BpfLoop<E> implements Iterable<E>, AsyncIterable<E> {
     this.all = all;
   }
 
-  [Symbol.iterator](): BpfLoopIterator<E> {
-    return new BpfLoopIterator<E>(this);
+  /** @internal See {@link LoopOpener.failed}. */
+  failed(e: unknown): unknown {
+    return newFailed(this.rec, e);
+  }
+
+  /** @internal See {@link LoopOpener.open}. */
+  open(data: unknown): BpfLoopIterator<E> {
+    return new BpfLoopIterator<E>(this, data);
   }
 
   [Symbol.asyncIterator](): BpfAsyncLoopIterator<E> {

@@ -11,7 +11,7 @@ import { BpfError, BPF_ITER_FUNC_PREFIX, errnoName, type ErrnoName, type Kernel 
 import { resolveType, skipModifiers, typeToString, type BtfType, type TypeSpec, type TypeTable } from './btf.js';
 import { KF_ITER_DESTROY, KF_ITER_MASK, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL } from './flags.js';
 import { ambientContext, fixedContext, type IterContext } from './kernel-context.js';
-import { LOOP_STEP, type LoopStep } from './loop-step.js';
+import { LOOP_OPEN, LOOP_STEP, type LoopOpen, type LoopStep } from './loop-step.js';
 import { allocState, BpfIter, liveIteratorsTotal, makeKfuncs, type KindRecord, type RawKfuncs } from './state.js';
 
 /** @internal Marks the built-in num kind for the inline fast path (not exported from the package). */
@@ -73,6 +73,8 @@ export interface IterKindSpec<N extends string, A extends unknown[], E, D, K = K
   readonly [INLINE_RANGE]?: true;
   /** @internal A built-in kind's own `bpfForEach` step, see loop-step.ts. */
   readonly [LOOP_STEP]?: LoopStep<E, D>;
+  /** @internal A built-in kind's own `bpfForEach` construction, see loop-step.ts. */
+  readonly [LOOP_OPEN]?: LoopOpen;
 }
 
 /** Construction, failure and destruction counts of a kind. */
@@ -343,6 +345,7 @@ export function registerIterKind<N extends string, A extends unknown[], E, D, K 
     restartsAfterNull: spec.restartsAfterNull === true,
     inlineRange: spec[INLINE_RANGE] === true,
     loopStep: spec[LOOP_STEP] as LoopStep<unknown, any> | undefined,
+    loopOpen: spec[LOOP_OPEN],
     constructed: 0,
     failed: 0,
     destroyed: 0,

@@ -10,7 +10,7 @@
 import './polyfill.js';
 import { BpfError } from '@bpf-iter/core';
 import type { IterContext } from './kernel-context.js';
-import type { LoopStep } from './loop-step.js';
+import type { LoopOpen, LoopStep } from './loop-step.js';
 
 declare const ITER_TYPE: unique symbol;
 declare const ITER_ELEM: unique symbol;
@@ -35,6 +35,8 @@ export interface KindRecord {
   readonly inlineRange: boolean;
   /** A built-in kind's own `bpfForEach` step (see loop-step.ts); undefined: the shared one. */
   readonly loopStep: LoopStep<unknown, any> | undefined;
+  /** A built-in kind's own `bpfForEach` construction (see loop-step.ts); undefined: the shared one. */
+  readonly loopOpen: LoopOpen | undefined;
   constructed: number;
   failed: number;
   destroyed: number;
@@ -104,29 +106,31 @@ export function callNew(rec: KindRecord, ctx: IterContext<any>, argc: number, a0
 }
 
 /**
- * @internal A construction without a state (a `bpfForEach` loop owns its
- * iterator, nobody else can reach it): the kind's `new` called like
- * {@link RawKfuncs.newWith} does, with the same counts and reference id.
- * Returns what `new` returned, {@link EMPTY} when it failed (errno ignored,
- * like `bpf_for_each`). Inside a {@link bpfProgram} the caller registers
- * itself with {@link trackReference}.
+ * @internal A `bpfForEach` loop's `new` failed with `e` (a loop owns its
+ * iterator without a state, nobody else can reach it): like
+ * {@link RawKfuncs.newWith}, a `BpfError` is counted and leaves an empty
+ * iterator ({@link EMPTY}, returned; the errno is ignored like
+ * `bpf_for_each`), anything else is rethrown with nothing counted.
  */
-export function constructData(rec: KindRecord, ctx: IterContext<any>, argc: number, a0: unknown, a1: unknown, a2: unknown, all: readonly unknown[] | undefined): unknown {
-  let data: unknown;
-  try {
-    data = callNew(rec, ctx, argc, a0, a1, a2, all);
-  } catch (e) {
-    if (!(e instanceof BpfError)) throw e;
-    data = EMPTY;
-    rec.failed++;
-  }
+export function newFailed(rec: KindRecord, e: unknown): typeof EMPTY {
+  if (!(e instanceof BpfError)) throw e;
+  rec.failed++;
+  return EMPTY;
+}
+
+/**
+ * @internal The counts and reference id of a loop's construction (after its
+ * `new` returned or {@link newFailed}), as {@link RawKfuncs.newWith} takes
+ * them. Inside a {@link bpfProgram} the caller registers itself with
+ * {@link trackReference}.
+ */
+export function countConstructed(rec: KindRecord): void {
   rec.constructed++;
   liveTotal++;
   refIds++;
-  return data;
 }
 
-/** @internal The destruction of a {@link constructData} construction (exactly once: the caller guarantees it). */
+/** @internal The destruction of a loop's construction ({@link countConstructed}) (exactly once: the caller guarantees it). */
 export function destroyData(rec: KindRecord, data: unknown): void {
   countDestroyed(rec);
   if (data !== EMPTY && rec.implDestroy !== undefined) rec.implDestroy(data);
@@ -138,7 +142,7 @@ export function countDestroyed(rec: KindRecord): void {
   liveTotal--;
 }
 
-/** @internal The reference id of the last construction (a {@link constructData} takes one like a state's `new`). */
+/** @internal The reference id of the last construction (a loop's {@link countConstructed} takes one like a state's `new`). */
 export function lastRefId(): number {
   return refIds;
 }

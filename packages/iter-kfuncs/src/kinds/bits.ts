@@ -11,7 +11,8 @@
  */
 import { fail } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL } from '../flags.js';
-import { LOOP_STEP } from '../loop-step.js';
+import type { IterContext } from '../kernel-context.js';
+import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 /** The host's byte order: a `BigUint64Array`'s bytes are then its words' 16-bit chunks, lowest first. */
@@ -67,6 +68,31 @@ const bitsNext = (s: BitsState): number | null => {
   return indexOf(cell);
 };
 
+/** `bpf_iter_bits_new`: a copy of the bitmap. */
+const bitsNew = (_ctx: IterContext, words: BitsWords, nrWords?: number): BitsState => {
+  const n = nrWords === undefined ? (words?.length ?? 0) : nrWords >>> 0;
+  if (words == null || n === 0) fail('EINVAL', 'bpf_iter_bits_new: NULL bitmap or nr_words == 0');
+  if (n > BITS_ITER_NR_WORDS_MAX) {
+    fail('E2BIG', `bpf_iter_bits_new: nr_words ${n} exceeds ${BITS_ITER_NR_WORDS_MAX}`);
+  }
+  if (n > words.length) fail('EFAULT', `bpf_iter_bits_new: reading ${n} words from a ${words.length}-word bitmap`);
+  let chunks: Uint16Array;
+  if (words instanceof BigUint64Array && LITTLE_ENDIAN) {
+    // Already u64 words: copy their bytes (lowest chunk first on a little-endian host), no BigInt work.
+    // Up to 8 words the copy stays in the JS heap (V8 keeps typed arrays of <= 64 bytes there): no
+    // new ArrayBuffer, 6x faster for the common small bitmaps (one to eight words, as cpumasks).
+    if (n <= 8) (chunks = new Uint16Array(4 * n)).set(new Uint16Array(words.buffer, words.byteOffset, 4 * n));
+    else chunks = new Uint16Array(words.buffer.slice(words.byteOffset, words.byteOffset + 8 * n));
+  } else {
+    chunks = new Uint16Array(4 * n);
+    for (let w = 0; w < n; w++) {
+      const v = BigInt.asUintN(64, BigInt(words[w]!));
+      for (let k = 0; k < 4; k++) chunks[4 * w + k] = Number(BigInt.asUintN(16, v >> BigInt(16 * k)));
+    }
+  }
+  return { chunks, cell: chunks[0]! };
+};
+
 /** The `bits` iterator kind: `bpf_iter_bits_new(it, words, nrWords?)`, elements are bit indices. */
 export const iterBits = registerIterKind({
   state: { name: 'bpf_iter_bits', size: 16 },
@@ -79,29 +105,7 @@ export const iterBits = registerIterKind({
       { name: 'nr_words', type: 'u32' },
     ],
     ret: 'int',
-    impl: (_ctx, words: BitsWords, nrWords?: number): BitsState => {
-      const n = nrWords === undefined ? (words?.length ?? 0) : nrWords >>> 0;
-      if (words == null || n === 0) fail('EINVAL', 'bpf_iter_bits_new: NULL bitmap or nr_words == 0');
-      if (n > BITS_ITER_NR_WORDS_MAX) {
-        fail('E2BIG', `bpf_iter_bits_new: nr_words ${n} exceeds ${BITS_ITER_NR_WORDS_MAX}`);
-      }
-      if (n > words.length) fail('EFAULT', `bpf_iter_bits_new: reading ${n} words from a ${words.length}-word bitmap`);
-      let chunks: Uint16Array;
-      if (words instanceof BigUint64Array && LITTLE_ENDIAN) {
-        // Already u64 words: copy their bytes (lowest chunk first on a little-endian host), no BigInt work.
-        // Up to 8 words the copy stays in the JS heap (V8 keeps typed arrays of <= 64 bytes there): no
-        // new ArrayBuffer, 6x faster for the common small bitmaps (one to eight words, as cpumasks).
-        if (n <= 8) (chunks = new Uint16Array(4 * n)).set(new Uint16Array(words.buffer, words.byteOffset, 4 * n));
-        else chunks = new Uint16Array(words.buffer.slice(words.byteOffset, words.byteOffset + 8 * n));
-      } else {
-        chunks = new Uint16Array(4 * n);
-        for (let w = 0; w < n; w++) {
-          const v = BigInt.asUintN(64, BigInt(words[w]!));
-          for (let k = 0; k < 4; k++) chunks[4 * w + k] = Number(BigInt.asUintN(16, v >> BigInt(16 * k)));
-        }
-      }
-      return { chunks, cell: chunks[0]! };
-    },
+    impl: bitsNew,
   },
   next: {
     name: 'bpf_iter_bits_next',
@@ -120,6 +124,16 @@ export const iterBits = registerIterKind({
       s.chunks = new Uint16Array(0);
       s.cell = 0;
     },
+  },
+  // bpfForEach's construction: this kind's own, so V8 inlines bitsNew into every loop (see loop-step.ts).
+  [LOOP_OPEN]: function () {
+    let data;
+    try {
+      data = bitsNew(this.ctx, this.a0, this.a1);
+    } catch (e) {
+      data = this.failed(e);
+    }
+    return this.open(data);
   },
   // bpfForEach's step: this kind's own, so V8 inlines bitsNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {

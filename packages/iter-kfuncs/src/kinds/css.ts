@@ -25,11 +25,27 @@ import {
   type Cgroup,
 } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RCU_PROTECTED, KF_RET_NULL, KF_TRUSTED_ARGS } from '../flags.js';
-import { LOOP_STEP } from '../loop-step.js';
+import type { IterContext } from '../kernel-context.js';
+import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 /** `bpf_iter_css_next`: one step of core's `CssWalker` (which mirrors `struct bpf_iter_css_kern { start; pos; flags; }`). */
 const cssNext = (w: CssWalker): Cgroup | null => w.next();
+
+/** `bpf_iter_css_new`: a walk of the cgroup tree from `start`. */
+const cssNew = (_ctx: IterContext, start: Cgroup, flags: number): CssWalker => {
+  if (start == null) throw new TypeError('bpf_iter_css_new: Possibly NULL pointer passed to trusted arg1');
+  flags >>>= 0;
+  switch (flags) {
+    case BPF_CGROUP_ITER_DESCENDANTS_PRE:
+    case BPF_CGROUP_ITER_DESCENDANTS_POST:
+    case BPF_CGROUP_ITER_ANCESTORS_UP:
+    case BPF_CGROUP_ITER_CHILDREN:
+      return new CssWalker(start, flags);
+    default:
+      return fail('EINVAL', `bpf_iter_css_new: unsupported order ${flags}`);
+  }
+};
 
 /** The `css` iterator kind: `bpf_iter_css_new(it, start, flags)`, elements are `Cgroup`s. */
 export const iterCss = registerIterKind({
@@ -43,19 +59,7 @@ export const iterCss = registerIterKind({
       { name: 'flags', type: 'unsigned int' },
     ],
     ret: 'int',
-    impl: (_ctx, start: Cgroup, flags: number): CssWalker => {
-      if (start == null) throw new TypeError('bpf_iter_css_new: Possibly NULL pointer passed to trusted arg1');
-      flags >>>= 0;
-      switch (flags) {
-        case BPF_CGROUP_ITER_DESCENDANTS_PRE:
-        case BPF_CGROUP_ITER_DESCENDANTS_POST:
-        case BPF_CGROUP_ITER_ANCESTORS_UP:
-        case BPF_CGROUP_ITER_CHILDREN:
-          return new CssWalker(start, flags);
-        default:
-          return fail('EINVAL', `bpf_iter_css_new: unsupported order ${flags}`);
-      }
-    },
+    impl: cssNew,
   },
   next: {
     name: 'bpf_iter_css_next',
@@ -72,6 +76,16 @@ export const iterCss = registerIterKind({
     impl: (w: CssWalker): void => w.release(),
   },
   restartsAfterNull: true,
+  // bpfForEach's construction: this kind's own, so V8 inlines cssNew into every loop (see loop-step.ts).
+  [LOOP_OPEN]: function () {
+    let data;
+    try {
+      data = cssNew(this.ctx, this.a0, this.a1);
+    } catch (e) {
+      data = this.failed(e);
+    }
+    return this.open(data);
+  },
   // bpfForEach's step: this kind's own, so V8 inlines cssNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {
     let done = true;

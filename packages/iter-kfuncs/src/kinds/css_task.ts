@@ -15,9 +15,24 @@
  */
 import { CSS_TASK_ITER_PROCS, CSS_TASK_ITER_THREADED, CssTaskWalker, fail, type Cgroup, type Task } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL, KF_TRUSTED_ARGS } from '../flags.js';
-import { LOOP_STEP } from '../loop-step.js';
+import type { IterContext } from '../kernel-context.js';
+import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
+
+/** `bpf_iter_css_task_new`: a walk of `css`'s tasks. */
+const cssTaskNew = (_ctx: IterContext, css: Cgroup, flags: number): CssTaskWalker => {
+  if (css == null) throw new TypeError('bpf_iter_css_task_new: Possibly NULL pointer passed to trusted arg1');
+  flags >>>= 0;
+  switch (flags) {
+    case 0:
+    case CSS_TASK_ITER_PROCS:
+    case CSS_TASK_ITER_PROCS | CSS_TASK_ITER_THREADED:
+      return new CssTaskWalker(css, flags);
+    default:
+      return fail('EINVAL', `bpf_iter_css_task_new: unsupported flags ${flags}`);
+  }
+};
 
 /** `bpf_iter_css_task_next`: the next member task. */
 const cssTaskNext = (w: CssTaskWalker): Task | null => w.next();
@@ -34,18 +49,7 @@ export const iterCssTask = registerIterKind({
       { name: 'flags', type: 'unsigned int' },
     ],
     ret: 'int',
-    impl: (_ctx, css: Cgroup, flags: number): CssTaskWalker => {
-      if (css == null) throw new TypeError('bpf_iter_css_task_new: Possibly NULL pointer passed to trusted arg1');
-      flags >>>= 0;
-      switch (flags) {
-        case 0:
-        case CSS_TASK_ITER_PROCS:
-        case CSS_TASK_ITER_PROCS | CSS_TASK_ITER_THREADED:
-          return new CssTaskWalker(css, flags);
-        default:
-          return fail('EINVAL', `bpf_iter_css_task_new: unsupported flags ${flags}`);
-      }
-    },
+    impl: cssTaskNew,
   },
   next: {
     name: 'bpf_iter_css_task_next',
@@ -61,6 +65,16 @@ export const iterCssTask = registerIterKind({
     ret: 'void',
     // css_task_iter_end + free: the walker holds nothing beyond its list node.
     impl: (): void => {},
+  },
+  // bpfForEach's construction: this kind's own, so V8 inlines cssTaskNew into every loop (see loop-step.ts).
+  [LOOP_OPEN]: function () {
+    let data;
+    try {
+      data = cssTaskNew(this.ctx, this.a0, this.a1);
+    } catch (e) {
+      data = this.failed(e);
+    }
+    return this.open(data);
   },
   // bpfForEach's step: this kind's own, so V8 inlines cssTaskNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {

@@ -13,11 +13,19 @@
  */
 import { DmaBufWalker, type DmaBuf } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL, KF_SLEEPABLE } from '../flags.js';
-import { LOOP_STEP } from '../loop-step.js';
+import type { IterContext } from '../kernel-context.js';
+import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 /** `bpf_iter_dmabuf_next`: dma_buf_iter_next(cur) when standing on one, else dma_buf_iter_begin(). */
 const dmabufNext = (w: DmaBufWalker): DmaBuf | null => w.advance();
+
+/** `bpf_iter_dmabuf_new`: a walk of the dma-buf list. */
+const dmabufNew = (ctx: IterContext): DmaBufWalker => {
+  // Fails ENOENT/EOPNOTSUPP when the source could not read the buffers (never an empty walk by mistake).
+  ctx.kernel.checkReadable('dmabuf');
+  return new DmaBufWalker(ctx.kernel.dmabufs);
+};
 
 /** The `dmabuf` iterator kind: `bpf_iter_dmabuf_new(it)`, elements are `DmaBuf`s. */
 export const iterDmabuf = registerIterKind({
@@ -28,11 +36,7 @@ export const iterDmabuf = registerIterKind({
     flags: KF_ITER_NEW | KF_SLEEPABLE,
     params: [{ name: 'it', type: 'struct bpf_iter_dmabuf *' }],
     ret: 'int',
-    impl: (ctx): DmaBufWalker => {
-      // Fails ENOENT/EOPNOTSUPP when the source could not read the buffers (never an empty walk by mistake).
-      ctx.kernel.checkReadable('dmabuf');
-      return new DmaBufWalker(ctx.kernel.dmabufs);
-    },
+    impl: dmabufNew,
   },
   next: {
     name: 'bpf_iter_dmabuf_next',
@@ -47,6 +51,16 @@ export const iterDmabuf = registerIterKind({
     params: [{ name: 'it', type: 'struct bpf_iter_dmabuf *' }],
     ret: 'void',
     impl: (w: DmaBufWalker): void => w.release(),
+  },
+  // bpfForEach's construction: this kind's own, so V8 inlines dmabufNew into every loop (see loop-step.ts).
+  [LOOP_OPEN]: function () {
+    let data;
+    try {
+      data = dmabufNew(this.ctx);
+    } catch (e) {
+      data = this.failed(e);
+    }
+    return this.open(data);
   },
   // bpfForEach's step: this kind's own, so V8 inlines dmabufNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {

@@ -13,7 +13,8 @@
  */
 import { PinnedListWalker, type KmemCache } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL, KF_SLEEPABLE } from '../flags.js';
-import { LOOP_STEP } from '../loop-step.js';
+import type { IterContext } from '../kernel-context.js';
+import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 /** The iterator state: the list walk, pinning the cache it stands on (`kit->pos`). */
@@ -35,6 +36,9 @@ class KmemCacheState extends PinnedListWalker<KmemCache> {
 const kmemCacheNext = (s: KmemCacheState): KmemCache | null => s.step();
 const unpin = (s: KmemCacheState): void => s.release();
 
+/** `bpf_iter_kmem_cache_new`: a walk of the slab caches. */
+const kmemCacheNew = (ctx: IterContext): KmemCacheState => new KmemCacheState(ctx.kernel.kmemCaches);
+
 /** The `kmem_cache` iterator kind: `bpf_iter_kmem_cache_new(it)`, elements are `KmemCache`s. */
 export const iterKmemCache = registerIterKind({
   state: { name: 'bpf_iter_kmem_cache', size: 8 },
@@ -43,7 +47,7 @@ export const iterKmemCache = registerIterKind({
     flags: KF_ITER_NEW | KF_SLEEPABLE,
     params: [{ name: 'it', type: 'struct bpf_iter_kmem_cache *' }],
     ret: 'int',
-    impl: (ctx): KmemCacheState => new KmemCacheState(ctx.kernel.kmemCaches),
+    impl: kmemCacheNew,
   },
   next: {
     name: 'bpf_iter_kmem_cache_next',
@@ -58,6 +62,16 @@ export const iterKmemCache = registerIterKind({
     params: [{ name: 'it', type: 'struct bpf_iter_kmem_cache *' }],
     ret: 'void',
     impl: unpin,
+  },
+  // bpfForEach's construction: this kind's own, so V8 inlines kmemCacheNew into every loop (see loop-step.ts).
+  [LOOP_OPEN]: function () {
+    let data;
+    try {
+      data = kmemCacheNew(this.ctx);
+    } catch (e) {
+      data = this.failed(e);
+    }
+    return this.open(data);
   },
   // bpfForEach's step: this kind's own, so V8 inlines kmemCacheNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {

@@ -12,7 +12,8 @@
  */
 import { fail } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL } from '../flags.js';
-import { LOOP_STEP } from '../loop-step.js';
+import type { IterContext } from '../kernel-context.js';
+import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { INLINE_RANGE, registerIterKind } from '../registry.js';
 
 /** `BPF_MAX_LOOPS`: the most elements one num iterator may produce. */
@@ -36,6 +37,20 @@ function numNext(s: NumState): number | null {
   return null;
 }
 
+/** `bpf_iter_num_new`: a range `[start, end)`. */
+const numNew = (_ctx: IterContext, start: number, end: number): NumState => {
+  start |= 0;
+  end |= 0;
+  // start == end is legal: an empty range, the first next() returns NULL.
+  if (start > end) fail('EINVAL', `bpf_iter_num_new: start ${start} > end ${end}`);
+  // In JS doubles, end - start is exact (no s32 overflow for INT_MIN..INT_MAX).
+  if (end - start > BPF_MAX_LOOPS) {
+    fail('E2BIG', `bpf_iter_num_new: ${end - start} elements exceed BPF_MAX_LOOPS (${BPF_MAX_LOOPS})`);
+  }
+  // The kernel starts one step behind; starting at `start` is equivalent.
+  return { cur: start, end };
+};
+
 /** The `num` iterator kind: `bpf_iter_num_new(it, start, end)`, elements are numbers. */
 export const iterNum = registerIterKind({
   state: { name: 'bpf_iter_num', size: 8 },
@@ -48,18 +63,7 @@ export const iterNum = registerIterKind({
       { name: 'end', type: 'int' },
     ],
     ret: 'int',
-    impl: (_ctx, start: number, end: number): NumState => {
-      start |= 0;
-      end |= 0;
-      // start == end is legal: an empty range, the first next() returns NULL.
-      if (start > end) fail('EINVAL', `bpf_iter_num_new: start ${start} > end ${end}`);
-      // In JS doubles, end - start is exact (no s32 overflow for INT_MIN..INT_MAX).
-      if (end - start > BPF_MAX_LOOPS) {
-        fail('E2BIG', `bpf_iter_num_new: ${end - start} elements exceed BPF_MAX_LOOPS (${BPF_MAX_LOOPS})`);
-      }
-      // The kernel starts one step behind; starting at `start` is equivalent.
-      return { cur: start, end };
-    },
+    impl: numNew,
   },
   next: {
     name: 'bpf_iter_num_next',
@@ -80,6 +84,16 @@ export const iterNum = registerIterKind({
   // The state is just { cur, end }: keep it inline in the iterator state so
   // next() is a couple of field accesses (same semantics as impl above).
   [INLINE_RANGE]: true,
+  // bpfForEach's construction: this kind's own, so V8 inlines numNew into every loop (see loop-step.ts).
+  [LOOP_OPEN]: function () {
+    let data;
+    try {
+      data = numNew(this.ctx, this.a0, this.a1);
+    } catch (e) {
+      data = this.failed(e);
+    }
+    return this.open(data);
+  },
   // bpfForEach's step (see loop-step.ts): numNext on the loop's own copy of
   // the range (an ended loop's is empty); a range cannot throw.
   [LOOP_STEP]: function () {

@@ -27,12 +27,29 @@ import {
   type Task,
 } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RCU_PROTECTED, KF_RET_NULL, KF_TRUSTED_ARGS } from '../flags.js';
-import { LOOP_STEP } from '../loop-step.js';
+import type { IterContext } from '../kernel-context.js';
+import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 
 /** `bpf_iter_task_next`: one step of the list walk. */
 const taskNext = (w: TaskListWalker): Task | null => w.next();
+
+/** `bpf_iter_task_new`: a walk of the task list. */
+const taskNew = (ctx: IterContext, task__nullable: Task | null, flags: number): TaskListWalker => {
+  flags >>>= 0; // unsigned int
+  switch (flags) {
+    case BPF_TASK_ITER_ALL_PROCS:
+    case BPF_TASK_ITER_ALL_THREADS:
+      // The walk starts at the kernel's init_task: the only place the kernel is needed.
+      return new TaskListWalker(ctx.kernel, flags, null);
+    case BPF_TASK_ITER_PROC_THREADS:
+      if (task__nullable == null) fail('EINVAL', 'bpf_iter_task_new: BPF_TASK_ITER_PROC_THREADS needs a task');
+      return new TaskListWalker(null, flags, task__nullable);
+    default:
+      return fail('EINVAL', `bpf_iter_task_new: unknown flags ${flags}`);
+  }
+};
 
 /** The `task` iterator kind: `bpf_iter_task_new(it, task__nullable, flags)`, elements are `Task`s. */
 export const iterTask = registerIterKind({
@@ -46,20 +63,7 @@ export const iterTask = registerIterKind({
       { name: 'flags', type: 'unsigned int' },
     ],
     ret: 'int',
-    impl: (ctx, task__nullable: Task | null, flags: number): TaskListWalker => {
-      flags >>>= 0; // unsigned int
-      switch (flags) {
-        case BPF_TASK_ITER_ALL_PROCS:
-        case BPF_TASK_ITER_ALL_THREADS:
-          // The walk starts at the kernel's init_task: the only place the kernel is needed.
-          return new TaskListWalker(ctx.kernel, flags, null);
-        case BPF_TASK_ITER_PROC_THREADS:
-          if (task__nullable == null) fail('EINVAL', 'bpf_iter_task_new: BPF_TASK_ITER_PROC_THREADS needs a task');
-          return new TaskListWalker(null, flags, task__nullable);
-        default:
-          return fail('EINVAL', `bpf_iter_task_new: unknown flags ${flags}`);
-      }
-    },
+    impl: taskNew,
   },
   next: {
     name: 'bpf_iter_task_next',
@@ -75,6 +79,16 @@ export const iterTask = registerIterKind({
     ret: 'void',
     // No references to drop (RCU): the walker only lets go of the flattened walk it may be stepping.
     impl: (w: TaskListWalker): void => w.release(),
+  },
+  // bpfForEach's construction: this kind's own, so V8 inlines taskNew into every loop (see loop-step.ts).
+  [LOOP_OPEN]: function () {
+    let data;
+    try {
+      data = taskNew(this.ctx, this.a0, this.a1);
+    } catch (e) {
+      data = this.failed(e);
+    }
+    return this.open(data);
   },
   // bpfForEach's step: this kind's own, so V8 inlines taskNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {

@@ -16,11 +16,25 @@
  */
 import { fail, PF_KTHREAD, VmaWalker, type Task, type Vma } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RCU, KF_RET_NULL } from '../flags.js';
-import { LOOP_STEP } from '../loop-step.js';
+import type { IterContext } from '../kernel-context.js';
+import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 /** `bpf_iter_task_vma_next`: the next VMA snapshot. */
 const taskVmaNext = (w: VmaWalker): Vma | null => w.next();
+
+/** `bpf_iter_task_vma_new`: a walk of the task's address space (mmget). */
+const taskVmaNew = (_ctx: IterContext, task: Task, addr: number): VmaWalker => {
+  // The verifier rejects a possibly-NULL KF_RCU argument: a load error, not an errno.
+  if (task == null) throw new TypeError('bpf_iter_task_vma_new: Possibly NULL pointer passed to trusted arg1');
+  // addr 0 (a walk of the whole address space, the usual call) needs no range check.
+  if (addr !== 0 && (!Number.isSafeInteger(addr) || addr < 0)) throw new TypeError(`bpf_iter_task_vma_new: addr ${addr} is not a u64 address`);
+  const mm = task.mm;
+  if (mm === null || (task.flags & PF_KTHREAD) !== 0) fail('ENOENT', `bpf_iter_task_vma_new: task ${task.pid} has no address space`);
+  // mmget: the walk keeps this address space until destroy (mmput).
+  mm.users++;
+  return new VmaWalker(mm, addr);
+};
 
 /** The `task_vma` iterator kind: `bpf_iter_task_vma_new(it, task, addr)`, elements are VMA snapshots. */
 export const iterTaskVma = registerIterKind({
@@ -35,17 +49,7 @@ export const iterTaskVma = registerIterKind({
       { name: 'addr', type: 'u64' },
     ],
     ret: 'int',
-    impl: (_ctx, task: Task, addr: number): VmaWalker => {
-      // The verifier rejects a possibly-NULL KF_RCU argument: a load error, not an errno.
-      if (task == null) throw new TypeError('bpf_iter_task_vma_new: Possibly NULL pointer passed to trusted arg1');
-      // addr 0 (a walk of the whole address space, the usual call) needs no range check.
-      if (addr !== 0 && (!Number.isSafeInteger(addr) || addr < 0)) throw new TypeError(`bpf_iter_task_vma_new: addr ${addr} is not a u64 address`);
-      const mm = task.mm;
-      if (mm === null || (task.flags & PF_KTHREAD) !== 0) fail('ENOENT', `bpf_iter_task_vma_new: task ${task.pid} has no address space`);
-      // mmget: the walk keeps this address space until destroy (mmput).
-      mm.users++;
-      return new VmaWalker(mm, addr);
-    },
+    impl: taskVmaNew,
   },
   next: {
     name: 'bpf_iter_task_vma_next',
@@ -63,6 +67,16 @@ export const iterTaskVma = registerIterKind({
     impl: (w: VmaWalker): void => {
       w.mm!.users--;
     },
+  },
+  // bpfForEach's construction: this kind's own, so V8 inlines taskVmaNew into every loop (see loop-step.ts).
+  [LOOP_OPEN]: function () {
+    let data;
+    try {
+      data = taskVmaNew(this.ctx, this.a0, this.a1);
+    } catch (e) {
+      data = this.failed(e);
+    }
+    return this.open(data);
   },
   // bpfForEach's step: this kind's own, so V8 inlines taskVmaNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {
