@@ -35,7 +35,10 @@
  *     this.fail(e);
  *   }
  *   if (value !== null && value !== undefined) done = false;
- *   else value = this.end(value).value;
+ *   else {
+ *     this.end(value);
+ *     value = this.return().value;
+ *   }
  *   return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
  * },
  * ```
@@ -64,7 +67,23 @@
  *   return this.open(data);
  * },
  * ```
+ *
+ * And the destruction, for the same reason: `for...of` calls the loop's
+ * `return` on break and throw from the caller's code, and the kind's step
+ * calls it at the end (`this.return()` above). A shared one would call every
+ * kind's `destroy` at one call site. The counts and "exactly once" stay
+ * shared (`close`):
+ *
+ * ```ts
+ * [LOOP_CLOSE]: function () {
+ *   if (this.close()) kindDestroy(this.data);
+ *   return LOOP_DONE;
+ * },
+ * ```
  */
+
+/** What a loop's `return` returns (and its step at the end). */
+export const LOOP_DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
 
 import type { IterContext } from './kernel-context.js';
 
@@ -97,8 +116,16 @@ export interface LoopCursor<D> {
   /** The inline range kind (num) only: the loop's copy of its range `[cur, hi)`, empty once ended. */
   cur: number;
   readonly hi: number;
-  /** Ends the loop after `next` returned `v`: destroys the iterator; `undefined` is an EPROTO error. */
-  end(v: unknown): IteratorReturnResult<undefined>;
+  /** Checks what the kind's `next` returned at the end: `undefined` is an EPROTO error (the loop is destroyed first). */
+  end(v: unknown): void;
+  /** Destroys the iterator if it is not yet (the kind's {@link LoopClose}, or the shared one): the loop's end. */
+  return(): IteratorReturnResult<undefined>;
+  /**
+   * Marks the loop ended and counts its destruction, once: true when the
+   * kind's destroy must now run on {@link data} (live, and its `new` did not
+   * fail); false when already destroyed.
+   */
+  close(): boolean;
   /**
    * The inline range kind (num) only: ends the loop at the end of its range (`cur >= hi`: already empty).
    * The loop's copy `[cur, hi)` is the state (the kind's `new` result is never stepped), so this is the
@@ -116,3 +143,9 @@ export type LoopStep<E, D> = (this: LoopCursor<D>) => IteratorResult<E, undefine
 
 /** Spec key of a built-in kind's loop step (not exported from the package). */
 export const LOOP_STEP: unique symbol = Symbol('bpf-iter.loopStep');
+
+/** A kind's loop destruction: the `return` of its `for...of` iterator. */
+export type LoopClose<D> = (this: LoopCursor<D>) => IteratorReturnResult<undefined>;
+
+/** Spec key of a built-in kind's loop destruction (not exported from the package). */
+export const LOOP_CLOSE: unique symbol = Symbol('bpf-iter.loopClose');

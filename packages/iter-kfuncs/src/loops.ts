@@ -15,13 +15,12 @@ import './polyfill.js';
 import type { IterContext } from './kernel-context.js';
 import { kindInternals, type IterKind, type KindInternals } from './registry.js';
 import { BpfError } from '@bpf-iter/core';
-import type { LoopCursor, LoopOpen, LoopOpener } from './loop-step.js';
+import { LOOP_DONE, type LoopCursor, type LoopOpen, type LoopOpener } from './loop-step.js';
 import {
   allocState,
   callNew,
   countConstructed,
   countDestroyed,
-  destroyData,
   EMPTY,
   inProgram,
   lastRefId,
@@ -36,7 +35,6 @@ import { iterNum } from './kinds/num.js';
 /** The num kind's internals, for {@link bpfFor} and {@link bpfRepeat}. */
 const NUM = kindInternals(iterNum);
 
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
 
 /** @internal What a loop needs to construct iterators of a kind. */
 export interface LoopSource {
@@ -66,6 +64,8 @@ export function openFrom(src: LoopSource): BpfIter {
 let sharedOpen: (this: BpfLoop<unknown>) => BpfLoopIterator<unknown>;
 /** The loop step of kinds without their own (third-party kinds): the built-in steps' shape, one call site for all. */
 let sharedStep: (this: BpfLoopIterator<unknown>) => IteratorResult<unknown, undefined>;
+/** The loop destruction of kinds without their own (third-party kinds): the built-in ones' shape. */
+let sharedClose: (this: BpfLoopIterator<unknown>) => IteratorReturnResult<undefined>;
 /** Lets the enclosing {@link bpfProgram} see a loop's construction (cold). */
 let trackLoop: (loop: BpfLoopIterator<unknown>) => void;
 
@@ -85,6 +85,12 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
   // `declare`d fields, set once in the constructor (class fields would define each one first, then set it).
   /** The next element; destroys the iterator when the kind's `next` returns NULL or throws. */
   declare readonly next: () => IteratorResult<E, undefined>;
+  /**
+   * Called by `for...of` on `break`, `return` and throw: destroys the
+   * iterator (once). An own property: a built-in kind's own `LoopClose` (see
+   * loop-step.ts), else the shared one.
+   */
+  declare readonly return: () => IteratorResult<E, undefined>;
   /** @internal True once ended (the iterator is destroyed). */
   protected declare done: boolean;
   /** @internal What the kind's `new` returned ({@link EMPTY}: it failed). */
@@ -101,6 +107,7 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
     const rec = loop.rec;
     countConstructed(rec);
     this.next = (rec.loopStep ?? sharedStep) as unknown as () => IteratorResult<E, undefined>;
+    this.return = (rec.loopClose ?? sharedClose) as unknown as () => IteratorResult<E, undefined>;
     // A failed constructor: an empty iterator (the kernel's `next` returns NULL at once).
     this.done = data === EMPTY;
     this.data = data;
@@ -115,28 +122,34 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
     if (inProgram()) trackLoop(this);
   }
 
-  /** Called by `for...of` on `break`, `return` and throw: destroys the iterator. */
-  return(): IteratorResult<E, undefined> {
-    this.finish();
-    return DONE;
-  }
-
   [Symbol.iterator](): this {
     return this;
   }
 
   /** Same as {@link return}: `using loop = bpfForEach(...)[Symbol.iterator]()`. */
   [Symbol.dispose](): void {
-    this.finish();
+    this.return();
   }
 
   /** @internal See {@link LoopCursor.end}. */
-  end(v: unknown): IteratorReturnResult<undefined> {
+  end(v: unknown): void {
+    // Only a live iterator's `next` returns undefined (an ended loop's step does not call it). Cold.
+    if (v === undefined) {
+      const rec = this.rec;
+      this.return();
+      throw new BpfError('EPROTO', `${rec?.nextName} returned undefined; an exhausted iterator returns null`);
+    }
+  }
+
+  /** @internal See {@link LoopCursor.close}. */
+  close(): boolean {
+    this.done = true;
+    this.hi = this.cur;
     const rec = this.rec;
-    this.finish();
-    // Only a live iterator's `next` returns undefined (an ended loop's step does not call it).
-    if (v === undefined) throw new BpfError('EPROTO', `${rec?.nextName} returned undefined; an exhausted iterator returns null`);
-    return DONE;
+    if (rec === null) return false;
+    this.rec = null;
+    countDestroyed(rec);
+    return this.data !== EMPTY;
   }
 
   /** @internal See {@link LoopCursor.endRange}. */
@@ -151,19 +164,8 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
 
   /** @internal See {@link LoopCursor.fail}. */
   fail(e: unknown): never {
-    this.finish();
+    this.return();
     throw e;
-  }
-
-  /** @internal Destroys the iterator (once). */
-  protected finish(): void {
-    this.done = true;
-    this.hi = this.cur;
-    const rec = this.rec;
-    if (rec !== null) {
-      this.rec = null;
-      destroyData(rec, this.data);
-    }
   }
 
   static {
@@ -185,8 +187,16 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
         this.fail(e);
       }
       if (value !== null && value !== undefined) done = false;
-      else value = this.end(value).value;
+      else {
+        this.end(value);
+        value = this.return().value;
+      }
       return { done, value } as IteratorResult<unknown, undefined>;
+    };
+    sharedClose = function (this: BpfLoopIterator<unknown>): IteratorReturnResult<undefined> {
+      const rec = this.rec;
+      if (this.close() && rec!.implDestroy !== undefined) rec!.implDestroy(this.data);
+      return LOOP_DONE;
     };
     trackLoop = (loop: BpfLoopIterator<unknown>): void => {
       trackReference({
@@ -195,7 +205,7 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
           return loop.rec !== null;
         },
         [Symbol.dispose]() {
-          loop.finish();
+          loop.return();
         },
       });
     };

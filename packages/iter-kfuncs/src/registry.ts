@@ -11,7 +11,7 @@ import { BpfError, BPF_ITER_FUNC_PREFIX, errnoName, type ErrnoName, type Kernel 
 import { resolveType, skipModifiers, typeToString, type BtfType, type TypeSpec, type TypeTable } from './btf.js';
 import { KF_ITER_DESTROY, KF_ITER_MASK, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL } from './flags.js';
 import { ambientContext, fixedContext, type IterContext } from './kernel-context.js';
-import { LOOP_OPEN, LOOP_STEP, type LoopOpen, type LoopStep } from './loop-step.js';
+import { LOOP_CLOSE, LOOP_OPEN, LOOP_STEP, type LoopClose, type LoopOpen, type LoopStep } from './loop-step.js';
 import { allocState, BpfIter, liveIteratorsTotal, makeKfuncs, type KindRecord, type RawKfuncs } from './state.js';
 
 /** @internal Marks the built-in num kind for the inline fast path (not exported from the package). */
@@ -75,6 +75,8 @@ export interface IterKindSpec<N extends string, A extends unknown[], E, D, K = K
   readonly [LOOP_STEP]?: LoopStep<E, D>;
   /** @internal A built-in kind's own `bpfForEach` construction, see loop-step.ts. */
   readonly [LOOP_OPEN]?: LoopOpen;
+  /** @internal A built-in kind's own `bpfForEach` destruction, see loop-step.ts. */
+  readonly [LOOP_CLOSE]?: LoopClose<D>;
 }
 
 /** Construction, failure and destruction counts of a kind. */
@@ -346,6 +348,7 @@ export function registerIterKind<N extends string, A extends unknown[], E, D, K 
     inlineRange: spec[INLINE_RANGE] === true,
     loopStep: spec[LOOP_STEP] as LoopStep<unknown, any> | undefined,
     loopOpen: spec[LOOP_OPEN],
+    loopClose: spec[LOOP_CLOSE] as LoopClose<unknown> | undefined,
     constructed: 0,
     failed: 0,
     destroyed: 0,

@@ -10,7 +10,7 @@
 import './polyfill.js';
 import { BpfError } from '@bpf-iter/core';
 import type { IterContext } from './kernel-context.js';
-import type { LoopOpen, LoopStep } from './loop-step.js';
+import type { LoopClose, LoopOpen, LoopStep } from './loop-step.js';
 
 declare const ITER_TYPE: unique symbol;
 declare const ITER_ELEM: unique symbol;
@@ -37,6 +37,8 @@ export interface KindRecord {
   readonly loopStep: LoopStep<unknown, any> | undefined;
   /** A built-in kind's own `bpfForEach` construction (see loop-step.ts); undefined: the shared one. */
   readonly loopOpen: LoopOpen | undefined;
+  /** A built-in kind's own `bpfForEach` destruction (see loop-step.ts); undefined: the shared one. */
+  readonly loopClose: LoopClose<any> | undefined;
   constructed: number;
   failed: number;
   destroyed: number;

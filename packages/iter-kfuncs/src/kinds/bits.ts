@@ -12,7 +12,7 @@
 import { fail } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL } from '../flags.js';
 import type { IterContext } from '../kernel-context.js';
-import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
+import { LOOP_CLOSE, LOOP_DONE, LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 /** The host's byte order: a `BigUint64Array`'s bytes are then its words' 16-bit chunks, lowest first. */
@@ -93,6 +93,13 @@ const bitsNew = (_ctx: IterContext, words: BitsWords, nrWords?: number): BitsSta
   return { chunks, cell: chunks[0]! };
 };
 
+/** `bpf_iter_bits_destroy`. */
+const bitsDestroy = (s: BitsState): void => {
+  // Frees the copy (the kernel's bpf_mem_free for > 1 word).
+  s.chunks = new Uint16Array(0);
+  s.cell = 0;
+};
+
 /** The `bits` iterator kind: `bpf_iter_bits_new(it, words, nrWords?)`, elements are bit indices. */
 export const iterBits = registerIterKind({
   state: { name: 'bpf_iter_bits', size: 16 },
@@ -119,11 +126,7 @@ export const iterBits = registerIterKind({
     flags: KF_ITER_DESTROY,
     params: [{ name: 'it', type: 'struct bpf_iter_bits *' }],
     ret: 'void',
-    impl: (s: BitsState): void => {
-      // Frees the copy (the kernel's bpf_mem_free for > 1 word).
-      s.chunks = new Uint16Array(0);
-      s.cell = 0;
-    },
+    impl: bitsDestroy,
   },
   // bpfForEach's construction: this kind's own, so V8 inlines bitsNew into every loop (see loop-step.ts).
   [LOOP_OPEN]: function () {
@@ -135,6 +138,11 @@ export const iterBits = registerIterKind({
     }
     return this.open(data);
   },
+  // bpfForEach's destruction: this kind's own, so V8 inlines bitsDestroy into every loop (see loop-step.ts).
+  [LOOP_CLOSE]: function () {
+    if (this.close()) bitsDestroy(this.data);
+    return LOOP_DONE;
+  },
   // bpfForEach's step: this kind's own, so V8 inlines bitsNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {
     let done = true;
@@ -145,7 +153,10 @@ export const iterBits = registerIterKind({
       this.fail(e);
     }
     if (value !== null && value !== undefined) done = false;
-    else value = this.end(value).value;
+    else {
+      this.end(value);
+      value = this.return().value;
+    }
     return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },
 });

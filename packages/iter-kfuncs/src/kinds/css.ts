@@ -26,7 +26,7 @@ import {
 } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RCU_PROTECTED, KF_RET_NULL, KF_TRUSTED_ARGS } from '../flags.js';
 import type { IterContext } from '../kernel-context.js';
-import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
+import { LOOP_CLOSE, LOOP_DONE, LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 /** `bpf_iter_css_next`: one step of core's `CssWalker` (which mirrors `struct bpf_iter_css_kern { start; pos; flags; }`). */
@@ -46,6 +46,9 @@ const cssNew = (_ctx: IterContext, start: Cgroup, flags: number): CssWalker => {
       return fail('EINVAL', `bpf_iter_css_new: unsupported order ${flags}`);
   }
 };
+
+/** `bpf_iter_css_destroy`. */
+const cssDestroy = (w: CssWalker): void => w.release();
 
 /** The `css` iterator kind: `bpf_iter_css_new(it, start, flags)`, elements are `Cgroup`s. */
 export const iterCss = registerIterKind({
@@ -73,7 +76,7 @@ export const iterCss = registerIterKind({
     flags: KF_ITER_DESTROY,
     params: [{ name: 'it', type: 'struct bpf_iter_css *' }],
     ret: 'void',
-    impl: (w: CssWalker): void => w.release(),
+    impl: cssDestroy,
   },
   restartsAfterNull: true,
   // bpfForEach's construction: this kind's own, so V8 inlines cssNew into every loop (see loop-step.ts).
@@ -86,6 +89,11 @@ export const iterCss = registerIterKind({
     }
     return this.open(data);
   },
+  // bpfForEach's destruction: this kind's own, so V8 inlines cssDestroy into every loop (see loop-step.ts).
+  [LOOP_CLOSE]: function () {
+    if (this.close()) cssDestroy(this.data);
+    return LOOP_DONE;
+  },
   // bpfForEach's step: this kind's own, so V8 inlines cssNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {
     let done = true;
@@ -96,7 +104,10 @@ export const iterCss = registerIterKind({
       this.fail(e);
     }
     if (value !== null && value !== undefined) done = false;
-    else value = this.end(value).value;
+    else {
+      this.end(value);
+      value = this.return().value;
+    }
     return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },
 });

@@ -16,7 +16,7 @@
 import { CSS_TASK_ITER_PROCS, CSS_TASK_ITER_THREADED, CssTaskWalker, fail, type Cgroup, type Task } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL, KF_TRUSTED_ARGS } from '../flags.js';
 import type { IterContext } from '../kernel-context.js';
-import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
+import { LOOP_CLOSE, LOOP_DONE, LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 
@@ -36,6 +36,9 @@ const cssTaskNew = (_ctx: IterContext, css: Cgroup, flags: number): CssTaskWalke
 
 /** `bpf_iter_css_task_next`: the next member task. */
 const cssTaskNext = (w: CssTaskWalker): Task | null => w.next();
+
+/** `bpf_iter_css_task_destroy`. */
+const cssTaskDestroy = (_w: CssTaskWalker): void => {};
 
 /** The `css_task` iterator kind: `bpf_iter_css_task_new(it, css, flags)`, elements are `Task`s. */
 export const iterCssTask = registerIterKind({
@@ -64,7 +67,7 @@ export const iterCssTask = registerIterKind({
     params: [{ name: 'it', type: 'struct bpf_iter_css_task *' }],
     ret: 'void',
     // css_task_iter_end + free: the walker holds nothing beyond its list node.
-    impl: (): void => {},
+    impl: cssTaskDestroy,
   },
   // bpfForEach's construction: this kind's own, so V8 inlines cssTaskNew into every loop (see loop-step.ts).
   [LOOP_OPEN]: function () {
@@ -76,6 +79,11 @@ export const iterCssTask = registerIterKind({
     }
     return this.open(data);
   },
+  // bpfForEach's destruction: this kind's own, so V8 inlines cssTaskDestroy into every loop (see loop-step.ts).
+  [LOOP_CLOSE]: function () {
+    if (this.close()) cssTaskDestroy(this.data);
+    return LOOP_DONE;
+  },
   // bpfForEach's step: this kind's own, so V8 inlines cssTaskNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {
     let done = true;
@@ -86,7 +94,10 @@ export const iterCssTask = registerIterKind({
       this.fail(e);
     }
     if (value !== null && value !== undefined) done = false;
-    else value = this.end(value).value;
+    else {
+      this.end(value);
+      value = this.return().value;
+    }
     return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },
 });

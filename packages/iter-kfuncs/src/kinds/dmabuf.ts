@@ -14,7 +14,7 @@
 import { DmaBufWalker, type DmaBuf } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL, KF_SLEEPABLE } from '../flags.js';
 import type { IterContext } from '../kernel-context.js';
-import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
+import { LOOP_CLOSE, LOOP_DONE, LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 /** `bpf_iter_dmabuf_next`: dma_buf_iter_next(cur) when standing on one, else dma_buf_iter_begin(). */
@@ -26,6 +26,9 @@ const dmabufNew = (ctx: IterContext): DmaBufWalker => {
   ctx.kernel.checkReadable('dmabuf');
   return new DmaBufWalker(ctx.kernel.dmabufs);
 };
+
+/** `bpf_iter_dmabuf_destroy`. */
+const dmabufDestroy = (w: DmaBufWalker): void => w.release();
 
 /** The `dmabuf` iterator kind: `bpf_iter_dmabuf_new(it)`, elements are `DmaBuf`s. */
 export const iterDmabuf = registerIterKind({
@@ -50,7 +53,7 @@ export const iterDmabuf = registerIterKind({
     flags: KF_ITER_DESTROY | KF_SLEEPABLE,
     params: [{ name: 'it', type: 'struct bpf_iter_dmabuf *' }],
     ret: 'void',
-    impl: (w: DmaBufWalker): void => w.release(),
+    impl: dmabufDestroy,
   },
   // bpfForEach's construction: this kind's own, so V8 inlines dmabufNew into every loop (see loop-step.ts).
   [LOOP_OPEN]: function () {
@@ -62,6 +65,11 @@ export const iterDmabuf = registerIterKind({
     }
     return this.open(data);
   },
+  // bpfForEach's destruction: this kind's own, so V8 inlines dmabufDestroy into every loop (see loop-step.ts).
+  [LOOP_CLOSE]: function () {
+    if (this.close()) dmabufDestroy(this.data);
+    return LOOP_DONE;
+  },
   // bpfForEach's step: this kind's own, so V8 inlines dmabufNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {
     let done = true;
@@ -72,7 +80,10 @@ export const iterDmabuf = registerIterKind({
       this.fail(e);
     }
     if (value !== null && value !== undefined) done = false;
-    else value = this.end(value).value;
+    else {
+      this.end(value);
+      value = this.return().value;
+    }
     return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },
 });

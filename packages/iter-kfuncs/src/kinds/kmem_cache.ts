@@ -14,7 +14,7 @@
 import { PinnedListWalker, type KmemCache } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL, KF_SLEEPABLE } from '../flags.js';
 import type { IterContext } from '../kernel-context.js';
-import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
+import { LOOP_CLOSE, LOOP_DONE, LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 /** The iterator state: the list walk, pinning the cache it stands on (`kit->pos`). */
@@ -73,6 +73,11 @@ export const iterKmemCache = registerIterKind({
     }
     return this.open(data);
   },
+  // bpfForEach's destruction: this kind's own, so V8 inlines unpin into every loop (see loop-step.ts).
+  [LOOP_CLOSE]: function () {
+    if (this.close()) unpin(this.data);
+    return LOOP_DONE;
+  },
   // bpfForEach's step: this kind's own, so V8 inlines kmemCacheNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {
     let done = true;
@@ -83,7 +88,10 @@ export const iterKmemCache = registerIterKind({
       this.fail(e);
     }
     if (value !== null && value !== undefined) done = false;
-    else value = this.end(value).value;
+    else {
+      this.end(value);
+      value = this.return().value;
+    }
     return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },
 });

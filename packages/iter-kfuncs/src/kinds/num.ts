@@ -13,7 +13,7 @@
 import { fail } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RET_NULL } from '../flags.js';
 import type { IterContext } from '../kernel-context.js';
-import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
+import { LOOP_CLOSE, LOOP_DONE, LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { INLINE_RANGE, registerIterKind } from '../registry.js';
 
 /** `BPF_MAX_LOOPS`: the most elements one num iterator may produce. */
@@ -51,6 +51,11 @@ const numNew = (_ctx: IterContext, start: number, end: number): NumState => {
   return { cur: start, end };
 };
 
+/** `bpf_iter_num_destroy`. */
+const numDestroy = (s: NumState): void => {
+  s.cur = s.end = 0;
+};
+
 /** The `num` iterator kind: `bpf_iter_num_new(it, start, end)`, elements are numbers. */
 export const iterNum = registerIterKind({
   state: { name: 'bpf_iter_num', size: 8 },
@@ -77,9 +82,7 @@ export const iterNum = registerIterKind({
     flags: KF_ITER_DESTROY,
     params: [{ name: 'it', type: 'struct bpf_iter_num *' }],
     ret: 'void',
-    impl: (s: NumState): void => {
-      s.cur = s.end = 0;
-    },
+    impl: numDestroy,
   },
   // The state is just { cur, end }: keep it inline in the iterator state so
   // next() is a couple of field accesses (same semantics as impl above).
@@ -93,6 +96,11 @@ export const iterNum = registerIterKind({
       data = this.failed(e);
     }
     return this.open(data);
+  },
+  // bpfForEach's destruction: this kind's own, so V8 inlines numDestroy into every loop (see loop-step.ts).
+  [LOOP_CLOSE]: function () {
+    if (this.close()) numDestroy(this.data);
+    return LOOP_DONE;
   },
   // bpfForEach's step (see loop-step.ts): numNext on the loop's own copy of
   // the range (an ended loop's is empty); a range cannot throw.

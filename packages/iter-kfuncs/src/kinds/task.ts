@@ -28,7 +28,7 @@ import {
 } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RCU_PROTECTED, KF_RET_NULL, KF_TRUSTED_ARGS } from '../flags.js';
 import type { IterContext } from '../kernel-context.js';
-import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
+import { LOOP_CLOSE, LOOP_DONE, LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 
@@ -50,6 +50,9 @@ const taskNew = (ctx: IterContext, task__nullable: Task | null, flags: number): 
       return fail('EINVAL', `bpf_iter_task_new: unknown flags ${flags}`);
   }
 };
+
+/** `bpf_iter_task_destroy`. */
+const taskDestroy = (w: TaskListWalker): void => w.release();
 
 /** The `task` iterator kind: `bpf_iter_task_new(it, task__nullable, flags)`, elements are `Task`s. */
 export const iterTask = registerIterKind({
@@ -78,7 +81,7 @@ export const iterTask = registerIterKind({
     params: [{ name: 'it', type: 'struct bpf_iter_task *' }],
     ret: 'void',
     // No references to drop (RCU): the walker only lets go of the flattened walk it may be stepping.
-    impl: (w: TaskListWalker): void => w.release(),
+    impl: taskDestroy,
   },
   // bpfForEach's construction: this kind's own, so V8 inlines taskNew into every loop (see loop-step.ts).
   [LOOP_OPEN]: function () {
@@ -90,6 +93,11 @@ export const iterTask = registerIterKind({
     }
     return this.open(data);
   },
+  // bpfForEach's destruction: this kind's own, so V8 inlines taskDestroy into every loop (see loop-step.ts).
+  [LOOP_CLOSE]: function () {
+    if (this.close()) taskDestroy(this.data);
+    return LOOP_DONE;
+  },
   // bpfForEach's step: this kind's own, so V8 inlines taskNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {
     let done = true;
@@ -100,7 +108,10 @@ export const iterTask = registerIterKind({
       this.fail(e);
     }
     if (value !== null && value !== undefined) done = false;
-    else value = this.end(value).value;
+    else {
+      this.end(value);
+      value = this.return().value;
+    }
     return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },
 });

@@ -17,7 +17,7 @@
 import { fail, PF_KTHREAD, VmaWalker, type Task, type Vma } from '@bpf-iter/core';
 import { KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RCU, KF_RET_NULL } from '../flags.js';
 import type { IterContext } from '../kernel-context.js';
-import { LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
+import { LOOP_CLOSE, LOOP_DONE, LOOP_OPEN, LOOP_STEP } from '../loop-step.js';
 import { registerIterKind } from '../registry.js';
 
 /** `bpf_iter_task_vma_next`: the next VMA snapshot. */
@@ -34,6 +34,11 @@ const taskVmaNew = (_ctx: IterContext, task: Task, addr: number): VmaWalker => {
   // mmget: the walk keeps this address space until destroy (mmput).
   mm.users++;
   return new VmaWalker(mm, addr);
+};
+
+/** `bpf_iter_task_vma_destroy`. */
+const taskVmaDestroy = (w: VmaWalker): void => {
+  w.mm!.users--;
 };
 
 /** The `task_vma` iterator kind: `bpf_iter_task_vma_new(it, task, addr)`, elements are VMA snapshots. */
@@ -64,9 +69,7 @@ export const iterTaskVma = registerIterKind({
     params: [{ name: 'it', type: 'struct bpf_iter_task_vma *' }],
     ret: 'void',
     // mmput; snapshots are values: nothing else to unlock or drop.
-    impl: (w: VmaWalker): void => {
-      w.mm!.users--;
-    },
+    impl: taskVmaDestroy,
   },
   // bpfForEach's construction: this kind's own, so V8 inlines taskVmaNew into every loop (see loop-step.ts).
   [LOOP_OPEN]: function () {
@@ -78,17 +81,25 @@ export const iterTaskVma = registerIterKind({
     }
     return this.open(data);
   },
+  // bpfForEach's destruction: this kind's own, so V8 inlines taskVmaDestroy into every loop (see loop-step.ts).
+  [LOOP_CLOSE]: function () {
+    if (this.close()) taskVmaDestroy(this.data);
+    return LOOP_DONE;
+  },
   // bpfForEach's step: this kind's own, so V8 inlines taskVmaNext into every loop (see loop-step.ts).
   [LOOP_STEP]: function () {
     let done = true;
     let value = null;
     try {
-      if (!this.done) value = taskVmaNext(this.data);
+      if (this.done === false) value = taskVmaNext(this.data);
     } catch (e) {
       this.fail(e);
     }
-    if (value != null) done = false;
-    else value = this.end(value).value;
+    if (value !== null && value !== undefined) done = false;
+    else {
+      this.end(value);
+      value = this.return().value;
+    }
     return { done, value } as IteratorResult<NonNullable<typeof value>, undefined>;
   },
 });
