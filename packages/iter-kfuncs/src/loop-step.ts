@@ -9,9 +9,11 @@
  * `{ done, value }` object (measured: 0.07–0.2 of a plain loop). A step
  * written in the kind's own file calls only that kind's `next`
  * implementation, so `for...of` inlines the step, the walk behind it and
- * the result object away, whatever else runs in the process. The rest of
- * the loop (construction, the errno-free empty iterator, destroy exactly
- * once, EPROTO for `undefined`) stays shared in `loops.ts`.
+ * the result object away, whatever else runs in the process. The kind's
+ * construction and destruction are its own too (below); the rest of the
+ * loop (the counts, the errno-free empty iterator, destroy exactly once,
+ * EPROTO for `undefined`, the leak check) stays shared in `loops.ts`, where
+ * no kind code is called.
  *
  * Every built-in step has the same shape and calls the same function its
  * kind registers as `next.impl`, so the loop and the trio cannot differ

@@ -8,8 +8,9 @@
  * `return`, a throw in the loop body, or a throw from `next` itself.
  *
  * The iterators are hand-written objects (not generators) so that V8 can
- * inline `next()` into `for...of`; each built-in kind brings its own `next`
- * (loop-step.ts), so that this stays true when many kinds loop in one process.
+ * inline `next()` into `for...of`; each built-in kind brings its own
+ * construction, `next` and `return` (loop-step.ts), so that this stays true
+ * when many kinds loop in one process.
  */
 import './polyfill.js';
 import type { IterContext } from './kernel-context.js';
@@ -77,9 +78,9 @@ let trackLoop: (loop: BpfLoopIterator<unknown>) => void;
  * reach one), the kind's `new` result is held here and stepped directly by
  * the kind's `next` implementation, with no state checks per element. The
  * counts, the reference id and a {@link bpfProgram} scope's leak check are
- * those of a state. `next` is an own property, the kind's `LoopStep` for
- * built-in kinds (see loop-step.ts for why each has its own), else the
- * shared {@link sharedStep}.
+ * those of a state. `next` and `return` are own properties, the kind's
+ * `LoopStep` and `LoopClose` for built-in kinds (see loop-step.ts for why
+ * each has its own), else the shared {@link sharedStep} / {@link sharedClose}.
  */
 export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
   // `declare`d fields, set once in the constructor (class fields would define each one first, then set it).
