@@ -59,3 +59,69 @@ export function mapsLine(vma: Vma): string {
     ' ';
   return head + tail(file, file ? file.path : vma.name, head.length);
 }
+
+/** Hex digit bytes ('0'..'9', 'a'..'f'). */
+const DIGIT = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** Writes `%0{w}lx` of an integer below 2^53 at `at` in `out`; returns the end. */
+function hexInto(out: Uint8Array, at: number, n: number, w: number): number {
+  const hi = n >= 0x100000000 ? Math.floor(n / 0x100000000) : 0;
+  let lo = n >>> 0;
+  // Digits of the low 32 bits (all 8 of them when the high part prints too).
+  let nd = 1;
+  while (nd < 8 && lo >>> (4 * nd) !== 0) nd++;
+  if (hi !== 0) nd = 8;
+  let hd = 0;
+  for (let h = hi; h !== 0; h = Math.floor(h / 16)) hd++;
+  for (let pad = w - nd - hd; pad > 0; pad--) out[at++] = 0x30;
+  for (let i = hd - 1, h = hi; i >= 0; i--, h = Math.floor(h / 16)) out[at + i] = DIGIT[h % 16]!;
+  at += hd;
+  for (let i = nd - 1; i >= 0; i--, lo >>>= 4) out[at + i] = DIGIT[lo & 15]!;
+  return at + nd;
+}
+
+const tailBytesCache = new WeakMap<KFile, { col: number; bytes: Uint8Array }>();
+const nameTailBytesCache = new Map<string, Uint8Array>();
+
+/** {@link tail} as UTF-8 bytes, cached the same way. */
+function tailBytes(file: KFile | null, name: string | null, col: number): Uint8Array {
+  if (file) {
+    const c = tailBytesCache.get(file);
+    if (c && c.col === col) return c.bytes;
+    const bytes = Buffer.from(tail(file, null, col), 'utf8');
+    tailBytesCache.set(file, { col, bytes });
+    return bytes;
+  }
+  const key = `${col}|${name ?? ''}|${name === null ? 0 : 1}`;
+  let b = nameTailBytesCache.get(key);
+  if (b === undefined) {
+    b = Buffer.from(tail(null, name, col), 'utf8');
+    if (nameTailBytesCache.size < 4096) nameTailBytesCache.set(key, b);
+  }
+  return b;
+}
+
+/**
+ * {@link mapsLine} written as bytes into `out` from 0 (a program's own
+ * buffer, handed to `bpf_seq_write`): no string per line. Returns the
+ * length, or -1 when the line does not fit in `out` (call {@link mapsLine}).
+ */
+export function mapsLineInto(vma: Vma, out: Uint8Array): number {
+  const f = vma.vm_flags;
+  const file = vma.vm_file;
+  let at = hexInto(out, 0, vma.vm_start, 8);
+  out[at++] = 0x2d; // '-'
+  at = hexInto(out, at, vma.vm_end, 8);
+  out[at++] = 0x20;
+  out[at++] = f & VM_READ ? 0x72 : 0x2d;
+  out[at++] = f & VM_WRITE ? 0x77 : 0x2d;
+  out[at++] = f & VM_EXEC ? 0x78 : 0x2d;
+  out[at++] = f & VM_MAYSHARE ? 0x73 : 0x70;
+  out[at++] = 0x20;
+  at = hexInto(out, at, file ? (vma.vm_pgoff ?? 0) * 4096 : 0, 8);
+  out[at++] = 0x20;
+  const t = tailBytes(file, file ? file.path : vma.name, at);
+  if (at + t.length > out.length) return -1;
+  out.set(t, at);
+  return at + t.length;
+}

@@ -5,7 +5,7 @@
 import { TaskVmaWalker, type Task, type TaskVma, type Vma } from '@bpf-iter/core';
 import { SEC } from '../program.js';
 import { bpf_seq_write } from '../helpers/seq_write.js';
-import { mapsLine } from '../procfs/proc_maps.js';
+import { mapsLine, mapsLineInto } from '../procfs/proc_maps.js';
 import { taskTargetReg } from './task_params.js';
 
 /** ctx fields of `iter/task_vma` programs. */
@@ -26,10 +26,16 @@ export const taskVmaReg = taskTargetReg<TaskVma>(
   () => ({ task: null, vma: null }),
 );
 
+/** dump_task_vma's line buffer: the kernel's maps lines are at most PATH_MAX past the 73 columns. */
+const line = new Uint8Array(4096 + 128);
+
 /** The default dumper of `bpf-iter cat task_vma`: `/proc/PID/maps` lines. */
 export const dumpTaskVma = SEC<BpfIterTaskVmaCtx>('iter/task_vma', function dump_task_vma(ctx) {
   const vma = ctx.vma;
   if (ctx.task === null || vma === null) return 0;
-  bpf_seq_write(ctx.meta.seq, mapsLine(vma));
+  // The line is built in the program's own buffer (like a BPF program's stack or per-CPU map) and written with one helper call.
+  const len = mapsLineInto(vma, line);
+  if (len < 0) bpf_seq_write(ctx.meta.seq, mapsLine(vma));
+  else bpf_seq_write(ctx.meta.seq, line, len);
   return 0;
 });
