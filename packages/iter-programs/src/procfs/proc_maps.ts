@@ -14,21 +14,27 @@ for (let f = 0; f < 16; f++) {
  * file (or name) and on where the line stands when the name is padded, so
  * it is computed once per file and column and reused for every VMA.
  */
-const tailCache = new WeakMap<KFile, { col: number; tail: string }>();
-const nameTailCache = new Map<string, string>();
+interface Tail {
+  readonly col: number;
+  readonly tail: string;
+  /** `tail` as UTF-8, made on first use ({@link mapsLineInto}). */
+  bytes: Uint8Array | null;
+}
+const tailCache = new WeakMap<KFile, Tail>();
+const nameTailCache = new Map<string, Tail>();
 
-function tail(file: KFile | null, name: string | null, col: number): string {
+function tailOf(file: KFile | null, name: string | null, col: number): Tail {
   if (file) {
     const c = tailCache.get(file);
-    if (c && c.col === col) return c.tail;
-    const t = buildTail(file.f_inode.s_dev, file.f_inode.i_ino, file.path, col);
-    tailCache.set(file, { col, tail: t });
+    if (c && c.col === col) return c;
+    const t = { col, tail: buildTail(file.f_inode.s_dev, file.f_inode.i_ino, file.path, col), bytes: null };
+    tailCache.set(file, t);
     return t;
   }
   const key = `${col}|${name ?? ''}|${name === null ? 0 : 1}`;
   let t = nameTailCache.get(key);
   if (t === undefined) {
-    t = buildTail(0, 0, name, col);
+    t = { col, tail: buildTail(0, 0, name, col), bytes: null };
     if (nameTailCache.size < 4096) nameTailCache.set(key, t);
   }
   return t;
@@ -57,7 +63,7 @@ export function mapsLine(vma: Vma): string {
     (f & VM_MAYSHARE ? 's ' : 'p ') +
     hex(file ? (vma.vm_pgoff ?? 0) * 4096 : 0, 8) +
     ' ';
-  return head + tail(file, file ? file.path : vma.name, head.length);
+  return head + tailOf(file, vma.name, head.length).tail;
 }
 
 /** Hex digit bytes ('0'..'9', 'a'..'f'). */
@@ -80,27 +86,6 @@ function hexInto(out: Uint8Array, at: number, n: number, w: number): number {
   return at + nd;
 }
 
-const tailBytesCache = new WeakMap<KFile, { col: number; bytes: Uint8Array }>();
-const nameTailBytesCache = new Map<string, Uint8Array>();
-
-/** {@link tail} as UTF-8 bytes, cached the same way. */
-function tailBytes(file: KFile | null, name: string | null, col: number): Uint8Array {
-  if (file) {
-    const c = tailBytesCache.get(file);
-    if (c && c.col === col) return c.bytes;
-    const bytes = Buffer.from(tail(file, null, col), 'utf8');
-    tailBytesCache.set(file, { col, bytes });
-    return bytes;
-  }
-  const key = `${col}|${name ?? ''}|${name === null ? 0 : 1}`;
-  let b = nameTailBytesCache.get(key);
-  if (b === undefined) {
-    b = Buffer.from(tail(null, name, col), 'utf8');
-    if (nameTailBytesCache.size < 4096) nameTailBytesCache.set(key, b);
-  }
-  return b;
-}
-
 /**
  * {@link mapsLine} written as bytes into `out` from 0 (a program's own
  * buffer, handed to `bpf_seq_write`): no string per line. Returns the
@@ -120,7 +105,8 @@ export function mapsLineInto(vma: Vma, out: Uint8Array): number {
   out[at++] = 0x20;
   at = hexInto(out, at, file ? (vma.vm_pgoff ?? 0) * 4096 : 0, 8);
   out[at++] = 0x20;
-  const t = tailBytes(file, file ? file.path : vma.name, at);
+  const tail = tailOf(file, vma.name, at);
+  const t = (tail.bytes ??= Buffer.from(tail.tail, 'utf8'));
   if (at + t.length > out.length) return -1;
   out.set(t, at);
   return at + t.length;
