@@ -4,11 +4,6 @@ import { hex } from './format.js';
 /** Width the kernel pads a maps line to before the name (`25 + sizeof(void *) * 6 - 1`). */
 const MAPS_WIDTH = 72;
 
-const PERMS: string[] = [];
-for (let f = 0; f < 16; f++) {
-  PERMS[f] = (f & VM_READ ? 'r' : '-') + (f & VM_WRITE ? 'w' : '-') + (f & VM_EXEC ? 'x' : '-');
-}
-
 /**
  * The part of a line after the pgoff column depends only on the backing
  * file (or name) and on where the line stands when the name is padded, so
@@ -50,22 +45,6 @@ function buildTail(dev: number, ino: number, name: string | null, col: number): 
   return s + '\n';
 }
 
-/** One line of `/proc/PID/maps` (`show_map_vma`), newline included. */
-export function mapsLine(vma: Vma): string {
-  const f = vma.vm_flags;
-  const file = vma.vm_file;
-  const head =
-    hex(vma.vm_start, 8) +
-    '-' +
-    hex(vma.vm_end, 8) +
-    ' ' +
-    PERMS[f & 7]! +
-    (f & VM_MAYSHARE ? 's ' : 'p ') +
-    hex(file ? (vma.vm_pgoff ?? 0) * 4096 : 0, 8) +
-    ' ';
-  return head + tailOf(file, vma.name, head.length).tail;
-}
-
 /** Hex digit bytes ('0'..'9', 'a'..'f'). */
 const DIGIT = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
@@ -87,13 +66,11 @@ function hexInto(out: Uint8Array, at: number, n: number, w: number): number {
 }
 
 /**
- * {@link mapsLine} written as bytes into `out` from 0 (a program's own
- * buffer, handed to `bpf_seq_write`): no string per line. Returns the
- * length, or -1 when the line does not fit in `out` (call {@link mapsLine}).
+ * Writes the columns before the device of a maps line (`start-end perms
+ * pgoff `, at most 56 bytes) into `out` from 0; returns their length.
  */
-export function mapsLineInto(vma: Vma, out: Uint8Array): number {
+function mapsHeadInto(vma: Vma, out: Uint8Array): number {
   const f = vma.vm_flags;
-  const file = vma.vm_file;
   let at = hexInto(out, 0, vma.vm_start, 8);
   out[at++] = 0x2d; // '-'
   at = hexInto(out, at, vma.vm_end, 8);
@@ -103,9 +80,28 @@ export function mapsLineInto(vma: Vma, out: Uint8Array): number {
   out[at++] = f & VM_EXEC ? 0x78 : 0x2d;
   out[at++] = f & VM_MAYSHARE ? 0x73 : 0x70;
   out[at++] = 0x20;
-  at = hexInto(out, at, file ? (vma.vm_pgoff ?? 0) * 4096 : 0, 8);
+  at = hexInto(out, at, vma.vm_file ? (vma.vm_pgoff ?? 0) * 4096 : 0, 8);
   out[at++] = 0x20;
-  const tail = tailOf(file, vma.name, at);
+  return at;
+}
+
+const headBuf = Buffer.alloc(64);
+
+/** One line of `/proc/PID/maps` (`show_map_vma`), newline included. */
+export function mapsLine(vma: Vma): string {
+  const n = mapsHeadInto(vma, headBuf);
+  return headBuf.toString('latin1', 0, n) + tailOf(vma.vm_file, vma.name, n).tail;
+}
+
+/**
+ * {@link mapsLine} written as bytes into `out` (at least 64 bytes) from 0 (a
+ * program's own buffer, handed to `bpf_seq_write`): no string per line.
+ * Returns the length, or -1 when the line does not fit in `out` (call
+ * {@link mapsLine}).
+ */
+export function mapsLineInto(vma: Vma, out: Uint8Array): number {
+  const at = mapsHeadInto(vma, out);
+  const tail = tailOf(vma.vm_file, vma.name, at);
   const t = (tail.bytes ??= Buffer.from(tail.tail, 'utf8'));
   if (at + t.length > out.length) return -1;
   out.set(t, at);

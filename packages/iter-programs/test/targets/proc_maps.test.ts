@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { KFile, Vma } from '@bpf-iter/core';
+import { major, minor, type KFile, type Vma } from '@bpf-iter/core';
 import { mapsLine, mapsLineInto } from '../../src/procfs/proc_maps.js';
 
 // Only the fields a maps line reads; a file is the same object for every VMA that maps it.
@@ -21,12 +21,26 @@ const vmaArb = fc.record({
   name: fc.oneof(fc.constant(null), fc.constantFrom('[heap]', '[stack]', '[vdso]', '[anon:x]')),
 }).map((v) => ({ ...v, vm_flags_unknown: 0, vm_mm: null }) as unknown as Vma);
 
+/** The line show_map_vma prints, written out independently (BigInt hex: exact past 2^32). */
+function expectedLine(v: Vma): string {
+  const h = (n: number, w: number): string => BigInt(n).toString(16).padStart(w, '0');
+  const f = v.vm_flags;
+  const file = v.vm_file;
+  const dev = file ? file.f_inode.s_dev : 0;
+  let s = `${h(v.vm_start, 8)}-${h(v.vm_end, 8)} ${f & 1 ? 'r' : '-'}${f & 2 ? 'w' : '-'}${f & 4 ? 'x' : '-'}${f & 0x80 ? 's' : 'p'} `;
+  s += `${h(file ? (v.vm_pgoff ?? 0) * 4096 : 0, 8)} ${h(major(dev), 2)}:${h(minor(dev), 2)} ${file ? file.f_inode.i_ino : 0} `;
+  const name = file ? file.path : v.name;
+  if (name !== null) s = s.padEnd(72) + ' ' + name;
+  return s + '\n';
+}
+
 describe('task_vma maps line as bytes', () => {
   it('mapsLineInto writes the bytes of mapsLine (addresses past 2^32 and 2^48, files, names, UTF-8 paths)', () => {
     const out = new Uint8Array(4096 + 128);
     fc.assert(
       fc.property(vmaArb, (vma) => {
         const len = mapsLineInto(vma, out);
+        expect(mapsLine(vma)).toBe(expectedLine(vma));
         expect(Buffer.from(out.subarray(0, len)).toString('utf8')).toBe(mapsLine(vma));
       }),
       { numRuns: 2000 },
