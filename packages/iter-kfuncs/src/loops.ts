@@ -36,7 +36,6 @@ import { iterNum } from './kinds/num.js';
 /** The num kind's internals, for {@link bpfFor} and {@link bpfRepeat}. */
 const NUM = kindInternals(iterNum);
 
-
 /** @internal What a loop needs to construct iterators of a kind. */
 export interface LoopSource {
   readonly home: { rec: KindRecord; raw: RawKfuncs };
@@ -151,16 +150,6 @@ export class BpfLoopIterator<E> implements IterableIterator<E>, Disposable {
     this.rec = null;
     countDestroyed(rec);
     return this.data !== EMPTY;
-  }
-
-  /** @internal See {@link LoopCursor.endRange}. */
-  endRange(): void {
-    const rec = this.rec;
-    this.done = true;
-    if (rec !== null) {
-      this.rec = null;
-      countDestroyed(rec);
-    }
   }
 
   /** @internal See {@link LoopCursor.fail}. */

@@ -132,13 +132,13 @@ export function countConstructed(rec: KindRecord): void {
   refIds++;
 }
 
-/** @internal The destruction of a loop's construction ({@link countConstructed}) (exactly once: the caller guarantees it). */
+/** @internal A state's destruction: the counts and the kind's destroy on `data` (exactly once: the caller guarantees it). */
 export function destroyData(rec: KindRecord, data: unknown): void {
   countDestroyed(rec);
   if (data !== EMPTY && rec.implDestroy !== undefined) rec.implDestroy(data);
 }
 
-/** @internal The counts of one destruction (part of {@link destroyData}; alone for a loop that is its own state, see `BpfLoopIterator.endRange`). */
+/** @internal The counts of one destruction (a state's, in {@link destroyData}; a loop's, in `BpfLoopIterator.close`). */
 export function countDestroyed(rec: KindRecord): void {
   rec.destroyed++;
   liveTotal--;

@@ -112,7 +112,10 @@ export const iterNum = registerIterKind({
       this.cur = cur + 1;
       done = false;
       value = cur;
-    } else this.endRange();
+    } else {
+      // The end of the range: the loop's copy of it is the state, so only the counts (close), no destroy.
+      this.close();
+    }
     return { done, value } as IteratorResult<number, undefined>;
   },
 });
