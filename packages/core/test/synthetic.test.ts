@@ -96,6 +96,22 @@ describe('exact counts when sizes are given', () => {
 describe('realistic contents', () => {
   const k = syntheticKernel({ seed: 11, processes: 48 });
 
+  test('a process\'s threads share one address space, counted once per task; processes have their own', () => {
+    const seen = new Set<unknown>();
+    for (let p = k.processes.head; p; p = p.next) {
+      const mm = p.value.mm;
+      if (mm === null) continue;
+      expect(seen.has(mm)).toBe(false);
+      seen.add(mm);
+      const threads: Task[] = [];
+      for (let t = p.value.signal.threads.head; t; t = t.next) threads.push(t.value);
+      expect(threads.every((t) => t.mm === mm)).toBe(true);
+      expect(mm.users).toBe(threads.length);
+      expect(mm.vmas().every((v) => v.vm_mm === mm)).toBe(true);
+    }
+    expect(seen.size).toBeGreaterThan(40);
+  });
+
   test('pid 1 is systemd, pid 2 kthreadd; kernel threads have no mm and PF_KTHREAD', () => {
     expect(k.findTask(1)!.comm).toBe('systemd');
     expect(k.findTask(1)!.mm).not.toBeNull();

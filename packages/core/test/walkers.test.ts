@@ -52,6 +52,7 @@ import {
   type Vma,
   type Walker,
 } from '@bpf-iter/core';
+import { MmStruct, vmaLayout } from '@bpf-iter/core/internal';
 
 function drain<T>(w: Walker<T>): T[] {
   const out: T[] = [];
@@ -495,6 +496,27 @@ describe('VMA snapshots (the walkers\' elements)', () => {
       n += walked.length;
     }
     expect(n).toBe(6 * 12);
+  });
+});
+
+describe('MmStruct.moved (an address space at a new place in memory)', () => {
+  test('reads the same VMAs, seq and users, shares the layout and biases, and a lazy one still loads once, on first use', () => {
+    const k = syntheticKernel({ seed: 4, processes: 3, threadsPerProcess: 2, filesPerProcess: 1, vmasPerProcess: 9, sockets: 0, containers: 0 });
+    const mm = k.findTask(1)!.mm!;
+    const moved = mm.moved();
+    expect(moved).not.toBe(mm);
+    expect(moved.vmas().map((v) => ({ ...v, vm_mm: null }))).toStrictEqual(mm.vmas().map((v) => ({ ...v, vm_mm: null })));
+    expect(moved.vmas().every((v) => v.vm_mm === moved)).toBe(true);
+    expect([moved.seq, moved.users, moved.vmaLayout, moved.vmaBiasAt]).toEqual([mm.seq, mm.users, mm.vmaLayout, mm.vmaBiasAt]);
+
+    let loads = 0;
+    const rows = vmaLayout([{ start: 0x1000, end: 0x3000, flags: VM_READ }]);
+    const lazy = new MmStruct(vmaLayout([]), null, () => (loads++, rows));
+    const m2 = lazy.moved();
+    expect([loads, m2.loaded]).toEqual([0, false]);
+    expect(m2.vmas().map((v) => [v.vm_start, v.vm_end])).toEqual([[0x1000, 0x3000]]);
+    expect(m2.vmas()).toHaveLength(1);
+    expect([loads, m2.loaded]).toEqual([1, true]);
   });
 });
 

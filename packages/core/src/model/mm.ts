@@ -61,16 +61,36 @@ export interface Vma {
  * later short-lived snapshot would then be allocated in the old generation.
  */
 class VmaSnapshot implements Vma {
+  // `declare`d and set in the constructor: a class field (or a parameter property, under ES2022's define
+  // semantics) is first defined as undefined by an initializer, then set.
+  declare readonly vm_start: number;
+  declare readonly vm_end: number;
+  declare readonly vm_flags: number;
+  declare readonly vm_flags_unknown: number;
+  declare readonly vm_pgoff: number | null;
+  declare readonly vm_file: KFile | null;
+  declare readonly vm_mm: MmStruct;
+  declare readonly name: string | null;
+
   constructor(
-    readonly vm_start: number,
-    readonly vm_end: number,
-    readonly vm_flags: number,
-    readonly vm_flags_unknown: number,
-    readonly vm_pgoff: number | null,
-    readonly vm_file: KFile | null,
-    readonly vm_mm: MmStruct,
-    readonly name: string | null,
-  ) {}
+    vm_start: number,
+    vm_end: number,
+    vm_flags: number,
+    vm_flags_unknown: number,
+    vm_pgoff: number | null,
+    vm_file: KFile | null,
+    vm_mm: MmStruct,
+    name: string | null,
+  ) {
+    this.vm_start = vm_start;
+    this.vm_end = vm_end;
+    this.vm_flags = vm_flags;
+    this.vm_flags_unknown = vm_flags_unknown;
+    this.vm_pgoff = vm_pgoff;
+    this.vm_file = vm_file;
+    this.vm_mm = vm_mm;
+    this.name = name;
+  }
 }
 
 /**
@@ -96,22 +116,23 @@ export function findVmaIndexIn(l: VmaLayout, biasAt: number, addr: number): numb
 /**
  * A snapshot of row `i` of `l` (shifted by the biases at `biasAt`) as a VMA of `mm`: the
  * one place a {@link Vma} value is built ({@link MmStruct.vma}, the walkers).
+ * Kept small (the rare pgoffs are {@link derivedPgoff}'s), so that V8 inlines
+ * it into the loops that walk VMAs.
  */
 export function vmaSnapshot(mm: MmStruct, l: VmaLayout, biasAt: number, i: number): Vma {
   const b = biasAt >= 0 ? l.biasPool[biasAt + l.region[i]!]! : 0;
   const start = l.start[i]! + b;
   const end = l.end[i]! + b;
   const p = l.pgoff[i]!;
-  return new VmaSnapshot(
-    start,
-    end,
-    l.flags[i]!,
-    l.flagsUnknown !== null ? l.flagsUnknown[i]! : 0,
-    p >= 0 ? p : p === PGOFF_ANON ? start / PAGE_SIZE : p === PGOFF_STACK ? (STACK_TOP_MAX - (end - start)) / PAGE_SIZE : Number.isNaN(p) ? null : p,
-    l.file[i]!,
-    mm,
-    l.name[i]!,
-  );
+  const u = l.flagsUnknown;
+  return new VmaSnapshot(start, end, l.flags[i]!, u !== null ? u[i]! : 0, p >= 0 ? p : derivedPgoff(p, start, end), l.file[i]!, mm, l.name[i]!);
+}
+
+/** The pgoff of a row stored as {@link PGOFF_ANON}, {@link PGOFF_STACK} or NaN (unknown: null), for a VMA at `[start, end)`. */
+function derivedPgoff(p: number, start: number, end: number): number | null {
+  if (p === PGOFF_ANON) return start / PAGE_SIZE;
+  if (p === PGOFF_STACK) return (STACK_TOP_MAX - (end - start)) / PAGE_SIZE;
+  return Number.isNaN(p) ? null : p;
 }
 
 /** Appends `bias` to `l`'s pool of biases; returns its offset. */
@@ -322,6 +343,24 @@ export class MmStruct {
     this.#biasAt = -1;
     this.#biasLen = 0;
     this.seq++;
+  }
+
+  /**
+   * This address space at a new place in memory: the same layout, biases,
+   * lazy reader, `seq` and `users` (nothing a reader can tell apart). A
+   * builder that creates address spaces among many other objects moves them
+   * together afterwards, as the kernel keeps every `mm_struct` in its own
+   * slab cache: a walk over many processes' address spaces then reads
+   * neighbouring memory instead of one scattered cache line (and page) each.
+   * The caller repoints every task using this one; it is not used again.
+   */
+  moved(): MmStruct {
+    const m = new MmStruct(this.#layout, null, this.#load);
+    m.#biasAt = this.#biasAt;
+    m.#biasLen = this.#biasLen;
+    m.seq = this.seq;
+    m.users = this.users;
+    return m;
   }
 
   /** A private copy for fork (shares the layout until either side changes). */
