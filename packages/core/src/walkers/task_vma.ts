@@ -131,23 +131,31 @@ export class TaskVmaWalker implements Walker<TaskVma> {
  * for a null `mm`.
  */
 export class VmaWalker implements OpenCodedWalker<Vma> {
-  readonly openCoded = true;
+  // `declare`d and set in the constructor (one walker per task walked): class fields would be defined by an
+  // initializer first, then set.
+  declare readonly openCoded: true;
+  /** The address space walked (null: nothing to walk). */
+  declare readonly mm: MmStruct | null;
   /** Row in `layout` of the VMA last returned. */
-  private row = -1;
+  private declare row: number;
   /** Rows of `layout`; 0 before the first step and after the end, so that the row step falls through to {@link lookup}. */
-  private count = 0;
+  private declare count: number;
   /** `mm.seq` at the last step (-1 before the first: `seq` is never negative), the layout then and its biases (a layout is never changed in place: mmap/munmap replace it and bump `seq`). */
-  private seq = -1;
-  private layout: VmaLayout | null = null;
-  private biasAt = -1;
+  private declare seq: number;
+  private declare layout: VmaLayout | null;
+  private declare biasAt: number;
   /** `find_vma` address of the first step; -1 after the end. */
-  private addr: number;
+  private declare addr: number;
 
-  constructor(
-    /** The address space walked (null: nothing to walk). */
-    readonly mm: MmStruct | null,
-    addr: number,
-  ) {
+  /** @param mm the address space walked (null: nothing to walk) */
+  constructor(mm: MmStruct | null, addr: number) {
+    this.openCoded = true;
+    this.mm = mm;
+    this.row = -1;
+    this.count = 0;
+    this.seq = -1;
+    this.layout = null;
+    this.biasAt = -1;
     this.addr = addr;
   }
 
